@@ -1,0 +1,32 @@
+#!/usr/bin/env -S node --import tsx
+// llm-sim: simulated OpenAI-compatible models. Usage: llm-sim [--config FILE] [--port N] [--host H] [--seed N] [--time-scale X]
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@llm-router/yaml-config';
+import { loadSimConfig } from './config.ts';
+import { createSimServer } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: process.env.LLM_SIM_CONFIG ?? 'config/llm-sim.yaml' },
+    port: { type: 'string', default: process.env.LLM_SIM_PORT ?? '8000' },
+    host: { type: 'string', default: process.env.LLM_SIM_HOST ?? '127.0.0.1' },
+    seed: { type: 'string' },
+    'time-scale': { type: 'string' },
+  },
+});
+
+try {
+  const config = loadSimConfig(values.config!);
+  if (values.seed !== undefined) config.seed = Number(values.seed);
+  if (values['time-scale'] !== undefined) config.time_scale = Number(values['time-scale']);
+  const sim = createSimServer(config);
+  const port = await sim.listen(Number(values.port), values.host);
+  // One machine-readable line so launchers and tests can find the port when started with --port 0.
+  console.log(JSON.stringify({ msg: 'llm-sim listening', url: `http://${values.host}:${port}`, port, models: config.models.map((m) => m.id) }));
+  const stop = () => void sim.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}

@@ -1,0 +1,57 @@
+// Expands prompt-templates.ts into data/task-prompts.jsonl, deterministically (seeded).
+// Run: npm run classifier:data   (then npm run classifier:train)
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SLOTS, TASK_CLASSES, TEMPLATES } from './prompt-templates.ts';
+
+export interface LabeledPrompt {
+  text: string;
+  label: string;
+  /** Template id: templates, not single prompts, are split between train and held-out. */
+  template: string;
+  split: 'train' | 'heldout';
+}
+
+/** Every 5th template of a class (offset 2) is held out: ~20% of phrasings never seen in training. */
+export const isHeldOutTemplate = (index: number) => index % 5 === 2;
+const FILLS_PER_TEMPLATE = 8;
+
+function mulberry32(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function generatePrompts(seed = 20261122): LabeledPrompt[] {
+  const rand = mulberry32(seed);
+  const out: LabeledPrompt[] = [];
+  for (const label of TASK_CLASSES) {
+    TEMPLATES[label].forEach((template, index) => {
+      const seen = new Set<string>();
+      for (let k = 0; k < FILLS_PER_TEMPLATE * 3 && seen.size < FILLS_PER_TEMPLATE; k++) {
+        const text = template.replace(/\{(\w+)\}/g, (_m, slot: string) => {
+          const options = SLOTS[slot];
+          if (!options) throw new Error(`template "${template}" uses unknown slot {${slot}}`);
+          return options[Math.floor(rand() * options.length)]!;
+        });
+        if (seen.has(text)) continue;
+        seen.add(text);
+        out.push({ text, label, template: `${label}#${index}`, split: isHeldOutTemplate(index) ? 'heldout' : 'train' });
+      }
+    });
+  }
+  return out;
+}
+
+export const DATA_FILE = fileURLToPath(new URL('./data/task-prompts.jsonl', import.meta.url));
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const prompts = generatePrompts();
+  writeFileSync(DATA_FILE, prompts.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  const held = prompts.filter((p) => p.split === 'heldout').length;
+  console.log(`wrote ${prompts.length} prompts (${prompts.length - held} train, ${held} held out) to ${DATA_FILE}`);
+}
