@@ -1,9 +1,10 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@llm-router/process-metrics';
 
 /** llm-sim's own metrics, prefixed llm_sim_ so they never clash with the router's. */
 export function createSimMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'llm_sim_' });
+  collectProcessMetrics(registry, 'llm_sim_');
   return {
     registry,
     requests: new Counter({

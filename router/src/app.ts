@@ -1,0 +1,72 @@
+// The router's HTTP surface (express 5).
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pino, type Logger } from 'pino';
+import type { RouterConfig } from './config/schema.ts';
+import { TaskClassifier } from './classify/task-classifier.ts';
+import { ApiError, sendApiError } from './http/errors.ts';
+import { createRouterMetrics } from './metrics/router-metrics.ts';
+import { buildPolicies } from './routing/policies.ts';
+import { POLICY_MODEL_PREFIX, TargetResolver } from './routing/resolve-target.ts';
+import { DeploymentRegistry } from './upstream/deployments.ts';
+import { chatCompletionsHandler } from './handlers/chat-completions.ts';
+import { routeDecisionHandler } from './handlers/route-decision.ts';
+import type { RouterContext } from './handlers/context.ts';
+
+export interface RouterApp {
+  app: express.Express;
+  ctx: RouterContext;
+  close(): Promise<void>;
+}
+
+export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier } = {}): RouterApp {
+  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] });
+  const classifier = options.classifier ?? TaskClassifier.load();
+  const deployments = new DeploymentRegistry(config);
+  const ctx: RouterContext = {
+    config,
+    policies: buildPolicies(config, classifier),
+    resolver: new TargetResolver(config),
+    deployments,
+    metrics: createRouterMetrics(),
+    log,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
+  app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
+
+  app.post(['/v1/chat/completions', '/chat/completions'], chatCompletionsHandler(ctx));
+  app.post('/v1/route', routeDecisionHandler(ctx));
+  app.get(['/v1/models', '/models'], (_req, res) => {
+    const data = [
+      ...config.models.map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: 'llm-router', description: m.description ?? null })),
+      ...config.policies.map((p) => ({ id: POLICY_MODEL_PREFIX + p.name, object: 'model', created: 0, owned_by: 'llm-router', description: p.description ?? `routes by ${p.classifier} classifier` })),
+      ...Object.entries(config.aliases).map(([alias, target]) => ({ id: alias, object: 'model', created: 0, owned_by: 'llm-router', description: `alias of ${target}` })),
+    ];
+    res.json({ object: 'list', data });
+  });
+  app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/ready', (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
+  });
+  // Express needs the 4-argument signature to treat this as the error handler.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ApiError) return sendApiError(res, err);
+    const type = (err as { type?: string })?.type;
+    if (type === 'entity.parse.failed') return sendApiError(res, new ApiError(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_request_error', 'invalid_json'));
+    if (type === 'entity.too.large') return sendApiError(res, new ApiError(413, `Request body exceeds the limit of ${config.server.max_body_bytes} bytes`, 'invalid_request_error', 'request_too_large'));
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendApiError(res, new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'));
+    if (type === 'request.aborted') return;
+    log.error({ err }, 'unhandled error');
+    sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
+  });
+
+  return { app, ctx, close: () => deployments.close() };
+}

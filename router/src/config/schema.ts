@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { TASK_CLASSES } from '../classify/training/prompt-templates.ts';
+
+const price = z
+  .object({
+    /** USD per 1M prompt tokens. */
+    input_per_1m: z.number().nonnegative(),
+    /** USD per 1M completion tokens. */
+    output_per_1m: z.number().nonnegative(),
+  })
+  .strict();
+
+const deployment = z
+  .object({
+    /** Stable id used in metrics and logs (never the URL or key). */
+    id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, _ . : -'),
+    /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 */
+    api_base: z.url({ protocol: /^https?$/ }),
+    /** Usually ${ENV_VAR}; sent as "Authorization: Bearer". */
+    api_key: z.string().optional(),
+    /** The model name the upstream expects. */
+    model: z.string().min(1),
+    price,
+    rpm: z.number().int().nonnegative().default(0),
+    tpm: z.number().int().nonnegative().default(0),
+    /** Whole-request timeout, milliseconds. */
+    timeout_ms: z.number().int().positive().default(120_000),
+    weight: z.number().positive().default(1),
+    max_connections: z.number().int().positive().default(256),
+  })
+  .strict();
+
+const model = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, _ . : / -'),
+    description: z.string().optional(),
+    context_window: z.number().int().positive().optional(),
+    deployments: z.array(deployment).min(1),
+  })
+  .strict();
+
+const policyCommon = {
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ -'),
+  description: z.string().optional(),
+  /** class -> model name */
+  routes: z.record(z.string(), z.string()),
+  /** Model for classes without a route (and for empty prompts). */
+  default: z.string(),
+  /** What the request would have cost without routing; default: the policy's most expensive model. */
+  baseline_model: z.string().optional(),
+};
+
+const taskPolicy = z.object({ ...policyCommon, classifier: z.literal('task') }).strict();
+const complexityPolicy = z
+  .object({
+    ...policyCommon,
+    classifier: z.literal('complexity'),
+    /** Ascending: a request belongs to the first tier whose max_score is >= its overall score. */
+    tiers: z
+      .array(z.object({ name: z.string().min(1), max_score: z.number().min(0).max(1) }).strict())
+      .min(1),
+  })
+  .strict();
+
+export const routerConfigSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(4000),
+        /** Largest accepted request body. */
+        max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 4000, max_body_bytes: 4 * 1024 * 1024 }),
+    models: z.array(model).min(1),
+    policies: z.array(z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])).default([]),
+    /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */
+    aliases: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const modelNames = new Set<string>();
+    const deploymentIds = new Set<string>();
+    cfg.models.forEach((m, i) => {
+      if (modelNames.has(m.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}"` });
+      modelNames.add(m.name);
+      m.deployments.forEach((d, j) => {
+        if (deploymentIds.has(d.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'deployments', j, 'id'], message: `duplicate deployment id "${d.id}"` });
+        deploymentIds.add(d.id);
+      });
+    });
+    const known = [...modelNames].join(', ');
+    const checkModel = (name: string, path: PropertyKey[]) => {
+      if (!modelNames.has(name)) ctx.addIssue({ code: 'custom', path, message: `unknown model "${name}" (defined models: ${known})` });
+    };
+    const policyNames = new Set<string>();
+    cfg.policies.forEach((p, i) => {
+      if (policyNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name "${p.name}"` });
+      policyNames.add(p.name);
+      checkModel(p.default, ['policies', i, 'default']);
+      if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
+      const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
+      for (const [cls, target] of Object.entries(p.routes)) {
+        checkModel(target, ['policies', i, 'routes', cls]);
+        if (!classes.includes(cls)) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'routes', cls], message: `"${cls}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})` });
+        }
+      }
+      if (p.classifier === 'complexity') {
+        p.tiers.forEach((t, j) => {
+          if (j > 0 && t.max_score <= p.tiers[j - 1]!.max_score) {
+            ctx.addIssue({ code: 'custom', path: ['policies', i, 'tiers', j, 'max_score'], message: 'tiers must be in ascending max_score order' });
+          }
+        });
+        if (p.tiers.at(-1)!.max_score < 1) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'tiers', p.tiers.length - 1, 'max_score'], message: 'the last tier must have max_score: 1 so every score has a tier' });
+        }
+      }
+    });
+    for (const [alias, target] of Object.entries(cfg.aliases)) {
+      const policy = target.startsWith('router/') ? target.slice('router/'.length) : null;
+      if (policy !== null ? !policyNames.has(policy) : !modelNames.has(target)) {
+        ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias target "${target}" is neither a model nor router/<policy> (policies: ${[...policyNames].join(', ')})` });
+      }
+    }
+  });
+
+export type RouterConfig = z.output<typeof routerConfigSchema>;
+export type ModelConfig = RouterConfig['models'][number];
+export type DeploymentConfig = ModelConfig['deployments'][number];
+export type PolicyConfig = RouterConfig['policies'][number];

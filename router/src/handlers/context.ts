@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { RouterConfig } from '../config/schema.ts';
+import type { RouterMetrics } from '../metrics/router-metrics.ts';
+import type { Policy } from '../routing/policies.ts';
+import type { TargetResolver } from '../routing/resolve-target.ts';
+import type { DeploymentRegistry } from '../upstream/deployments.ts';
+
+/** Everything a request handler needs, built once at start-up. */
+export interface RouterContext {
+  config: RouterConfig;
+  policies: Map<string, Policy>;
+  resolver: TargetResolver;
+  deployments: DeploymentRegistry;
+  metrics: RouterMetrics;
+  log: Logger;
+}

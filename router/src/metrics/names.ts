@@ -1,0 +1,19 @@
+// Every router metric name, defined once. The dashboards and Prometheus rules import these.
+export const ROUTER_METRICS = {
+  requests: 'llm_router_requests_total',
+  requestDuration: 'llm_router_request_duration_seconds',
+  overhead: 'llm_router_overhead_seconds',
+  classificationDuration: 'llm_router_classification_duration_seconds',
+  upstreamDuration: 'llm_router_upstream_duration_seconds',
+  timeToFirstToken: 'llm_router_time_to_first_token_seconds',
+  tokens: 'llm_router_tokens_total',
+  cost: 'llm_router_cost_usd_total',
+  baselineCost: 'llm_router_baseline_cost_usd_total',
+  inFlight: 'llm_router_requests_in_flight',
+} as const;
+
+/** Prefix of the default Node.js process metrics (CPU, memory, event loop lag, GC). */
+export const ROUTER_PROCESS_PREFIX = 'llm_router_';
+
+/** Label values for requests that no policy routed. */
+export const MANUAL = 'manual';

@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@llm-router/process-metrics';
+import { ROUTER_METRICS as M, ROUTER_PROCESS_PREFIX } from './names.ts';
+
+// Latency of an LLM call spans 50 ms to minutes; router overhead and classification are sub-millisecond.
+const LLM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+const CLASSIFY_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005];
+
+export function createRouterMetrics() {
+  const registry = new Registry();
+  collectProcessMetrics(registry, ROUTER_PROCESS_PREFIX);
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: M.requests, help: 'Chat completion requests by routing policy, class, model and HTTP status.', labelNames: ['policy', 'class', 'model', 'status'] as const, registers }),
+    requestDuration: new Histogram({ name: M.requestDuration, help: 'End-to-end request latency seen by the router, to the last byte.', labelNames: ['policy', 'model'] as const, buckets: LLM_BUCKETS, registers }),
+    overhead: new Histogram({ name: M.overhead, help: 'Time the router adds: end-to-end latency minus time waiting on the upstream.', labelNames: ['policy'] as const, buckets: OVERHEAD_BUCKETS, registers }),
+    classificationDuration: new Histogram({ name: M.classificationDuration, help: 'Time to classify a request.', labelNames: ['classifier'] as const, buckets: CLASSIFY_BUCKETS, registers }),
+    upstreamDuration: new Histogram({ name: M.upstreamDuration, help: 'Upstream call latency, to the last byte, by model and deployment.', labelNames: ['model', 'deployment'] as const, buckets: LLM_BUCKETS, registers }),
+    timeToFirstToken: new Histogram({ name: M.timeToFirstToken, help: 'Time from request arrival to the first content token of a stream.', labelNames: ['model'] as const, buckets: LLM_BUCKETS, registers }),
+    tokens: new Counter({ name: M.tokens, help: 'Tokens by model and type (prompt or completion), from upstream usage.', labelNames: ['model', 'type'] as const, registers }),
+    cost: new Counter({ name: M.cost, help: 'Cost in USD of routed requests, from usage and deployment prices.', labelNames: ['policy', 'model'] as const, registers }),
+    baselineCost: new Counter({ name: M.baselineCost, help: 'What the same requests would have cost on the policy baseline model, in USD.', labelNames: ['policy'] as const, registers }),
+    inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
+  };
+}
+export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

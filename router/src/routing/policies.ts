@@ -1,0 +1,65 @@
+// A policy = a classifier + a map class -> model. Built once from config.
+import type { ModelConfig, PolicyConfig, RouterConfig } from '../config/schema.ts';
+import { scoreComplexity, type ComplexityScores } from '../classify/complexity.ts';
+import type { PromptView } from '../classify/prompt-text.ts';
+import type { TaskClassifier } from '../classify/task-classifier.ts';
+import { blendedPrice, modelPrice } from '../pricing/cost.ts';
+
+export interface Classification {
+  class: string;
+  confidence: number;
+  /** Complexity dimensions (complexity classifier only). */
+  scores?: ComplexityScores;
+}
+
+export interface Policy {
+  name: string;
+  classifier: PolicyConfig['classifier'];
+  classify(view: PromptView): Classification;
+  modelFor(cls: string): string;
+  baselineModel: string;
+  /** Every model the policy can pick. */
+  models: string[];
+}
+
+/** Label for a request with no text to classify (empty prompt, image-only). */
+export const EMPTY_CLASS = 'empty';
+
+export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifier): Map<string, Policy> {
+  const models = new Map<string, ModelConfig>(config.models.map((m) => [m.name, m]));
+  const policies = new Map<string, Policy>();
+  for (const p of config.policies) {
+    const targets = [...new Set([p.default, ...Object.values(p.routes)])];
+    const baselineModel = p.baseline_model ?? targets.reduce((a, b) => (blendedPrice(modelPrice(models.get(b)!)) > blendedPrice(modelPrice(models.get(a)!)) ? b : a));
+    let classify: (view: PromptView) => Classification;
+    if (p.classifier === 'task') {
+      classify = (view) => {
+        if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+        const pred = taskClassifier.predict(view.request);
+        return { class: pred.label, confidence: Math.round(pred.confidence * 1000) / 1000 };
+      };
+    } else {
+      const tiers = p.tiers;
+      classify = (view) => {
+        if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+        const scores = scoreComplexity(view);
+        const tier = tiers.find((t) => scores.overall <= t.max_score) ?? tiers.at(-1)!;
+        // Confidence: how far the score sits from the nearest tier boundary, relative to the tier's width.
+        const i = tiers.indexOf(tier);
+        const lo = i === 0 ? 0 : tiers[i - 1]!.max_score;
+        const half = (tier.max_score - lo) / 2 || 1;
+        const confidence = Math.min(1, 0.5 + Math.min(scores.overall - lo, tier.max_score - scores.overall) / half / 2);
+        return { class: tier.name, confidence: Math.round(confidence * 1000) / 1000, scores };
+      };
+    }
+    policies.set(p.name, {
+      name: p.name,
+      classifier: p.classifier,
+      classify,
+      modelFor: (cls) => p.routes[cls] ?? p.default,
+      baselineModel,
+      models: targets,
+    });
+  }
+  return policies;
+}
