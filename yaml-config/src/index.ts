@@ -93,7 +93,7 @@ export function parseYamlConfig<S extends z.ZodType>(
   const missing: string[] = [];
   const raw = substituteEnv(doc.toJS() ?? {}, options.env ?? process.env, '', missing);
   if (missing.length > 0) throw new ConfigError(file, missing);
-  const parsed = schema.safeParse(raw);
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(describeIssue));
   return parsed.data;
 }

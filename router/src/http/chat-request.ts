@@ -27,7 +27,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError(400, 'Request body must be a JSON object with "model" and "messages"', 'invalid_request_error', 'invalid_body');
   }
-  const parsed = chatRequestSchema.safeParse(body);
+  const parsed = chatRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = formatPath(issue.path);
