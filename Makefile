@@ -1,0 +1,44 @@
+# llm-router stack. `make help` lists the targets.
+SHELL := /bin/bash
+NODE_RUN := node --import tsx
+TESTS := $(sort $(wildcard */test/*.test.ts))
+ROUTER_CONFIG ?= config/router.yaml
+SIM_CONFIG ?= config/llm-sim.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-system-deps demo router sim test typecheck classifier-data classifier-train classifier-eval
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json package.json */package.json
+	npm ci --no-audit --no-fund
+
+install: node_modules/.package-lock.json install-system-deps ## Install npm packages and system packages (prometheus)
+
+install-system-deps: ## Install Debian packages the tests need (prometheus for promtool)
+	@./scripts/install-system-deps.sh
+
+demo: install ## Simulated models + router + a short load, then a summary (requests, latency, overhead, cost vs baseline)
+	$(NODE_RUN) scripts/demo.ts
+
+router: node_modules/.package-lock.json ## Run the router on :4000 (expects llm-sim on :8000; see `make sim`)
+	$(NODE_RUN) router/src/main.ts --config $(ROUTER_CONFIG)
+
+sim: node_modules/.package-lock.json ## Run llm-sim (simulated OpenAI-compatible models) on :8000
+	$(NODE_RUN) llm-sim/src/main.ts --config $(SIM_CONFIG)
+
+typecheck: node_modules/.package-lock.json ## TypeScript strict type-check of the whole repo
+	npx tsc -p tsconfig.json --noEmit
+
+test: install typecheck ## Type-check and run every test (node --test)
+	node --import tsx --test $(TESTS)
+
+classifier-data: ## Regenerate the labeled prompt set from its templates
+	$(NODE_RUN) router/src/classify/training/generate-prompts.ts
+
+classifier-train: ## Retrain the task classifier (deterministic) from the prompt set
+	$(NODE_RUN) router/src/classify/training/train.ts
+
+classifier-eval: ## Held-out accuracy and per-prompt latency of the committed task classifier
+	$(NODE_RUN) router/src/classify/training/evaluate.ts
