@@ -10,6 +10,8 @@ import { POLICY_MODEL_PREFIX, TargetResolver } from './routing/resolve-target.ts
 import { DeploymentRegistry } from './upstream/deployments.ts';
 import { chatCompletionsHandler } from './handlers/chat-completions.ts';
 import { routeDecisionHandler } from './handlers/route-decision.ts';
+import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
+import { clientAuth } from './http/client-auth.ts';
 import type { RouterContext } from './handlers/context.ts';
 
 export interface RouterApp {
@@ -27,18 +29,36 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     policies: buildPolicies(config, classifier),
     resolver: new TargetResolver(config),
     deployments,
-    metrics: createRouterMetrics(),
+    metrics: createRouterMetrics(() =>
+      deployments.all().map((d) => ({
+        model: d.model,
+        deployment: d.config.id,
+        health: d.state.health(),
+        inFlight: d.state.inFlight,
+        rpmRemaining: d.config.rpm > 0 ? Math.max(0, d.config.rpm - d.state.usage().requests) : null,
+      })),
+    ),
     log,
   };
+
+  for (const d of deployments.all()) {
+    d.state.onCooldown = (seconds, reason) => {
+      ctx.metrics.deploymentCooldowns.inc({ model: d.model, deployment: d.config.id, reason });
+      log.warn({ model: d.model, deployment: d.config.id, seconds, reason }, 'deployment cooling down');
+    };
+  }
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
+  // Auth first: an unauthenticated caller gets 401 before any body is read.
+  app.use(['/v1', '/chat', '/models'], clientAuth(config.auth));
   app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
 
   app.post(['/v1/chat/completions', '/chat/completions'], chatCompletionsHandler(ctx));
   app.post('/v1/route', routeDecisionHandler(ctx));
+  app.get('/v1/deployments', deploymentsStatusHandler(ctx));
   app.get(['/v1/models', '/models'], (_req, res) => {
     const data = [
       ...config.models.map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: 'llm-router', description: m.description ?? null })),

@@ -50,3 +50,10 @@ export function promptView(messages: ReadonlyArray<ChatMessageLike>): PromptView
     turns: messages.length,
   };
 }
+
+/** Rough prompt size in tokens (~4 characters a token plus message framing): enough for limits and windows. */
+export function estimatePromptTokens(messages: ReadonlyArray<ChatMessageLike>): number {
+  let total = 3;
+  for (const m of messages) total += 4 + Math.ceil(contentText(m.content).length / 4);
+  return total;
+}

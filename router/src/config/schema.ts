@@ -30,12 +30,52 @@ const deployment = z
   })
   .strict();
 
+export const BALANCING_STRATEGIES = ['weighted_random', 'least_in_flight', 'latency_aware', 'headroom', 'lowest_cost'] as const;
+
 const model = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, _ . : / -'),
     description: z.string().optional(),
     context_window: z.number().int().positive().optional(),
+    /** How requests are spread over the deployments. */
+    strategy: z.enum(BALANCING_STRATEGIES).default('weighted_random'),
+    /** Models tried, in order, when every deployment of this one failed or is unavailable. */
+    fallbacks: z.array(z.string()).default([]),
     deployments: z.array(deployment).min(1),
+  })
+  .strict();
+
+const resilience = z
+  .object({
+    /** Extra attempts on other deployments of the same model before falling back. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** First retry waits about this long; each next one doubles (with jitter). */
+    backoff_ms: z.number().int().min(0).default(50),
+    /** Total time budget for all attempts of one request (retries and fallbacks). */
+    max_retry_ms: z.number().int().positive().default(30_000),
+    cooldown: z
+      .object({
+        /** Failures (429, 5xx, timeouts, connection errors) tolerated within window_s... */
+        allowed_fails: z.number().int().positive().default(3),
+        window_s: z.number().positive().default(60),
+        /** ...before the deployment is taken out for this long. */
+        duration_s: z.number().positive().default(30),
+      })
+      .strict()
+      .default({ allowed_fails: 3, window_s: 60, duration_s: 30 }),
+    connect_timeout_ms: z.number().int().positive().default(5_000),
+    /** Time to the upstream's response headers (for streams: the first byte). */
+    first_byte_timeout_ms: z.number().int().positive().default(60_000),
+    /** Longest silence between two chunks of a stream. */
+    stream_idle_timeout_ms: z.number().int().positive().default(30_000),
+  })
+  .strict();
+const RESILIENCE_DEFAULTS = resilience.parse({});
+
+const auth = z
+  .object({
+    /** Client keys accepted as "Authorization: Bearer <key>". Empty: no auth. The name is what logs and metrics show. */
+    api_keys: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), key: z.string().min(8, 'use a key of at least 8 characters') }).strict()).default([]),
   })
   .strict();
 
@@ -48,6 +88,8 @@ const policyCommon = {
   default: z.string(),
   /** What the request would have cost without routing; default: the policy's most expensive model. */
   baseline_model: z.string().optional(),
+  /** Tried after the chosen model's own fallbacks. */
+  fallbacks: z.array(z.string()).default([]),
 };
 
 const taskPolicy = z.object({ ...policyCommon, classifier: z.literal('task') }).strict();
@@ -77,6 +119,8 @@ export const routerConfigSchema = z
     policies: z.array(z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])).default([]),
     /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */
     aliases: z.record(z.string(), z.string()).default({}),
+    resilience: resilience.default(RESILIENCE_DEFAULTS),
+    auth: auth.default({ api_keys: [] }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -94,11 +138,18 @@ export const routerConfigSchema = z
     const checkModel = (name: string, path: PropertyKey[]) => {
       if (!modelNames.has(name)) ctx.addIssue({ code: 'custom', path, message: `unknown model "${name}" (defined models: ${known})` });
     };
+    cfg.models.forEach((m, i) => m.fallbacks.forEach((f, j) => checkModel(f, ['models', i, 'fallbacks', j])));
+    const keyNames = new Set<string>();
+    cfg.auth.api_keys.forEach((k, i) => {
+      if (keyNames.has(k.name)) ctx.addIssue({ code: 'custom', path: ['auth', 'api_keys', i, 'name'], message: `duplicate key name "${k.name}"` });
+      keyNames.add(k.name);
+    });
     const policyNames = new Set<string>();
     cfg.policies.forEach((p, i) => {
       if (policyNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name "${p.name}"` });
       policyNames.add(p.name);
       checkModel(p.default, ['policies', i, 'default']);
+      p.fallbacks.forEach((f, j) => checkModel(f, ['policies', i, 'fallbacks', j]));
       if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
       const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
       for (const [cls, target] of Object.entries(p.routes)) {
@@ -130,3 +181,5 @@ export type RouterConfig = z.output<typeof routerConfigSchema>;
 export type ModelConfig = RouterConfig['models'][number];
 export type DeploymentConfig = ModelConfig['deployments'][number];
 export type PolicyConfig = RouterConfig['policies'][number];
+export type ResilienceConfig = RouterConfig['resilience'];
+export type BalancingStrategy = (typeof BALANCING_STRATEGIES)[number];

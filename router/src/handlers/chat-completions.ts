@@ -1,129 +1,175 @@
-// POST /v1/chat/completions: validate -> resolve target -> classify -> pick deployment -> forward
-// (streamed through without buffering) -> record usage, cost and latency.
+// POST /v1/chat/completions: validate -> resolve target -> classify -> plan models (fallbacks, context
+// window) -> attempts on deployments (balancing, retries, cooldowns) -> forward (streams pass through
+// unbuffered) -> record usage, cost and latency.
 import type { Request, Response } from 'express';
-import { errors as undiciErrors } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, sendApiError } from '../http/errors.ts';
-import { parseChatRequest, type ChatRequest } from '../http/chat-request.ts';
+import { parseChatRequest } from '../http/chat-request.ts';
+import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { costUsd, modelPrice, type Usage } from '../pricing/cost.ts';
 import { SseTap } from '../upstream/sse-tap.ts';
+import { pickDeployment } from '../upstream/balancer.ts';
+import { callDeployment, failureReason, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
 import type { Deployment } from '../upstream/deployments.ts';
+import type { Lease } from '../upstream/deployment-state.ts';
 import type { RouterContext } from './context.ts';
 
 const NONE = 'none';
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 
-export function routingHeaders(d: RoutingDecision): Record<string, string> {
-  return { 'x-router-policy': d.policy, 'x-router-class': d.class, 'x-router-model': d.model };
+export function routingHeaders(d: RoutingDecision, servedModel = d.model): Record<string, string> {
+  const h: Record<string, string> = { 'x-router-policy': d.policy, 'x-router-class': d.class, 'x-router-model': servedModel };
+  if (servedModel !== d.model) h['x-router-fallback-from'] = d.model;
+  return h;
 }
 
-/** Map a failure of the upstream call to the client-facing error. */
-function upstreamFailure(err: unknown, dep: Deployment, clientGone: boolean): ApiError {
-  if (clientGone) return new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
-  const name = (err as Error)?.name;
-  if (name === 'TimeoutError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
-    return new ApiError(504, `Upstream deployment '${dep.config.id}' of model '${dep.model}' timed out after ${dep.config.timeout_ms} ms`, 'upstream_error', 'upstream_timeout');
-  }
-  return new ApiError(502, `Could not reach upstream deployment '${dep.config.id}' of model '${dep.model}' (${(err as { code?: string })?.code ?? name ?? 'error'})`, 'upstream_error', 'upstream_unavailable');
-}
-
-/** Pass an upstream error through with its status, in OpenAI's shape whatever the upstream sent. */
-function upstreamErrorBody(status: number, text: string, dep: Deployment): ApiError {
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } };
-    if (parsed.error && typeof parsed.error.message === 'string') {
-      const e = parsed.error;
-      return new ApiError(status, e.message as string, typeof e.type === 'string' ? e.type : 'upstream_error', typeof e.code === 'string' ? e.code : null, typeof e.param === 'string' ? e.param : null);
-    }
-  } catch {
-    /* not JSON */
-  }
-  return new ApiError(status, `Upstream deployment '${dep.config.id}' returned HTTP ${status}`, 'upstream_error', 'upstream_error');
-}
+type Served = { dep: Deployment; result: Extract<AttemptResult, { kind: 'body' | 'stream' }>; fallbackReason?: string };
 
 export function chatCompletionsHandler(ctx: RouterContext) {
-  const { metrics, deployments, policies, resolver, log } = ctx;
+  const { metrics, deployments, policies, resolver, log, config } = ctx;
+  const resilience = config.resilience;
+
+  /** The chosen model, then its fallbacks, then the policy's; models whose window is too small are skipped. */
+  function modelPlan(decision: RoutingDecision, promptTokens: number): { models: string[]; skippedForWindow: string[] } {
+    const policyFallbacks = config.policies.find((p) => p.name === decision.policy)?.fallbacks ?? [];
+    const chain = [...new Set([decision.model, ...(deployments.models.get(decision.model)?.fallbacks ?? []), ...policyFallbacks])];
+    const skippedForWindow: string[] = [];
+    const models = chain.filter((m) => {
+      const window = deployments.models.get(m)?.context_window;
+      if (window !== undefined && promptTokens > window) return void skippedForWindow.push(m), false;
+      return true;
+    });
+    return { models, skippedForWindow };
+  }
+
+  /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
+  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, signal: AbortSignal): Promise<Served> {
+    const deadline = Date.now() + resilience.max_retry_ms;
+    let lastError: ApiError | undefined;
+    let unavailable: { reason: string; retryAfterMs: number } | undefined;
+    let fallbackReason: string | undefined;
+    for (const model of models) {
+      const modelCfg = deployments.models.get(model)!;
+      const tried = new Set<Deployment>();
+      let lastReason = '';
+      for (let attempt = 0; attempt <= resilience.retries; attempt++) {
+        if (signal.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+        const pick = pickDeployment(deployments.deploymentsOf(model), modelCfg.strategy, promptTokens, tried);
+        if (!pick.ok) {
+          if (pick.reason !== 'exhausted') {
+            unavailable = pick;
+            if (pick.reason === 'rate_limited') metrics.rateLimited.inc({ model, source: 'local' });
+          }
+          break;
+        }
+        const dep = pick.deployment;
+        tried.add(dep);
+        if (attempt > 0) {
+          metrics.retries.inc({ model, reason: lastReason });
+          const wait = Math.min(resilience.backoff_ms * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), deadline - Date.now());
+          if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
+        }
+        if (Date.now() >= deadline) break;
+        const result = await callDeployment(dep, JSON.stringify({ ...baseBody, model: dep.config.model }), stream, promptTokens, signal);
+        switch (result.kind) {
+          case 'body':
+          case 'stream':
+            return { dep, result, ...(model !== decision.model ? { fallbackReason: fallbackReason ?? 'error' } : {}) };
+          case 'client_closed':
+            throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+          case 'client_error':
+            // A prompt too long for this model may fit the next one; any other 4xx is the caller's.
+            if (result.error.code === 'context_length_exceeded') {
+              lastError = result.error;
+              fallbackReason ??= 'context_window';
+              attempt = resilience.retries;
+              continue;
+            }
+            throw result.error;
+          case 'retryable':
+            lastError = result.error;
+            lastReason = result.reason;
+            metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: result.reason });
+            if (result.reason === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
+            if (result.retryAfterSeconds) dep.state.coolFor(result.retryAfterSeconds, 'retry_after');
+            dep.state.recordFailure(result.reason);
+        }
+      }
+      fallbackReason ??= unavailable && !lastError ? 'unavailable' : 'error';
+      if (Date.now() >= deadline) break;
+    }
+    if (lastError) throw lastError;
+    if (unavailable) {
+      const retryAfter = Math.max(1, Math.ceil(unavailable.retryAfterMs / 1000));
+      const names = models.join(', ');
+      throw unavailable.reason === 'rate_limited'
+        ? new ApiError(429, `Every deployment of ${names} is at its rate limit; retry after ${retryAfter}s`, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(retryAfter) })
+        : new ApiError(503, `Every deployment of ${names} is cooling down after failures; retry after ${retryAfter}s`, 'server_error', 'deployments_unavailable', null, { 'retry-after': String(retryAfter) });
+    }
+    throw new ApiError(504, `No deployment answered within the retry budget of ${resilience.max_retry_ms} ms`, 'upstream_error', 'retry_budget_exhausted');
+  }
 
   return async function chatCompletions(req: Request, res: Response): Promise<void> {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     metrics.inFlight.inc();
+    metrics.clientRequests.inc({ client: (res.locals.client as string | undefined) ?? 'anonymous' });
+    const abort = new AbortController();
     let released = false;
-    // Released on 'close', which fires on every path: success, error, timeout and client abort.
+    // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
     res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
       if (!released) ((released = true), metrics.inFlight.dec());
     });
 
     let decision: RoutingDecision | undefined;
-    let dep: Deployment | undefined;
+    let served: Served | undefined;
+    let lease: Lease | undefined;
     let status = 200;
     let upstreamSeconds = 0;
     let usage: Usage | undefined;
     let ttft: number | undefined;
     try {
-      const body: ChatRequest = parseChatRequest(req.body);
+      const body = parseChatRequest(req.body);
       const target = resolver.resolve(body, req.get('x-router-policy') ?? undefined);
       decision = decide(target, body.messages, policies);
       metrics.classificationDuration.observe({ classifier: decision.classifier }, decision.classifySeconds);
-      dep = deployments.pick(decision.model);
 
+      const promptTokens = estimatePromptTokens(body.messages);
+      const plan = modelPlan(decision, promptTokens);
+      if (plan.models.length === 0) {
+        throw new ApiError(400, `The prompt (~${promptTokens} tokens) exceeds the context window of ${plan.skippedForWindow.join(', ')} and of every fallback`, 'invalid_request_error', 'context_length_exceeded', 'messages');
+      }
+      const baseBody: Record<string, unknown> = { ...body };
+      delete baseBody[NIM_EXTENSION_KEY];
       const clientWantsUsage = body.stream_options?.include_usage === true;
-      const upstreamBody: Record<string, unknown> = { ...body, model: dep.config.model };
-      delete upstreamBody[NIM_EXTENSION_KEY];
       // Ask for usage on streams too, so cost is known; the extra chunk is dropped if the client did not ask.
-      if (body.stream) upstreamBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+      if (body.stream) baseBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
 
-      const abort = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' };
-      if (dep.config.api_key) headers.authorization = `Bearer ${dep.config.api_key}`;
-
-      const upstreamStarted = process.hrtime.bigint();
-      const upstreamElapsed = () => Number(process.hrtime.bigint() - upstreamStarted) / 1e9;
-      let upstream;
-      try {
-        upstream = await dep.pool.request({
-          method: 'POST',
-          path: dep.chatPath,
-          headers,
-          body: JSON.stringify(upstreamBody),
-          signal: AbortSignal.any([abort.signal, AbortSignal.timeout(dep.config.timeout_ms)]),
-        });
-      } catch (err) {
-        throw upstreamFailure(err, dep, abort.signal.aborted);
-      }
-
+      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, abort.signal);
+      if (!served.fallbackReason && plan.skippedForWindow.includes(decision.model)) served.fallbackReason = 'context_window';
+      const { dep, result } = served;
+      if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
+      res.set(routingHeaders(decision, dep.model));
       const timing = `classify;dur=${ms(decision.classifySeconds)}`;
-      if (upstream.statusCode >= 400) {
-        const text = await upstream.body.text().catch(() => '');
-        upstreamSeconds = upstreamElapsed();
-        const retryAfter = upstream.headers['retry-after'];
-        if (typeof retryAfter === 'string') res.setHeader('retry-after', retryAfter);
-        throw upstreamErrorBody(upstream.statusCode, text, dep);
-      }
 
-      res.set(routingHeaders(decision));
-      if (!body.stream) {
-        let text: string;
+      if (result.kind === 'body') {
+        upstreamSeconds = result.upstreamSeconds;
         try {
-          text = await upstream.body.text();
-        } catch (err) {
-          throw upstreamFailure(err, dep, abort.signal.aborted);
-        }
-        upstreamSeconds = upstreamElapsed();
-        try {
-          usage = (JSON.parse(text) as { usage?: Usage }).usage;
+          usage = (JSON.parse(result.text) as { usage?: Usage }).usage;
         } catch {
           /* not JSON: still pass it through */
         }
         res.setHeader('server-timing', `${timing}, upstream;dur=${ms(upstreamSeconds)}, total;dur=${ms(elapsed())}`);
-        res.status(upstream.statusCode).type('application/json').send(text);
+        res.status(result.status).type('application/json').send(result.text);
+        status = result.status;
       } else {
+        lease = result.lease;
+        const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
         const tap = new SseTap(!clientWantsUsage, () => (ttft = elapsed()));
-        res.status(upstream.statusCode);
+        res.status(result.status);
         res.setHeader('content-type', 'text/event-stream');
         res.setHeader('cache-control', 'no-cache');
         // Total time is only known at the end of a stream: it comes as a trailer.
@@ -132,48 +178,54 @@ export function chatCompletionsHandler(ctx: RouterContext) {
         res.flushHeaders();
         const decoder = new TextDecoder();
         try {
-          for await (const chunk of upstream.body) {
+          for await (const chunk of result.response.body) {
             const out = tap.push(decoder.decode(chunk as Buffer, { stream: true }));
             if (out && !res.write(out)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
             if (res.destroyed) break;
           }
         } catch (err) {
           upstreamSeconds = upstreamElapsed();
-          const failure = upstreamFailure(err, dep, abort.signal.aborted);
-          status = failure.status;
-          res.destroy(); // headers are gone: the only honest signal left is a cut stream
-          return;
+          if (abort.signal.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+          const reason = failureReason(err);
+          metrics.deploymentFailures.inc({ model: dep.model, deployment: dep.config.id, reason });
+          dep.state.recordFailure(reason);
+          throw transportError(reason, dep); // headers are gone: sendApiError cuts the stream, the only honest signal left
         }
         upstreamSeconds = upstreamElapsed();
         usage = tap.result.usage;
+        if (res.destroyed) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
         res.addTrailers({ 'server-timing': `total;dur=${ms(elapsed())}` });
         res.end(tap.flush());
+        status = result.status;
       }
-      status = upstream.statusCode;
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : new ApiError(500, 'Internal router error', 'server_error', 'internal_error');
       if (!(err instanceof ApiError)) log.error({ err }, 'unexpected error in chat completions');
       status = apiErr.status;
-      if (decision) res.set(routingHeaders(decision));
-      if (status !== 499) sendApiError(res, apiErr);
+      if (decision && !res.headersSent) res.set(routingHeaders(decision, served?.dep.model));
+      if (status === 499) res.destroy();
+      else sendApiError(res, apiErr);
     } finally {
+      lease?.end();
       const total = elapsed();
       const policy = decision?.policy ?? NONE;
-      const model = decision?.model ?? NONE;
+      const model = served?.dep.model ?? decision?.model ?? NONE;
       metrics.requests.inc({ policy, class: decision?.class ?? NONE, model, status: String(status) });
-      if (decision && dep) {
+      if (decision && served) {
+        const dep = served.dep;
         metrics.requestDuration.observe({ policy, model }, total);
         metrics.overhead.observe({ policy }, Math.max(0, total - upstreamSeconds));
         metrics.upstreamDuration.observe({ model, deployment: dep.config.id }, upstreamSeconds);
         if (ttft !== undefined) metrics.timeToFirstToken.observe({ model }, ttft);
+        if (usage) {
+          dep.state.recordCompletionTokens(usage.completion_tokens);
+          metrics.tokens.inc({ model, type: 'prompt' }, usage.prompt_tokens);
+          metrics.tokens.inc({ model, type: 'completion' }, usage.completion_tokens);
+          metrics.cost.inc({ policy, model }, costUsd(usage, dep.config.price));
+          metrics.baselineCost.inc({ policy }, costUsd(usage, modelPrice(deployments.models.get(decision.baselineModel)!)));
+        }
       }
-      if (decision && dep && usage) {
-        metrics.tokens.inc({ model, type: 'prompt' }, usage.prompt_tokens);
-        metrics.tokens.inc({ model, type: 'completion' }, usage.completion_tokens);
-        metrics.cost.inc({ policy, model }, costUsd(usage, dep.config.price));
-        metrics.baselineCost.inc({ policy }, costUsd(usage, modelPrice(deployments.models.get(decision.baselineModel)!)));
-      }
-      log.info({ policy, class: decision?.class, model, deployment: dep?.config.id, status, ms: Math.round(total * 1000) }, 'chat completion');
+      log.info({ policy, class: decision?.class, model, deployment: served?.dep.config.id, status, ms: Math.round(total * 1000) }, 'chat completion');
     }
   };
 }

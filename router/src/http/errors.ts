@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly type: string = 'invalid_request_error',
     readonly code: string | null = null,
     readonly param: string | null = null,
+    /** Extra response headers, e.g. retry-after. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -21,5 +23,5 @@ export function sendApiError(res: Response, err: ApiError): void {
     res.destroy();
     return;
   }
-  res.status(err.status).json(err.toJSON());
+  res.set(err.headers).status(err.status).json(err.toJSON());
 }

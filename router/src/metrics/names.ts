@@ -10,6 +10,16 @@ export const ROUTER_METRICS = {
   cost: 'llm_router_cost_usd_total',
   baselineCost: 'llm_router_baseline_cost_usd_total',
   inFlight: 'llm_router_requests_in_flight',
+  clientRequests: 'llm_router_client_requests_total',
+  // Resilience
+  deploymentFailures: 'llm_router_deployment_failures_total',
+  deploymentCooldowns: 'llm_router_deployment_cooldowns_total',
+  deploymentState: 'llm_router_deployment_state',
+  deploymentInFlight: 'llm_router_deployment_in_flight',
+  deploymentRpmRemaining: 'llm_router_deployment_rpm_remaining',
+  retries: 'llm_router_retries_total',
+  fallbacks: 'llm_router_fallbacks_total',
+  rateLimited: 'llm_router_rate_limited_total',
 } as const;
 
 /** Prefix of the default Node.js process metrics (CPU, memory, event loop lag, GC). */

@@ -7,7 +7,17 @@ const LLM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 2
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 const CLASSIFY_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005];
 
-export function createRouterMetrics() {
+/** Live deployment rows, read at scrape time. */
+export interface DeploymentSnapshot {
+  model: string;
+  deployment: string;
+  health: 'healthy' | 'cooling';
+  inFlight: number;
+  /** null when the deployment has no rpm limit. */
+  rpmRemaining: number | null;
+}
+
+export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () => []) {
   const registry = new Registry();
   collectProcessMetrics(registry, ROUTER_PROCESS_PREFIX);
   const registers = [registry];
@@ -23,6 +33,31 @@ export function createRouterMetrics() {
     cost: new Counter({ name: M.cost, help: 'Cost in USD of routed requests, from usage and deployment prices.', labelNames: ['policy', 'model'] as const, registers }),
     baselineCost: new Counter({ name: M.baselineCost, help: 'What the same requests would have cost on the policy baseline model, in USD.', labelNames: ['policy'] as const, registers }),
     inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
+    clientRequests: new Counter({ name: M.clientRequests, help: 'Chat completion requests by client API key name (anonymous without auth).', labelNames: ['client'] as const, registers }),
+    deploymentFailures: new Counter({ name: M.deploymentFailures, help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
+    deploymentCooldowns: new Counter({ name: M.deploymentCooldowns, help: 'Times a deployment was taken out of rotation, by reason.', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
+    retries: new Counter({ name: M.retries, help: 'Retries on another deployment of the same model, by the failure that caused them.', labelNames: ['model', 'reason'] as const, registers }),
+    fallbacks: new Counter({ name: M.fallbacks, help: 'Requests served by a fallback model, by original model, fallback and reason.', labelNames: ['from', 'to', 'reason'] as const, registers }),
+    rateLimited: new Counter({ name: M.rateLimited, help: 'Rate limiting met: source=local (deployment at its rpm/tpm, skipped) or upstream (429).', labelNames: ['model', 'source'] as const, registers }),
+    deploymentState: new Gauge({
+      name: M.deploymentState, help: 'Deployment state: 1 for the current state (healthy or cooling), 0 for the other.', labelNames: ['model', 'deployment', 'state'] as const, registers,
+      collect() {
+        this.reset();
+        for (const d of snapshot()) for (const state of ['healthy', 'cooling'] as const) this.set({ model: d.model, deployment: d.deployment, state }, d.health === state ? 1 : 0);
+      },
+    }),
+    deploymentInFlight: new Gauge({
+      name: M.deploymentInFlight, help: 'Requests in flight per deployment.', labelNames: ['model', 'deployment'] as const, registers,
+      collect() {
+        for (const d of snapshot()) this.set({ model: d.model, deployment: d.deployment }, d.inFlight);
+      },
+    }),
+    deploymentRpmRemaining: new Gauge({
+      name: M.deploymentRpmRemaining, help: 'Requests left in the current minute under the deployment rpm limit (only limited deployments).', labelNames: ['model', 'deployment'] as const, registers,
+      collect() {
+        for (const d of snapshot()) if (d.rpmRemaining !== null) this.set({ model: d.model, deployment: d.deployment }, d.rpmRemaining);
+      },
+    }),
   };
 }
 export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

@@ -1,7 +1,8 @@
-// Runtime side of deployments: one undici Pool per deployment (keep-alive connections reused across
-// requests), and the choice of a deployment for a model.
+// Runtime side of deployments: one undici Pool per upstream origin (keep-alive connections reused
+// across requests) and a live DeploymentState per deployment.
 import { Pool } from 'undici';
 import type { DeploymentConfig, ModelConfig, RouterConfig } from '../config/schema.ts';
+import { DeploymentState } from './deployment-state.ts';
 
 export interface Deployment {
   config: DeploymentConfig;
@@ -9,6 +10,7 @@ export interface Deployment {
   pool: Pool;
   /** Path of the chat completions endpoint under api_base. */
   chatPath: string;
+  state: DeploymentState;
 }
 
 export class DeploymentRegistry {
@@ -17,6 +19,7 @@ export class DeploymentRegistry {
 
   constructor(config: RouterConfig) {
     const pools = new Map<string, Pool>();
+    const r = config.resilience;
     for (const m of config.models) {
       this.models.set(m.name, m);
       this.byModel.set(
@@ -26,10 +29,16 @@ export class DeploymentRegistry {
           // Deployments on the same origin share a pool: same sockets, same limits.
           let pool = pools.get(url.origin);
           if (!pool) {
-            pool = new Pool(url.origin, { connections: d.max_connections, keepAliveTimeout: 30_000, connect: { timeout: 10_000 } });
+            pool = new Pool(url.origin, {
+              connections: d.max_connections,
+              keepAliveTimeout: 30_000,
+              connect: { timeout: r.connect_timeout_ms },
+              headersTimeout: r.first_byte_timeout_ms,
+              bodyTimeout: r.stream_idle_timeout_ms,
+            });
             pools.set(url.origin, pool);
           }
-          return { config: d, model: m.name, pool, chatPath: url.pathname.replace(/\/$/, '') + '/chat/completions' };
+          return { config: d, model: m.name, pool, chatPath: url.pathname.replace(/\/$/, '') + '/chat/completions', state: new DeploymentState(d, r.cooldown) };
         }),
       );
     }
@@ -39,18 +48,12 @@ export class DeploymentRegistry {
     return this.byModel.get(model) ?? [];
   }
 
-  /** Weighted random choice among a model's deployments. */
-  pick(model: string): Deployment {
-    const list = this.deploymentsOf(model);
-    if (list.length === 1) return list[0]!;
-    const total = list.reduce((s, d) => s + d.config.weight, 0);
-    let r = Math.random() * total;
-    for (const d of list) if ((r -= d.config.weight) < 0) return d;
-    return list.at(-1)!;
+  all(): Deployment[] {
+    return [...this.byModel.values()].flat();
   }
 
   async close(): Promise<void> {
-    const pools = new Set([...this.byModel.values()].flat().map((d) => d.pool));
+    const pools = new Set(this.all().map((d) => d.pool));
     await Promise.all([...pools].map((p) => p.close()));
   }
 }

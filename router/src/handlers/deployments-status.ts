@@ -1,0 +1,28 @@
+// GET /v1/deployments: each deployment's live state, for people and dashboards.
+import type { Request, Response } from 'express';
+import type { RouterContext } from './context.ts';
+
+export function deploymentsStatusHandler(ctx: RouterContext) {
+  return (_req: Request, res: Response) => {
+    const now = Date.now();
+    res.json({
+      object: 'list',
+      data: ctx.deployments.all().map((d) => {
+        const used = d.state.usage(now);
+        return {
+          id: d.config.id,
+          model: d.model,
+          upstream_model: d.config.model,
+          strategy: ctx.deployments.models.get(d.model)!.strategy,
+          state: d.state.health(now),
+          cooldown_remaining_ms: d.state.cooldownRemainingMs(now),
+          in_flight: d.state.inFlight,
+          ewma_latency_ms: Math.round(d.state.ewmaLatencyMs * 10) / 10,
+          rpm: { limit: d.config.rpm, used: used.requests },
+          tpm: { limit: d.config.tpm, used: used.tokens },
+          weight: d.config.weight,
+        };
+      }),
+    });
+  };
+}

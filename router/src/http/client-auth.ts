@@ -1,0 +1,25 @@
+// Optional client API keys ("Authorization: Bearer <key>"). Keys are compared as SHA-256 digests in
+// constant time; only the key's configured name reaches logs and metrics.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { RouterConfig } from '../config/schema.ts';
+import { ApiError, sendApiError } from './errors.ts';
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+export function clientAuth(config: RouterConfig['auth']) {
+  const keys = config.api_keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (keys.length === 0) return next();
+    const header = req.get('authorization') ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m) {
+      return sendApiError(res, new ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", 'invalid_request_error', 'missing_api_key'));
+    }
+    const presented = digest(m[1]!.trim());
+    const match = keys.find((k) => timingSafeEqual(k.digest, presented));
+    if (!match) return sendApiError(res, new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
+    res.locals.client = match.name;
+    next();
+  };
+}
