@@ -79,3 +79,52 @@ export function simConfigYaml(models: Array<Record<string, unknown>>, timeScale 
   for (const m of models) lines.push(`  - ${JSON.stringify(m)}`);
   return lines.join('\n') + '\n';
 }
+
+/** A port that nothing listens on (bound, then released). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Poll `check` until it returns a truthy value or `timeoutMs` passes (never a fixed sleep). */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Sum of a metric's samples whose labels include `labels`, from Prometheus text. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  return text
+    .split('\n')
+    .filter((l) => (l.startsWith(name + '{') || l.startsWith(name + ' ')) && want.every((w) => l.includes(w)))
+    .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+}
+
+/** Router YAML for tests: `models` maps a model name to its deployments' sim models (and extra keys). */
+export function routerYaml(simUrl: string, models: Record<string, { deployments: Array<Record<string, unknown> & { model: string }>; [k: string]: unknown }>, extra = ''): string {
+  const lines = ['models:'];
+  for (const [name, m] of Object.entries(models)) {
+    const { deployments, ...rest } = m;
+    lines.push(`  - name: ${name}`);
+    for (const [k, v] of Object.entries(rest)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
+    lines.push('    deployments:');
+    deployments.forEach((d, i) => {
+      const dep = { id: `${name}-${i}`, api_base: `${simUrl}/v1`, price: { input_per_1m: 1, output_per_1m: 2 }, ...d };
+      lines.push(`      - ${JSON.stringify(dep)}`);
+    });
+  }
+  return lines.join('\n') + '\n' + extra;
+}

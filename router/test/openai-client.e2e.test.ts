@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
-import { ROUTER_MAIN, SIM_MAIN, simConfigYaml, startService, tempDir, type RunningService } from '../../test-support/services.ts';
+import { ROUTER_MAIN, SIM_MAIN, metricValue, simConfigYaml, startService, tempDir, type RunningService } from '../../test-support/services.ts';
 
 const tmp = tempDir();
 let sim: RunningService;
@@ -55,10 +55,7 @@ const MATH = 'Solve for x: 4x + 12 = 36.';
 async function metrics(): Promise<string> {
   return (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
 }
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text.split('\n').filter((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w))).reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
-}
+const counter = metricValue;
 
 test('non-stream through task_router: classified, routed, headers and usage', async () => {
   const { data, response } = await client.chat.completions.create({ model: 'router/task_router', messages: [{ role: 'user', content: CODE }] }).withResponse();

@@ -45,11 +45,11 @@ export function chatCompletionsHandler(ctx: RouterContext) {
   }
 
   /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
-  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, signal: AbortSignal): Promise<Served> {
+  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, signal: AbortSignal, initialFallbackReason?: string): Promise<Served> {
     const deadline = Date.now() + resilience.max_retry_ms;
     let lastError: ApiError | undefined;
     let unavailable: { reason: string; retryAfterMs: number } | undefined;
-    let fallbackReason: string | undefined;
+    let fallbackReason = initialFallbackReason;
     for (const model of models) {
       const modelCfg = deployments.models.get(model)!;
       const tried = new Set<Deployment>();
@@ -148,8 +148,8 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       // Ask for usage on streams too, so cost is known; the extra chunk is dropped if the client did not ask.
       if (body.stream) baseBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
 
-      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, abort.signal);
-      if (!served.fallbackReason && plan.skippedForWindow.includes(decision.model)) served.fallbackReason = 'context_window';
+      const windowTooSmall = plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined;
+      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, abort.signal, windowTooSmall);
       const { dep, result } = served;
       if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
       res.set(routingHeaders(decision, dep.model));
