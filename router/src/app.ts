@@ -77,13 +77,22 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
   });
   // Express needs the 4-argument signature to treat this as the error handler.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ApiError) return sendApiError(res, err);
     const type = (err as { type?: string })?.type;
     if (type === 'entity.parse.failed') return sendApiError(res, new ApiError(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_request_error', 'invalid_json'));
     if (type === 'entity.too.large') return sendApiError(res, new ApiError(413, `Request body exceeds the limit of ${config.server.max_body_bytes} bytes`, 'invalid_request_error', 'request_too_large'));
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendApiError(res, new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'));
-    if (type === 'request.aborted') return;
+    if (type === 'request.aborted') {
+      // The client left while still sending: count it, so every chat request shows up exactly once.
+      if (req.path.endsWith('/chat/completions')) ctx.metrics.requests.inc({ policy: 'none', class: 'none', model: 'none', status: '499' });
+      return;
+    }
+    // Any other client-side failure body-parser reports (e.g. a body that is not the gzip it claims to be).
+    const status = (err as { status?: number; expose?: boolean })?.status;
+    if (status !== undefined && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) {
+      return sendApiError(res, new ApiError(status, `Could not read the request body: ${(err as Error).message}`, 'invalid_request_error', 'invalid_body'));
+    }
     log.error({ err }, 'unhandled error');
     sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
   });
