@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps demo router sim test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps demo router sim loadtest loadtest-headless test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,6 +27,12 @@ router: node_modules/.package-lock.json ## Run the router on :4000 (expects llm-
 
 sim: node_modules/.package-lock.json ## Run llm-sim (simulated OpenAI-compatible models) on :8000
 	$(NODE_RUN) llm-sim/src/main.ts --config $(SIM_CONFIG)
+
+loadtest: node_modules/.package-lock.json ## Load generator web UI on http://127.0.0.1:8089 (target: the router on :4000)
+	$(NODE_RUN) loadtest/src/main.ts --router-config $(ROUTER_CONFIG) $(LOADTEST_ARGS)
+
+loadtest-headless: node_modules/.package-lock.json ## Headless load: LOADTEST_ARGS="--users 50 --duration 60s" (see loadtest --help)
+	$(NODE_RUN) loadtest/src/main.ts --headless --router-config $(ROUTER_CONFIG) $(LOADTEST_ARGS)
 
 typecheck: node_modules/.package-lock.json ## TypeScript strict type-check of the whole repo
 	npx tsc -p tsconfig.json --noEmit

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project needs beyond Node: prometheus (for promtool and the live
-# metrics tests). Safe to run repeatedly; does nothing when everything is present.
+# Installs the Debian packages the project needs beyond Node: prometheus (promtool, live metrics tests)
+# and chromium (the load generator UI browser test).
+# Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing: ${need[*]}. Install with: sudo apt-get install ${need[*]} (Debian/Ubuntu), or your OS's package manager." >&2

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SIM_MAIN = join(REPO_ROOT, 'llm-sim/src/main.ts');
 export const ROUTER_MAIN = join(REPO_ROOT, 'router/src/main.ts');
+export const LOADTEST_MAIN = join(REPO_ROOT, 'loadtest/src/main.ts');
 
 export interface RunningService {
   url: string;
@@ -19,7 +20,7 @@ export interface RunningService {
 }
 
 export async function startService(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunningService> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', ...args], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...(args.includes('--port') ? [] : ['--port', '0']), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,4 +128,20 @@ export function routerYaml(simUrl: string, models: Record<string, { deployments:
     });
   }
   return lines.join('\n') + '\n' + extra;
+}
+
+/** Run a command to completion; resolves with its exit code and output (bounded by timeoutMs). */
+export function runToEnd(script: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

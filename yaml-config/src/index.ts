@@ -21,13 +21,13 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * Replace ${VAR} / ${VAR:-default} inside string scalars. Done on parsed values (not raw text) so a
  * secret containing YAML syntax cannot change the document's shape. Missing variables are collected.
  */
-function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: string[]): unknown {
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: string[] | null): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (fallback !== undefined) return fallback;
-      missing.push(`${path}: environment variable ${name} is not set. Fix: export ${name}=... or write \${${name}:-default}`);
+      missing?.push(`${path}: environment variable ${name} is not set. Fix: export ${name}=... or write \${${name}:-default}`);
       return '';
     });
   }
@@ -74,6 +74,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /** Substitute '' for unset variables instead of failing (for tools that read only part of a config). */
+  allowMissingEnv?: boolean;
 }
 
 /** Parse YAML text already read from `file` (kept separate so tests need no files). */
@@ -91,7 +93,7 @@ export function parseYamlConfig<S extends z.ZodType>(
     );
   }
   const missing: string[] = [];
-  const raw = substituteEnv(doc.toJS() ?? {}, options.env ?? process.env, '', missing);
+  const raw = substituteEnv(doc.toJS() ?? {}, options.env ?? process.env, '', options.allowMissingEnv ? null : missing);
   if (missing.length > 0) throw new ConfigError(file, missing);
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(describeIssue));

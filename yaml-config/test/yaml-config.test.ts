@@ -41,3 +41,8 @@ test('schema errors name the path and a fix, all at once', () => {
 test('YAML syntax errors are reported as such', () => {
   assert.throws(() => parseYamlConfig('r.yaml', 'name: [unclosed\n', schema, { env: {} }), /r\.yaml:\n  - YAML syntax/);
 });
+
+test('allowMissingEnv substitutes empty strings instead of failing', () => {
+  const cfg = parseYamlConfig('c.yaml', 'name: "k=${NOPE}"\nport: 1\n', schema, { env: {}, allowMissingEnv: true });
+  assert.equal(cfg.name, 'k=');
+});

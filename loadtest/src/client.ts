@@ -1,0 +1,80 @@
+// One request against the target, timed from its intended start; streams are read as they arrive.
+import { Agent } from 'undici';
+import type { PlannedRequest } from './workload.ts';
+
+export interface RequestResult {
+  target: string;
+  /** From x-router-model / x-router-policy when the target is our router. */
+  model?: string;
+  policy?: string;
+  /** HTTP status as text, or an error name (timeout, connection_error). */
+  status: string;
+  ok: boolean;
+  latencySeconds: number;
+  ttftSeconds?: number;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  error?: string;
+}
+
+export class LoadClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(host: string, connections: number, private readonly apiKey: string | undefined, private readonly timeoutMs: number) {
+    this.url = new URL('/v1/chat/completions', host.endsWith('/') ? host : host + '/');
+    if (new URL(host).pathname.replace(/\/$/, '').endsWith('/v1')) this.url = new URL('chat/completions', host.endsWith('/') ? host : host + '/');
+    this.agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  async send(req: PlannedRequest, intendedStart: number, signal: AbortSignal): Promise<RequestResult> {
+    const elapsed = () => (performance.now() - intendedStart) / 1000;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    try {
+      const res = await this.agent.request({
+        origin: this.url.origin,
+        path: this.url.pathname,
+        method: 'POST',
+        headers,
+        body: req.body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
+      });
+      const model = res.headers['x-router-model'];
+      const policy = res.headers['x-router-policy'];
+      const base = { target: req.target, status: String(res.statusCode), ok: res.statusCode < 400, ...(typeof model === 'string' ? { model } : {}), ...(typeof policy === 'string' ? { policy } : {}) };
+      if (res.statusCode >= 400) {
+        const text = await res.body.text();
+        let error = `HTTP ${res.statusCode}`;
+        try {
+          error += `: ${(JSON.parse(text) as { error: { message: string } }).error.message}`;
+        } catch {
+          /* keep the status */
+        }
+        return { ...base, latencySeconds: elapsed(), error };
+      }
+      if (!req.stream) {
+        const text = await res.body.text();
+        const usage = (JSON.parse(text) as { usage?: RequestResult['usage'] }).usage;
+        return { ...base, latencySeconds: elapsed(), ...(usage ? { usage } : {}) };
+      }
+      let ttftSeconds: number | undefined;
+      let tail = '';
+      for await (const chunk of res.body) {
+        const text = (chunk as Buffer).toString('utf8');
+        if (ttftSeconds === undefined && /"content":"[^"]/.test(text)) ttftSeconds = elapsed();
+        tail = (tail + text).slice(-4096); // the usage chunk is at the end
+      }
+      const m = /"usage":(\{[^}]*\})/.exec(tail);
+      const usage = m ? (JSON.parse(m[1]!) as RequestResult['usage']) : undefined;
+      return { ...base, latencySeconds: elapsed(), ...(ttftSeconds !== undefined ? { ttftSeconds } : {}), ...(usage ? { usage } : {}) };
+    } catch (err) {
+      const name = (err as Error).name;
+      const status = name === 'TimeoutError' ? 'timeout' : name === 'AbortError' ? 'aborted' : 'connection_error';
+      return { target: req.target, status, ok: false, latencySeconds: elapsed(), error: `${status}: ${(err as Error).message}` };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}

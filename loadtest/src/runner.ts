@@ -1,0 +1,223 @@
+// One load run. Closed loop: users with think time (like Locust). Open loop: a constant arrival rate,
+// each request timed from its *intended* start, so a stalled server shows up as latency instead of
+// silently lowering the rate (coordinated omission).
+import { EventEmitter, setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LoadClient, type RequestResult } from './client.ts';
+import type { LoadtestMetrics } from './metrics/loadtest-metrics.ts';
+import type { RunOptions } from './options.ts';
+import type { PriceTable } from './price-table.ts';
+import { RunStats, type TimelinePoint } from './stats.ts';
+import { POLICY_PREFIX, seededRandom, Workload } from './workload.ts';
+
+export type RunState = 'running' | 'stopping' | 'done';
+
+/** Caps distinct label values so a misbehaving target cannot blow up metric cardinality. */
+class BoundedLabels {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+  value(v: string | undefined, fallback: string): string {
+    if (!v || !/^[A-Za-z0-9_.:/-]{1,80}$/.test(v)) return fallback;
+    if (this.seen.has(v)) return v;
+    if (this.seen.size >= this.max) return 'other';
+    this.seen.add(v);
+    return v;
+  }
+}
+
+export interface RunSummary {
+  options: RunOptions;
+  state: RunState;
+  started_at: string;
+  elapsed_s: number;
+  users: number;
+  in_flight: number;
+  rps: number;
+  total: ReturnType<RunStats['total']['toJSON']> & { error_ratio: number };
+  by_model: Array<{ name: string } & ReturnType<RunStats['total']['toJSON']>>;
+  by_policy: Array<{ name: string } & ReturnType<RunStats['total']['toJSON']>>;
+  failures: Array<{ error: string; count: number }>;
+  timeline: TimelinePoint[];
+}
+
+export class LoadRun extends EventEmitter {
+  state: RunState = 'running';
+  readonly stats = new RunStats();
+  users = 0;
+  inFlight = 0;
+  sent = 0;
+  private readonly startedAt = Date.now();
+  private readonly t0 = performance.now();
+  private readonly abort = new AbortController();
+  private readonly stopRequested = new AbortController();
+  private readonly client: LoadClient;
+  private readonly workload: Workload;
+  private readonly modelLabels = new BoundedLabels(100);
+  private readonly policyLabels = new BoundedLabels(50);
+  private readonly random: () => number;
+  readonly finished: Promise<RunSummary>;
+
+  constructor(
+    readonly options: RunOptions,
+    private readonly metrics: LoadtestMetrics,
+    private readonly prices: PriceTable,
+  ) {
+    super();
+    // Every request and every user listens on these two signals.
+    setMaxListeners(0, this.abort.signal, this.stopRequested.signal);
+    this.workload = new Workload(options);
+    this.random = seededRandom(options.seed + 1);
+    this.client = new LoadClient(options.host, Math.max(options.users, 16), options.api_key, options.timeout_s * 1000);
+    this.finished = this.run();
+  }
+
+  elapsedSeconds(): number {
+    return (performance.now() - this.t0) / 1000;
+  }
+
+  private shouldStop(): boolean {
+    return this.stopRequested.signal.aborted || this.elapsedSeconds() >= this.options.duration_s || (this.options.max_requests !== undefined && this.sent >= this.options.max_requests);
+  }
+
+  /** Stop sending; requests in flight get `graceSeconds` to finish, then are aborted. */
+  async stop(graceSeconds = 5): Promise<RunSummary> {
+    if (this.state === 'running') {
+      this.state = 'stopping';
+      this.stopRequested.abort();
+      const grace = setTimeout(() => this.abort.abort(), graceSeconds * 1000);
+      await this.finished;
+      clearTimeout(grace);
+    }
+    return this.finished;
+  }
+
+  private async run(): Promise<RunSummary> {
+    const ticker = setInterval(() => this.emit('tick', this.stats.tick(this.elapsedSeconds(), this.users)), 1000);
+    try {
+      if (this.options.rate !== undefined) await this.openLoop(this.options.rate);
+      else await this.closedLoop();
+    } finally {
+      clearInterval(ticker);
+      this.users = 0;
+      this.metrics.users.set(0);
+      this.state = 'done';
+      await this.client.close().catch(() => {});
+    }
+    const summary = this.summary();
+    this.emit('done', summary);
+    return summary;
+  }
+
+  private async closedLoop(): Promise<void> {
+    const userLoops: Promise<void>[] = [];
+    const [minThink, maxThink] = this.options.think_time_s;
+    const user = async () => {
+      this.users++;
+      this.metrics.users.set(this.users);
+      try {
+        while (!this.shouldStop()) {
+          await this.sendOne(performance.now());
+          const think = minThink + this.random() * (maxThink - minThink);
+          if (think > 0) await sleep(think * 1000, undefined, { signal: this.stopRequested.signal }).catch(() => {});
+        }
+      } finally {
+        this.users--;
+        this.metrics.users.set(this.users);
+      }
+    };
+    const spawnEveryMs = 1000 / this.options.spawn_rate;
+    for (let i = 0; i < this.options.users && !this.shouldStop(); i++) {
+      userLoops.push(user());
+      if (i + 1 < this.options.users) await sleep(spawnEveryMs, undefined, { signal: this.stopRequested.signal }).catch(() => {});
+    }
+    await Promise.all(userLoops);
+  }
+
+  private async openLoop(rate: number): Promise<void> {
+    const intervalMs = 1000 / rate;
+    const maxConcurrency = this.options.users;
+    const queue: number[] = [];
+    const running = new Set<Promise<void>>();
+    let i = 0;
+    const start = performance.now();
+    const launch = (intended: number) => {
+      const p = this.sendOne(intended).finally(() => {
+        running.delete(p);
+        const nextIntended = queue.shift();
+        if (nextIntended !== undefined) launch(nextIntended);
+      });
+      running.add(p);
+    };
+    while (!this.shouldStop()) {
+      const now = performance.now();
+      // Everything due by now is started (or queued, keeping its intended start time).
+      const cap = this.options.max_requests ?? Infinity;
+      while (start + i * intervalMs <= now && i < cap && !this.shouldStop()) {
+        const intended = start + i++ * intervalMs;
+        if (running.size < maxConcurrency) launch(intended);
+        else queue.push(intended);
+      }
+      this.users = running.size;
+      this.metrics.users.set(this.users);
+      if (i >= cap) break;
+      await sleep(Math.max(1, Math.min(intervalMs, 10)));
+    }
+    // Stopped or out of time: requests not yet sent are dropped. Out of requests (max_requests): the queue drains.
+    if (this.stopRequested.signal.aborted || this.elapsedSeconds() >= this.options.duration_s) queue.length = 0;
+    while (running.size > 0) await Promise.race(running);
+  }
+
+  private async sendOne(intendedStart: number): Promise<void> {
+    this.sent++;
+    this.inFlight++;
+    this.metrics.inFlight.inc();
+    const planned = this.workload.next();
+    let result: RequestResult;
+    try {
+      result = await this.client.send(planned, intendedStart, this.abort.signal);
+    } finally {
+      this.inFlight--;
+      this.metrics.inFlight.dec();
+    }
+    this.record(result);
+  }
+
+  private record(r: RequestResult): void {
+    const fallbackModel = r.target.startsWith(POLICY_PREFIX) ? 'unrouted' : r.target;
+    const model = this.modelLabels.value(r.model, this.modelLabels.value(fallbackModel, 'other'));
+    const policy = this.policyLabels.value(r.policy, r.target.startsWith(POLICY_PREFIX) ? r.target.slice(POLICY_PREFIX.length) : 'none');
+    const promptTokens = r.usage?.prompt_tokens ?? 0;
+    const completionTokens = r.usage?.completion_tokens ?? 0;
+    const costUsd = r.usage ? this.prices.cost(model, r.usage) : 0;
+    this.stats.record({ model, policy, ok: r.ok, latencySeconds: r.latencySeconds, ...(r.ttftSeconds !== undefined ? { ttftSeconds: r.ttftSeconds } : {}), promptTokens, completionTokens, costUsd, ...(r.error ? { error: r.error } : {}) });
+    const m = this.metrics;
+    m.requests.inc({ model, policy, status: r.status });
+    m.requestDuration.observe({ model }, r.latencySeconds);
+    if (r.ttftSeconds !== undefined) m.timeToFirstToken.observe({ model }, r.ttftSeconds);
+    if (r.usage) {
+      m.tokens.inc({ model, type: 'prompt' }, promptTokens);
+      m.tokens.inc({ model, type: 'completion' }, completionTokens);
+      m.cost.inc({ model }, costUsd);
+    }
+  }
+
+  summary(): RunSummary {
+    const elapsed = this.elapsedSeconds();
+    const total = this.stats.total.toJSON();
+    const rows = (map: Map<string, { toJSON(): ReturnType<RunStats['total']['toJSON']> }>) => [...map].map(([name, g]) => ({ name, ...g.toJSON() })).sort((a, b) => b.requests - a.requests);
+    return {
+      options: this.options,
+      state: this.state,
+      started_at: new Date(this.startedAt).toISOString(),
+      elapsed_s: Math.round(elapsed * 10) / 10,
+      users: this.users,
+      in_flight: this.inFlight,
+      rps: Math.round((total.requests / Math.max(elapsed, 0.001)) * 10) / 10,
+      total: { ...total, error_ratio: total.requests ? total.failures / total.requests : 0 },
+      by_model: rows(this.stats.byModel),
+      by_policy: rows(this.stats.byPolicy),
+      failures: [...this.stats.failures].map(([error, count]) => ({ error, count })).sort((a, b) => b.count - a.count),
+      timeline: this.stats.timeline,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+// What the load generator sends: a prompt mix over task types and complexities, so the router really
+// routes differently, optionally long prompts, streaming or not, by model or policy.
+import { randomUUID } from 'node:crypto';
+import { generatePrompts } from '@llm-router/router/prompt-set';
+import type { RunOptions } from './options.ts';
+
+export const POLICY_PREFIX = 'router/';
+
+/** Seeded PRNG so a run's request sequence is repeatable. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** ~150 UUIDs: a prompt of ~1,400 tokens that no cache has seen. */
+export function longPrompt(): string {
+  const ids = Array.from({ length: 150 }, () => randomUUID()).join(' ');
+  return `Summarize the following identifiers and tell me which one appears first: ${ids}`;
+}
+
+export interface PlannedRequest {
+  /** What the request targets (its `model` or policy): the label used when the router does not say. */
+  target: string;
+  stream: boolean;
+  body: string;
+}
+
+export class Workload {
+  private readonly prompts = generatePrompts().map((p) => p.text);
+  private readonly targets: Array<[string, number]>;
+  private readonly totalWeight: number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: RunOptions) {
+    this.targets = Object.entries(options.targets);
+    this.totalWeight = this.targets.reduce((s, [, w]) => s + w, 0);
+    this.random = seededRandom(options.seed);
+  }
+
+  targetNames(): string[] {
+    return this.targets.map(([t]) => t);
+  }
+
+  next(): PlannedRequest {
+    let r = this.random() * this.totalWeight;
+    let target = this.targets[0]![0];
+    for (const [t, w] of this.targets) if ((r -= w) < 0) ((target = t), (r = Infinity));
+    const stream = this.random() < this.options.stream_ratio;
+    const content = this.random() < this.options.long_prompt_ratio ? longPrompt() : this.prompts[Math.floor(this.random() * this.prompts.length)]!;
+    const body: Record<string, unknown> = { model: target, stream, messages: [{ role: 'user', content }] };
+    if (stream) body.stream_options = { include_usage: true };
+    if (this.options.max_tokens) body.max_tokens = this.options.max_tokens;
+    if (this.options.nim_extension && target.startsWith(POLICY_PREFIX)) {
+      body.model = '';
+      body['nim-llm-router'] = { policy: target.slice(POLICY_PREFIX.length), routing_strategy: 'triton' };
+    }
+    return { target, stream, body: JSON.stringify(body) };
+  }
+}
