@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps demo router sim loadtest loadtest-headless test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps demo router sim loadtest loadtest-headless bench test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ typecheck: node_modules/.package-lock.json ## TypeScript strict type-check of th
 
 test: install typecheck ## Type-check and run every test (node --test)
 	node --import tsx --test $(TESTS)
+
+bench: node_modules/.package-lock.json ## Benchmarks: load generator throughput vs autocannon (same run, same upstream)
+	$(NODE_RUN) bench/loadtest-throughput.ts
 
 classifier-data: ## Regenerate the labeled prompt set from its templates
 	$(NODE_RUN) router/src/classify/training/generate-prompts.ts
