@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps demo router sim loadtest loadtest-headless bench prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps demo router sim loadtest loadtest-headless bench dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: install typecheck ## Type-check and run every test (node --test)
 
 bench: node_modules/.package-lock.json ## Benchmarks: load generator throughput vs autocannon (same run, same upstream)
 	$(NODE_RUN) bench/loadtest-throughput.ts
+
+dashboards: node_modules/.package-lock.json ## Regenerate Grafana dashboard JSON (grafana/dashboards) from dashboards/src
+	$(NODE_RUN) dashboards/src/generate.ts
 
 prometheus-config: node_modules/.package-lock.json ## Regenerate prometheus/prometheus.yml and rules/*.yml from TypeScript
 	$(NODE_RUN) prometheus/src/generate.ts

@@ -1,0 +1,23 @@
+// Writes every dashboard as plain JSON to grafana/dashboards/<folder>/<uid>.json (committed, so
+// `docker compose up` needs no Node). Run: make dashboards (a test fails when the files are stale).
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allDashboards } from './index.ts';
+
+export const DASHBOARDS_DIR = fileURLToPath(new URL('../../grafana/dashboards', import.meta.url));
+
+export function dashboardFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const { spec, dashboard } of allDashboards()) files[`${spec.folder}/${spec.uid}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
+  return files;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const entry of readdirSync(DASHBOARDS_DIR, { withFileTypes: true })) if (entry.isDirectory()) rmSync(join(DASHBOARDS_DIR, entry.name), { recursive: true });
+  for (const [name, text] of Object.entries(dashboardFiles())) {
+    mkdirSync(join(DASHBOARDS_DIR, name, '..'), { recursive: true });
+    writeFileSync(join(DASHBOARDS_DIR, name), text);
+    console.log(`wrote grafana/dashboards/${name}`);
+  }
+}

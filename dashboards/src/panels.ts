@@ -1,0 +1,145 @@
+// Shared panel helpers. Each call makes fresh builders: the SDK's build() returns shared references,
+// so a builder is never reused across panels.
+import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Dashboard, Panel, RowPanel } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { BigValueGraphMode, LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+
+/** Fixed uid of the provisioned Prometheus datasource (grafana/provisioning/datasources). */
+export const PROMETHEUS_DATASOURCE = { type: 'prometheus', uid: 'prometheus' } as const;
+const GRID_COLUMNS = 24;
+
+export interface Query {
+  expr: string;
+  legend?: string;
+}
+
+function targets(queries: Query[]) {
+  return queries.map((q, i) => {
+    const b = new DataqueryBuilder().expr(q.expr).refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS_DATASOURCE);
+    if (q.legend) b.legendFormat(q.legend);
+    return b;
+  });
+}
+
+export interface PanelSpec {
+  title: string;
+  description: string;
+  unit: string;
+  queries: Query[];
+  /** Width in grid columns (of 24) and height in rows. */
+  w: number;
+  h?: number;
+}
+
+export function timeseries(spec: PanelSpec & { stacked?: boolean; min?: number }) {
+  const b = new TimeseriesPanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(PROMETHEUS_DATASOURCE)
+    .unit(spec.unit)
+    .targets(targets(spec.queries))
+    .fillOpacity(spec.stacked ? 40 : 10)
+    .lineWidth(1)
+    .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs([]));
+  if (spec.min !== undefined) b.min(spec.min);
+  return { builder: b, w: spec.w, h: spec.h ?? 8 };
+}
+
+export function stat(spec: PanelSpec & { decimals?: number }) {
+  const b = new StatPanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(PROMETHEUS_DATASOURCE)
+    .unit(spec.unit)
+    .targets(targets(spec.queries))
+    .graphMode(BigValueGraphMode.Area)
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+  if (spec.decimals !== undefined) b.decimals(spec.decimals);
+  return { builder: b, w: spec.w, h: spec.h ?? 4 };
+}
+
+type Placed = { builder: { gridPos(p: { x: number; y: number; w: number; h: number }): unknown; id(id: number): unknown; build(): Panel }; w: number; h: number };
+
+/**
+ * Lays panels left to right on Grafana's 24-column grid, wrapping to a new line when a panel does not
+ * fit, with unique ids. Rows start a new line.
+ */
+export class Layout {
+  private x = 0;
+  private y = 0;
+  private lineHeight = 0;
+  private nextId = 1;
+  readonly items: Array<Panel | RowPanel> = [];
+
+  row(title: string): this {
+    this.newLine();
+    const row = new RowBuilder(title).id(this.nextId++).gridPos({ x: 0, y: this.y, w: GRID_COLUMNS, h: 1 }).build();
+    this.items.push(row);
+    this.y += 1;
+    return this;
+  }
+
+  add(...panels: Placed[]): this {
+    for (const p of panels) {
+      if (this.x + p.w > GRID_COLUMNS) this.newLine();
+      p.builder.gridPos({ x: this.x, y: this.y, w: p.w, h: p.h });
+      p.builder.id(this.nextId++);
+      this.items.push(p.builder.build());
+      this.x += p.w;
+      this.lineHeight = Math.max(this.lineHeight, p.h);
+    }
+    return this;
+  }
+
+  private newLine(): void {
+    if (this.x === 0 && this.lineHeight === 0) return;
+    this.y += this.lineHeight;
+    this.x = 0;
+    this.lineHeight = 0;
+  }
+}
+
+/** A query variable over a label's values, with "All" meaning the regex .* */
+export function labelVariable(name: string, label: string, metric: string) {
+  return new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(PROMETHEUS_DATASOURCE)
+    .query({ query: `label_values(${metric}, ${name})`, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+    .definition(`label_values(${metric}, ${name})`)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.*')
+    .current({ text: 'All', value: '$__all' });
+}
+
+export interface DashboardSpec {
+  uid: string;
+  title: string;
+  description: string;
+  /** Folder (directory) it is provisioned into. */
+  folder: string;
+  tags: string[];
+  variables?: QueryVariableBuilder[];
+  layout: Layout;
+}
+
+export function buildDashboard(spec: DashboardSpec): Dashboard {
+  const b = new DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags(spec.tags)
+    .refresh('10s')
+    .time({ from: 'now-30m', to: 'now' })
+    .timezone('browser')
+    .tooltip(DashboardCursorSync.Crosshair)
+    .editable();
+  for (const v of spec.variables ?? []) b.withVariable(v);
+  const dashboard = b.build();
+  dashboard.panels = spec.layout.items;
+  return dashboard;
+}
