@@ -57,11 +57,9 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       for (let attempt = 0; attempt <= resilience.retries; attempt++) {
         if (signal.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
         const pick = pickDeployment(deployments.deploymentsOf(model), modelCfg.strategy, promptTokens, tried);
+        if (pick.rateLimitedSkips > 0) metrics.rateLimited.inc({ model, source: 'local' }, pick.rateLimitedSkips);
         if (!pick.ok) {
-          if (pick.reason !== 'exhausted') {
-            unavailable = pick;
-            if (pick.reason === 'rate_limited') metrics.rateLimited.inc({ model, source: 'local' });
-          }
+          if (pick.reason !== 'exhausted') unavailable = pick;
           break;
         }
         const dep = pick.deployment;

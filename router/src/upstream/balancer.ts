@@ -3,9 +3,10 @@ import type { BalancingStrategy } from '../config/schema.ts';
 import { blendedPrice } from '../pricing/cost.ts';
 import type { Deployment } from './deployments.ts';
 
+/** rateLimitedSkips: deployments passed over because they were at their local rpm/tpm limit. */
 export type PickResult =
-  | { ok: true; deployment: Deployment }
-  | { ok: false; reason: 'cooling' | 'rate_limited' | 'exhausted'; retryAfterMs: number };
+  | { ok: true; deployment: Deployment; rateLimitedSkips: number }
+  | { ok: false; reason: 'cooling' | 'rate_limited' | 'exhausted'; retryAfterMs: number; rateLimitedSkips: number };
 
 type Strategy = (candidates: Deployment[], random: () => number) => Deployment;
 
@@ -60,7 +61,7 @@ export function pickDeployment(all: Deployment[], strategy: BalancingStrategy, p
       retryAfterMs = Math.min(retryAfterMs, d.state.availableInMs(now));
     }
   }
-  if (candidates.length > 0) return { ok: true, deployment: STRATEGIES[strategy](candidates, random) };
-  if (cooling + limited === 0) return { ok: false, reason: 'exhausted', retryAfterMs: 0 };
-  return { ok: false, reason: limited > 0 && cooling === 0 ? 'rate_limited' : 'cooling', retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : 1000 };
+  if (candidates.length > 0) return { ok: true, deployment: STRATEGIES[strategy](candidates, random), rateLimitedSkips: limited };
+  if (cooling + limited === 0) return { ok: false, reason: 'exhausted', retryAfterMs: 0, rateLimitedSkips: 0 };
+  return { ok: false, reason: limited > 0 && cooling === 0 ? 'rate_limited' : 'cooling', retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : 1000, rateLimitedSkips: limited };
 }
