@@ -1,0 +1,127 @@
+#!/usr/bin/env -S node --import tsx
+// stack: start/stop the services of docker-compose.yml on Docker (dockerode) or natively.
+//   stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build]
+//   stack down | status | logs SERVICE | build
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readCompose } from './compose.ts';
+import { buildImage, dockerAvailable, dockerClient, dockerDown, dockerLogs, dockerStatus, dockerUp } from './docker-backend.ts';
+import { nativeDown, nativeUp, pidAlive } from './native-backend.ts';
+import { StateStore, type StackState } from './state.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const { values: o, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    backend: { type: 'string', default: process.env.STACK_BACKEND ?? 'auto' },
+    project: { type: 'string', default: 'llm-router' },
+    'compose-file': { type: 'string', default: resolve(REPO_ROOT, 'docker-compose.yml') },
+    'state-dir': { type: 'string', default: resolve(REPO_ROOT, '.state') },
+    skip: { type: 'string', default: '' },
+    'free-ports': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const [command = 'status', arg] = positionals;
+const store = new StateStore(o['state-dir']!);
+const log = (l: string) => console.error(l);
+
+const LABELS: Record<string, string> = { router: 'Router (OpenAI API)', 'llm-sim': 'Simulated models', loadtest: 'Load test UI', prometheus: 'Prometheus', grafana: 'Grafana (admin / secret)' };
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** --free-ports: every ${X_PORT:-n} in the compose file gets a free port instead of its default. */
+async function composeEnv(): Promise<NodeJS.ProcessEnv> {
+  const env = { ...process.env };
+  if (o['free-ports']) for (const [, name] of readFileSync(o['compose-file']!, 'utf8').matchAll(/\$\{([A-Z_]+_PORT):-\d+\}/g)) env[name!] = String(await freePort());
+  return env;
+}
+
+function printState(state: StackState): void {
+  if (o.json) return console.log(JSON.stringify(state));
+  console.log(`\nStack "${state.project}" is up (${state.backend}):`);
+  for (const s of state.services) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} ${s.url ?? ''}${s.name === 'router' ? '/v1' : ''}`);
+  for (const s of state.skipped) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} not started: ${s.reason}`);
+  console.log(`\nStop it with: make down`);
+}
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'up': {
+      const previous = store.read();
+      if (previous) throw new Error(`a stack is already up (${previous.backend}, started ${previous.startedAt}); run 'make down' first`);
+      const backend = o.backend === 'auto' ? ((await dockerAvailable()) ? 'docker' : 'native') : o.backend;
+      if (backend === 'docker' && !(await dockerAvailable())) throw new Error('no Docker engine answers (set DOCKER_HOST or start dockerd), or use --backend native');
+      if (o.backend === 'auto' && backend === 'native') log('No Docker engine found: running the services natively.');
+      const services = readCompose(o['compose-file']!, await composeEnv());
+      const skip = new Set(o.skip!.split(',').filter(Boolean));
+      const state = backend === 'docker'
+        ? await dockerUp(services, o.project!, { build: !o['no-build'], log, skip })
+        : await nativeUp(services, o.project!, { stateDir: o['state-dir']!, repoRoot: REPO_ROOT, log, skip });
+      store.write(state);
+      printState(state);
+      return 0;
+    }
+    case 'down': {
+      const state = store.read();
+      if (!state) {
+        console.log('Nothing to stop: no stack was started from this folder.');
+        return 0;
+      }
+      const stopped = state.backend === 'docker' ? await dockerDown(state.project) : nativeDown(state);
+      store.clear();
+      console.log(`Stopped ${stopped.length ? stopped.join(', ') : 'nothing (already gone)'}.`);
+      return 0;
+    }
+    case 'status': {
+      const state = store.read();
+      if (!state) {
+        console.log('No stack is up. Start one with: make metrics');
+        return 0;
+      }
+      if (state.backend === 'docker') for (const c of await dockerStatus(state.project)) console.log(`${c.service.padEnd(12)} ${c.status.padEnd(28)} ${c.ports}`);
+      else for (const s of state.services) console.log(`${s.name.padEnd(12)} ${s.pid && pidAlive(s.pid) ? `running (pid ${s.pid})` : 'stopped'}`.padEnd(40) + (s.url ?? ''));
+      for (const s of state.skipped) console.log(`${s.name.padEnd(12)} not started: ${s.reason}`);
+      return 0;
+    }
+    case 'logs': {
+      const state = store.read();
+      if (!state) throw new Error('no stack is up');
+      const names = arg ? [arg] : state.services.map((s) => s.name);
+      for (const name of names) {
+        const s = state.services.find((x) => x.name === name);
+        if (!s) throw new Error(`unknown service ${name} (running: ${state.services.map((x) => x.name).join(', ')})`);
+        console.log(`==> ${name} <==`);
+        console.log(state.backend === 'docker' ? await dockerLogs(state.project, name) : readFileSync(s.logFile!, 'utf8').split('\n').slice(-50).join('\n'));
+      }
+      return 0;
+    }
+    case 'build': {
+      const docker = dockerClient();
+      if (!(await dockerAvailable(docker))) throw new Error('no Docker engine answers (set DOCKER_HOST or start dockerd)');
+      for (const s of readCompose(o['compose-file']!)) if (s.build) {
+        log(`building ${s.image}...`);
+        await buildImage(docker, s, log);
+      }
+      return 0;
+    }
+    default:
+      throw new Error(`unknown command "${command}" (use up, down, status, logs, build)`);
+  }
+}
+
+main().then((code) => process.exit(code), (err: Error) => {
+  console.error(`stack: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+// Runs the compose services without Docker: our Node services as local processes (the Dockerfile target
+// names the workspace), Prometheus and Grafana from local binaries when installed. Compose service
+// names in arguments and environment (http://llm-sim:8000) are rewritten to 127.0.0.1 and host ports.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
+import { healthUrl, type ServiceSpec } from './compose.ts';
+import type { StackState, StartedService } from './state.ts';
+
+const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+
+/** How to get a missing binary, said plainly. */
+const INSTALL_HINTS: Record<string, string> = {
+  prometheus: "Prometheus is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus' (or make install-system-deps).",
+  grafana: 'Grafana is not installed (it is not in Debian and cannot be fetched here). Install it from Grafana Labs\' apt repository or use the docker-compose stack; the dashboards are in grafana/dashboards and provisioning in grafana/provisioning.',
+};
+
+function rewriteHosts(text: string, services: ServiceSpec[]): string {
+  let out = text.replace(/0\.0\.0\.0/g, '127.0.0.1');
+  for (const s of services) for (const p of s.ports) out = out.replaceAll(`${s.name}:${p.container}`, `127.0.0.1:${p.host}`);
+  return out;
+}
+
+/** Map container paths of a service's mounts back to host paths. */
+function hostPath(s: ServiceSpec, arg: string): string {
+  for (const m of s.mounts) if (arg.startsWith(m.target)) return m.source + arg.slice(m.target.length);
+  return arg;
+}
+
+async function waitHttp(url: string, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready at ${url} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function nativeUp(services: ServiceSpec[], project: string, opts: { stateDir: string; repoRoot: string; log: (l: string) => void; skip: Set<string> }): Promise<StackState> {
+  const state: StackState = { backend: 'native', project, startedAt: new Date().toISOString(), services: [], skipped: [] };
+  const logs = join(opts.stateDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const port = (name: string) => services.find((s) => s.name === name)?.ports[0]?.host;
+
+  const launch = (s: ServiceSpec, cmd: string, args: string[], env: Record<string, string>, cwd = opts.repoRoot): StartedService => {
+    const logFile = join(logs, `${s.name}.log`);
+    const fd = openSync(logFile, 'a');
+    // Detached: the services outlive this command; `stack down` stops them by the recorded pid.
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], detached: true });
+    child.unref();
+    const started = { name: s.name, pid: child.pid!, logFile, ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}) };
+    state.services.push(started);
+    return started;
+  };
+
+  try {
+    for (const s of services) {
+      if (opts.skip.has(s.name)) {
+        state.skipped.push({ name: s.name, reason: 'skipped on request' });
+        continue;
+      }
+      if (s.build) {
+        const main = resolve(opts.repoRoot, s.build.target, 'src/main.ts');
+        if (!existsSync(main)) throw new Error(`no native entry point for ${s.name}: ${main}`);
+        // The container's own port becomes the published host port (the last --port wins).
+        const args = [...s.command.map((a) => hostPath(s, rewriteHosts(a, services))), ...(s.ports[0] ? ['--port', String(s.ports[0].host)] : [])];
+        const env = Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, rewriteHosts(v, services)]));
+        launch(s, process.execPath, ['--import', 'tsx', main, ...args], env);
+        const health = healthUrl(s);
+        await waitHttp(`http://127.0.0.1:${s.ports[0]!.host}${health?.pathname ?? '/'}`, s.name);
+      } else if (s.image.startsWith('prom/prometheus')) {
+        if (!has('prometheus')) {
+          state.skipped.push({ name: s.name, reason: INSTALL_HINTS.prometheus! });
+          continue;
+        }
+        const dir = join(opts.stateDir, 'prometheus');
+        mkdirSync(join(dir, 'data'), { recursive: true });
+        const targets = { router: `127.0.0.1:${port('router')}`, llmSim: `127.0.0.1:${port('llm-sim')}`, loadtest: `127.0.0.1:${port('loadtest')}` };
+        writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(targets, { ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml'), join(PROMETHEUS_DIR, 'rules/alerts.yml')] }));
+        launch(s, 'prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${s.ports[0]!.host}`, '--web.enable-lifecycle'], {});
+        await waitHttp(`http://127.0.0.1:${s.ports[0]!.host}/-/ready`, 'prometheus');
+      } else if (s.image.startsWith('grafana/')) {
+        const bin = has('grafana') ? 'grafana' : has('grafana-server') ? 'grafana-server' : null;
+        if (!bin) {
+          state.skipped.push({ name: s.name, reason: INSTALL_HINTS.grafana! });
+          continue;
+        }
+        // Same provisioning as the container, with its paths mapped to this checkout.
+        const env: Record<string, string> = { ...s.environment, PROMETHEUS_URL: `http://127.0.0.1:${port('prometheus')}`, GF_SERVER_HTTP_PORT: String(s.ports[0]!.host), GF_SERVER_HTTP_ADDR: '127.0.0.1', GF_PATHS_PROVISIONING: resolve(opts.repoRoot, 'grafana/provisioning'), GF_PATHS_DATA: join(opts.stateDir, 'grafana') };
+        const dashboards = resolve(opts.repoRoot, 'grafana/dashboards');
+        env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH = (env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '').replace('/var/lib/grafana/dashboards', dashboards);
+        launch(s, bin, bin === 'grafana' ? ['server', '--homepath', '/usr/share/grafana'] : ['--homepath', '/usr/share/grafana'], env);
+        await waitHttp(`http://127.0.0.1:${s.ports[0]!.host}/api/health`, 'grafana', 120_000);
+      } else {
+        state.skipped.push({ name: s.name, reason: `no native way to run image ${s.image}` });
+      }
+    }
+  } catch (err) {
+    nativeDown(state);
+    throw err;
+  }
+  return state;
+}
+
+/** Stop exactly the processes this stack started (by pid, only if still the same command). */
+export function nativeDown(state: StackState): string[] {
+  const stopped: string[] = [];
+  for (const s of [...state.services].reverse()) {
+    if (!s.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8');
+      if (!cmdline) continue;
+      process.kill(-s.pid, 'SIGTERM'); // the process group: the service and anything it started
+      stopped.push(s.name);
+    } catch {
+      /* already gone */
+    }
+  }
+  return stopped;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
