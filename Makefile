@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps demo router sim loadtest loadtest-headless bench dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps demo metrics up down status logs images router sim loadtest loadtest-headless bench dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,6 +21,25 @@ install-system-deps: ## Install Debian packages the tests need (prometheus for p
 
 demo: install ## Simulated models + router + a short load, then a summary (requests, latency, overhead, cost vs baseline)
 	$(NODE_RUN) scripts/demo.ts
+
+STACK := $(NODE_RUN) stack/src/main.ts
+
+metrics: install ## Start the whole stack (Docker if an engine answers, else native): Grafana :3000, Prometheus :9090, router :4000, load test UI :8089
+	$(STACK) up $(STACK_ARGS)
+
+up: metrics ## Same as make metrics
+
+down: ## Stop exactly what `make metrics` started
+	$(STACK) down
+
+status: ## Show the stack's services
+	$(STACK) status
+
+logs: ## Last log lines of every service (SERVICE=router for one)
+	$(STACK) logs $(SERVICE)
+
+images: ## Build the service images on the Docker engine (DOCKER_HOST) with dockerode
+	$(STACK) build
 
 router: node_modules/.package-lock.json ## Run the router on :4000 (expects llm-sim on :8000; see `make sim`)
 	$(NODE_RUN) router/src/main.ts --config $(ROUTER_CONFIG)

@@ -1,49 +1,22 @@
-// make demo: simulated models + router + a short mixed load + a summary read back from the router's metrics.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ROUTER_MAIN, SIM_MAIN, startService, type RunningService } from '../test-support/services.ts';
-import { readPrompts } from '../router/src/classify/training/train.ts';
+// make demo: simulated models + router + Prometheus (native stack from docker-compose.yml), a short
+// headless load from the load generator, then a summary read from the router's metrics and checked
+// against the load generator's count and Prometheus.
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readCompose } from '../stack/src/compose.ts';
+import { nativeDown, nativeUp } from '../stack/src/native-backend.ts';
+import { freePortEnv } from '../stack/src/ports.ts';
+import type { StackState } from '../stack/src/state.ts';
+import { createLoadtestMetrics } from '../loadtest/src/metrics/loadtest-metrics.ts';
+import { parseDuration, runOptionsSchema } from '../loadtest/src/options.ts';
+import { PriceTable } from '../loadtest/src/price-table.ts';
+import { LoadRun } from '../loadtest/src/runner.ts';
 
-const REQUESTS = Number(process.env.DEMO_REQUESTS ?? 120);
-const CONCURRENCY = Number(process.env.DEMO_CONCURRENCY ?? 12);
-const TIME_SCALE = process.env.DEMO_TIME_SCALE ?? '0.2';
-
-const started: RunningService[] = [];
-async function main() {
-  console.log(`Starting llm-sim (time scale ${TIME_SCALE}) and the router...`);
-  const sim = await startService(SIM_MAIN, ['--config', 'config/llm-sim.yaml', '--time-scale', TIME_SCALE]);
-  started.push(sim);
-  const router = await startService(ROUTER_MAIN, ['--config', 'config/router.yaml'], { LLM_SIM_URL: sim.url });
-  started.push(router);
-  console.log(`  llm-sim  ${sim.url}\n  router   ${router.url}  (OpenAI base URL: ${router.url}/v1)\n`);
-
-  // A mix of task types and complexities, spread over both policies and a manual model.
-  const prompts = readPrompts().filter((p) => p.split === 'heldout').map((p) => p.text);
-  const targets = ['router/task_router', 'router/complexity_router', 'auto', 'llama-3.1-8b-instruct'];
-  let next = 0;
-  let failures = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        const i = next++;
-        if (i % 10 === 0) process.stdout.write(`\r  sent ${i}/${REQUESTS}`);
-        const res = await fetch(`${router.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: targets[i % targets.length], stream: i % 2 === 0, messages: [{ role: 'user', content: prompts[(i * 7) % prompts.length] }] }),
-          signal: AbortSignal.timeout(60_000),
-        }).catch(() => null);
-        if (!res || res.status !== 200) failures++;
-        await res?.text();
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`\r  sent ${REQUESTS}/${REQUESTS} in ${seconds.toFixed(1)} s, ${failures} failed\n\n`);
-  await sleep(50);
-  const text = await (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  printSummary(text);
-}
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION_S = parseDuration(process.env.DEMO_DURATION ?? '20s');
+const USERS = Number(process.env.DEMO_USERS ?? 20);
+// Simulated models 5x faster than real ones, so the demo's slowest answers take seconds, not tens of seconds.
+process.env.LLM_SIM_TIME_SCALE ??= '0.2';
 
 type Sample = { labels: Record<string, string>; value: number };
 function samples(text: string, name: string): Sample[] {
@@ -52,8 +25,7 @@ function samples(text: string, name: string): Sample[] {
     if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
     const m = /^[^{ ]+(?:\{(.*)\})? (.+)$/.exec(line);
     if (!m) continue;
-    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-    out.push({ labels, value: Number(m[2]) });
+    out.push({ labels: Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!])), value: Number(m[2]) });
   }
   return out;
 }
@@ -77,31 +49,75 @@ function quantile(text: string, name: string, q: number): number {
   return prevLe;
 }
 const sum = (xs: Sample[]) => xs.reduce((a, s) => a + s.value, 0);
-function groupBy(xs: Sample[], key: string) {
+function groupBy(xs: Sample[], key: string): Array<[string, number]> {
   const m = new Map<string, number>();
   for (const s of xs) m.set(s.labels[key]!, (m.get(s.labels[key]!) ?? 0) + s.value);
   return [...m].sort((a, b) => b[1] - a[1]);
 }
 
-function printSummary(text: string) {
-  const requests = samples(text, 'llm_router_requests_total');
-  console.log('Requests by policy:');
-  for (const [k, v] of groupBy(requests, 'policy')) console.log(`  ${k.padEnd(30)} ${String(v).padStart(6)}`);
-  console.log('Requests by model:');
-  for (const [k, v] of groupBy(requests, 'model')) console.log(`  ${k.padEnd(30)} ${String(v).padStart(6)}`);
-  const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 3 : 0)} ms`;
-  const lat = 'llm_router_request_duration_seconds';
-  console.log(`Latency (end to end):  p50 ${ms(quantile(text, lat, 0.5))}   p95 ${ms(quantile(text, lat, 0.95))}   p99 ${ms(quantile(text, lat, 0.99))}`);
-  const ov = 'llm_router_overhead_seconds';
-  console.log(`Router overhead:       p50 ${ms(quantile(text, ov, 0.5))}   p99 ${ms(quantile(text, ov, 0.99))}`);
-  const cost = sum(samples(text, 'llm_router_cost_usd_total'));
-  const baseline = sum(samples(text, 'llm_router_baseline_cost_usd_total'));
-  console.log(`Cost:                  $${cost.toFixed(4)} routed vs $${baseline.toFixed(4)} baseline -> ${baseline > 0 ? (((baseline - cost) / baseline) * 100).toFixed(1) : '0'}% saved`);
-  console.log('\n(Numbers read from the router\'s own /metrics.)');
+async function main(): Promise<number> {
+  const composeFile = `${ROOT}docker-compose.yml`;
+  const services = readCompose(composeFile, await freePortEnv(composeFile));
+  console.log(`Starting simulated models (time scale ${process.env.LLM_SIM_TIME_SCALE}), router and Prometheus (native)...`);
+  let stack: StackState | undefined;
+  try {
+    // A fresh folder each run: the demo's Prometheus must not add up an earlier demo's series.
+    rmSync(`${ROOT}.state/demo`, { recursive: true, force: true });
+    stack = await nativeUp(services, 'llm-router-demo', { stateDir: `${ROOT}.state/demo`, repoRoot: ROOT, log: () => {}, skip: new Set(['loadtest', 'grafana']) });
+    const url = (name: string) => stack!.services.find((s) => s.name === name)?.url;
+    const router = url('router')!;
+    for (const s of stack.services) console.log(`  ${s.name.padEnd(11)} ${s.url}`);
+    for (const s of stack.skipped.filter((x) => x.name === 'prometheus')) console.log(`  prometheus  not started: ${s.reason}`);
+
+    console.log(`\nLoad: ${USERS} users for ${DURATION_S}s over task_router, complexity_router and a manual model (half streamed)...`);
+    const options = runOptionsSchema.parse({ host: router, users: USERS, spawn_rate: USERS, duration_s: DURATION_S, think_time_s: [0.2, 0.5], stream_ratio: 0.5,
+      targets: { 'router/task_router': 2, 'router/complexity_router': 1, 'llama-3.1-70b-instruct': 1 } });
+    const run = new LoadRun(options, createLoadtestMetrics(), PriceTable.fromRouterConfig(`${ROOT}config/router.yaml`));
+    run.on('tick', (p: { t: number; rps: number; p95_ms: number | null }) => {
+      if (Math.round(p.t) % 5 === 0) console.log(`  ${Math.round(p.t)}s  ${p.rps.toFixed(0)} req/s  p95 ${p.p95_ms ?? '-'} ms`);
+    });
+    const load = await run.finished;
+
+    const text = await (await fetch(`${router}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const requests = samples(text, 'llm_router_requests_total');
+    const routerTotal = sum(requests);
+    const cost = sum(samples(text, 'llm_router_cost_usd_total'));
+    const baseline = sum(samples(text, 'llm_router_baseline_cost_usd_total'));
+    const savings = baseline > 0 ? (baseline - cost) / baseline : 0;
+    const lat = (q: number) => quantile(text, 'llm_router_request_duration_seconds', q);
+    const ov = (q: number) => quantile(text, 'llm_router_overhead_seconds', q);
+    const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 3 : 0)} ms`;
+
+    console.log('\nRequests by policy:');
+    for (const [k, v] of groupBy(requests, 'policy')) console.log(`  ${k.padEnd(30)} ${String(v).padStart(6)}`);
+    console.log('Requests by model:');
+    for (const [k, v] of groupBy(requests, 'model')) console.log(`  ${k.padEnd(30)} ${String(v).padStart(6)}`);
+    console.log(`Latency (end to end):  p50 ${ms(lat(0.5))}   p95 ${ms(lat(0.95))}   p99 ${ms(lat(0.99))}`);
+    console.log(`Router overhead:       p50 ${ms(ov(0.5))}   p99 ${ms(ov(0.99))}`);
+    console.log(`Cost:                  $${cost.toFixed(4)} routed vs $${baseline.toFixed(4)} baseline -> ${(savings * 100).toFixed(1)}% saved`);
+    console.log(`Check:                 load generator sent ${load.total.requests} (${load.total.failures} failed), router counted ${routerTotal}: ${load.total.requests === routerTotal ? 'match' : 'MISMATCH'}`);
+
+    let prometheusTotal: number | null = null;
+    const prom = url('prometheus');
+    if (prom) {
+      // Poll until Prometheus has scraped the final count (scrape every 5 s).
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const r = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(`sum(llm_router_requests_total{instance="${new URL(router).host}"})`)}`, { signal: AbortSignal.timeout(5000) })).json()) as { data: { result: Array<{ value: [number, string] }> } };
+        prometheusTotal = r.data.result[0] ? Number(r.data.result[0].value[1]) : null;
+        if (prometheusTotal === routerTotal) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      console.log(`Prometheus:            scraped ${prometheusTotal} requests at ${prom} ${prometheusTotal === routerTotal ? '(matches)' : '(MISMATCH)'}`);
+    }
+    if (process.env.DEMO_JSON) {
+      console.log(JSON.stringify({ sent: load.total.requests, failed: load.total.failures, routerTotal, prometheusTotal, byPolicy: Object.fromEntries(groupBy(requests, 'policy')), byModel: Object.fromEntries(groupBy(requests, 'model')), loadByModel: Object.fromEntries(load.by_model.map((m) => [m.name, m.requests])), cost, baseline, savings, p50: lat(0.5), overheadP50: ov(0.5) }));
+    }
+    console.log('\nFor dashboards and the load test UI: make metrics (Grafana :3000, Prometheus :9090, UI :8089).');
+    return load.total.requests === routerTotal && (prometheusTotal === null || prometheusTotal === routerTotal) ? 0 : 1;
+  } finally {
+    if (stack) nativeDown(stack);
+  }
 }
 
-try {
-  await main();
-} finally {
-  for (const s of started.reverse()) await s.stop();
-}
+process.exit(await main());

@@ -11,7 +11,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.LLM_SIM_PORT ?? '8000' },
     host: { type: 'string', default: process.env.LLM_SIM_HOST ?? '127.0.0.1' },
     seed: { type: 'string' },
-    'time-scale': { type: 'string' },
+    'time-scale': { type: 'string', default: process.env.LLM_SIM_TIME_SCALE },
   },
 });
 

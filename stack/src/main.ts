@@ -3,7 +3,6 @@
 //   stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build]
 //   stack down | status | logs SERVICE | build
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,6 +10,7 @@ import { readCompose } from './compose.ts';
 import { buildImage, dockerAvailable, dockerClient, dockerDown, dockerLogs, dockerStatus, dockerUp } from './docker-backend.ts';
 import { nativeDown, nativeUp, pidAlive } from './native-backend.ts';
 import { StateStore, type StackState } from './state.ts';
+import { freePortEnv } from './ports.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values: o, positionals } = parseArgs({
@@ -32,21 +32,8 @@ const log = (l: string) => console.error(l);
 
 const LABELS: Record<string, string> = { router: 'Router (OpenAI API)', 'llm-sim': 'Simulated models', loadtest: 'Load test UI', prometheus: 'Prometheus', grafana: 'Grafana (admin / secret)' };
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
 /** --free-ports: every ${X_PORT:-n} in the compose file gets a free port instead of its default. */
-async function composeEnv(): Promise<NodeJS.ProcessEnv> {
-  const env = { ...process.env };
-  if (o['free-ports']) for (const [, name] of readFileSync(o['compose-file']!, 'utf8').matchAll(/\$\{([A-Z_]+_PORT):-\d+\}/g)) env[name!] = String(await freePort());
-  return env;
-}
+const composeEnv = () => (o['free-ports'] ? freePortEnv(o['compose-file']!) : Promise.resolve(process.env));
 
 function printState(state: StackState): void {
   if (o.json) return console.log(JSON.stringify(state));
