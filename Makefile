@@ -16,7 +16,7 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 
 install: node_modules/.package-lock.json install-system-deps ## Install npm packages and system packages (prometheus)
 
-install-system-deps: ## Install Debian packages the tests need (prometheus for promtool)
+install-system-deps: ## Install Debian packages the tests need: prometheus, chromium, docker.io, docker-compose
 	@./scripts/install-system-deps.sh
 
 demo: install ## Simulated models + router + a short load, then a summary (requests, latency, overhead, cost vs baseline)

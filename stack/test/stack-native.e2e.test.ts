@@ -1,0 +1,47 @@
+// `stack up` without Docker: our services as processes, Prometheus from Debian's package, Grafana
+// reported as unavailable; `stack down` stops exactly what it started.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, runToEnd, tempDir, waitFor } from '../../test-support/services.ts';
+import type { StackState } from '../src/state.ts';
+
+const STACK = join(REPO_ROOT, 'stack/src/main.ts');
+const tmp = tempDir('stack-native-');
+const stack = (...args: string[]) => runToEnd(STACK, [...args, '--state-dir', tmp.dir], 180_000);
+after(async () => {
+  await stack('down');
+  tmp.remove();
+});
+
+test('native up: services answer, Prometheus scrapes the router, Grafana is reported missing; down stops everything', async () => {
+  const up = await stack('up', '--backend', 'native', '--free-ports');
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  assert.match(up.stdout, /Grafana \(admin \/ secret\) +not started: Grafana is not installed/);
+  const state = JSON.parse(readFileSync(join(tmp.dir, 'stack.json'), 'utf8')) as StackState;
+  const url = (name: string) => state.services.find((s) => s.name === name)!.url!;
+  assert.deepEqual(state.services.map((s) => s.name), ['llm-sim', 'router', 'loadtest', 'prometheus']);
+
+  const res = await fetch(`${url('router')}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Write a haiku about routers' }], max_tokens: 5 }), signal: AbortSignal.timeout(30_000) });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-router-policy'), 'task_router');
+  assert.equal((await fetch(`${url('loadtest')}/api/state`, { signal: AbortSignal.timeout(5000) })).status, 200);
+  await waitFor('Prometheus scraping router, llm-sim and loadtest', async () => {
+    const r = (await (await fetch(`${url('prometheus')}/api/v1/query?query=up%3D%3D1`, { signal: AbortSignal.timeout(5000) })).json()) as { data: { result: Array<{ metric: { job: string } }> } };
+    return r.data.result.length === 3;
+  }, 20_000, 500);
+
+  const again = await stack('up', '--backend', 'native', '--free-ports');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /a stack is already up/);
+  const status = await stack('status');
+  assert.match(status.stdout, /router +running \(pid \d+\)/);
+
+  const down = await stack('down');
+  assert.equal(down.code, 0);
+  assert.match(down.stdout, /Stopped prometheus, loadtest, router, llm-sim/);
+  await waitFor('every process gone', () => state.services.every((s) => { try { process.kill(s.pid!, 0); return false; } catch { return true; } }), 10_000);
+  await assert.rejects(fetch(`${url('router')}/health`, { signal: AbortSignal.timeout(2000) }));
+  assert.match((await stack('down')).stdout, /Nothing to stop/);
+});
