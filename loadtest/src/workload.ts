@@ -1,21 +1,13 @@
 // What the load generator sends: a prompt mix over task types and complexities, so the router really
 // routes differently, optionally long prompts, streaming or not, by model or policy.
 import { randomUUID } from 'node:crypto';
-import { generatePrompts } from '@llm-router/router/prompt-set';
+import { generatePrompts, mulberry32 } from '@llm-router/router/prompt-set';
 import type { RunOptions } from './options.ts';
 
 export const POLICY_PREFIX = 'router/';
 
 /** Seeded PRNG so a run's request sequence is repeatable. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** ~150 UUIDs: a prompt of ~1,400 tokens that no cache has seen. */
 export function longPrompt(): string {

@@ -16,7 +16,8 @@ export interface LabeledPrompt {
 export const isHeldOutTemplate = (index: number) => index % 5 === 2;
 const FILLS_PER_TEMPLATE = 8;
 
-function mulberry32(seed: number) {
+/** Seeded PRNG (mulberry32): repeatable sequences for generated data and load mixes. */
+export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     let t = (s = (s + 0x6d2b79f5) >>> 0);
