@@ -1,6 +1,7 @@
 // Runs the compose services on a Docker engine through dockerode: builds images that have a build
 // section, one network per project, containers labelled like docker-compose's, then waits for health.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
 import type { ServiceSpec } from './compose.ts';
 import type { StackState, StartedService } from './state.ts';
@@ -28,6 +29,20 @@ export async function dockerAvailable(docker = dockerClient()): Promise<boolean>
   }
 }
 
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/** Pull an image; false (with the reason logged) when no registry can be reached. */
+async function pullImage(docker: Docker, image: string, log: (l: string) => void): Promise<boolean> {
+  try {
+    const stream = await docker.pull(image);
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+    return true;
+  } catch (err) {
+    log(`  pull of ${image} failed: ${(err as Error).message.split('\n')[0]}`);
+    return false;
+  }
+}
+
 async function imageExists(docker: Docker, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();
@@ -42,8 +57,10 @@ export async function buildImage(docker: Docker, s: ServiceSpec, log: (line: str
   if (!s.build) throw new Error(`service ${s.name} has no build section`);
   const tar = spawn('tar', ['-c', '--exclude=./node_modules', '--exclude=*/node_modules', '--exclude=./.git', '--exclude=./.state', '-C', s.build.context, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const buildargs: Record<string, string> = {};
-  // Behind a TLS-inspecting proxy npm needs its CA inside the build (see docker/Dockerfile).
-  if (process.env.NODE_EXTRA_CA_CERTS) buildargs.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+  // Behind a TLS-inspecting proxy npm needs its CA inside the build (see docker/Dockerfile). The system
+  // bundle is the usual place for such a CA; where the base image lacks the file, Node only warns.
+  const ca = process.env.NODE_EXTRA_CA_CERTS ?? (existsSync(SYSTEM_CA_BUNDLE) ? SYSTEM_CA_BUNDLE : undefined);
+  if (ca) buildargs.NODE_EXTRA_CA_CERTS = ca;
   const stream = await docker.buildImage(tar.stdout!, { t: s.image, dockerfile: s.build.dockerfile, target: s.build.target, buildargs, networkmode: 'host', rm: true, forcerm: true });
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err, output) => {
@@ -72,9 +89,12 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
         opts.log(`building ${s.image}...`);
         await buildImage(docker, s, opts.log);
       } else {
-        state.skipped.push({ name: s.name, reason: `image ${s.image} is not available locally and cannot be pulled here` });
-        opts.log(`skipping ${s.name}: image ${s.image} is not available (pull it where a registry is reachable, or build it)`);
-        continue;
+        opts.log(`pulling ${s.image}...`);
+        if (!(await pullImage(docker, s.image, opts.log))) {
+          state.skipped.push({ name: s.name, reason: `image ${s.image} is not available locally and could not be pulled (no registry reachable?)` });
+          opts.log(`skipping ${s.name}: image ${s.image} is not available`);
+          continue;
+        }
       }
     }
     const name = `${project}_${s.name}_1`;
