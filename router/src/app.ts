@@ -53,7 +53,7 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.set('etag', false);
   // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
   // Auth first: an unauthenticated caller gets 401 before any body is read.
-  app.use(['/v1', '/chat', '/models'], clientAuth(config.auth));
+  app.use(['/v1', '/chat', '/models'], clientAuth(config.auth, (reason) => ctx.metrics.authFailures.inc({ reason })));
   app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
 
   app.post(['/v1/chat/completions', '/chat/completions'], chatCompletionsHandler(ctx));

@@ -34,6 +34,8 @@ test('missing or wrong keys get 401 in OpenAI shape; the right key works', async
 test('keys never appear in logs or metrics; metrics show the key name', async () => {
   const text = await (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   assert.equal(metricValue(text, 'llm_router_client_requests_total', { client: 'team-a' }), 1);
+  assert.equal(metricValue(text, 'llm_router_auth_failures_total', { reason: 'invalid_api_key' }), 1);
+  assert.equal(metricValue(text, 'llm_router_auth_failures_total', { reason: 'missing_api_key' }), 1);
   assert.ok(!text.includes(KEY) && !text.includes('sk-wrong-key'));
   assert.ok(!router.output().includes(KEY) && !router.output().includes('sk-wrong-key'));
 });

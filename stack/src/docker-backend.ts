@@ -123,6 +123,12 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
   return state;
 }
 
+/** Without a healthcheck (e.g. Prometheus from a bare image): ready once its published port answers HTTP. */
+async function answersHttp(s: ServiceSpec): Promise<boolean> {
+  if (!s.ports[0]) return true;
+  return fetch(`http://127.0.0.1:${s.ports[0].host}/`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+}
+
 async function waitHealthy(docker: Docker, container: Docker.Container, s: ServiceSpec, log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
@@ -132,11 +138,11 @@ async function waitHealthy(docker: Docker, container: Docker.Container, s: Servi
       throw new Error(`${s.name} exited (code ${info.State.ExitCode}):\n${logs}`);
     }
     const health = info.State.Health?.Status;
-    if (!s.healthcheck || health === 'healthy') {
-      log(`${s.name} is ${s.healthcheck ? 'healthy' : 'running'}`);
+    if (s.healthcheck ? health === 'healthy' : await answersHttp(s)) {
+      log(`${s.name} is ${s.healthcheck ? 'healthy' : 'answering'}`);
       return;
     }
-    if (Date.now() > deadline) throw new Error(`${s.name} not healthy after 180 s (health: ${health})`);
+    if (Date.now() > deadline) throw new Error(`${s.name} not ready after 180 s (health: ${health ?? 'no healthcheck; port not answering'})`);
     await new Promise((r) => setTimeout(r, 500));
   }
   void docker;

@@ -7,18 +7,22 @@ import { ApiError, sendApiError } from './errors.ts';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
-export function clientAuth(config: RouterConfig['auth']) {
+export function clientAuth(config: RouterConfig['auth'], onFailure: (reason: 'missing_api_key' | 'invalid_api_key') => void = () => {}) {
   const keys = config.api_keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
   return (req: Request, res: Response, next: NextFunction) => {
     if (keys.length === 0) return next();
     const header = req.get('authorization') ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
     if (!m) {
+      onFailure('missing_api_key');
       return sendApiError(res, new ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", 'invalid_request_error', 'missing_api_key'));
     }
     const presented = digest(m[1]!.trim());
     const match = keys.find((k) => timingSafeEqual(k.digest, presented));
-    if (!match) return sendApiError(res, new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
+    if (!match) {
+      onFailure('invalid_api_key');
+      return sendApiError(res, new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
+    }
     res.locals.client = match.name;
     next();
   };

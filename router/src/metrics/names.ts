@@ -11,6 +11,7 @@ export const ROUTER_METRICS = {
   baselineCost: 'llm_router_baseline_cost_usd_total',
   inFlight: 'llm_router_requests_in_flight',
   clientRequests: 'llm_router_client_requests_total',
+  authFailures: 'llm_router_auth_failures_total',
   // Resilience
   deploymentFailures: 'llm_router_deployment_failures_total',
   deploymentCooldowns: 'llm_router_deployment_cooldowns_total',

@@ -34,6 +34,7 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
     baselineCost: new Counter({ name: M.baselineCost, help: 'What the same requests would have cost on the policy baseline model, in USD.', labelNames: ['policy'] as const, registers }),
     inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
     clientRequests: new Counter({ name: M.clientRequests, help: 'Chat completion requests by client API key name (anonymous without auth).', labelNames: ['client'] as const, registers }),
+    authFailures: new Counter({ name: M.authFailures, help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).', labelNames: ['reason'] as const, registers }),
     deploymentFailures: new Counter({ name: M.deploymentFailures, help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
     deploymentCooldowns: new Counter({ name: M.deploymentCooldowns, help: 'Times a deployment was taken out of rotation, by reason.', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
     retries: new Counter({ name: M.retries, help: 'Retries on another deployment of the same model, by the failure that caused them.', labelNames: ['model', 'reason'] as const, registers }),
