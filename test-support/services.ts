@@ -139,7 +139,7 @@ export function runToEnd(script: string, args: string[], timeoutMs = 120_000): P
     proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.once('exit', (code) => {
+    proc.once('close', (code) => { // 'close': after stdout and stderr are drained, unlike 'exit'
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

@@ -10,7 +10,7 @@ test('demo: load generator count = router count = Prometheus count; summary numb
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => proc.once('close', resolve));
   clearTimeout(timer);
   assert.equal(code, 0, out);
   const summary = JSON.parse(out.split('\n').find((l) => l.startsWith('{"sent"'))!) as {

@@ -53,7 +53,8 @@ const run = (cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), 600_000);
-    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, out })));
+    // 'close', not 'exit': the output is complete only once the pipes are drained.
+    p.once('close', (code) => (clearTimeout(timer), resolve({ code, out })));
   });
 
 async function trafficAndScrape(routerUrl: string, prometheusUrl: string) {
