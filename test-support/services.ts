@@ -82,17 +82,7 @@ export function simConfigYaml(models: Array<Record<string, unknown>>, timeScale 
 }
 
 /** A port that nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../stack/src/ports.ts';
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes (never a fixed sleep). */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {

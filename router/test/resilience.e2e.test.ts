@@ -27,8 +27,8 @@ after(async () => {
 });
 
 type Models = Parameters<typeof routerYaml>[1];
-async function startRouter(models: Models, resilience: Record<string, unknown> = {}): Promise<RunningService> {
-  const extra = `resilience: ${JSON.stringify({ retries: 2, backoff_ms: 5, ...resilience })}\n`;
+async function startRouter(models: Models, resilience: Record<string, unknown> = {}, moreYaml = ''): Promise<RunningService> {
+  const extra = `resilience: ${JSON.stringify({ retries: 2, backoff_ms: 5, ...resilience })}\n${moreYaml}`;
   const r = await startService(ROUTER_MAIN, ['--config', tmp.write(`router-${started.length}.yaml`, routerYaml(sim.url, models, extra))]);
   started.push(r);
   return r;
@@ -157,7 +157,12 @@ test('model fallbacks on errors and a context-window fallback for long prompts',
     primary: { fallbacks: ['backup'], deployments: [{ model: 'broken' }] },
     backup: { deployments: [{ model: 'ok' }] },
     small_window: { context_window: 50, fallbacks: ['backup'], deployments: [{ model: 'ok' }] },
-  });
+    lonely: { deployments: [{ model: 'broken' }] },
+  }, {}, 'policies:\n  - { name: p, classifier: task, routes: {}, default: lonely, fallbacks: [backup] }\n');
+  const viaPolicy = await chat(r, 'router/p');
+  assert.equal(viaPolicy.status, 200, 'the policy fallback serves when the model has none of its own');
+  assert.equal(viaPolicy.headers.get('x-router-model'), 'backup');
+  assert.equal(viaPolicy.headers.get('x-router-fallback-from'), 'lonely');
   const a = await chat(r, 'primary');
   assert.equal(a.status, 200);
   assert.equal(a.headers.get('x-router-model'), 'backup');

@@ -118,7 +118,7 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
     await container.start();
     const started: StartedService = { name: s.name, containerId: container.id, ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}) };
     state.services.push(started);
-    await waitHealthy(docker, container, s, opts.log);
+    await waitHealthy(container, s, opts.log);
   }
   return state;
 }
@@ -129,7 +129,7 @@ async function answersHttp(s: ServiceSpec): Promise<boolean> {
   return fetch(`http://127.0.0.1:${s.ports[0].host}/`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
 }
 
-async function waitHealthy(docker: Docker, container: Docker.Container, s: ServiceSpec, log: (l: string) => void): Promise<void> {
+async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     const info = await container.inspect();
@@ -145,7 +145,6 @@ async function waitHealthy(docker: Docker, container: Docker.Container, s: Servi
     if (Date.now() > deadline) throw new Error(`${s.name} not ready after 180 s (health: ${health ?? 'no healthcheck; port not answering'})`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  void docker;
 }
 
 export async function dockerDown(project: string): Promise<string[]> {

@@ -33,7 +33,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
 
   /** The chosen model, then its fallbacks, then the policy's; models whose window is too small are skipped. */
   function modelPlan(decision: RoutingDecision, promptTokens: number): { models: string[]; skippedForWindow: string[] } {
-    const policyFallbacks = config.policies.find((p) => p.name === decision.policy)?.fallbacks ?? [];
+    const policyFallbacks = policies.get(decision.policy)?.fallbacks ?? [];
     const chain = [...new Set([decision.model, ...(deployments.models.get(decision.model)?.fallbacks ?? []), ...policyFallbacks])];
     const skippedForWindow: string[] = [];
     const models = chain.filter((m) => {

@@ -20,6 +20,8 @@ export interface Policy {
   baselineModel: string;
   /** Every model the policy can pick. */
   models: string[];
+  /** Tried after the chosen model's own fallbacks. */
+  fallbacks: string[];
 }
 
 /** Label for a request with no text to classify (empty prompt, image-only). */
@@ -59,6 +61,7 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       modelFor: (cls) => p.routes[cls] ?? p.default,
       baselineModel,
       models: targets,
+      fallbacks: p.fallbacks,
     });
   }
   return policies;
