@@ -21,8 +21,9 @@ export class LoadClient {
   private readonly url: URL;
 
   constructor(host: string, connections: number, private readonly apiKey: string | undefined, timeoutMs: number) {
-    this.url = new URL('/v1/chat/completions', host.endsWith('/') ? host : host + '/');
-    if (new URL(host).pathname.replace(/\/$/, '').endsWith('/v1')) this.url = new URL('chat/completions', host.endsWith('/') ? host : host + '/');
+    // A host given with its /v1 base keeps it; a bare host gets /v1 added.
+    const base = host.endsWith('/') ? host : host + '/';
+    this.url = new URL(/\/v1\/$/.test(new URL(base).pathname) ? 'chat/completions' : '/v1/chat/completions', base);
     // undici's own timers (not an AbortSignal.timeout per request): same bound, far cheaper at 10K req/s.
     this.agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   }
