@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
 import type { ServiceSpec } from './compose.ts';
+import { answersHttp } from './http-probe.ts';
 import type { StackState, StartedService } from './state.ts';
 
 const LABEL_PROJECT = 'com.docker.compose.project';
@@ -124,10 +125,7 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
 }
 
 /** Without a healthcheck (e.g. Prometheus from a bare image): ready once its published port answers HTTP. */
-async function answersHttp(s: ServiceSpec): Promise<boolean> {
-  if (!s.ports[0]) return true;
-  return fetch(`http://127.0.0.1:${s.ports[0].host}/`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
-}
+const portAnswers = (s: ServiceSpec) => (s.ports[0] ? answersHttp(`http://127.0.0.1:${s.ports[0].host}/`) : Promise.resolve(true));
 
 async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + 180_000;
@@ -138,7 +136,7 @@ async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l:
       throw new Error(`${s.name} exited (code ${info.State.ExitCode}):\n${logs}`);
     }
     const health = info.State.Health?.Status;
-    if (s.healthcheck ? health === 'healthy' : await answersHttp(s)) {
+    if (s.healthcheck ? health === 'healthy' : await portAnswers(s)) {
       log(`${s.name} is ${s.healthcheck ? 'healthy' : 'answering'}`);
       return;
     }

@@ -108,7 +108,18 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: Error) => {
+let settled = false;
+// Node exits when nothing is left to wait on, even mid-`await`: never let that pass as success.
+process.once('beforeExit', () => {
+  if (settled) return;
+  console.error(`stack: ${command} stopped before finishing (nothing left waiting: a stuck network call?)`);
+  process.exit(1);
+});
+main().then((code) => {
+  settled = true;
+  process.exit(code);
+}, (err: Error) => {
+  settled = true;
   console.error(`stack: ${err.message}`);
   process.exit(1);
 });

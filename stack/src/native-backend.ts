@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
 import { healthUrl, type ServiceSpec } from './compose.ts';
+import { answersHttp } from './http-probe.ts';
 import type { StackState, StartedService } from './state.ts';
 
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
@@ -31,8 +32,7 @@ function hostPath(s: ServiceSpec, arg: string): string {
 async function waitHttp(url: string, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ok) return;
+    if (await answersHttp(url, { okOnly: true })) return;
     if (Date.now() > deadline) throw new Error(`${what} did not become ready at ${url} within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
