@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --import tsx
 // llm-router. Usage: llm-router [--config FILE] [--port N] [--host H]
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@llm-router/yaml-config';
 import { loadRouterConfig } from './config/load.ts';
@@ -23,11 +24,12 @@ try {
 const host = values.host ?? config.server.host;
 const port = values.port !== undefined ? Number(values.port) : config.server.port;
 const router = createRouterApp(config);
-const server = router.app.listen(port, host, (err?: Error) => {
-  if (err) {
-    console.error(`cannot listen on ${host}:${port}: ${err.message}`);
-    process.exit(1);
-  }
+const server = createServer(router.handle);
+server.once('error', (err) => {
+  console.error(`cannot listen on ${host}:${port}: ${err.message}`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
   const addr = server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;
   // One machine-readable line so launchers and tests can find the port when started with --port 0.

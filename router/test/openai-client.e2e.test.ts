@@ -2,8 +2,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
-import { ROUTER_MAIN, SIM_MAIN, metricValue, simConfigYaml, startService, tempDir, type RunningService } from '../../test-support/services.ts';
+import { ROUTER_MAIN, SIM_MAIN, metricValue, simConfigYaml, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
 
 const tmp = tempDir();
 let sim: RunningService;
@@ -156,6 +158,45 @@ test('bad input gets OpenAI-shaped errors with the right status', async () => {
   assert.deepEqual(await raw('{"model":"small","messages":[{"role":"user","content":"x"}]}', { 'x-router-policy': 'nope' }).then((e) => [e.status, e.code]), [404, 'policy_not_found']);
   assert.deepEqual(await raw(JSON.stringify({ model: 'small', messages: [{ role: 'user', content: 'x'.repeat(30_000) }] })).then((e) => [e.status, e.code]), [413, 'request_too_large']);
   assert.equal((await raw('{"model":"small","messages":[{"role":"user","content":"x"}],"nim-llm-router":"task_router"}')).param, 'nim-llm-router');
+});
+
+test('the chat fast path (plain JSON) and the express route (encoded bodies) accept the same requests', async () => {
+  const body = JSON.stringify({ model: 'small', messages: [{ role: 'user', content: 'hello' }] });
+  const post = async (data: Buffer | string | ReadableStream, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: data, signal: AbortSignal.timeout(5000), ...(data instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+    const json = (await res.json()) as { object?: string; error?: { code: string } };
+    return [res.status, json.object ?? json.error?.code];
+  };
+  // Served on the fast path.
+  assert.deepEqual(await post(body), [200, 'chat.completion']);
+  assert.deepEqual(await post(body, { 'content-type': 'application/json; charset=UTF-8' }), [200, 'chat.completion']);
+  assert.deepEqual(await post('\uFEFF' + body), [200, 'chat.completion'], 'a UTF-8 byte-order mark is accepted');
+  assert.deepEqual(await post('', {}), [400, 'missing_required_parameter'], 'an empty body reads as {}');
+  // Handed to express's body-parser: compressed bodies and other charsets.
+  assert.deepEqual(await post(gzipSync(body), { 'content-encoding': 'gzip' }), [200, 'chat.completion']);
+  assert.deepEqual(await post(Buffer.from(body, 'latin1'), { 'content-type': 'application/json; charset=latin1' }), [415, 'unsupported_encoding']);
+  // Same errors on both paths.
+  assert.deepEqual(await post('{"messages": ['), [400, 'invalid_json']);
+  assert.deepEqual(await post(gzipSync('{"messages": ['), { 'content-encoding': 'gzip' }), [400, 'invalid_json']);
+  // The size limit holds whether the length is declared or the body is chunked.
+  const big = JSON.stringify({ model: 'small', messages: [{ role: 'user', content: 'x'.repeat(30_000) }] });
+  assert.deepEqual(await post(big), [413, 'request_too_large']);
+  const chunked = new ReadableStream({ start(c) { for (let i = 0; i < 30; i++) c.enqueue(new TextEncoder().encode(big.slice(i * 1000, (i + 1) * 1000))); c.enqueue(new TextEncoder().encode(big.slice(30_000))); c.close(); } });
+  assert.deepEqual(await post(chunked), [413, 'request_too_large']);
+});
+
+test('a client that hangs up while sending its body is counted once, as 499', async () => {
+  const before = metricValue(await metrics(), 'llm_router_requests_total', { status: '499' });
+  const socket = connect(router.port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":"small",');
+  await new Promise((r) => setTimeout(r, 100));
+  socket.destroy();
+  await waitFor('the abandoned request to be counted', async () => metricValue(await metrics(), 'llm_router_requests_total', { status: '499' }) === before + 1, 5_000);
+  // And nothing else is counted for it later.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(metricValue(await metrics(), 'llm_router_requests_total', { status: '499' }), before + 1);
+  assert.equal(metricValue(await metrics(), 'llm_router_requests_in_flight'), 0);
 });
 
 test('upstream errors pass through with the upstream status and OpenAI shape, without leaking the key', async () => {

@@ -1,7 +1,7 @@
 // POST /v1/chat/completions: validate -> resolve target -> classify -> plan models (fallbacks, context
 // window) -> attempts on deployments (balancing, retries, cooldowns) -> forward (streams pass through
 // unbuffered) -> record usage, cost and latency.
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, sendApiError } from '../http/errors.ts';
 import { parseChatRequest } from '../http/chat-request.ts';
@@ -19,11 +19,14 @@ import type { RouterContext } from './context.ts';
 const NONE = 'none';
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 
-export function routingHeaders(d: RoutingDecision, servedModel = d.model): Record<string, string> {
-  const h: Record<string, string> = { 'x-router-policy': d.policy, 'x-router-class': d.class, 'x-router-model': servedModel };
-  if (servedModel !== d.model) h['x-router-fallback-from'] = d.model;
-  return h;
+export function setRoutingHeaders(res: ServerResponse, d: RoutingDecision, servedModel = d.model): void {
+  res.setHeader('x-router-policy', d.policy);
+  res.setHeader('x-router-class', d.class);
+  res.setHeader('x-router-model', servedModel);
+  if (servedModel !== d.model) res.setHeader('x-router-fallback-from', d.model);
 }
+
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 type Served = { dep: Deployment; result: Extract<AttemptResult, { kind: 'body' | 'stream' }>; fallbackReason?: string };
 
@@ -109,11 +112,15 @@ export function chatCompletionsHandler(ctx: RouterContext) {
     throw new ApiError(504, `No deployment answered within the retry budget of ${resilience.max_retry_ms} ms`, 'upstream_error', 'retry_budget_exhausted');
   }
 
-  return async function chatCompletions(req: Request, res: Response): Promise<void> {
+  /**
+   * Plain Node request/response (no express): the fast path calls it with a body it read itself, the
+   * express route with body-parser's. `client` is the API key's name, for metrics.
+   */
+  return async function chatCompletions(req: IncomingMessage, res: ServerResponse, rawBody: unknown, client: string): Promise<void> {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     metrics.inFlight.inc();
-    metrics.clientRequests.inc({ client: (res.locals.client as string | undefined) ?? 'anonymous' });
+    metrics.clientRequests.inc({ client });
     const abort = new AbortController();
     let released = false;
     // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
@@ -130,8 +137,8 @@ export function chatCompletionsHandler(ctx: RouterContext) {
     let usage: Usage | undefined;
     let ttft: number | undefined;
     try {
-      const body = parseChatRequest(req.body);
-      const target = resolver.resolve(body, req.get('x-router-policy') ?? undefined);
+      const body = parseChatRequest(rawBody);
+      const target = resolver.resolve(body, headerValue(req.headers['x-router-policy']));
       decision = decide(target, body.messages, policies);
       metrics.classificationDuration.observe({ classifier: decision.classifier }, decision.classifySeconds);
 
@@ -150,7 +157,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, abort.signal, windowTooSmall);
       const { dep, result } = served;
       if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
-      res.set(routingHeaders(decision, dep.model));
+      setRoutingHeaders(res, decision, dep.model);
       const timing = `classify;dur=${ms(decision.classifySeconds)}`;
 
       if (result.kind === 'body') {
@@ -161,13 +168,13 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           /* not JSON: still pass it through */
         }
         res.setHeader('server-timing', `${timing}, upstream;dur=${ms(upstreamSeconds)}, total;dur=${ms(elapsed())}`);
-        res.status(result.status).type('application/json').send(result.text);
+        res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) }).end(result.text);
         status = result.status;
       } else {
         lease = result.lease;
         const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
         const tap = new SseTap(!clientWantsUsage, () => (ttft = elapsed()));
-        res.status(result.status);
+        res.statusCode = result.status;
         res.setHeader('content-type', 'text/event-stream');
         res.setHeader('cache-control', 'no-cache');
         // Total time is only known at the end of a stream: it comes as a trailer.
@@ -200,7 +207,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       const apiErr = err instanceof ApiError ? err : new ApiError(500, 'Internal router error', 'server_error', 'internal_error');
       if (!(err instanceof ApiError)) log.error({ err }, 'unexpected error in chat completions');
       status = apiErr.status;
-      if (decision && !res.headersSent) res.set(routingHeaders(decision, served?.dep.model));
+      if (decision && !res.headersSent) setRoutingHeaders(res, decision, served?.dep.model);
       if (status === 499) res.destroy();
       else sendApiError(res, apiErr);
     } finally {

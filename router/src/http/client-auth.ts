@@ -1,29 +1,40 @@
 // Optional client API keys ("Authorization: Bearer <key>"). Keys are compared as SHA-256 digests in
 // constant time; only the key's configured name reaches logs and metrics.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { RouterConfig } from '../config/schema.ts';
 import { ApiError, sendApiError } from './errors.ts';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
+export const ANONYMOUS_CLIENT = 'anonymous';
 
+/** Returns a check: the caller's key name (ANONYMOUS_CLIENT when auth is off), or the 401 to send. */
 export function clientAuth(config: RouterConfig['auth'], onFailure: (reason: 'missing_api_key' | 'invalid_api_key') => void = () => {}) {
   const keys = config.api_keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (keys.length === 0) return next();
-    const header = req.get('authorization') ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(header);
+  return (req: IncomingMessage): string | ApiError => {
+    if (keys.length === 0) return ANONYMOUS_CLIENT;
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!m) {
       onFailure('missing_api_key');
-      return sendApiError(res, new ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", 'invalid_request_error', 'missing_api_key'));
+      return new ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", 'invalid_request_error', 'missing_api_key');
     }
     const presented = digest(m[1]!.trim());
     const match = keys.find((k) => timingSafeEqual(k.digest, presented));
     if (!match) {
       onFailure('invalid_api_key');
-      return sendApiError(res, new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
+      return new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
     }
-    res.locals.client = match.name;
+    return match.name;
+  };
+}
+
+/** The same check as express middleware: sets res.locals.client or answers 401. */
+export function clientAuthMiddleware(check: ReturnType<typeof clientAuth>) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const client = check(req);
+    if (client instanceof ApiError) return sendApiError(res, client);
+    res.locals.client = client;
     next();
   };
 }

@@ -1,5 +1,5 @@
 // OpenAI's error shape: {"error": {"message", "type", "param", "code"}}.
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 export class ApiError extends Error {
   constructor(
@@ -18,10 +18,13 @@ export class ApiError extends Error {
   }
 }
 
-export function sendApiError(res: Response, err: ApiError): void {
+/** Plain Node response API, so both the express routes and the chat fast path can use it. */
+export function sendApiError(res: ServerResponse, err: ApiError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.set(err.headers).status(err.status).json(err.toJSON());
+  const body = JSON.stringify(err.toJSON());
+  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
 }

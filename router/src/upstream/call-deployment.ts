@@ -45,8 +45,30 @@ export function transportError(reason: string, dep: Deployment): ApiError {
   return new ApiError(502, `Could not reach ${where}`, 'upstream_error', 'upstream_unavailable');
 }
 
+/**
+ * Abort on client disconnect or after the deployment's total timeout. One controller and one cleared
+ * timer per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and
+ * their unref'd timers lingered for the whole timeout after every request.
+ */
+function attemptSignal(clientSignal: AbortSignal, timeoutMs: number): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort(clientSignal.reason);
+  clientSignal.addEventListener('abort', onClientAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`attempt exceeded ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  return {
+    signal: controller.signal,
+    done() {
+      clearTimeout(timer);
+      clientSignal.removeEventListener('abort', onClientAbort);
+    },
+  };
+}
+
 export async function callDeployment(dep: Deployment, body: string, stream: boolean, promptTokens: number, clientSignal: AbortSignal): Promise<AttemptResult> {
-  const lease = dep.state.begin(promptTokens);
+  const depLease = dep.state.begin(promptTokens);
+  const attempt = attemptSignal(clientSignal, dep.config.timeout_ms);
+  // The timeout covers a stream until its last byte: it ends with the lease.
+  const lease: Lease = { end: () => (attempt.done(), depLease.end()) };
   const startedAt = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - startedAt) / 1e9;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
@@ -58,7 +80,7 @@ export async function callDeployment(dep: Deployment, body: string, stream: bool
       path: dep.chatPath,
       headers,
       body,
-      signal: AbortSignal.any([clientSignal, AbortSignal.timeout(dep.config.timeout_ms)]),
+      signal: attempt.signal,
     });
     dep.state.recordLatency(seconds() * 1000);
     const status = response.statusCode;

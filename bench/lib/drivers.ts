@@ -1,0 +1,90 @@
+// Load drivers for the benchmarks. Closed loop (fixed concurrency) uses autocannon; fixed-rate runs use
+// our own open-loop driver, because autocannon records latency in whole milliseconds and the router's
+// added latency is a fraction of one.
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+
+export interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** Process to charge CPU to (the proxy); absent for the direct baseline. */
+  pid?: number;
+}
+
+export const CHAT_PATH = '/v1/chat/completions';
+export const chatBody = (stream = false) => JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], ...(stream ? { stream: true } : {}) });
+
+export interface ClosedLoopResult { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number }
+
+export async function closedLoop(target: Target, connections: number, seconds: number): Promise<ClosedLoopResult> {
+  const r = await autocannon({ url: target.url + CHAT_PATH, method: 'POST', body: chatBody(), headers: { 'content-type': 'application/json', ...target.headers }, connections, duration: seconds });
+  return { rps: r.requests.total / seconds, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
+}
+
+export interface OpenLoopResult {
+  sent: number;
+  errors: number;
+  /** Latency percentiles from the *intended* send time (queueing in the driver or proxy counts), ms. */
+  p50_ms: number;
+  p99_ms: number;
+  /** Streams only: time to the first body chunk, ms. */
+  ttft_p50_ms?: number;
+  ttft_p99_ms?: number;
+}
+
+const percentile = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
+
+/** Send `rate` requests/s for `seconds` regardless of how fast answers come back. */
+export async function openLoop(target: Target, rate: number, seconds: number, options: { stream?: boolean; connections?: number } = {}): Promise<OpenLoopResult> {
+  const total = Math.round(rate * seconds);
+  const pool = new Pool(target.url, { connections: options.connections ?? 512, pipelining: 1, keepAliveTimeout: 30_000 });
+  const body = chatBody(options.stream);
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  const latency = new Float64Array(total);
+  const ttft = new Float64Array(options.stream ? total : 0);
+  let done = 0;
+  let errors = 0;
+  let finished!: () => void;
+  const allDone = new Promise<void>((r) => (finished = r));
+
+  const fire = async (i: number, intendedAt: number) => {
+    try {
+      const res = await pool.request({ method: 'POST', path: CHAT_PATH, headers, body });
+      let first = true;
+      for await (const _chunk of res.body) {
+        if (first && options.stream) ttft[i] = performance.now() - intendedAt;
+        first = false;
+      }
+      if (res.statusCode !== 200) errors++;
+    } catch {
+      errors++;
+    }
+    latency[i] = performance.now() - intendedAt;
+    if (++done === total) finished();
+  };
+
+  const start = performance.now();
+  let next = 0;
+  // A 1 ms timer, not setImmediate: a busy-spinning driver would steal a core from the proxy it measures.
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+      for (; next < due; next++) void fire(next, start + (next * 1000) / rate);
+      if (next < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await allDone;
+  await pool.close();
+  latency.sort();
+  ttft.sort();
+  return {
+    sent: total,
+    errors,
+    p50_ms: percentile(latency, 0.5),
+    p99_ms: percentile(latency, 0.99),
+    ...(options.stream ? { ttft_p50_ms: percentile(ttft, 0.5), ttft_p99_ms: percentile(ttft, 0.99) } : {}),
+  };
+}

@@ -1,0 +1,117 @@
+// Processes a benchmark runs: the fast upstream, the router, and the Portkey gateway as a peer.
+// Output is kept only as a short tail: a router logging every request would otherwise fill memory.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../stack/src/ports.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TAIL_BYTES = 16 * 1024;
+
+export interface Service {
+  name: string;
+  url: string;
+  pid: number;
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<Service>();
+/** Stop everything a benchmark started, whatever way it ends. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
+
+function track(name: string, proc: ChildProcess, url: string): Service {
+  let out = '';
+  const keep = (d: Buffer) => void (out = (out + d.toString()).slice(-TAIL_BYTES));
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const service: Service = {
+    name, url, pid: proc.pid!, tail: () => out,
+    stop: () => new Promise<void>((resolve) => {
+      running.delete(service);
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const force = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      proc.once('exit', () => (clearTimeout(force), resolve()));
+      proc.kill('SIGTERM');
+    }),
+  };
+  running.add(service);
+  return service;
+}
+
+/** A TypeScript entry point of this repo that prints {"port":N} once it listens. */
+export async function startNodeService(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Service> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script), '--port', '0', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${seen}`)), 30_000);
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      const m = /"port":(\d+)/.exec(seen);
+      if (m) clearTimeout(timer), proc.stdout!.off('data', onData), resolve(Number(m[1]));
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => (seen += d.toString()));
+    proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${name} exited with ${code}:\n${seen}`))));
+  });
+  return track(name, proc, `http://127.0.0.1:${port}`);
+}
+
+/** The router in front of `upstreamUrl`: one model "bench" with one deployment (`deploymentYaml` adds keys). */
+export async function startBenchRouter(upstreamUrl: string, options: { workers?: number; logLevel?: string; deploymentYaml?: string } = {}): Promise<Service> {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-router-bench-'));
+  const file = join(dir, 'router.yaml');
+  writeFileSync(file, [
+    'models:',
+    '  - name: bench',
+    '    deployments:',
+    `      - { id: bench-0, model: bench, api_base: "${upstreamUrl}/v1", price: { input_per_1m: 1, output_per_1m: 2 }${options.deploymentYaml ?? ''} }`,
+    '',
+  ].join('\n'));
+  const args = ['--config', file, ...(options.workers ? ['--workers', String(options.workers)] : [])];
+  try {
+    // The router reads its config once at start: the file can go as soon as it listens.
+    return await startNodeService(`router${options.workers ? ` x${options.workers}` : ''}`, 'router/src/main.ts', args, { LOG_LEVEL: options.logLevel ?? 'info' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export const PORTKEY_VERSION = process.env.PORTKEY_VERSION ?? '1.15.2';
+
+/**
+ * Portkey's open-source gateway (TypeScript, Node), installed from npm into a temp folder (reused across
+ * runs, never a dependency of this project) and pointed at the same upstream through its custom-host header.
+ */
+export async function startPortkey(upstreamUrl: string): Promise<(Service & { headers: Record<string, string> }) | { skipped: string }> {
+  const dir = join(tmpdir(), `llm-router-bench-portkey-${PORTKEY_VERSION}`);
+  const entry = join(dir, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+  if (!existsSync(entry)) {
+    console.log(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${dir} ...`);
+    const r = spawnSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `@portkey-ai/gateway@${PORTKEY_VERSION}`], { stdio: 'inherit', timeout: 180_000 });
+    if (r.status !== 0 || !existsSync(entry)) return { skipped: `npm install @portkey-ai/gateway@${PORTKEY_VERSION} failed (exit ${r.status}); is the npm registry reachable?` };
+  }
+  const port = await freePort();
+  const proc = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const service = track('portkey', proc, `http://127.0.0.1:${port}`);
+  await waitForHttp(service.url, 30_000);
+  return { ...service, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1`, authorization: 'Bearer bench-key' } };
+}

@@ -1,0 +1,93 @@
+// Router overhead and throughput vs calling the upstream directly, and vs Portkey's gateway, in one run on
+// the same machine against the same zero-latency upstream. Prints tables, ratios and the goals.
+// Usage: node --import tsx bench/router-overhead.ts [--seconds 5] [--no-portkey] [--json FILE]
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { closedLoop, openLoop, type Target } from './lib/drivers.ts';
+import { cpuSeconds, rssBytes } from './lib/proc-stats.ts';
+import { startBenchRouter, startNodeService, startPortkey, stopAll } from './lib/services.ts';
+import { table, fmt } from './lib/table.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, 'no-portkey': { type: 'boolean', default: false }, json: { type: 'string' } } });
+const seconds = Number(values.seconds);
+const results: Record<string, unknown> = { machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version } };
+
+try {
+  const upstream = await startNodeService('fast upstream', 'bench/fast-upstream.ts', []);
+  const router = await startBenchRouter(upstream.url);
+  const targets: Target[] = [
+    { name: 'direct', url: upstream.url, headers: {} },
+    { name: 'llm-router', url: router.url, headers: {}, pid: router.pid },
+  ];
+  if (!values['no-portkey']) {
+    const portkey = await startPortkey(upstream.url);
+    if ('skipped' in portkey) console.log(`Portkey skipped: ${portkey.skipped}`);
+    else targets.push({ name: 'portkey', url: portkey.url, headers: portkey.headers, pid: portkey.pid });
+  }
+  console.log(`${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}; driver, upstream and proxies share them.\n`);
+  for (const t of targets) await closedLoop(t, 64, 2); // warm up: JIT, keep-alive pools
+
+  // 1) Throughput at fixed concurrency. CPU-seconds of the proxy process give requests per core.
+  const closed: Array<Record<string, unknown>> = [];
+  for (const connections of [16, 64, 256]) {
+    for (const t of targets) {
+      const cpu0 = t.pid ? cpuSeconds(t.pid) : 0;
+      const r = await closedLoop(t, connections, seconds);
+      const cpu = t.pid ? cpuSeconds(t.pid) - cpu0 : 0;
+      closed.push({ connections, target: t.name, ...r, proxy_cpu_s: cpu, rps_per_proxy_core: t.pid ? r.requests / cpu : null, proxy_rss_mb: t.pid ? rssBytes(t.pid) / 2 ** 20 : null });
+    }
+  }
+  console.log('Closed loop (autocannon, fixed concurrency, %ds each)', seconds);
+  table(['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req per proxy CPU-s', 'proxy RSS MB'], closed.map((r) => [r.connections, r.target, fmt(r.rps as number, 0), r.p50_ms, r.p99_ms, r.errors, r.rps_per_proxy_core === null ? '-' : fmt(r.rps_per_proxy_core as number, 0), r.proxy_rss_mb === null ? '-' : fmt(r.proxy_rss_mb as number, 0)]));
+  results.closed_loop = closed;
+
+  // 2) Added latency at fixed request rates (open loop, µs resolution), direct vs through each proxy.
+  const open: Array<Record<string, unknown>> = [];
+  for (const rate of [1000, 5000]) {
+    const base = await openLoop(targets[0]!, rate, seconds);
+    open.push({ rate, target: 'direct', ...base, added_p50_ms: 0, added_p99_ms: 0 });
+    for (const t of targets.slice(1)) {
+      const r = await openLoop(t, rate, seconds);
+      open.push({ rate, target: t.name, ...r, added_p50_ms: r.p50_ms - base.p50_ms, added_p99_ms: r.p99_ms - base.p99_ms });
+    }
+  }
+  console.log('\nFixed rate (open loop, latency from the intended send time, %ds each)', seconds);
+  table(['rate/s', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], open.map((r) => [r.rate, r.target, fmt(r.p50_ms as number, 3), fmt(r.p99_ms as number, 3), fmt(r.added_p50_ms as number, 3), fmt(r.added_p99_ms as number, 3), r.errors]));
+  results.fixed_rate = open;
+
+  // 3) Streaming: time to first token added by the proxy.
+  const streamRate = 500;
+  const streaming: Array<Record<string, unknown>> = [];
+  const sbase = await openLoop(targets[0]!, streamRate, seconds, { stream: true });
+  streaming.push({ target: 'direct', ...sbase, added_ttft_p50_ms: 0, added_ttft_p99_ms: 0 });
+  for (const t of targets.slice(1)) {
+    const r = await openLoop(t, streamRate, seconds, { stream: true });
+    streaming.push({ target: t.name, ...r, added_ttft_p50_ms: r.ttft_p50_ms! - sbase.ttft_p50_ms!, added_ttft_p99_ms: r.ttft_p99_ms! - sbase.ttft_p99_ms! });
+  }
+  console.log(`\nStreaming at ${streamRate} req/s (10 SSE events each): time to first token`);
+  table(['target', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], streaming.map((r) => [r.target, fmt(r.ttft_p50_ms as number, 3), fmt(r.ttft_p99_ms as number, 3), fmt(r.added_ttft_p50_ms as number, 3), fmt(r.added_ttft_p99_ms as number, 3), r.errors]));
+  results.streaming = streaming;
+
+  // 4) Goals from the performance issue, checked against this run.
+  const at1k = open.find((r) => r.rate === 1000 && r.target === 'llm-router')!;
+  const at64 = (name: string) => closed.find((r) => r.connections === 64 && r.target === name);
+  const best = (name: string) => Math.max(...closed.filter((r) => r.target === name).map((r) => r.rps as number));
+  const perCore = at64('llm-router')!.rps_per_proxy_core as number;
+  const goals: Array<[string, string, boolean]> = [
+    ['added p50 at 1K req/s <= 0.3 ms', fmt(at1k.added_p50_ms as number, 3) + ' ms', (at1k.added_p50_ms as number) <= 0.3],
+    ['added p99 at 1K req/s <= 2 ms', fmt(at1k.added_p99_ms as number, 3) + ' ms', (at1k.added_p99_ms as number) <= 2],
+    ['>= 5,000 req/s per router core (64 conns)', fmt(perCore, 0) + ' req per CPU-s', perCore >= 5000],
+  ];
+  if (targets.some((t) => t.name === 'portkey')) {
+    const ratio = best('llm-router') / best('portkey');
+    goals.push(['>= 1.5x Portkey req/s (best of each)', `${fmt(best('llm-router'), 0)} vs ${fmt(best('portkey'), 0)} = ${fmt(ratio, 2)}x`, ratio >= 1.5]);
+    results.router_vs_portkey_rps_ratio = ratio;
+  }
+  console.log('\nGoals');
+  table(['goal', 'measured', 'met'], goals.map(([g, m, ok]) => [g, m, ok ? 'yes' : 'NO']));
+  results.goals = goals.map(([goal, measured, met]) => ({ goal, measured, met }));
+  if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
+} finally {
+  await stopAll();
+}

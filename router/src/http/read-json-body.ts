@@ -1,0 +1,73 @@
+// Body reading for the chat fast path: identity-encoded UTF-8 JSON, which is what OpenAI SDKs send.
+// Anything else (gzip/deflate/br, other charsets) takes the express route and its body-parser instead,
+// so both paths accept the same requests; this one skips express's per-request middleware cost.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { ApiError } from './errors.ts';
+
+/** Thrown when the client hangs up before its body has arrived. */
+export class BodyAbortedError extends Error {}
+
+const UTF8 = /^utf-?8$/i;
+
+export function isPlainJsonRequest(headers: IncomingHttpHeaders): boolean {
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
+  const type = headers['content-type'];
+  if (type === undefined) return true;
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(type);
+  return !charset || UTF8.test(charset[1]!);
+}
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, `Request body exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large');
+}
+
+export function invalidJson(detail: string): ApiError {
+  return new ApiError(400, `We could not parse the JSON body of your request: ${detail}`, 'invalid_request_error', 'invalid_json');
+}
+
+/** The parsed body; rejects with an ApiError (400, 413) or BodyAbortedError. An empty body reads as {}. */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      req.resume(); // drain, so the 413 can still be read by the client
+      return reject(tooLarge(limit));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit && !failed) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge(limit));
+      } else if (!failed) chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      if (failed) return;
+      let text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte-order mark is legal, JSON.parse rejects it
+      if (text.trim() === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(invalidJson((err as Error).message));
+      }
+    };
+    const onAbort = () => {
+      cleanup();
+      if (!failed) (failed = true), reject(new BodyAbortedError('client closed the request while sending its body'));
+    };
+    const cleanup = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onClose);
+    };
+    // 'close' before 'end' means the body never finished.
+    const onClose = () => {
+      if (!req.complete) onAbort();
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose);
+  });
+}
