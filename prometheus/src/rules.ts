@@ -75,7 +75,7 @@ export const alertRules = {
         },
         {
           alert: 'LLMRouterDeploymentCoolingDown',
-          expr: `${R.deploymentState}{state="cooling"} == 1`,
+          expr: `${R.deploymentState}{state="cooling"} > 0`, // > 0: with several workers, the fraction of workers that see it cooling
           for: '1m',
           labels: { severity: 'warning' },
           annotations: { summary: 'Deployment {{ $labels.deployment }} of {{ $labels.model }} is cooling down', description: 'It failed repeatedly and is out of rotation; traffic goes to its other deployments or fallbacks.' },

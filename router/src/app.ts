@@ -28,7 +28,7 @@ export interface RouterApp {
 
 const CHAT_PATHS = ['/v1/chat/completions', '/chat/completions'];
 
-export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier } = {}): RouterApp {
+export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {}): RouterApp {
   const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] });
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
@@ -86,8 +86,10 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   });
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/ready', (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }));
+  // With several workers, metricsText returns every worker's metrics aggregated by the primary.
+  const metricsText = options.metricsText ?? (() => ctx.metrics.registry.metrics());
   app.get('/metrics', async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    res.type(ctx.metrics.registry.contentType).send(await metricsText());
   });
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -1,20 +1,25 @@
 #!/usr/bin/env -S node --import tsx
-// llm-router. Usage: llm-router [--config FILE] [--port N] [--host H]
+// llm-router. Usage: llm-router [--config FILE] [--port N] [--host H] [--workers N]
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@llm-router/yaml-config';
 import { loadRouterConfig } from './config/load.ts';
+import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
+import { runPrimary } from './workers/primary.ts';
+import { clusterMetricsSource, shareOfLimits } from './workers/worker.ts';
 
 const { values } = parseArgs({
   options: {
     config: { type: 'string', default: process.env.ROUTER_CONFIG ?? 'config/router.yaml' },
     port: { type: 'string', default: process.env.ROUTER_PORT },
     host: { type: 'string', default: process.env.ROUTER_HOST },
+    workers: { type: 'string', default: process.env.ROUTER_WORKERS },
   },
 });
 
-let config;
+let config: RouterConfig;
 try {
   config = loadRouterConfig(values.config!);
 } catch (err) {
@@ -23,23 +28,42 @@ try {
 }
 const host = values.host ?? config.server.host;
 const port = values.port !== undefined ? Number(values.port) : config.server.port;
-const router = createRouterApp(config);
-const server = createServer(router.handle);
-server.once('error', (err) => {
-  console.error(`cannot listen on ${host}:${port}: ${err.message}`);
+const workers = values.workers !== undefined ? Number(values.workers) : config.server.workers;
+if (!Number.isInteger(workers) || workers < 1) {
+  console.error(`--workers must be a whole number >= 1 (got '${values.workers}')`);
   process.exit(1);
-});
-server.listen(port, host, () => {
-  const addr = server.address();
-  const bound = typeof addr === 'object' && addr ? addr.port : port;
-  // One machine-readable line so launchers and tests can find the port when started with --port 0.
-  console.log(JSON.stringify({ msg: 'llm-router listening', url: `http://${host}:${bound}`, port: bound, policies: config.policies.map((p) => p.name), models: config.models.map((m) => m.name) }));
-});
-server.keepAliveTimeout = 65_000;
-const stop = () => {
-  server.close();
-  server.closeAllConnections();
-  void router.close().then(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+}
+// One machine-readable line so launchers and tests can find the port when started with --port 0.
+const listeningLine = (bound: number) =>
+  JSON.stringify({ msg: 'llm-router listening', url: `http://${host}:${bound}`, port: bound, workers, policies: config.policies.map((p) => p.name), models: config.models.map((m) => m.name) });
+
+if (workers > 1 && cluster.isPrimary) {
+  runPrimary(workers, listeningLine);
+} else {
+  const inCluster = cluster.isWorker;
+  const router = inCluster ? createRouterAppInWorker() : createRouterApp(config);
+  const server = createServer(router.handle);
+  server.once('error', (err) => {
+    console.error(`cannot listen on ${host}:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, host, () => {
+    const addr = server.address();
+    if (!inCluster) console.log(listeningLine(typeof addr === 'object' && addr ? addr.port : port));
+  });
+  server.keepAliveTimeout = 65_000;
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void router.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+function createRouterAppInWorker() {
+  let source: (() => Promise<string>) | undefined;
+  const router = createRouterApp(shareOfLimits(config, workers), { metricsText: () => source!() });
+  source = clusterMetricsSource(router.ctx.metrics.registry);
+  return router;
+}

@@ -112,9 +112,11 @@ export const routerConfigSchema = z
         port: z.number().int().min(0).max(65535).default(4000),
         /** Largest accepted request body. */
         max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** Router processes sharing the port (node:cluster); metrics are aggregated across them. */
+        workers: z.number().int().min(1).max(256).default(1),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 4000, max_body_bytes: 4 * 1024 * 1024 }),
+      .default({ host: '127.0.0.1', port: 4000, max_body_bytes: 4 * 1024 * 1024, workers: 1 }),
     models: z.array(model).min(1),
     policies: z.array(z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])).default([]),
     /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */

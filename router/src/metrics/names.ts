@@ -12,6 +12,7 @@ export const ROUTER_METRICS = {
   inFlight: 'llm_router_requests_in_flight',
   clientRequests: 'llm_router_client_requests_total',
   authFailures: 'llm_router_auth_failures_total',
+  workers: 'llm_router_workers',
   // Resilience
   deploymentFailures: 'llm_router_deployment_failures_total',
   deploymentCooldowns: 'llm_router_deployment_cooldowns_total',

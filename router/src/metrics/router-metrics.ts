@@ -34,6 +34,8 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
     baselineCost: new Counter({ name: M.baselineCost, help: 'What the same requests would have cost on the policy baseline model, in USD.', labelNames: ['policy'] as const, registers }),
     inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
     clientRequests: new Counter({ name: M.clientRequests, help: 'Chat completion requests by client API key name (anonymous without auth).', labelNames: ['client'] as const, registers }),
+    // 1 per worker process; summed when workers' metrics are aggregated, so it counts live workers.
+    workers: new Gauge({ name: M.workers, help: 'Router worker processes serving requests (1 unless started with --workers).', registers, aggregator: 'sum', collect() { this.set(1); } }),
     authFailures: new Counter({ name: M.authFailures, help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).', labelNames: ['reason'] as const, registers }),
     deploymentFailures: new Counter({ name: M.deploymentFailures, help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
     deploymentCooldowns: new Counter({ name: M.deploymentCooldowns, help: 'Times a deployment was taken out of rotation, by reason.', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
@@ -41,7 +43,8 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
     fallbacks: new Counter({ name: M.fallbacks, help: 'Requests served by a fallback model, by original model, fallback and reason.', labelNames: ['from', 'to', 'reason'] as const, registers }),
     rateLimited: new Counter({ name: M.rateLimited, help: 'Rate limiting met: source=local (deployment at its rpm/tpm, skipped) or upstream (429).', labelNames: ['model', 'source'] as const, registers }),
     deploymentState: new Gauge({
-      name: M.deploymentState, help: 'Deployment state: 1 for the current state (healthy or cooling), 0 for the other.', labelNames: ['model', 'deployment', 'state'] as const, registers,
+      name: M.deploymentState, help: 'Deployment state: 1 for the current state (healthy or cooling), 0 for the other; with several workers, the fraction of workers that see it so.', labelNames: ['model', 'deployment', 'state'] as const, registers,
+      aggregator: 'average',
       collect() {
         this.reset();
         for (const d of snapshot()) for (const state of ['healthy', 'cooling'] as const) this.set({ model: d.model, deployment: d.deployment, state }, d.health === state ? 1 : 0);

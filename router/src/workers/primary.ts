@@ -1,0 +1,69 @@
+// Multi-core mode: the primary process forks N router workers that share the listening socket
+// (node:cluster), and serves their metrics aggregated. Without aggregation each scrape would see one
+// worker's counters only (LiteLLM's known multi-worker metrics bug); here any worker answering /metrics
+// asks the primary, which collects every serving worker's registry and merges them with prom-client's
+// AggregatorRegistry (counters and histograms summed, gauges by their declared aggregator).
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import { CLUSTER_METRICS_REQUEST, CLUSTER_METRICS_RESPONSE, WORKER_METRICS_REQUEST, WORKER_METRICS_RESPONSE, type ClusterMessage, type WorkerMetrics } from './messages.ts';
+
+const RESPAWN_DELAY_MS = 1_000;
+const WORKER_METRICS_TIMEOUT_MS = 3_000;
+
+export function runPrimary(workers: number, listeningLine: (port: number) => string): void {
+  let stopping = false;
+  let listening = 0;
+  // Only workers that listen are asked: a freshly forked one cannot answer until it has loaded.
+  const serving = new Set<Worker>();
+  let nextId = 0;
+  const pending = new Map<number, (metrics: WorkerMetrics) => void>();
+
+  const askWorker = (w: Worker) =>
+    new Promise<WorkerMetrics>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => (pending.delete(id), reject(new Error(`worker ${w.id} did not send its metrics`))), WORKER_METRICS_TIMEOUT_MS);
+      pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
+      w.send({ type: WORKER_METRICS_REQUEST, id } satisfies ClusterMessage);
+    });
+  // A scrape fails rather than report part of the workers: partial counters would read as resets.
+  const aggregatedMetrics = async () => AggregatorRegistry.aggregate(await Promise.all([...serving].map(askWorker))).metrics();
+
+  const fork = (index: number): Worker => {
+    const worker = cluster.fork({ ROUTER_WORKER_INDEX: String(index), ROUTER_WORKERS: String(workers) });
+    worker.on('message', (msg: ClusterMessage) => {
+      if (msg?.type === WORKER_METRICS_RESPONSE) return pending.get(msg.id)?.(msg.metrics), void pending.delete(msg.id);
+      if (msg?.type !== CLUSTER_METRICS_REQUEST) return;
+      aggregatedMetrics().then(
+        (text) => worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, text }),
+        (err: Error) => worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, error: err.message }),
+      );
+    });
+    worker.once('listening', (address) => {
+      serving.add(worker);
+      // One machine-readable line, once every worker listens (port 0 gives all workers the same port).
+      if (++listening === workers) console.log(listeningLine(address.port));
+    });
+    worker.once('exit', (code, signal) => {
+      serving.delete(worker);
+      if (stopping) return;
+      console.error(JSON.stringify({ level: 50, msg: 'router worker exited; starting a new one', worker: index, code, signal }));
+      setTimeout(() => !stopping && fork(index), RESPAWN_DELAY_MS);
+    });
+    return worker;
+  };
+  for (let i = 0; i < workers; i++) fork(i);
+
+  const stop = () => {
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+    if (alive.length === 0) process.exit(0);
+    let left = alive.length;
+    for (const w of alive) {
+      w.once('exit', () => --left === 0 && process.exit(0));
+      w.kill('SIGTERM');
+    }
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
