@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps demo metrics up down status logs images router sim loadtest loadtest-headless bench dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -59,7 +59,27 @@ typecheck: node_modules/.package-lock.json ## TypeScript strict type-check of th
 test: install typecheck ## Type-check and run every test (node --test)
 	node --import tsx --test $(TESTS)
 
-bench: node_modules/.package-lock.json ## Benchmarks: load generator throughput vs autocannon (same run, same upstream)
+build: node_modules/.package-lock.json ## Production build of the router: router/dist/main.mjs, run with plain node (make router-prod)
+	$(NODE_RUN) router/build.ts
+
+router-prod: build ## Run the production build of the router on :4000 (WORKERS=N for N processes)
+	node router/dist/main.mjs --config $(ROUTER_CONFIG) $(if $(WORKERS),--workers $(WORKERS))
+
+bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest ## All benchmarks (~4 min; numbers and ratios, never pass/fail)
+
+bench-router: build ## Router vs direct vs Portkey: req/s at 16/64/256 conns, added latency at 1K/5K req/s, streaming TTFT
+	$(NODE_RUN) bench/router-overhead.ts $(BENCH_ARGS)
+
+bench-workers: build ## Router with 1 vs 2 worker processes; aggregated /metrics count checked
+	$(NODE_RUN) bench/router-workers.ts
+
+bench-memory: build ## Router RSS with 1,000 concurrent streams
+	$(NODE_RUN) bench/router-memory.ts
+
+bench-classifier: node_modules/.package-lock.json ## Classifier p50/p99 µs per prompt and model memory
+	node --expose-gc --import tsx bench/classifier.ts
+
+bench-loadtest: node_modules/.package-lock.json ## Load generator throughput vs autocannon (same run, same upstream)
 	$(NODE_RUN) bench/loadtest-throughput.ts
 
 dashboards: node_modules/.package-lock.json ## Regenerate Grafana dashboard JSON (grafana/dashboards) from dashboards/src

@@ -15,11 +15,11 @@ export interface Target {
 export const CHAT_PATH = '/v1/chat/completions';
 export const chatBody = (stream = false) => JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], ...(stream ? { stream: true } : {}) });
 
-export interface ClosedLoopResult { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number }
+export interface ClosedLoopResult { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number; sent: number }
 
 export async function closedLoop(target: Target, connections: number, seconds: number): Promise<ClosedLoopResult> {
   const r = await autocannon({ url: target.url + CHAT_PATH, method: 'POST', body: chatBody(), headers: { 'content-type': 'application/json', ...target.headers }, connections, duration: seconds });
-  return { rps: r.requests.total / seconds, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
+  return { rps: r.requests.total / seconds, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total, sent: r.requests.sent };
 }
 
 export interface OpenLoopResult {

@@ -46,7 +46,8 @@ function track(name: string, proc: ChildProcess, url: string): Service {
 
 /** A TypeScript entry point of this repo that prints {"port":N} once it listens. */
 export async function startNodeService(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Service> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script), '--port', '0', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...loader, join(REPO_ROOT, script), '--port', '0', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let seen = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${seen}`)), 30_000);
@@ -62,8 +63,23 @@ export async function startNodeService(name: string, script: string, args: strin
   return track(name, proc, `http://127.0.0.1:${port}`);
 }
 
-/** The router in front of `upstreamUrl`: one model "bench" with one deployment (`deploymentYaml` adds keys). */
-export async function startBenchRouter(upstreamUrl: string, options: { workers?: number; logLevel?: string; deploymentYaml?: string } = {}): Promise<Service> {
+export type RouterRuntime = 'build' | 'tsx';
+const ROUTER_BUILD = 'router/dist/main.mjs';
+
+/** The production build of the router (make build), built first if missing. */
+function ensureRouterBuild(): string {
+  if (!existsSync(join(REPO_ROOT, ROUTER_BUILD))) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'router/build.ts')], { cwd: REPO_ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('router build failed (node --import tsx router/build.ts)');
+  }
+  return ROUTER_BUILD;
+}
+
+/**
+ * The router in front of `upstreamUrl`: one model "bench" with one deployment (`deploymentYaml` adds keys).
+ * runtime 'build' (default) is what production runs: router/dist/main.mjs on plain node; 'tsx' runs the sources.
+ */
+export async function startBenchRouter(upstreamUrl: string, options: { workers?: number; logLevel?: string; deploymentYaml?: string; runtime?: RouterRuntime } = {}): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-bench-'));
   const file = join(dir, 'router.yaml');
   writeFileSync(file, [
@@ -76,7 +92,8 @@ export async function startBenchRouter(upstreamUrl: string, options: { workers?:
   const args = ['--config', file, ...(options.workers ? ['--workers', String(options.workers)] : [])];
   try {
     // The router reads its config once at start: the file can go as soon as it listens.
-    return await startNodeService(`router${options.workers ? ` x${options.workers}` : ''}`, 'router/src/main.ts', args, { LOG_LEVEL: options.logLevel ?? 'info' });
+    const entry = options.runtime === 'tsx' ? 'router/src/main.ts' : ensureRouterBuild();
+    return await startNodeService(`router${options.workers ? ` x${options.workers}` : ''}`, entry, args, { LOG_LEVEL: options.logLevel ?? 'info' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,46 @@
+// Classifier cost per request: task classifier (hashed logistic regression) and complexity scorer,
+// p50/p99 µs per prompt over the project's 1,840 labeled prompts, plus the memory the task model takes.
+// Usage: node --expose-gc --import tsx bench/classifier.ts [--rounds 20]
+import { parseArgs } from 'node:util';
+import { scoreComplexity } from '../router/src/classify/complexity.ts';
+import { promptView } from '../router/src/classify/prompt-text.ts';
+import { TaskClassifier } from '../router/src/classify/task-classifier.ts';
+import { readPrompts } from '../router/src/classify/training/train.ts';
+import { fmt, table } from './lib/table.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
+const rounds = Number(values.rounds);
+const gc = (globalThis as { gc?: () => void }).gc;
+const MB = 2 ** 20;
+
+const texts = readPrompts().map((e) => e.text);
+// Typed arrays live outside the JS heap: count both.
+const used = () => (gc?.(), process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
+const before = used();
+const classifier = TaskClassifier.load();
+const modelBytes = used() - before;
+
+function latency(fn: (text: string) => unknown): { p50: number; p99: number; n: number } {
+  for (const t of texts) fn(t); // warm up the JIT
+  const samples = new Float64Array(texts.length * rounds);
+  let i = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const t of texts) {
+      const t0 = process.hrtime.bigint();
+      fn(t);
+      samples[i++] = Number(process.hrtime.bigint() - t0) / 1000;
+    }
+  }
+  samples.sort();
+  return { p50: samples[Math.floor(samples.length / 2)]!, p99: samples[Math.floor(samples.length * 0.99)]!, n: samples.length };
+}
+
+const task = latency((t) => classifier.predict(t));
+const complexity = latency((t) => scoreComplexity(promptView([{ role: 'user', content: t }])));
+console.log(`${texts.length} prompts x ${rounds} rounds, one core\n`);
+table(['classifier', 'p50 µs', 'p99 µs', 'calls'], [
+  ['task (task_router)', fmt(task.p50, 1), fmt(task.p99, 1), task.n],
+  ['complexity (complexity_router)', fmt(complexity.p50, 1), fmt(complexity.p99, 1), complexity.n],
+]);
+console.log(`\ntask model in memory: ${gc ? fmt(modelBytes / MB, 1) + ' MB (heap + typed arrays)' : 'run with --expose-gc to measure'}; process RSS ${fmt(process.memoryUsage().rss / MB, 0)} MB`);
+console.log(`goal: classifier p50 <= 50 µs: ${Math.max(task.p50, complexity.p50) <= 50 ? 'met' : 'NOT met'}`);
