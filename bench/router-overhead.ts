@@ -1,5 +1,6 @@
-// Router overhead and throughput vs calling the upstream directly, and vs Portkey's gateway, in one run on
-// the same machine against the same zero-latency upstream. Prints tables, ratios and the goals.
+// Router overhead and throughput vs calling the upstream directly, vs a minimal Node proxy (the floor any
+// Node proxy pays on this machine) and vs Portkey's gateway, in one run on the same machine against the
+// same zero-latency upstream. Prints tables, ratios and the goals.
 // Usage: node --import tsx bench/router-overhead.ts [--seconds 5] [--no-portkey] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -16,8 +17,10 @@ const results: Record<string, unknown> = { machine: { cores: availableParallelis
 try {
   const upstream = await startNodeService('fast upstream', 'bench/fast-upstream.ts', []);
   const router = await startBenchRouter(upstream.url);
+  const floor = await startNodeService('minimal proxy', 'bench/minimal-proxy.ts', ['--upstream', upstream.url]);
   const targets: Target[] = [
     { name: 'direct', url: upstream.url, headers: {} },
+    { name: 'minimal-proxy', url: floor.url, headers: {}, pid: floor.pid },
     { name: 'llm-router', url: router.url, headers: {}, pid: router.pid },
   ];
   if (!values['no-portkey']) {
@@ -52,8 +55,8 @@ try {
       open.push({ rate, target: t.name, ...r, added_p50_ms: r.p50_ms - base.p50_ms, added_p99_ms: r.p99_ms - base.p99_ms });
     }
   }
-  console.log('\nFixed rate (open loop, latency from the intended send time, %ds each)', seconds);
-  table(['rate/s', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], open.map((r) => [r.rate, r.target, fmt(r.p50_ms as number, 3), fmt(r.p99_ms as number, 3), fmt(r.added_p50_ms as number, 3), fmt(r.added_p99_ms as number, 3), r.errors]));
+  console.log('\nFixed rate (open loop, µs timing, %ds each)', seconds);
+  table(['rate/s', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors', 'driver lag p99 ms'], open.map((r) => [r.rate, r.target, fmt(r.p50_ms as number, 3), fmt(r.p99_ms as number, 3), fmt(r.added_p50_ms as number, 3), fmt(r.added_p99_ms as number, 3), r.errors, fmt(r.send_lag_p99_ms as number, 2)]));
   results.fixed_rate = open;
 
   // 3) Streaming: time to first token added by the proxy.
@@ -65,8 +68,9 @@ try {
     const r = await openLoop(t, streamRate, seconds, { stream: true });
     streaming.push({ target: t.name, ...r, added_ttft_p50_ms: r.ttft_p50_ms! - sbase.ttft_p50_ms!, added_ttft_p99_ms: r.ttft_p99_ms! - sbase.ttft_p99_ms! });
   }
-  console.log(`\nStreaming at ${streamRate} req/s (10 SSE events each): time to first token`);
+  console.log(`\nStreaming at ${streamRate} req/s (10 SSE events each): time to first token (successful streams only)`);
   table(['target', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], streaming.map((r) => [r.target, fmt(r.ttft_p50_ms as number, 3), fmt(r.ttft_p99_ms as number, 3), fmt(r.added_ttft_p50_ms as number, 3), fmt(r.added_ttft_p99_ms as number, 3), r.errors]));
+  for (const r of [...open, ...streaming]) if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
   results.streaming = streaming;
 
   // 4) Goals from the performance issue, checked against this run.
@@ -74,9 +78,12 @@ try {
   const at64 = (name: string) => closed.find((r) => r.connections === 64 && r.target === name);
   const best = (name: string) => Math.max(...closed.filter((r) => r.target === name).map((r) => r.rps as number));
   const perCore = at64('llm-router')!.rps_per_proxy_core as number;
-  const goals: Array<[string, string, boolean]> = [
+  const floor1k = open.find((r) => r.rate === 1000 && r.target === 'minimal-proxy')!;
+  const goals: Array<[string, string, boolean | null]> = [
     ['added p50 at 1K req/s <= 0.3 ms', fmt(at1k.added_p50_ms as number, 3) + ' ms', (at1k.added_p50_ms as number) <= 0.3],
     ['added p99 at 1K req/s <= 2 ms', fmt(at1k.added_p99_ms as number, 3) + ' ms', (at1k.added_p99_ms as number) <= 2],
+    ['(reference) minimal proxy adds at 1K req/s', `p50 ${fmt(floor1k.added_p50_ms as number, 3)} ms, p99 ${fmt(floor1k.added_p99_ms as number, 3)} ms`, null],
+    ['router p50 beyond the minimal proxy <= 0.3 ms', fmt((at1k.p50_ms as number) - (floor1k.p50_ms as number), 3) + ' ms', (at1k.p50_ms as number) - (floor1k.p50_ms as number) <= 0.3],
     ['>= 5,000 req/s per router core (64 conns)', fmt(perCore, 0) + ' req per CPU-s', perCore >= 5000],
   ];
   if (targets.some((t) => t.name === 'portkey')) {
@@ -85,7 +92,7 @@ try {
     results.router_vs_portkey_rps_ratio = ratio;
   }
   console.log('\nGoals');
-  table(['goal', 'measured', 'met'], goals.map(([g, m, ok]) => [g, m, ok ? 'yes' : 'NO']));
+  table(['goal', 'measured', 'met'], goals.map(([g, m, ok]) => [g, m, ok === null ? '-' : ok ? 'yes' : 'NO']));
   results.goals = goals.map(([goal, measured, met]) => ({ goal, measured, met }));
   if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
 } finally {

@@ -25,42 +25,59 @@ export async function closedLoop(target: Target, connections: number, seconds: n
 export interface OpenLoopResult {
   sent: number;
   errors: number;
-  /** Latency percentiles from the *intended* send time (queueing in the driver or proxy counts), ms. */
+  /** Percentiles over successful (200) requests, from the moment each was handed to the client, ms. */
   p50_ms: number;
   p99_ms: number;
   /** Streams only: time to the first body chunk, ms. */
   ttft_p50_ms?: number;
   ttft_p99_ms?: number;
+  /** How late the driver sent, p99 ms (its own timer lag; large values mean the machine is saturated). */
+  send_lag_p99_ms: number;
+  /** The first failure seen, e.g. "HTTP 500 {...}". */
+  first_error?: string;
 }
 
 const percentile = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
 
-/** Send `rate` requests/s for `seconds` regardless of how fast answers come back. */
+/**
+ * Send `rate` requests/s for `seconds` regardless of how fast answers come back. Latency runs from the
+ * send, not from the schedule: the driver's 1 ms timer would otherwise add up to 1 ms of noise to both
+ * sides of a direct-vs-proxy comparison. Queueing in the proxy still counts (requests are not held back).
+ */
 export async function openLoop(target: Target, rate: number, seconds: number, options: { stream?: boolean; connections?: number } = {}): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds);
   const pool = new Pool(target.url, { connections: options.connections ?? 512, pipelining: 1, keepAliveTimeout: 30_000 });
   const body = chatBody(options.stream);
   const headers = { 'content-type': 'application/json', ...target.headers };
-  const latency = new Float64Array(total);
-  const ttft = new Float64Array(options.stream ? total : 0);
+  const latency: number[] = [];
+  const ttft: number[] = [];
+  const lag = new Float64Array(total);
   let done = 0;
   let errors = 0;
+  let firstError: string | undefined;
   let finished!: () => void;
   const allDone = new Promise<void>((r) => (finished = r));
 
   const fire = async (i: number, intendedAt: number) => {
+    const sentAt = performance.now();
+    lag[i] = sentAt - intendedAt;
     try {
       const res = await pool.request({ method: 'POST', path: CHAT_PATH, headers, body });
-      let first = true;
-      for await (const _chunk of res.body) {
-        if (first && options.stream) ttft[i] = performance.now() - intendedAt;
-        first = false;
+      let firstChunkAt = 0;
+      let text = '';
+      for await (const chunk of res.body) {
+        if (!firstChunkAt) firstChunkAt = performance.now();
+        if (res.statusCode !== 200 && text.length < 200) text += chunk.toString();
       }
-      if (res.statusCode !== 200) errors++;
-    } catch {
+      if (res.statusCode !== 200) errors++, (firstError ??= `HTTP ${res.statusCode} ${text.slice(0, 200)}`);
+      else {
+        latency.push(performance.now() - sentAt);
+        if (options.stream) ttft.push(firstChunkAt - sentAt);
+      }
+    } catch (err) {
       errors++;
+      firstError ??= String(err);
     }
-    latency[i] = performance.now() - intendedAt;
     if (++done === total) finished();
   };
 
@@ -78,13 +95,15 @@ export async function openLoop(target: Target, rate: number, seconds: number, op
   });
   await allDone;
   await pool.close();
-  latency.sort();
-  ttft.sort();
+  const lat = Float64Array.from(latency).sort();
+  const first = Float64Array.from(ttft).sort();
   return {
     sent: total,
     errors,
-    p50_ms: percentile(latency, 0.5),
-    p99_ms: percentile(latency, 0.99),
-    ...(options.stream ? { ttft_p50_ms: percentile(ttft, 0.5), ttft_p99_ms: percentile(ttft, 0.99) } : {}),
+    p50_ms: percentile(lat, 0.5),
+    p99_ms: percentile(lat, 0.99),
+    ...(options.stream ? { ttft_p50_ms: percentile(first, 0.5), ttft_p99_ms: percentile(first, 0.99) } : {}),
+    send_lag_p99_ms: percentile(lag.sort(), 0.99),
+    ...(firstError ? { first_error: firstError } : {}),
   };
 }

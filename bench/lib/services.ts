@@ -1,7 +1,8 @@
 // Processes a benchmark runs: the fast upstream, the router, and the Portkey gateway as a peer.
-// Output is kept only as a short tail: a router logging every request would otherwise fill memory.
+// Their output goes to a temp log file, as in production: a pipe the benchmark must keep draining while it
+// drives load would make the benchmark part of what it measures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ export interface Service {
   name: string;
   url: string;
   pid: number;
+  /** The end of what the process printed. */
   tail(): string;
   stop(): Promise<void>;
 }
@@ -25,44 +27,6 @@ export async function stopAll(): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
 
-function track(name: string, proc: ChildProcess, url: string): Service {
-  let out = '';
-  const keep = (d: Buffer) => void (out = (out + d.toString()).slice(-TAIL_BYTES));
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const service: Service = {
-    name, url, pid: proc.pid!, tail: () => out,
-    stop: () => new Promise<void>((resolve) => {
-      running.delete(service);
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      const force = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-      proc.once('exit', () => (clearTimeout(force), resolve()));
-      proc.kill('SIGTERM');
-    }),
-  };
-  running.add(service);
-  return service;
-}
-
-/** A TypeScript entry point of this repo that prints {"port":N} once it listens. */
-export async function startNodeService(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Service> {
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const proc = spawn(process.execPath, [...loader, join(REPO_ROOT, script), '--port', '0', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let seen = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${seen}`)), 30_000);
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      const m = /"port":(\d+)/.exec(seen);
-      if (m) clearTimeout(timer), proc.stdout!.off('data', onData), resolve(Number(m[1]));
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d: Buffer) => (seen += d.toString()));
-    proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${name} exited with ${code}:\n${seen}`))));
-  });
-  return track(name, proc, `http://127.0.0.1:${port}`);
-}
-
 export type RouterRuntime = 'build' | 'tsx';
 const ROUTER_BUILD = 'router/dist/main.mjs';
 
@@ -73,6 +37,51 @@ function ensureRouterBuild(): string {
     if (r.status !== 0) throw new Error('router build failed (node --import tsx router/build.ts)');
   }
   return ROUTER_BUILD;
+}
+
+const readTail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-TAIL_BYTES) : '');
+
+/** Spawn node with stdout and stderr going to a temp log file, removed when the process is stopped. */
+function spawnLogged(name: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): { proc: ChildProcess; logFile: string; track(url: string): Service } {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-router-bench-log-'));
+  const logFile = join(dir, 'output.log');
+  const fd = openSync(logFile, 'a');
+  const proc = spawn(process.execPath, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const track = (url: string): Service => {
+    const service: Service = {
+      name, url, pid: proc.pid!, tail: () => readTail(logFile),
+      stop: () => new Promise<void>((resolve) => {
+        running.delete(service);
+        const done = () => (rmSync(dir, { recursive: true, force: true }), resolve());
+        if (proc.exitCode !== null || proc.signalCode !== null) return done();
+        const force = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+        proc.once('exit', () => (clearTimeout(force), done()));
+        proc.kill('SIGTERM');
+      }),
+    };
+    running.add(service);
+    return service;
+  };
+  return { proc, logFile, track };
+}
+
+/** A TypeScript (or built .mjs) entry point of this repo that prints {"port":N} once it listens. */
+export async function startNodeService(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Service> {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const { proc, logFile, track } = spawnLogged(name, [...loader, join(REPO_ROOT, script), '--port', '0', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+  const service = track('');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const m = /"port":(\d+)/.exec(readTail(logFile));
+    if (m) return Object.assign(service, { url: `http://127.0.0.1:${m[1]}` });
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      const output = service.tail();
+      await service.stop();
+      throw new Error(`${name} did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
@@ -127,8 +136,7 @@ export async function startPortkey(upstreamUrl: string): Promise<(Service & { he
     if (r.status !== 0 || !existsSync(entry)) return { skipped: `npm install @portkey-ai/gateway@${PORTKEY_VERSION} failed (exit ${r.status}); is the npm registry reachable?` };
   }
   const port = await freePort();
-  const proc = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const service = track('portkey', proc, `http://127.0.0.1:${port}`);
+  const service = spawnLogged('portkey', [entry, `--port=${port}`, '--headless'], { cwd: dir }).track(`http://127.0.0.1:${port}`);
   await waitForHttp(service.url, 30_000);
   return { ...service, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1`, authorization: 'Bearer bench-key' } };
 }

@@ -29,7 +29,9 @@ export interface RouterApp {
 const CHAT_PATHS = ['/v1/chat/completions', '/chat/completions'];
 
 export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {}): RouterApp {
-  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] });
+  // Asynchronous stdout: one log line per request must never block the event loop on a slow or full pipe
+  // (a sync write did, and showed up as p99 latency); lines written while a write is pending go out together.
+  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] }, pino.destination({ dest: 1, sync: false }));
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
   const ctx: RouterContext = {
