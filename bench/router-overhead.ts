@@ -17,7 +17,7 @@ const results: Record<string, unknown> = { machine: { cores: availableParallelis
 try {
   const upstream = await startNodeService('fast upstream', 'bench/fast-upstream.ts', []);
   const router = await startBenchRouter(upstream.url);
-  const floor = await startNodeService('minimal proxy', 'bench/minimal-proxy.ts', ['--upstream', upstream.url]);
+  const floor = await startNodeService('minimal proxy', 'bench/minimal-proxy.mjs', ['--upstream', upstream.url]);
   const targets: Target[] = [
     { name: 'direct', url: upstream.url, headers: {} },
     { name: 'minimal-proxy', url: floor.url, headers: {}, pid: floor.pid },
