@@ -2,7 +2,6 @@
 // window) -> attempts on deployments (balancing, retries, cooldowns) -> forward (streams pass through
 // unbuffered) -> record usage, cost and latency.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, sendApiError } from '../http/errors.ts';
 import { parseChatRequest } from '../http/chat-request.ts';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
@@ -11,7 +10,8 @@ import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { costUsd, modelPrice, type Usage } from '../pricing/cost.ts';
 import { SseTap } from '../upstream/sse-tap.ts';
 import { pickDeployment } from '../upstream/balancer.ts';
-import { callDeployment, failureReason, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
+import { AbortEmitter } from '../upstream/abort-emitter.ts';
+import { callDeployment, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import type { Lease } from '../upstream/deployment-state.ts';
 import type { RouterContext } from './context.ts';
@@ -48,7 +48,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
   }
 
   /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
-  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, signal: AbortSignal, initialFallbackReason?: string): Promise<Served> {
+  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, clientGone: AbortEmitter, initialFallbackReason?: string): Promise<Served> {
     const deadline = Date.now() + resilience.max_retry_ms;
     let lastError: ApiError | undefined;
     let unavailable: { reason: string; retryAfterMs: number } | undefined;
@@ -58,7 +58,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       const tried = new Set<Deployment>();
       let lastReason = '';
       for (let attempt = 0; attempt <= resilience.retries; attempt++) {
-        if (signal.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+        if (clientGone.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
         const pick = pickDeployment(deployments.deploymentsOf(model), modelCfg.strategy, promptTokens, tried);
         if (pick.rateLimitedSkips > 0) metrics.rateLimited.inc({ model, source: 'local' }, pick.rateLimitedSkips);
         if (!pick.ok) {
@@ -70,10 +70,10 @@ export function chatCompletionsHandler(ctx: RouterContext) {
         if (attempt > 0) {
           metrics.retries.inc({ model, reason: lastReason });
           const wait = Math.min(resilience.backoff_ms * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), deadline - Date.now());
-          if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
+          if (wait > 0) await clientGone.wait(wait);
         }
         if (Date.now() >= deadline) break;
-        const result = await callDeployment(dep, JSON.stringify({ ...baseBody, model: dep.config.model }), stream, promptTokens, signal);
+        const result = await callDeployment(dep, JSON.stringify({ ...baseBody, model: dep.config.model }), stream, promptTokens, clientGone);
         switch (result.kind) {
           case 'body':
           case 'stream':
@@ -121,11 +121,11 @@ export function chatCompletionsHandler(ctx: RouterContext) {
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     metrics.inFlight.inc();
     metrics.clientRequests.inc({ client });
-    const abort = new AbortController();
+    const clientGone = new AbortEmitter();
     let released = false;
     // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
     res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished) clientGone.abort();
       if (!released) ((released = true), metrics.inFlight.dec());
     });
 
@@ -154,7 +154,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       if (body.stream) baseBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
 
       const windowTooSmall = plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined;
-      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, abort.signal, windowTooSmall);
+      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, clientGone, windowTooSmall);
       const { dep, result } = served;
       if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
       setRoutingHeaders(res, decision, dep.model);
@@ -190,8 +190,8 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           }
         } catch (err) {
           upstreamSeconds = upstreamElapsed();
-          if (abort.signal.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
-          const reason = failureReason(err);
+          if (clientGone.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+          const reason = result.failureReason(err);
           metrics.deploymentFailures.inc({ model: dep.model, deployment: dep.config.id, reason });
           dep.state.recordFailure(reason);
           throw transportError(reason, dep); // headers are gone: sendApiError cuts the stream, the only honest signal left

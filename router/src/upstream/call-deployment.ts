@@ -4,13 +4,14 @@ import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import { ApiError } from '../http/errors.ts';
 import type { Lease } from './deployment-state.ts';
+import { AbortEmitter } from './abort-emitter.ts';
 import type { Deployment } from './deployments.ts';
 
 export type AttemptResult =
   /** Non-stream success: the whole body, already read. */
   | { kind: 'body'; status: number; text: string; upstreamSeconds: number }
   /** Stream success: the caller reads the body and must end the lease. */
-  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint }
+  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint; failureReason(err: unknown): string }
   /** Worth trying another deployment: 429, 5xx, timeouts, connection errors. */
   | { kind: 'retryable'; reason: string; error: ApiError; retryAfterSeconds?: number }
   /** The request itself is at fault (4xx): pass it through. */
@@ -35,7 +36,6 @@ export function failureReason(err: unknown): string {
   if (err instanceof undiciErrors.HeadersTimeoutError) return 'first_byte_timeout';
   if (err instanceof undiciErrors.BodyTimeoutError) return 'stream_idle_timeout';
   if (err instanceof undiciErrors.ConnectTimeoutError) return 'connect_timeout';
-  if ((err as Error)?.name === 'TimeoutError') return 'timeout';
   return 'connection_error';
 }
 
@@ -46,27 +46,29 @@ export function transportError(reason: string, dep: Deployment): ApiError {
 }
 
 /**
- * Abort on client disconnect or after the deployment's total timeout. One controller and one cleared
- * timer per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and
- * their unref'd timers lingered for the whole timeout after every request.
+ * Abort on client disconnect or after the deployment's total timeout. One emitter and one cleared timer
+ * per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and their
+ * unref'd timers lingered for the whole timeout after every request.
  */
-function attemptSignal(clientSignal: AbortSignal, timeoutMs: number): { signal: AbortSignal; done(): void } {
-  const controller = new AbortController();
-  const onClientAbort = () => controller.abort(clientSignal.reason);
-  clientSignal.addEventListener('abort', onClientAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException(`attempt exceeded ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: AbortEmitter; timedOut(): boolean; done(): void } {
+  const signal = new AbortEmitter();
+  let timedOut = false;
+  const onClientAbort = () => signal.abort();
+  client.once('abort', onClientAbort);
+  const timer = setTimeout(() => ((timedOut = true), signal.abort()), timeoutMs);
   return {
-    signal: controller.signal,
+    signal,
+    timedOut: () => timedOut,
     done() {
       clearTimeout(timer);
-      clientSignal.removeEventListener('abort', onClientAbort);
+      client.off('abort', onClientAbort);
     },
   };
 }
 
-export async function callDeployment(dep: Deployment, body: string, stream: boolean, promptTokens: number, clientSignal: AbortSignal): Promise<AttemptResult> {
+export async function callDeployment(dep: Deployment, body: string, stream: boolean, promptTokens: number, clientGone: AbortEmitter): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
-  const attempt = attemptSignal(clientSignal, dep.config.timeout_ms);
+  const attempt = attemptSignal(clientGone, dep.config.timeout_ms);
   // The timeout covers a stream until its last byte: it ends with the lease.
   const lease: Lease = { end: () => (attempt.done(), depLease.end()) };
   const startedAt = process.hrtime.bigint();
@@ -96,13 +98,13 @@ export async function callDeployment(dep: Deployment, body: string, stream: bool
     }
     if (stream) {
       keepLease = true;
-      return { kind: 'stream', status, response, lease, startedAt };
+      return { kind: 'stream', status, response, lease, startedAt, failureReason: (err: unknown) => (attempt.timedOut() ? 'timeout' : failureReason(err)) };
     }
     const text = await response.body.text();
     return { kind: 'body', status, text, upstreamSeconds: seconds() };
   } catch (err) {
-    if (clientSignal.aborted) return { kind: 'client_closed' };
-    const reason = failureReason(err);
+    if (clientGone.aborted) return { kind: 'client_closed' };
+    const reason = attempt.timedOut() ? 'timeout' : failureReason(err);
     return { kind: 'retryable', reason, error: transportError(reason, dep) };
   } finally {
     if (!keepLease) lease.end();
