@@ -1,3 +1,4 @@
+import { ROUTER_METRICS as R } from '@llm-router/router/metrics-names';
 import { buildDashboard, labelVariable, Layout, timeseries, type DashboardSpec } from './panels.ts';
 
 // Each service prefixes its Node process metrics (llm_router_, llm_sim_, loadtest_); the job label says which.
@@ -13,6 +14,7 @@ export function runtimeDashboard() {
       timeseries({ title: 'Heap used', description: 'V8 heap in use.', unit: 'bytes', w: 12, queries: [{ expr: `max by (job) (${m('nodejs_heap_size_used_bytes')})`, legend: '{{job}}' }] }),
       timeseries({ title: 'GC time', description: 'Seconds per second spent in garbage collection, by kind.', unit: 'percentunit', w: 12, stacked: true, queries: [{ expr: `sum by (job, kind) (rate(${m('nodejs_gc_duration_seconds_sum')}[$__rate_interval]))`, legend: '{{job}} {{kind}}' }] }),
       timeseries({ title: 'Open handles', description: 'Active libuv handles (sockets, timers).', unit: 'short', w: 12, queries: [{ expr: `max by (job) (${m('nodejs_active_handles')})`, legend: '{{job}}' }] }),
+      timeseries({ title: 'Router worker processes', description: 'Live router workers (--workers N); a dip means a worker crashed and was replaced. Memory and CPU above are summed over workers.', unit: 'short', w: 24, queries: [{ expr: `sum by (instance) (${R.workers})`, legend: '{{instance}}' }] }),
     );
   const spec: DashboardSpec = {
     uid: 'llm-runtime',
