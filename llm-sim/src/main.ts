@@ -1,11 +1,18 @@
 #!/usr/bin/env -S node --import tsx
 // llm-sim: simulated OpenAI-compatible models. Usage: llm-sim [--config FILE] [--port N] [--host H] [--seed N] [--time-scale X]
-import { parseArgs } from 'node:util';
-import { ConfigError } from '@llm-router/yaml-config';
+import { ConfigError, parseCommandLine } from '@llm-router/yaml-config';
 import { loadSimConfig } from './config.ts';
 import { createSimServer } from './server.ts';
 
-const { values } = parseArgs({
+const USAGE = `llm-sim: simulated OpenAI-compatible models (POST /v1/chat/completions, /v1/models, /metrics)
+
+  --config FILE      models (YAML)                  [config/llm-sim.yaml or LLM_SIM_CONFIG]
+  --port N           listen port (0 = any free)     [8000 or LLM_SIM_PORT]
+  --host H           listen address                 [127.0.0.1 or LLM_SIM_HOST]
+  --seed N           random seed (same seed, same answers)
+  --time-scale X     multiply every delay (0 = instant) [or LLM_SIM_TIME_SCALE]`;
+
+const { values } = parseCommandLine('llm-sim', USAGE, {
   options: {
     config: { type: 'string', default: process.env.LLM_SIM_CONFIG ?? 'config/llm-sim.yaml' },
     port: { type: 'string', default: process.env.LLM_SIM_PORT ?? '8000' },

@@ -2,7 +2,7 @@
 // loadtest: web UI on :8089 (default) or a headless run (--headless). `loadtest --help` lists options.
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@llm-router/yaml-config';
 import cliProgress from 'cli-progress';
 import { createLoadtestMetrics } from './metrics/loadtest-metrics.ts';
 import { parseDuration, runOptionsSchema, type RunOptionsInput } from './options.ts';
@@ -37,9 +37,9 @@ Without --headless: web UI on http://127.0.0.1:8089 (set users, spawn rate, host
   --port N, --bind H     web UI address                       [8089, 127.0.0.1]
   --seed N               request mix seed                     [1]`;
 
-const { values: a } = parseArgs({
+const { values: a } = parseCommandLine('loadtest', HELP, {
   options: {
-    help: { type: 'boolean' }, headless: { type: 'boolean' }, host: { type: 'string' }, users: { type: 'string' }, 'spawn-rate': { type: 'string' },
+    headless: { type: 'boolean' }, host: { type: 'string' }, users: { type: 'string' }, 'spawn-rate': { type: 'string' },
     rate: { type: 'string' }, duration: { type: 'string' }, 'max-requests': { type: 'string' }, 'think-time': { type: 'string' }, targets: { type: 'string' },
     'nim-extension': { type: 'boolean' }, 'stream-ratio': { type: 'string' }, 'long-prompt-ratio': { type: 'string' }, 'max-tokens': { type: 'string' },
     'api-key': { type: 'string' }, 'router-config': { type: 'string', default: 'config/router.yaml' }, 'fail-on': { type: 'string' },
@@ -47,10 +47,6 @@ const { values: a } = parseArgs({
     port: { type: 'string', default: process.env.LOADTEST_PORT ?? '8089' }, bind: { type: 'string', default: process.env.LOADTEST_BIND ?? '127.0.0.1' }, seed: { type: 'string' },
   },
 });
-if (a.help) {
-  console.log(HELP);
-  process.exit(0);
-}
 
 function fail(message: string): never {
   console.error(`loadtest: ${message}\n\n${HELP}`);

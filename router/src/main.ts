@@ -2,15 +2,21 @@
 // llm-router. Usage: llm-router [--config FILE] [--port N] [--host H] [--workers N]
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
-import { ConfigError } from '@llm-router/yaml-config';
+import { ConfigError, parseCommandLine } from '@llm-router/yaml-config';
 import { loadRouterConfig } from './config/load.ts';
 import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
 import { runPrimary } from './workers/primary.ts';
 import { clusterMetricsSource, shareOfLimits } from './workers/worker.ts';
 
-const { values } = parseArgs({
+const USAGE = `llm-router: OpenAI-compatible router (POST /v1/chat/completions, /v1/route, /v1/models, /metrics)
+
+  --config FILE    router config (YAML)           [config/router.yaml or ROUTER_CONFIG]
+  --port N         listen port (0 = any free)     [server.port or ROUTER_PORT]
+  --host H         listen address                 [server.host or ROUTER_HOST]
+  --workers N      router processes on the port   [server.workers or ROUTER_WORKERS]`;
+
+const { values } = parseCommandLine('llm-router', USAGE, {
   options: {
     config: { type: 'string', default: process.env.ROUTER_CONFIG ?? 'config/router.yaml' },
     port: { type: 'string', default: process.env.ROUTER_PORT },
@@ -30,8 +36,8 @@ const host = values.host ?? config.server.host;
 const port = values.port !== undefined ? Number(values.port) : config.server.port;
 const workers = values.workers !== undefined ? Number(values.workers) : config.server.workers;
 if (!Number.isInteger(workers) || workers < 1) {
-  console.error(`--workers must be a whole number >= 1 (got '${values.workers}')`);
-  process.exit(1);
+  console.error(`llm-router: --workers must be a whole number >= 1 (got '${values.workers}')`);
+  process.exit(2);
 }
 // One machine-readable line so launchers and tests can find the port when started with --port 0.
 const listeningLine = (bound: number) =>

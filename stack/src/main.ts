@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@llm-router/yaml-config';
 import { readCompose } from './compose.ts';
 import { buildImage, dockerAvailable, dockerClient, dockerDown, dockerLogs, dockerStatus, dockerUp } from './docker-backend.ts';
 import { nativeDown, nativeUp, pidAlive } from './native-backend.ts';
@@ -13,7 +13,19 @@ import { StateStore, type StackState } from './state.ts';
 import { freePortEnv } from './ports.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const { values: o, positionals } = parseArgs({
+const USAGE = `stack: start and stop the services of docker-compose.yml, on Docker (dockerode) or as local processes
+
+  stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build]
+  stack down | status [--json] | logs SERVICE | build
+
+  --backend B         auto (Docker if an engine answers, else native), docker or native  [STACK_BACKEND]
+  --skip LIST         services not to start, comma-separated
+  --free-ports        use free host ports instead of the compose defaults (tests)
+  --no-build          do not build images first
+  --project NAME      compose project name                                [llm-router]
+  --compose-file F    [docker-compose.yml]     --state-dir D   [.state]`;
+
+const { values: o, positionals } = parseCommandLine('stack', USAGE, {
   allowPositionals: true,
   options: {
     backend: { type: 'string', default: process.env.STACK_BACKEND ?? 'auto' },

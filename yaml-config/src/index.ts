@@ -109,3 +109,4 @@ export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S, opt
   }
   return parseYamlConfig(file, text, schema, options);
 }
+export { parseCommandLine } from './command-line.ts';
