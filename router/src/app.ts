@@ -1,6 +1,7 @@
 // The router's HTTP surface. POST /v1/chat/completions with a plain JSON body (the hot path) is served
 // straight from Node's request listener; everything else, and chat bodies that need decoding, go through
 // express 5. Profiling showed express's per-request middleware costing more than the proxying itself.
+import cluster from 'node:cluster';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
@@ -31,7 +32,9 @@ const CHAT_PATHS = ['/v1/chat/completions', '/chat/completions'];
 export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {}): RouterApp {
   // Asynchronous stdout: one log line per request must never block the event loop on a slow or full pipe
   // (a sync write did, and showed up as p99 latency); lines written while a write is pending go out together.
-  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] }, pino.destination({ dest: 1, sync: false }));
+  // Except in --workers mode: workers share stdout, and a coalesced write larger than PIPE_BUF could
+  // interleave with another worker's mid-line, while a one-line write cannot.
+  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] }, pino.destination({ dest: 1, sync: cluster.isWorker }));
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
   const ctx: RouterContext = {
