@@ -23,6 +23,8 @@ try {
     { name: 'direct', url: upstream.url, headers: {} },
     { name: 'minimal-proxy', url: floor.url, headers: {}, pid: floor.pid },
     { name: 'llm-router', url: router.url, headers: {}, pid: router.pid },
+    // The same router, classifying every request with the task policy first.
+    { name: 'llm-router+classify', url: router.url, headers: {}, pid: router.pid, model: 'router/task_router' },
   ];
   if (!values['no-portkey']) {
     const portkey = await startPortkey(upstream.url);

@@ -10,15 +10,17 @@ export interface Target {
   headers: Record<string, string>;
   /** Process to charge CPU to (the proxy); absent for the direct baseline. */
   pid?: number;
+  /** The body's "model" (default "bench"). */
+  model?: string;
 }
 
 export const CHAT_PATH = '/v1/chat/completions';
-export const chatBody = (stream = false) => JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], ...(stream ? { stream: true } : {}) });
+export const chatBody = (stream = false, model = 'bench') => JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], ...(stream ? { stream: true } : {}) });
 
 export interface ClosedLoopResult { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number; sent: number }
 
 export async function closedLoop(target: Target, connections: number, seconds: number): Promise<ClosedLoopResult> {
-  const r = await autocannon({ url: target.url + CHAT_PATH, method: 'POST', body: chatBody(), headers: { 'content-type': 'application/json', ...target.headers }, connections, duration: seconds });
+  const r = await autocannon({ url: target.url + CHAT_PATH, method: 'POST', body: chatBody(false, target.model), headers: { 'content-type': 'application/json', ...target.headers }, connections, duration: seconds });
   return { rps: r.requests.total / seconds, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total, sent: r.requests.sent };
 }
 
@@ -47,7 +49,7 @@ const percentile = (sorted: Float64Array, q: number) => (sorted.length ? sorted[
 export async function openLoop(target: Target, rate: number, seconds: number, options: { stream?: boolean; connections?: number } = {}): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds);
   const pool = new Pool(target.url, { connections: options.connections ?? 512, pipelining: 1, keepAliveTimeout: 30_000 });
-  const body = chatBody(options.stream);
+  const body = chatBody(options.stream, target.model);
   const headers = { 'content-type': 'application/json', ...target.headers };
   const latency: number[] = [];
   const ttft: number[] = [];

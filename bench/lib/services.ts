@@ -96,6 +96,9 @@ export async function startBenchRouter(upstreamUrl: string, options: { workers?:
     '  - name: bench',
     '    deployments:',
     `      - { id: bench-0, model: bench, api_base: "${upstreamUrl}/v1", price: { input_per_1m: 1, output_per_1m: 2 }${options.deploymentYaml ?? ''} }`,
+    // Send "model": "router/task_router" to measure with classification on the path.
+    'policies:',
+    '  - { name: task_router, classifier: task, routes: {}, default: bench }',
     '',
   ].join('\n'));
   const args = ['--config', file, ...(options.workers ? ['--workers', String(options.workers)] : [])];
