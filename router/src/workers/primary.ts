@@ -23,7 +23,10 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
       const id = nextId++;
       const timer = setTimeout(() => (pending.delete(id), reject(new Error(`worker ${w.id} did not send its metrics`))), WORKER_METRICS_TIMEOUT_MS);
       pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
-      w.send({ type: WORKER_METRICS_REQUEST, id } satisfies ClusterMessage);
+      // A worker dying right now has a closed channel: fail this scrape at once instead of at the timeout.
+      w.send({ type: WORKER_METRICS_REQUEST, id } satisfies ClusterMessage, (err: Error | null) => {
+        if (err) clearTimeout(timer), pending.delete(id), reject(err);
+      });
     });
   // A scrape fails rather than report part of the workers: partial counters would read as resets.
   const aggregatedMetrics = async () => AggregatorRegistry.aggregate(await Promise.all([...serving].map(askWorker))).metrics();
