@@ -9,6 +9,7 @@ import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { costUsd, modelPrice, type Usage } from '../pricing/cost.ts';
 import { SseTap } from '../upstream/sse-tap.ts';
+import { readUsage } from '../upstream/usage.ts';
 import { pickDeployment } from '../upstream/balancer.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import { callDeployment, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
@@ -162,11 +163,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
 
       if (result.kind === 'body') {
         upstreamSeconds = result.upstreamSeconds;
-        try {
-          usage = (JSON.parse(result.text) as { usage?: Usage }).usage;
-        } catch {
-          /* not JSON: still pass it through */
-        }
+        usage = readUsage(result.text); // not JSON or no usage: still passed through, just not costed
         res.setHeader('server-timing', `${timing}, upstream;dur=${ms(upstreamSeconds)}, total;dur=${ms(elapsed())}`);
         res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) }).end(result.text);
         status = result.status;

@@ -1,6 +1,7 @@
 // Watches an OpenAI SSE stream as it passes through: finds the first content token and the usage chunk,
 // and drops the usage-only chunk when the router added include_usage itself. Works per event, so the
 // stream is never buffered beyond one event.
+import { validUsage } from './usage.ts';
 
 export interface SseTapResult {
   usage?: { prompt_tokens: number; completion_tokens: number };
@@ -49,7 +50,8 @@ export class SseTap {
     if (!hasUsage) return true;
     try {
       const chunk = JSON.parse(dataLine) as { usage?: SseTapResult['usage']; choices?: unknown[] };
-      if (chunk.usage) this.result.usage = chunk.usage;
+      const usage = validUsage(chunk.usage);
+      if (usage) this.result.usage = usage;
       if (this.dropUsageChunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return false;
     } catch {
       /* not JSON: pass it through untouched */
