@@ -65,7 +65,7 @@ build: node_modules/.package-lock.json ## Production build of the router: router
 router-prod: build ## Run the production build of the router on :4000 (WORKERS=N for N processes)
 	node router/dist/main.mjs --config $(ROUTER_CONFIG) $(if $(WORKERS),--workers $(WORKERS))
 
-bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest ## All benchmarks (~4 min; numbers and ratios, never pass/fail)
+bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest ## All benchmarks (~9 min; numbers and ratios, never pass/fail)
 
 bench-router: build ## Router vs direct vs Portkey: req/s at 16/64/256 conns, added latency at 1K/5K req/s, streaming TTFT
 	$(NODE_RUN) bench/router-overhead.ts $(BENCH_ARGS)
