@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMPLEXITY_WEIGHTS, scoreComplexity } from '../src/classify/complexity.ts';
-import { promptView } from '../src/classify/prompt-text.ts';
+import { promptView, WINDOW_HEAD_CHARS, WINDOW_TAIL_CHARS } from '../src/classify/prompt-text.ts';
 
 const score = (text: string, system = '') => scoreComplexity(promptView([...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: text }]));
 
@@ -30,4 +30,19 @@ test('each dimension responds to its own cues', () => {
 test('a hard multi-part request scores above a greeting', () => {
   assert.ok(score('hi there').overall < 0.1);
   assert.ok(score('Imagine a novel plot about a quantum compiler; explain step by step why it works, in at most 300 words, as JSON.').overall > 0.4);
+});
+
+test('long prompts are classified from a bounded window: head and tail, with the full length still counted', () => {
+  const doc = Array.from({ length: 20_000 }, (_, i) => `word${i % 50}`).join(' ');
+  const text = `Summarize the following report in three bullet points:\n\n${doc}\n\nKeep it under 50 words.`;
+  const view = promptView([{ role: 'user', content: text }]);
+  assert.ok(view.request.length <= WINDOW_HEAD_CHARS + WINDOW_TAIL_CHARS + 3, `window of ${view.request.length} chars`);
+  assert.ok(view.request.startsWith('Summarize the following report'));
+  assert.ok(view.request.endsWith('Keep it under 50 words.'));
+  const fullWords = text.split(/\s+/).filter(Boolean).length;
+  assert.ok(Math.abs(view.requestWords - fullWords) / fullWords < 0.15, `estimated ${view.requestWords} words of ${fullWords}`);
+  assert.ok(scoreComplexity(view).contextual_knowledge > 0.9, 'a long document still counts as heavy context');
+  const short = 'What is the capital of France?';
+  assert.equal(promptView([{ role: 'user', content: short }]).request, short, 'short prompts are untouched');
+  assert.equal(promptView([{ role: 'user', content: short }]).requestWords, 6);
 });

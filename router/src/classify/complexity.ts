@@ -45,13 +45,12 @@ const countMatches = (text: string, patterns: RegExp[]) => patterns.reduce((n, r
 
 export function scoreComplexity(view: PromptView): ComplexityScores {
   const text = view.request;
-  const words = text.split(/\s+/).filter(Boolean).length;
   const creativity = saturate(countMatches(text, CUES.creativity), 1.5);
   const reasoning = saturate(countMatches(text, CUES.reasoning), 2);
   const constraints = saturate(countMatches(text, CUES.constraints), 2.5);
   const domain_knowledge = saturate(countMatches(text + '\n' + view.system, CUES.domain_knowledge), 2);
   // Context the model must take in: long requests, pasted documents, conversation history.
-  const contextWords = words + view.history.split(/\s+/).filter(Boolean).length;
+  const contextWords = view.requestWords + view.historyWords;
   const contextual_knowledge = saturate(contextWords / 150 + (/"""|```|\n\s*\n|context:|passage:|document:/i.test(text) ? 1 : 0), 1.5);
   // Worked examples in the prompt: "Example:", "Input:/Output:", "Q:/A:" pairs.
   const shots = (text + '\n' + view.system).match(/\b(example\s*\d*|input|q)\s*:/gi)?.length ?? 0;

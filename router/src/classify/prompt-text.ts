@@ -17,13 +17,36 @@ export function contentText(content: unknown): string {
   return '';
 }
 
+/**
+ * The classifiers read a window of long texts: the opening, where the ask usually is ("Summarize the
+ * following..."), and the end, where a question after a pasted document is. Like NVIDIA's classifier
+ * truncating to 512 tokens, this bounds the cost per request (a 128 KB prompt took ~4 ms to classify in
+ * full) and keeps a long document from drowning the instruction.
+ */
+export const WINDOW_HEAD_CHARS = 1000;
+export const WINDOW_TAIL_CHARS = 500;
+const WINDOW_GAP = '\n…\n';
+
+export function classificationWindow(text: string): string {
+  if (text.length <= WINDOW_HEAD_CHARS + WINDOW_TAIL_CHARS + WINDOW_GAP.length) return text;
+  return text.slice(0, WINDOW_HEAD_CHARS) + WINDOW_GAP + text.slice(-WINDOW_TAIL_CHARS);
+}
+
+const wordCount = (text: string) => text.split(/\s+/).filter(Boolean).length;
+/** Words in `full`, counted in its window and estimated (~6 characters a word) for what the window left out. */
+const wordsOf = (full: string, window: string) => wordCount(window) + Math.round((full.length - window.length) / 6);
+
 export interface PromptView {
-  /** The last user message's text (empty when there is none). */
+  /** The last user message's text (empty when there is none), windowed. */
   request: string;
-  /** System prompt(s) joined. */
+  /** Words in the whole last user message. */
+  requestWords: number;
+  /** System prompt(s) joined, windowed. */
   system: string;
-  /** Earlier turns' text, oldest first. */
+  /** Earlier turns' text, oldest first, windowed. */
   history: string;
+  /** Words in all earlier turns. */
+  historyWords: number;
   turns: number;
 }
 
@@ -43,10 +66,16 @@ export function promptView(messages: ReadonlyArray<ChatMessageLike>): PromptView
     if (!text) return;
     (m.role === 'system' || m.role === 'developer' ? system : history).push(text);
   });
+  const fullRequest = lastUser >= 0 ? contentText(messages[lastUser]!.content).trim() : '';
+  const request = classificationWindow(fullRequest);
+  const fullHistory = history.join('\n');
+  const historyWindow = classificationWindow(fullHistory);
   return {
-    request: lastUser >= 0 ? contentText(messages[lastUser]!.content).trim() : '',
-    system: system.join('\n'),
-    history: history.join('\n'),
+    request,
+    requestWords: wordsOf(fullRequest, request),
+    system: classificationWindow(system.join('\n')),
+    history: historyWindow,
+    historyWords: wordsOf(fullHistory, historyWindow),
     turns: messages.length,
   };
 }
