@@ -15,7 +15,7 @@ export interface Target {
 }
 
 export const CHAT_PATH = '/v1/chat/completions';
-export const chatBody = (stream = false, model = 'bench') => JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], ...(stream ? { stream: true } : {}) });
+export const chatBody = (stream = false, model = 'bench', content = 'Say hello to the benchmark.') => JSON.stringify({ model, messages: [{ role: 'user', content }], ...(stream ? { stream: true } : {}) });
 
 export interface ClosedLoopResult { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number; sent: number }
 
@@ -46,10 +46,10 @@ const percentile = (sorted: Float64Array, q: number) => (sorted.length ? sorted[
  * send, not from the schedule: the driver's 1 ms timer would otherwise add up to 1 ms of noise to both
  * sides of a direct-vs-proxy comparison. Queueing in the proxy still counts (requests are not held back).
  */
-export async function openLoop(target: Target, rate: number, seconds: number, options: { stream?: boolean; connections?: number } = {}): Promise<OpenLoopResult> {
+export async function openLoop(target: Target, rate: number, seconds: number, options: { stream?: boolean; connections?: number; content?: string } = {}): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds);
   const pool = new Pool(target.url, { connections: options.connections ?? 512, pipelining: 1, keepAliveTimeout: 30_000 });
-  const body = chatBody(options.stream, target.model);
+  const body = chatBody(options.stream, target.model, options.content);
   const headers = { 'content-type': 'application/json', ...target.headers };
   const latency: number[] = [];
   const ttft: number[] = [];

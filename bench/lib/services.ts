@@ -30,11 +30,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 export type RouterRuntime = 'build' | 'tsx';
 const ROUTER_BUILD = 'router/dist/main.mjs';
 
-/** The production build of the router (make build), built first if missing. */
+/** The production build of the router, rebuilt once per benchmark run (esbuild takes well under a second):
+ * a stale build would silently measure old code. */
+let built = false;
 function ensureRouterBuild(): string {
-  if (!existsSync(join(REPO_ROOT, ROUTER_BUILD))) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'router/build.ts')], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!built) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'router/build.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error('router build failed (node --import tsx router/build.ts)');
+    built = true;
   }
   return ROUTER_BUILD;
 }
