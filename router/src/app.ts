@@ -16,7 +16,7 @@ import { chatCompletionsHandler } from './handlers/chat-completions.ts';
 import { routeDecisionHandler } from './handlers/route-decision.ts';
 import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
 import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
-import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-json-body.ts';
+import { BodyAbortedError, invalidJson, isPlainJsonRequest, readJsonBody, tooLarge } from './http/read-json-body.ts';
 import type { RouterContext } from './handlers/context.ts';
 
 export interface RouterApp {
@@ -104,8 +104,8 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ApiError) return sendApiError(res, err);
     const type = (err as { type?: string })?.type;
-    if (type === 'entity.parse.failed') return sendApiError(res, new ApiError(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_request_error', 'invalid_json'));
-    if (type === 'entity.too.large') return sendApiError(res, new ApiError(413, `Request body exceeds the limit of ${config.server.max_body_bytes} bytes`, 'invalid_request_error', 'request_too_large'));
+    if (type === 'entity.parse.failed') return sendApiError(res, invalidJson((err as Error).message));
+    if (type === 'entity.too.large') return sendApiError(res, tooLarge(config.server.max_body_bytes));
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendApiError(res, new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'));
     if (type === 'request.aborted') {
       // The client left while still sending: count it, so every chat request shows up exactly once.

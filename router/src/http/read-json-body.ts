@@ -18,10 +18,12 @@ export function isPlainJsonRequest(headers: IncomingHttpHeaders): boolean {
   return !charset || UTF8.test(charset[1]!);
 }
 
+/** The 413 both body readers (this one and express's body-parser) answer with. */
 export function tooLarge(limit: number): ApiError {
   return new ApiError(413, `Request body exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large');
 }
 
+/** The 400 both body readers answer with for a body that is not JSON. */
 export function invalidJson(detail: string): ApiError {
   return new ApiError(400, `We could not parse the JSON body of your request: ${detail}`, 'invalid_request_error', 'invalid_json');
 }

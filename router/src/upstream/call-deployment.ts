@@ -50,7 +50,7 @@ export function transportError(reason: string, dep: Deployment): ApiError {
  * per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and their
  * unref'd timers lingered for the whole timeout after every request.
  */
-function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: AbortEmitter; timedOut(): boolean; done(): void } {
+function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: AbortEmitter; failureReason(err: unknown): string; done(): void } {
   const signal = new AbortEmitter();
   let timedOut = false;
   const onClientAbort = () => signal.abort();
@@ -58,7 +58,8 @@ function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: Abort
   const timer = setTimeout(() => ((timedOut = true), signal.abort()), timeoutMs);
   return {
     signal,
-    timedOut: () => timedOut,
+    /** Our own total timeout wins over whatever undici reports for the abort it caused. */
+    failureReason: (err) => (timedOut ? 'timeout' : failureReason(err)),
     done() {
       clearTimeout(timer);
       client.off('abort', onClientAbort);
@@ -98,13 +99,13 @@ export async function callDeployment(dep: Deployment, body: string, stream: bool
     }
     if (stream) {
       keepLease = true;
-      return { kind: 'stream', status, response, lease, startedAt, failureReason: (err: unknown) => (attempt.timedOut() ? 'timeout' : failureReason(err)) };
+      return { kind: 'stream', status, response, lease, startedAt, failureReason: attempt.failureReason };
     }
     const text = await response.body.text();
     return { kind: 'body', status, text, upstreamSeconds: seconds() };
   } catch (err) {
     if (clientGone.aborted) return { kind: 'client_closed' };
-    const reason = attempt.timedOut() ? 'timeout' : failureReason(err);
+    const reason = attempt.failureReason(err);
     return { kind: 'retryable', reason, error: transportError(reason, dep) };
   } finally {
     if (!keepLease) lease.end();
