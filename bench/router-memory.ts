@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { CHAT_PATH, chatBody } from './lib/drivers.ts';
-import { rssBytes } from './lib/proc-stats.ts';
+import { rssBytes } from '../test-support/proc-stats.ts';
 import { startBenchRouter, startNodeService, stopAll, type Service } from './lib/services.ts';
 import { fmt, table } from './lib/table.ts';
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { closedLoop, openLoop, type OpenLoopResult, type Target } from './lib/drivers.ts';
-import { cpuSeconds, rssBytes } from './lib/proc-stats.ts';
+import { cpuSeconds, rssBytes } from '../test-support/proc-stats.ts';
 import { startBenchRouter, startNodeService, startPortkey, stopAll } from './lib/services.ts';
 import { table, fmt } from './lib/table.ts';
 

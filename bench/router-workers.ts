@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { closedLoop } from './lib/drivers.ts';
-import { cpuSeconds } from './lib/proc-stats.ts';
+import { cpuSeconds } from '../test-support/proc-stats.ts';
 import { startBenchRouter, startNodeService, stopAll } from './lib/services.ts';
 import { fmt, table } from './lib/table.ts';
 

@@ -6,7 +6,9 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answersHttp } from '../../stack/src/http-probe.ts';
 import { freePort } from '../../stack/src/ports.ts';
+import { waitFor } from '../../test-support/services.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TAIL_BYTES = 16 * 1024;
@@ -74,16 +76,16 @@ export async function startNodeService(name: string, script: string, args: strin
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const { proc, logFile, track } = spawnLogged(name, [...loader, join(REPO_ROOT, script), '--port', '0', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
   const service = track('');
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /"port":(\d+)/.exec(readTail(logFile));
-    if (m) return Object.assign(service, { url: `http://127.0.0.1:${m[1]}` });
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      const output = service.tail();
-      await service.stop();
-      throw new Error(`${name} did not start:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    const port = await waitFor(`${name} to print its port`, () => {
+      if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);
+      return /"port":(\d+)/.exec(readTail(logFile))?.[1];
+    }, 30_000, 50);
+    return Object.assign(service, { url: `http://127.0.0.1:${port}` });
+  } catch (err) {
+    const output = service.tail();
+    await service.stop();
+    throw new Error(`${name} did not start (${(err as Error).message}):\n${output}`);
   }
 }
 
@@ -114,19 +116,6 @@ export async function startBenchRouter(upstreamUrl: string, options: { workers?:
   }
 }
 
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 export const PORTKEY_VERSION = process.env.PORTKEY_VERSION ?? '1.15.2';
 
 /**
@@ -143,6 +132,6 @@ export async function startPortkey(upstreamUrl: string): Promise<(Service & { he
   }
   const port = await freePort();
   const service = spawnLogged('portkey', [entry, `--port=${port}`, '--headless'], { cwd: dir }).track(`http://127.0.0.1:${port}`);
-  await waitForHttp(service.url, 30_000);
+  await waitFor(`Portkey on ${service.url}`, () => answersHttp(service.url), 30_000, 100);
   return { ...service, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1`, authorization: 'Bearer bench-key' } };
 }

@@ -3,25 +3,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
+import { childPids } from '../../test-support/proc-stats.ts';
 import { ROUTER_MAIN, SIM_MAIN, metricValue, routerYaml, simConfigYaml, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
 
 const tmp = tempDir();
 let sim: RunningService;
 let router: RunningService;
 
-/** Child pids of `pid` (the router workers of the primary). */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-    } catch {
-      return false;
-    }
-  }).map(Number).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('router/src/main.ts'));
-}
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return ''; // exited since it was listed
+  }
+};
+/** The router workers of the primary `pid`. */
+const workersOf = (pid: number) => childPids(pid).filter((p) => cmdline(p).includes('router/src/main.ts'));
 
 const metrics = async () => {
   const agent = new Agent();
@@ -31,6 +30,7 @@ const metrics = async () => {
     void agent.close();
   }
 };
+
 // A fresh connection per request (the primary hands connections to workers round-robin), and no pooled
 // socket to a killed worker left behind.
 const chat = async (model: string) => {
@@ -56,7 +56,7 @@ after(async () => {
 });
 
 test('every scrape shows the requests of all workers, whichever worker answers it', async () => {
-  assert.equal(childrenOf(router.proc.pid!).length, 2, 'two worker processes');
+  assert.equal(workersOf(router.proc.pid!).length, 2, 'two worker processes');
   const results = await Promise.all(Array.from({ length: 200 }, () => chat('open').then(async (r) => ({ status: r.status, usage: ((await r.json()) as { usage: { completion_tokens: number } }).usage }))));
   assert.ok(results.every((r) => r.status === 200));
   const completionTokens = results.reduce((s, r) => s + r.usage.completion_tokens, 0);
@@ -80,10 +80,10 @@ test('a deployment rpm limit holds across workers: each enforces its share', asy
 });
 
 test('a crashed worker is replaced and traffic keeps flowing', async () => {
-  const [victim] = childrenOf(router.proc.pid!);
+  const [victim] = workersOf(router.proc.pid!);
   process.kill(victim!, 'SIGKILL');
   await waitFor('a replacement worker', () => {
-    const now = childrenOf(router.proc.pid!);
+    const now = workersOf(router.proc.pid!);
     return now.length === 2 && !now.includes(victim!);
   }, 15_000, 100);
   const statuses = await Promise.all(Array.from({ length: 20 }, () => chat('open').then((r) => r.status)));
@@ -92,7 +92,7 @@ test('a crashed worker is replaced and traffic keeps flowing', async () => {
 });
 
 test('stopping the primary stops every worker', async () => {
-  const workers = childrenOf(router.proc.pid!);
+  const workers = workersOf(router.proc.pid!);
   await router.stop();
   await waitFor('workers to exit', () => workers.every((p) => {
     try {

@@ -1,4 +1,4 @@
-// CPU time and memory of a process tree, from Linux /proc (benchmarks only: they run on Linux).
+// Processes, CPU time and memory of a process tree, from Linux /proc (tests and benchmarks run on Linux).
 import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the project targets
@@ -12,8 +12,7 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/** pid and every descendant (cluster workers are children of the primary). */
-export function processTree(pid: number): number[] {
+function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -21,6 +20,17 @@ export function processTree(pid: number): number[] {
     if (!children.has(ppid)) children.set(ppid, []);
     children.get(ppid)!.push(Number(entry));
   }
+  return children;
+}
+
+/** Direct children of pid (e.g. the cluster workers of a primary). */
+export function childPids(pid: number): number[] {
+  return childrenByParent().get(pid) ?? [];
+}
+
+/** pid and every descendant. */
+export function processTree(pid: number): number[] {
+  const children = childrenByParent();
   const out: number[] = [];
   const visit = (p: number) => (out.push(p), (children.get(p) ?? []).forEach(visit));
   visit(pid);
