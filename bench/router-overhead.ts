@@ -15,6 +15,19 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const results: Record<string, unknown> = { machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version } };
 
+interface Compared { target: string; r: OpenLoopResult; added50: number; added99: number; addedTtft50: number; addedTtft99: number }
+
+/** One open-loop run per target at `rate`, direct first; each result with what it adds over direct. */
+async function againstDirect(targets: Target[], rate: number, options: Parameters<typeof openLoop>[3] = {}): Promise<Compared[]> {
+  const base = await openLoop(targets[0]!, rate, seconds, options);
+  const out: Compared[] = [{ target: targets[0]!.name, r: base, added50: 0, added99: 0, addedTtft50: 0, addedTtft99: 0 }];
+  for (const t of targets.slice(1)) {
+    const r = await openLoop(t, rate, seconds, options);
+    out.push({ target: t.name, r, added50: r.p50_ms - base.p50_ms, added99: r.p99_ms - base.p99_ms, addedTtft50: (r.ttft_p50_ms ?? NaN) - (base.ttft_p50_ms ?? NaN), addedTtft99: (r.ttft_p99_ms ?? NaN) - (base.ttft_p99_ms ?? NaN) });
+  }
+  return out;
+}
+
 try {
   const upstream = await startNodeService('fast upstream', 'bench/fast-upstream.ts', []);
   const router = await startBenchRouter(upstream.url);
@@ -55,15 +68,8 @@ try {
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const range = (xs: number[]) => `${fmt(Math.min(...xs), 3)}..${fmt(Math.max(...xs), 3)}`;
   for (const rate of [1000, 5000]) {
-    const byTarget = new Map(targets.map((t) => [t.name, [] as Array<{ r: OpenLoopResult; added50: number; added99: number }>]));
-    for (let round = 0; round < rounds; round++) {
-      const base = await openLoop(targets[0]!, rate, seconds);
-      byTarget.get('direct')!.push({ r: base, added50: 0, added99: 0 });
-      for (const t of targets.slice(1)) {
-        const r = await openLoop(t, rate, seconds);
-        byTarget.get(t.name)!.push({ r, added50: r.p50_ms - base.p50_ms, added99: r.p99_ms - base.p99_ms });
-      }
-    }
+    const byTarget = new Map(targets.map((t) => [t.name, [] as Compared[]]));
+    for (let round = 0; round < rounds; round++) for (const c of await againstDirect(targets, rate)) byTarget.get(c.target)!.push(c);
     for (const [target, runs] of byTarget) {
       open.push({
         rate, target,
@@ -81,13 +87,7 @@ try {
 
   // 3) Streaming: time to first token added by the proxy.
   const streamRate = 500;
-  const streaming: Array<Record<string, unknown>> = [];
-  const sbase = await openLoop(targets[0]!, streamRate, seconds, { stream: true });
-  streaming.push({ target: 'direct', ...sbase, added_ttft_p50_ms: 0, added_ttft_p99_ms: 0 });
-  for (const t of targets.slice(1)) {
-    const r = await openLoop(t, streamRate, seconds, { stream: true });
-    streaming.push({ target: t.name, ...r, added_ttft_p50_ms: r.ttft_p50_ms! - sbase.ttft_p50_ms!, added_ttft_p99_ms: r.ttft_p99_ms! - sbase.ttft_p99_ms! });
-  }
+  const streaming = (await againstDirect(targets, streamRate, { stream: true })).map((c) => ({ target: c.target, ...c.r, added_ttft_p50_ms: c.addedTtft50, added_ttft_p99_ms: c.addedTtft99 }));
   console.log(`\nStreaming at ${streamRate} req/s (10 SSE events each): time to first token (successful streams only)`);
   table(['target', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], streaming.map((r) => [r.target, fmt(r.ttft_p50_ms as number, 3), fmt(r.ttft_p99_ms as number, 3), fmt(r.added_ttft_p50_ms as number, 3), fmt(r.added_ttft_p99_ms as number, 3), r.errors]));
   for (const r of [...open, ...streaming]) if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
@@ -96,13 +96,7 @@ try {
   // 4) A long prompt (a pasted 32 KB document): body size and classification cost show up here.
   const longRate = 200;
   const document = 'Summarize the following report in five bullet points.\n\n' + 'Quarterly revenue grew 12% while operating costs fell; the board approved the new plan. '.repeat(400);
-  const longPrompt: Array<Record<string, unknown>> = [];
-  const lbase = await openLoop(targets[0]!, longRate, seconds, { content: document });
-  longPrompt.push({ target: 'direct', ...lbase, added_p50_ms: 0, added_p99_ms: 0 });
-  for (const t of targets.slice(1)) {
-    const r = await openLoop(t, longRate, seconds, { content: document });
-    longPrompt.push({ target: t.name, ...r, added_p50_ms: r.p50_ms - lbase.p50_ms, added_p99_ms: r.p99_ms - lbase.p99_ms });
-  }
+  const longPrompt = (await againstDirect(targets, longRate, { content: document })).map((c) => ({ target: c.target, ...c.r, added_p50_ms: c.added50, added_p99_ms: c.added99 }));
   console.log(`\nLong prompt (${fmt(Buffer.byteLength(document) / 1024, 0)} KB document) at ${longRate} req/s`);
   table(['target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], longPrompt.map((r) => [r.target, fmt(r.p50_ms as number, 3), fmt(r.p99_ms as number, 3), fmt(r.added_p50_ms as number, 3), fmt(r.added_p99_ms as number, 3), r.errors]));
   for (const r of longPrompt) if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
