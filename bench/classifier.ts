@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { scoreComplexity } from '../router/src/classify/complexity.ts';
 import { promptView } from '../router/src/classify/prompt-text.ts';
 import { TaskClassifier } from '../router/src/classify/task-classifier.ts';
+import { measureLatency } from '../router/src/classify/training/evaluate.ts';
 import { readPrompts } from '../router/src/classify/training/train.ts';
 import { fmt, table } from './lib/table.ts';
 
@@ -21,29 +22,14 @@ const before = used();
 const classifier = TaskClassifier.load();
 const modelBytes = used() - before;
 
-const latency = (fn: (text: string) => unknown) => latencyOver(texts, fn, rounds);
-
-function latencyOver(inputs: string[], fn: (text: string) => unknown, rounds: number): { p50: number; p99: number; n: number } {
-  for (const t of inputs) for (let w = 0; w < Math.max(1, Math.ceil(200 / inputs.length)); w++) fn(t); // warm up the JIT
-  const samples = new Float64Array(inputs.length * rounds);
-  let i = 0;
-  for (let r = 0; r < rounds; r++) {
-    for (const t of inputs) {
-      const t0 = process.hrtime.bigint();
-      fn(t);
-      samples[i++] = Number(process.hrtime.bigint() - t0) / 1000;
-    }
-  }
-  samples.sort();
-  return { p50: samples[Math.floor(samples.length / 2)]!, p99: samples[Math.floor(samples.length * 0.99)]!, n: samples.length };
-}
+const latency = (fn: (text: string) => unknown) => measureLatency(fn, texts, rounds);
 
 const task = latency((t) => classifier.predict(t));
 const complexity = latency((t) => scoreComplexity(promptView([{ role: 'user', content: t }])));
 console.log(`${texts.length} prompts x ${rounds} rounds, one core\n`);
 table(['classifier', 'p50 µs', 'p99 µs', 'calls'], [
-  ['task (task_router)', fmt(task.p50, 1), fmt(task.p99, 1), task.n],
-  ['complexity (complexity_router)', fmt(complexity.p50, 1), fmt(complexity.p99, 1), complexity.n],
+  ['task (task_router)', fmt(task.p50_us, 1), fmt(task.p99_us, 1), task.samples],
+  ['complexity (complexity_router)', fmt(complexity.p50_us, 1), fmt(complexity.p99_us, 1), complexity.samples],
 ]);
 
 // Long prompts (pasted documents), as the router classifies them: promptView bounds what is read.
@@ -51,13 +37,13 @@ const doc = texts.join('\n');
 const rows: unknown[][] = [];
 for (const size of [2_000, 32_000, 128_000]) {
   const long = [`Summarize the following document in five bullet points:\n\n${doc.repeat(Math.ceil(size / doc.length)).slice(0, size)}`];
-  const asRouted = (fn: (view: ReturnType<typeof promptView>) => unknown) => latencyOver(long, (t) => fn(promptView([{ role: 'user', content: t }])), 200);
+  const asRouted = (fn: (view: ReturnType<typeof promptView>) => unknown) => measureLatency((t) => fn(promptView([{ role: 'user', content: t }])), long, 200);
   const task = asRouted((v) => classifier.predict(v.request));
   const cx = asRouted((v) => scoreComplexity(v));
-  const full = latencyOver(long, (t) => classifier.predict(t), 20);
-  rows.push([`${fmt(size / 1000, 0)} KB`, fmt(task.p50, 1), fmt(task.p99, 1), fmt(cx.p50, 1), fmt(cx.p99, 1), fmt(full.p50, 0)]);
+  const full = measureLatency((t) => classifier.predict(t), long, 20);
+  rows.push([`${fmt(size / 1000, 0)} KB`, fmt(task.p50_us, 1), fmt(task.p99_us, 1), fmt(cx.p50_us, 1), fmt(cx.p99_us, 1), fmt(full.p50_us, 0)]);
 }
 console.log('\nlong prompts, as routed: promptView (a window: first 1,000 + last 500 characters) then the classifier');
 table(['prompt', 'task p50 µs', 'task p99 µs', 'complexity p50 µs', 'complexity p99 µs', 'task on the whole text p50 µs'], rows);
 console.log(`\ntask model in memory: ${gc ? fmt(modelBytes / MB, 1) + ' MB (heap + typed arrays)' : 'run with --expose-gc to measure'}; process RSS ${fmt(process.memoryUsage().rss / MB, 0)} MB`);
-console.log(`goal: classifier p50 <= 50 µs on the prompt set: ${Math.max(task.p50, complexity.p50) <= 50 ? 'met' : 'NOT met'}; long prompts stay bounded (table above)`);
+console.log(`goal: classifier p50 <= 50 µs on the prompt set: ${Math.max(task.p50_us, complexity.p50_us) <= 50 ? 'met' : 'NOT met'}; long prompts stay bounded (table above)`);
