@@ -7,7 +7,7 @@ import { loadRouterConfig } from './config/load.ts';
 import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
 import { runPrimary } from './workers/primary.ts';
-import { clusterMetricsSource, shareOfLimits } from './workers/worker.ts';
+import { clusterMetricsText, joinClusterMetrics, shareOfLimits } from './workers/worker.ts';
 
 const USAGE = `llm-router: OpenAI-compatible router (POST /v1/chat/completions, /v1/route, /v1/models, /metrics)
 
@@ -68,8 +68,7 @@ if (workers > 1 && cluster.isPrimary) {
 }
 
 function createRouterAppInWorker() {
-  let source: (() => Promise<string>) | undefined;
-  const router = createRouterApp(shareOfLimits(config, workers), { metricsText: () => source!() });
-  source = clusterMetricsSource(router.ctx.metrics.registry);
+  const router = createRouterApp(shareOfLimits(config, workers), { metricsText: clusterMetricsText });
+  joinClusterMetrics(router.ctx.metrics.registry);
   return router;
 }

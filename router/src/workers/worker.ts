@@ -6,10 +6,11 @@ import { CLUSTER_METRICS_REQUEST, CLUSTER_METRICS_RESPONSE, WORKER_METRICS_REQUE
 
 const METRICS_TIMEOUT_MS = 5_000;
 
-/** Answer the primary's requests for this worker's metrics; returns how to fetch everyone's, aggregated. */
-export function clusterMetricsSource(registry: Registry): () => Promise<string> {
-  let nextId = 0;
-  const pending = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+let nextId = 0;
+const pending = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+
+/** Answer the primary's requests for this worker's metrics, and take its answers to ours. */
+export function joinClusterMetrics(registry: Registry): void {
   process.on('message', (msg: ClusterMessage) => {
     if (msg?.type === WORKER_METRICS_REQUEST) {
       void registry.getMetricsAsJSON().then((metrics) => process.send!({ type: WORKER_METRICS_RESPONSE, id: msg.id, metrics } satisfies ClusterMessage));
@@ -22,13 +23,16 @@ export function clusterMetricsSource(registry: Registry): () => Promise<string> 
     if (msg.error !== undefined) p.reject(new Error(msg.error));
     else p.resolve(msg.text ?? '');
   });
-  return () =>
-    new Promise<string>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => (pending.delete(id), reject(new Error('the primary did not answer with aggregated metrics'))), METRICS_TIMEOUT_MS);
-      pending.set(id, { resolve: (t) => (clearTimeout(timer), resolve(t)), reject: (e) => (clearTimeout(timer), reject(e)) });
-      process.send!({ type: CLUSTER_METRICS_REQUEST, id } satisfies ClusterMessage);
-    });
+}
+
+/** Every worker's metrics, aggregated by the primary (what this worker's /metrics serves). */
+export function clusterMetricsText(): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const id = nextId++;
+    const timer = setTimeout(() => (pending.delete(id), reject(new Error('the primary did not answer with aggregated metrics'))), METRICS_TIMEOUT_MS);
+    pending.set(id, { resolve: (t) => (clearTimeout(timer), resolve(t)), reject: (e) => (clearTimeout(timer), reject(e)) });
+    process.send!({ type: CLUSTER_METRICS_REQUEST, id } satisfies ClusterMessage);
+  });
 }
 
 /**
