@@ -113,9 +113,14 @@ test('a deployment answering 500s cools down, traffic moves, no client sees an e
 test('refused connections: the deployment cools down, then serves again once its upstream is back', async () => {
   const port = await freePort();
   const r = await startRouter({ m: { strategy: 'least_in_flight', deployments: [{ model: 'ok', api_base: `http://127.0.0.1:${port}/v1` }, { model: 'ok' }] } }, { cooldown: { allowed_fails: 1, window_s: 30, duration_s: 1 } });
-  const first = await inBatches(6, 1, () => chat(r, 'm'));
-  assert.deepEqual(first.map((x) => x.status), Array(6).fill(200));
-  assert.ok(metricValue(await metrics(r), 'llm_router_deployment_failures_total', { deployment: 'm-0', reason: 'connection_error' }) >= 1);
+  // least_in_flight breaks ties at random, so a fixed number of requests may never try m-0 (1 in 64 for six):
+  // keep sending until the refused deployment has been tried; every request must still succeed.
+  const statuses: number[] = [];
+  await waitFor('m-0 to be tried and refused', async () => {
+    statuses.push(...(await inBatches(6, 1, () => chat(r, 'm'))).map((x) => x.status));
+    return metricValue(await metrics(r), 'llm_router_deployment_failures_total', { deployment: 'm-0', reason: 'connection_error' }) >= 1;
+  }, 10_000, 10);
+  assert.deepEqual(statuses, Array(statuses.length).fill(200));
   // Bring an upstream up on exactly the port that refused.
   const child = spawn(process.execPath, ['--import', 'tsx', SIM_MAIN, '--config', tmp.write('sim2.yaml', simConfigYaml([{ id: 'ok', ...fast }], 1)), '--port', String(port)], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
