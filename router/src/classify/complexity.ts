@@ -1,6 +1,22 @@
-// Rule-based complexity scorer with NVIDIA's six dimensions. Each dimension counts cues and saturates
-// to 0..1, so more evidence raises a score with diminishing returns; the overall score uses NVIDIA's weights.
+// Complexity scorer with NVIDIA's six dimensions. Each dimension counts cues and saturates to 0..1, so more
+// evidence raises a score with diminishing returns; the overall score uses NVIDIA's weights.
+//
+// Keyword counts alone miss most hard prompts (a grade-school word problem rarely says "calculate"): the
+// reasoning, domain and creativity dimensions also take the task model's probabilities, learned from public
+// labeled prompts, as evidence, combined with the cues as independent evidence (1 - (1-a)(1-b)). Tier
+// thresholds in config/router.yaml come from `make classifier-eval`, which derives them from data.
 import type { PromptView } from './prompt-text.ts';
+import type { TaskClass } from './task-classes.ts';
+
+/** Class probabilities from the task classifier, by class name. */
+export type TaskEvidence = Partial<Record<TaskClass, number>>;
+
+/** How much each task class's probability counts towards a dimension (measured: make classifier-eval). */
+export const TASK_EVIDENCE = {
+  reasoning: { 'Math/Reasoning': 1, 'Code Generation': 0.7 },
+  domain_knowledge: { 'Code Generation': 0.8 },
+  creativity: { 'Text Generation': 0.5, Brainstorming: 0.3 },
+} as const satisfies Record<string, TaskEvidence>;
 
 export const COMPLEXITY_WEIGHTS = {
   creativity: 0.35,
@@ -43,12 +59,20 @@ const CUES: Record<Exclude<ComplexityDimension, 'contextual_knowledge' | 'few_sh
 const saturate = (count: number, halfAt: number) => 1 - Math.pow(0.5, count / halfAt);
 const countMatches = (text: string, patterns: RegExp[]) => patterns.reduce((n, re) => n + (text.match(re)?.length ?? 0), 0);
 
-export function scoreComplexity(view: PromptView): ComplexityScores {
+const evidence = (task: TaskEvidence | undefined, weights: TaskEvidence) => {
+  let e = 0;
+  if (task) for (const [cls, w] of Object.entries(weights)) e += w * (task[cls as TaskClass] ?? 0);
+  return Math.min(1, e);
+};
+/** Two independent pieces of evidence for the same dimension. */
+const either = (a: number, b: number) => 1 - (1 - a) * (1 - b);
+
+export function scoreComplexity(view: PromptView, task?: TaskEvidence): ComplexityScores {
   const text = view.request;
-  const creativity = saturate(countMatches(text, CUES.creativity), 1.5);
-  const reasoning = saturate(countMatches(text, CUES.reasoning), 2);
+  const creativity = either(saturate(countMatches(text, CUES.creativity), 1.5), evidence(task, TASK_EVIDENCE.creativity));
+  const reasoning = either(saturate(countMatches(text, CUES.reasoning), 2), evidence(task, TASK_EVIDENCE.reasoning));
   const constraints = saturate(countMatches(text, CUES.constraints), 2.5);
-  const domain_knowledge = saturate(countMatches(text + '\n' + view.system, CUES.domain_knowledge), 2);
+  const domain_knowledge = either(saturate(countMatches(text + '\n' + view.system, CUES.domain_knowledge), 2), evidence(task, TASK_EVIDENCE.domain_knowledge));
   // Context the model must take in: long requests, pasted documents, conversation history.
   const contextWords = view.requestWords + view.historyWords;
   const contextual_knowledge = saturate(contextWords / 150 + (/"""|```|\n\s*\n|context:|passage:|document:/i.test(text) ? 1 : 0), 1.5);

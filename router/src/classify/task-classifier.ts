@@ -1,19 +1,31 @@
-// Task-type classifier: multinomial logistic regression over hashed features (see features.ts),
-// trained by training/train.ts. Inference is a sparse dot product: ~microseconds per prompt.
+// Task-type classifier: multinomial logistic regression over hashed features (see features.ts), trained by
+// training/train.ts. Inference is a sparse dot product: microseconds per prompt. Confidence is the softmax of
+// the scores divided by a temperature fitted on held-out data, so "0.9" means right about 9 times in 10 on
+// prompts like the training data (make classifier-eval prints the reliability table); an isotonic map fitted
+// on the same held-out split then turns that probability into the observed accuracy of such answers.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { featureBuckets, HASH_BITS } from './features.ts';
+import { TASK_CLASSES } from './task-classes.ts';
+
+export const MODEL_FORMAT = 'hashed-logreg-v2';
 
 export interface TaskModelFile {
-  format: 'hashed-logreg-v1';
+  format: typeof MODEL_FORMAT;
   hash_bits: number;
   classes: string[];
   bias: number[];
+  /** Scores are divided by this before the softmax (temperature scaling). */
+  temperature: number;
+  /** [softmax top probability, observed accuracy] points, ascending: confidence = linear interpolation. */
+  confidence_map: number[][];
+  /** Weight = int8 value x weight_scale. */
+  weight_scale: number;
   /** Sorted bucket ids that have weights, base64 of little-endian Uint32. */
   buckets: string;
-  /** Row-major weights [bucket][class], base64 of little-endian Float32. */
+  /** Row-major weights [bucket][class], base64 of Int8. */
   weights: string;
-  trained_on: { examples: number; epochs: number; seed: number };
+  trained_on: { examples: number; calibration_examples: number; sources: string[]; epochs: number; seed: number };
 }
 
 export interface TaskPrediction {
@@ -27,26 +39,40 @@ export const DEFAULT_MODEL_FILE = fileURLToPath(new URL('./model/task-model.json
 
 export class TaskClassifier {
   readonly classes: string[];
+  readonly temperature: number;
+  private readonly mapFrom: Float64Array;
+  private readonly mapTo: Float64Array;
   private readonly rowOf: Int32Array;
   private readonly weights: Float32Array;
   private readonly bias: Float64Array;
 
-  constructor(model: TaskModelFile) {
-    if (model.format !== 'hashed-logreg-v1' || model.hash_bits !== HASH_BITS) {
-      throw new Error(`task model format ${model.format}/${model.hash_bits} bits does not match this code (hashed-logreg-v1/${HASH_BITS}); retrain with npm run classifier:train`);
+  constructor(model: TaskModelFile, source = 'task model') {
+    const retrain = 'retrain with make classifier-train';
+    if (model.format !== MODEL_FORMAT || model.hash_bits !== HASH_BITS) {
+      throw new Error(`${source}: format ${model.format}/${model.hash_bits} bits does not match this code (${MODEL_FORMAT}/${HASH_BITS}); ${retrain}`);
+    }
+    if (model.classes.join('|') !== TASK_CLASSES.join('|')) {
+      throw new Error(`${source}: classes [${model.classes.join(', ')}] differ from the router's [${TASK_CLASSES.join(', ')}]; ${retrain}`);
     }
     this.classes = model.classes;
-    const buckets = new Uint32Array(Buffer.from(model.buckets, 'base64').buffer.slice(0));
-    const wbuf = Buffer.from(model.weights, 'base64');
-    this.weights = new Float32Array(wbuf.buffer.slice(wbuf.byteOffset, wbuf.byteOffset + wbuf.byteLength));
-    this.bias = Float64Array.from(model.bias);
+    this.temperature = model.temperature;
+    this.mapFrom = Float64Array.from(model.confidence_map, (p) => p[0]!);
+    this.mapTo = Float64Array.from(model.confidence_map, (p) => p[1]!);
+    const bbuf = Buffer.from(model.buckets, 'base64');
+    const buckets = new Uint32Array(bbuf.buffer.slice(bbuf.byteOffset, bbuf.byteOffset + bbuf.byteLength));
+    const q = Buffer.from(model.weights, 'base64');
+    if (q.length !== buckets.length * this.classes.length) throw new Error(`${source}: ${q.length} weights for ${buckets.length} buckets x ${this.classes.length} classes; ${retrain}`);
+    // Pre-divided by the temperature, so predict() is a dot product and a softmax.
+    const s = model.weight_scale / model.temperature;
+    this.weights = Float32Array.from(new Int8Array(q.buffer, q.byteOffset, q.length), (v) => v * s);
+    this.bias = Float64Array.from(model.bias, (b) => b / model.temperature);
     // Dense bucket -> row index (1 MiB) so lookups are one array read, no hashing of a Map.
     this.rowOf = new Int32Array(1 << HASH_BITS).fill(-1);
     buckets.forEach((b, row) => (this.rowOf[b] = row));
   }
 
   static load(file = DEFAULT_MODEL_FILE): TaskClassifier {
-    return new TaskClassifier(JSON.parse(readFileSync(file, 'utf8')) as TaskModelFile);
+    return new TaskClassifier(JSON.parse(readFileSync(file, 'utf8')) as TaskModelFile, file);
   }
 
   predict(text: string): TaskPrediction {
@@ -65,6 +91,25 @@ export class TaskClassifier {
     const probabilities = new Array<number>(k);
     for (let c = 0; c < k; c++) sum += probabilities[c] = Math.exp(scores[c]! - max);
     for (let c = 0; c < k; c++) probabilities[c]! /= sum;
-    return { label: this.classes[best]!, confidence: probabilities[best]!, probabilities };
+    return { label: this.classes[best]!, confidence: this.calibrated(probabilities[best]!), probabilities };
+  }
+
+  /** Class name -> probability, for the complexity scorer's evidence. */
+  evidence(text: string): Record<string, number> {
+    const { probabilities } = this.predict(text);
+    const out: Record<string, number> = {};
+    this.classes.forEach((c, i) => (out[c] = probabilities[i]!));
+    return out;
+  }
+
+  /** The top probability mapped through the isotonic calibration fitted on held-out prompts. */
+  calibrated(p: number): number {
+    const from = this.mapFrom;
+    let i = 1;
+    while (i < from.length - 1 && from[i]! < p) i++;
+    const x0 = from[i - 1]!;
+    const x1 = from[i]!;
+    const t = x1 > x0 ? Math.min(1, Math.max(0, (p - x0) / (x1 - x0))) : 1;
+    return this.mapTo[i - 1]! + t * (this.mapTo[i]! - this.mapTo[i - 1]!);
   }
 }

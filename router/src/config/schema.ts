@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_CLASSES } from '../classify/training/prompt-templates.ts';
+import { TASK_CLASSES } from '../classify/task-classes.ts';
 
 const price = z
   .object({
@@ -90,6 +90,10 @@ const policyCommon = {
   baseline_model: z.string().optional(),
   /** Tried after the chosen model's own fallbacks. */
   fallbacks: z.array(z.string()).default([]),
+  /** Classifications less confident than this get the class "uncertain" and go to `uncertain`. 0: never. */
+  min_confidence: z.number().min(0).max(1).default(0),
+  /** Model for uncertain classifications; default: the policy's `default`. */
+  uncertain: z.string().optional(),
 };
 
 const taskPolicy = z.object({ ...policyCommon, classifier: z.literal('task') }).strict();
@@ -153,6 +157,7 @@ export const routerConfigSchema = z
       checkModel(p.default, ['policies', i, 'default']);
       p.fallbacks.forEach((f, j) => checkModel(f, ['policies', i, 'fallbacks', j]));
       if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
+      if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
       const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
       for (const [cls, target] of Object.entries(p.routes)) {
         checkModel(target, ['policies', i, 'routes', cls]);

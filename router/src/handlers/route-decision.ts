@@ -14,6 +14,7 @@ export function routeDecisionHandler(ctx: RouterContext) {
       classifier: d.classifier,
       class: d.class,
       confidence: d.confidence,
+      ...(d.predicted ? { predicted_class: d.predicted } : {}),
       ...(d.scores ? { complexity: d.scores } : {}),
       model: d.model,
       baseline_model: d.baselineModel,

@@ -11,6 +11,8 @@ export interface RoutingDecision {
   classifier: string;
   class: string;
   confidence: number;
+  /** The classifier's own class when `class` is "uncertain". */
+  predicted?: string;
   scores?: ComplexityScores;
   model: string;
   baselineModel: string;
@@ -30,6 +32,7 @@ export function decide(target: RouteTarget, messages: ReadonlyArray<ChatMessageL
     classifier: policy.classifier,
     class: result.class,
     confidence: result.confidence,
+    ...(result.predicted ? { predicted: result.predicted } : {}),
     ...(result.scores ? { scores: result.scores } : {}),
     model: policy.modelFor(result.class),
     baselineModel: policy.baselineModel,

@@ -4,10 +4,13 @@ import { scoreComplexity, type ComplexityScores } from '../classify/complexity.t
 import type { PromptView } from '../classify/prompt-text.ts';
 import type { TaskClassifier } from '../classify/task-classifier.ts';
 import { blendedPrice, modelPrice } from '../pricing/cost.ts';
+import { UNCERTAIN_CLASS } from '../classify/task-classes.ts';
 
 export interface Classification {
   class: string;
   confidence: number;
+  /** The classifier's own answer when `class` is "uncertain" (its confidence was under min_confidence). */
+  predicted?: string;
   /** Complexity dimensions (complexity classifier only). */
   scores?: ComplexityScores;
 }
@@ -31,7 +34,8 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
   const models = new Map<string, ModelConfig>(config.models.map((m) => [m.name, m]));
   const policies = new Map<string, Policy>();
   for (const p of config.policies) {
-    const targets = [...new Set([p.default, ...Object.values(p.routes)])];
+    const uncertainModel = p.uncertain ?? p.default;
+    const targets = [...new Set([p.default, uncertainModel, ...Object.values(p.routes)])];
     const baselineModel = p.baseline_model ?? targets.reduce((a, b) => (blendedPrice(modelPrice(models.get(b)!)) > blendedPrice(modelPrice(models.get(a)!)) ? b : a));
     let classify: (view: PromptView) => Classification;
     if (p.classifier === 'task') {
@@ -44,7 +48,7 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       const tiers = p.tiers;
       classify = (view) => {
         if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
-        const scores = scoreComplexity(view);
+        const scores = scoreComplexity(view, taskClassifier.evidence(view.request));
         const tier = tiers.find((t) => scores.overall <= t.max_score) ?? tiers.at(-1)!;
         // Confidence: how far the score sits from the nearest tier boundary, relative to the tier's width.
         const i = tiers.indexOf(tier);
@@ -54,11 +58,19 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
         return { class: tier.name, confidence: Math.round(confidence * 1000) / 1000, scores };
       };
     }
+    // Doubt is a route of its own: a policy can send what its classifier is unsure of to a safe model.
+    const classifyOrDoubt =
+      p.min_confidence > 0
+        ? (view: PromptView): Classification => {
+            const c = classify(view);
+            return c.class !== EMPTY_CLASS && c.confidence < p.min_confidence ? { ...c, class: UNCERTAIN_CLASS, predicted: c.class } : c;
+          }
+        : classify;
     policies.set(p.name, {
       name: p.name,
       classifier: p.classifier,
-      classify,
-      modelFor: (cls) => p.routes[cls] ?? p.default,
+      classify: classifyOrDoubt,
+      modelFor: (cls) => (cls === UNCERTAIN_CLASS ? uncertainModel : (p.routes[cls] ?? p.default)),
       baselineModel,
       models: targets,
       fallbacks: p.fallbacks,

@@ -2,6 +2,7 @@
 // Run: npm run classifier:data   (then npm run classifier:train)
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MORE_SLOTS, MORE_TEMPLATES } from './more-templates.ts';
 import { SLOTS, TASK_CLASSES, TEMPLATES } from './prompt-templates.ts';
 
 export interface LabeledPrompt {
@@ -27,18 +28,38 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+const ALL_SLOTS: Record<string, string[]> = { ...SLOTS, ...MORE_SLOTS };
+const SLOT = /\{(\w+)\}/g;
+const HAS_SLOT = /\{\w+\}/;
+
+/** People type in lowercase and skip the final period: a share of the one-line fills do too. */
+function casual(text: string, rand: () => number): string {
+  const r = rand();
+  if (text.includes('\n')) return text;
+  if (r < 0.2) return text.toLowerCase().replace(/[.!]\s*$/, '');
+  if (r < 0.3) return text.replace(/[.]\s*$/, '');
+  return text;
+}
+
 export function generatePrompts(seed = 20261122): LabeledPrompt[] {
   const rand = mulberry32(seed);
   const out: LabeledPrompt[] = [];
   for (const label of TASK_CLASSES) {
-    TEMPLATES[label].forEach((template, index) => {
+    [...TEMPLATES[label], ...(MORE_TEMPLATES[label] ?? [])].forEach((template, index) => {
       const seen = new Set<string>();
-      for (let k = 0; k < FILLS_PER_TEMPLATE * 3 && seen.size < FILLS_PER_TEMPLATE; k++) {
-        const text = template.replace(/\{(\w+)\}/g, (_m, slot: string) => {
-          const options = SLOTS[slot];
-          if (!options) throw new Error(`template "${template}" uses unknown slot {${slot}}`);
-          return options[Math.floor(rand() * options.length)]!;
-        });
+      // A template that is one slot ("{smalltalk}") is a list of whole prompts: take more of them.
+      const fills = /^\{\w+\}$/.test(template) ? FILLS_PER_TEMPLATE * 2 : FILLS_PER_TEMPLATE;
+      for (let k = 0; k < fills * 3 && seen.size < fills; k++) {
+        let text = template;
+        // Slot values may hold slots of their own ("a jingle about {product}"): expand up to three levels.
+        for (let depth = 0; depth < 3 && HAS_SLOT.test(text); depth++) {
+          text = text.replace(SLOT, (_m, slot: string) => {
+            const options = ALL_SLOTS[slot];
+            if (!options) throw new Error(`template "${template}" uses unknown slot {${slot}}`);
+            return options[Math.floor(rand() * options.length)]!;
+          });
+        }
+        text = casual(text, rand).trim();
         if (seen.has(text)) continue;
         seen.add(text);
         out.push({ text, label, template: `${label}#${index}`, split: isHeldOutTemplate(index) ? 'heldout' : 'train' });

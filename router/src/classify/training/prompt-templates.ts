@@ -2,11 +2,8 @@
 // project (license-clean). Whole templates are held out for evaluation, so the held-out accuracy measures
 // how the classifier does on phrasings it never saw, not on re-filled copies of training sentences.
 
-export const TASK_CLASSES = [
-  'Brainstorming', 'Chatbot', 'Classification', 'Closed QA', 'Code Generation', 'Extraction',
-  'Open QA', 'Other', 'Rewrite', 'Summarization', 'Text Generation', 'Math/Reasoning',
-] as const;
-export type TaskClass = (typeof TASK_CLASSES)[number];
+import type { TaskClass } from '../task-classes.ts';
+export { TASK_CLASSES, type TaskClass } from '../task-classes.ts';
 
 export const SLOTS: Record<string, string[]> = {
   topic: ['climate change', 'remote work', 'electric cars', 'urban gardening', 'space tourism', 'online privacy',
