@@ -88,11 +88,13 @@ dashboards: node_modules/.package-lock.json ## Regenerate Grafana dashboard JSON
 prometheus-config: node_modules/.package-lock.json ## Regenerate prometheus/prometheus.yml and rules/*.yml from TypeScript
 	$(NODE_RUN) prometheus/src/generate.ts
 
-classifier-data: ## Regenerate the labeled prompt set from its templates
+classifier-data: node_modules/.package-lock.json ## Regenerate the project's labeled prompt set from its templates
 	$(NODE_RUN) router/src/classify/training/generate-prompts.ts
 
-classifier-train: ## Retrain the task classifier (deterministic) from the prompt set
-	$(NODE_RUN) router/src/classify/training/train.ts
+CLASSIFIER_DATA ?= ../shared/classifier-data
 
-classifier-eval: ## Held-out accuracy and per-prompt latency of the committed task classifier
-	$(NODE_RUN) router/src/classify/training/evaluate.ts
+classifier-train: node_modules/.package-lock.json ## Retrain the task classifier (deterministic) from CLASSIFIER_DATA (public prompts) + the project's prompt set
+	$(NODE_RUN) router/src/classify/training/train.ts --data $(CLASSIFIER_DATA)
+
+classifier-eval: node_modules/.package-lock.json ## Held-out accuracy, macro-F1, per-class P/R, confusions, calibration, latency, complexity targets
+	$(NODE_RUN) router/src/classify/training/evaluate.ts --data $(CLASSIFIER_DATA)

@@ -34,6 +34,12 @@ policies:
     tiers: [ { name: simple, max_score: 0.15 }, { name: hard, max_score: 1 } ]
     routes: { simple: small, hard: reasoner }
     default: small
+  - name: doubtful
+    classifier: task
+    routes: { Code Generation: coder }
+    default: small
+    min_confidence: 0.99
+    uncertain: medium
 aliases:
   auto: router/task_router
 `;
@@ -131,6 +137,18 @@ test('POST /v1/route returns the decision without calling a model', async () => 
   assert.ok((d.confidence as number) > 0 && (d.confidence as number) <= 1);
   const after = counter(await (await fetch(`${sim.url}/metrics`)).text(), 'llm_sim_requests_total', {});
   assert.equal(after, before, 'no upstream call');
+});
+
+test('a classification under min_confidence goes to the uncertain route, in headers, /v1/route and metrics', async () => {
+  const res = await client.chat.completions.create({ model: 'router/doubtful', messages: [{ role: 'user', content: 'Tell me about it.' }] }).withResponse();
+  assert.equal(res.response.headers.get('x-router-class'), 'uncertain');
+  assert.equal(res.response.headers.get('x-router-model'), 'medium');
+  assert.equal(res.data.model, 'medium');
+  const d = (await (await fetch(`${router.url}/v1/route`, { method: 'POST', body: JSON.stringify({ model: 'router/doubtful', messages: [{ role: 'user', content: 'Tell me about it.' }] }), signal: AbortSignal.timeout(5000) })).json()) as Record<string, unknown>;
+  assert.equal(d.class, 'uncertain');
+  assert.equal(typeof d.predicted_class, 'string');
+  assert.ok((d.confidence as number) < 0.99);
+  assert.equal(counter(await metrics(), 'llm_router_requests_total', { policy: 'doubtful', class: 'uncertain', model: 'medium', status: '200' }), 1);
 });
 
 test('GET /v1/models lists models, router/<policy> entries and aliases', async () => {

@@ -1,44 +1,126 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MODEL_FILE, TaskClassifier } from '../src/classify/task-classifier.ts';
-import { serializeModel, train, readPrompts } from '../src/classify/training/train.ts';
-import { evaluate } from '../src/classify/training/evaluate.ts';
-import { generatePrompts } from '../src/classify/training/generate-prompts.ts';
-import { TASK_CLASSES } from '../src/classify/training/prompt-templates.ts';
+import { DEFAULT_MODEL_FILE, TaskClassifier, type TaskModelFile } from '../src/classify/task-classifier.ts';
+import { fitConfidenceMap, fitTemperature, serializeModel, trainFromData, readPrompts } from '../src/classify/training/train.ts';
+import { complexityOf, deriveTiers, evaluate } from '../src/classify/training/evaluate.ts';
+import { generatePrompts, mulberry32 } from '../src/classify/training/generate-prompts.ts';
+import { DEFAULT_PUBLIC_DATA_DIR, publicDataAvailable, readPublicPrompts, splitPublic } from '../src/classify/training/public-data.ts';
+import { TASK_CLASSES } from '../src/classify/task-classes.ts';
 import { promptView } from '../src/classify/prompt-text.ts';
 
 const classifier = TaskClassifier.load();
+const hasPublic = publicDataAvailable();
+const SKIP_PUBLIC = hasPublic ? false : `public data not found at ${DEFAULT_PUBLIC_DATA_DIR} (set CLASSIFIER_DATA_DIR): skipped`;
 
-test('the committed prompt set is the generator output: >= 1,500 prompts over every class, with a held-out split', () => {
+test('the committed prompt set is the generator output: >= 3,000 prompts over every class, with a held-out split', () => {
   const committed = readPrompts();
   assert.deepEqual(committed, generatePrompts());
-  assert.ok(committed.length >= 1500, `${committed.length} prompts`);
+  assert.ok(committed.length >= 3000, `${committed.length} prompts`);
   for (const c of TASK_CLASSES) assert.ok(committed.some((p) => p.label === c && p.split === 'heldout'), `${c} has held-out prompts`);
   const trainTemplates = new Set(committed.filter((p) => p.split === 'train').map((p) => p.template));
   assert.ok(committed.filter((p) => p.split === 'heldout').every((p) => !trainTemplates.has(p.template)), 'held-out templates never appear in training');
 });
 
-test('held-out accuracy on unseen templates is at least 0.75', () => {
-  const { accuracy, examples } = evaluate(classifier, 'heldout');
-  assert.ok(examples > 300);
-  assert.ok(accuracy >= 0.75, `held-out accuracy ${accuracy.toFixed(3)}`);
+test("held-out accuracy on the project's unseen templates is at least 0.7", () => {
+  const { accuracy, examples } = evaluate(classifier, readPrompts().filter((p) => p.split === 'heldout'));
+  assert.ok(examples > 500);
+  assert.ok(accuracy >= 0.7, `held-out accuracy ${accuracy.toFixed(3)}`);
 });
 
-test('retraining reproduces the committed model byte for byte', () => {
-  const model = train(readPrompts().filter((p) => p.split === 'train'));
-  assert.equal(serializeModel(model), readFileSync(DEFAULT_MODEL_FILE, 'utf8'));
+test('the public split is seeded, stratified and disjoint', { skip: SKIP_PUBLIC }, () => {
+  const prompts = readPublicPrompts();
+  const a = splitPublic(prompts);
+  assert.deepEqual(a.map((p) => p.split), splitPublic(prompts).map((p) => p.split), 'same seed, same split');
+  for (const stratum of new Set(prompts.map((p) => `${p.source}/${p.category}`))) {
+    const inStratum = a.filter((p) => `${p.source}/${p.category}` === stratum);
+    const share = inStratum.filter((p) => p.split === 'test').length / inStratum.length;
+    assert.ok(Math.abs(share - 0.15) < 0.01, `${stratum}: ${share.toFixed(3)} in test`);
+  }
+});
+
+test('on held-out public prompts: accuracy >= 0.8 and calibrated confidence (ECE <= 0.05)', { skip: SKIP_PUBLIC }, () => {
+  const r = evaluate(classifier, splitPublic(readPublicPrompts()).filter((p) => p.split === 'test'));
+  assert.ok(r.accuracy >= 0.8, `accuracy ${r.accuracy.toFixed(3)}`);
+  assert.ok(r.ece <= 0.05, `expected calibration error ${r.ece.toFixed(3)}`);
+  // Confident answers are right more often than unsure ones.
+  const populated = r.reliability.filter((b) => b.n >= 30);
+  assert.ok(populated.at(-1)!.accuracy > populated[0]!.accuracy + 0.3, JSON.stringify(populated));
+});
+
+test('retraining from the public data reproduces the committed model byte for byte', { skip: SKIP_PUBLIC }, () => {
+  assert.equal(serializeModel(trainFromData()), readFileSync(DEFAULT_MODEL_FILE, 'utf8'));
+});
+
+test('temperature scaling recovers the temperature that generated the labels', () => {
+  // Labels drawn from softmax(z / 2.5): the NLL-optimal temperature is ~2.5.
+  const rand = mulberry32(3);
+  const set = Array.from({ length: 4000 }, () => {
+    const z = Float64Array.from({ length: 4 }, () => rand() * 12);
+    const p = [...z].map((v) => Math.exp(v / 2.5));
+    const sum = p.reduce((a, b) => a + b);
+    let u = rand() * sum;
+    let y = 0;
+    while (u > p[y]!) u -= p[y++]!;
+    return { logits: z, y: Math.min(y, 3) };
+  });
+  const t = fitTemperature(set);
+  assert.ok(Math.abs(t - 2.5) < 0.25, `fitted ${t}`);
+  const map = fitConfidenceMap(set, t);
+  for (let i = 1; i < map.length; i++) {
+    assert.ok(map[i]![0]! >= map[i - 1]![0]!, 'map inputs ascend');
+    assert.ok(map[i]![1]! >= map[i - 1]![1]!, 'isotonic: calibrated confidence never falls as raw confidence rises');
+  }
+});
+
+test('calibrated confidence interpolates the shipped map and stays in [0, 1]', () => {
+  const model = JSON.parse(readFileSync(DEFAULT_MODEL_FILE, 'utf8')) as TaskModelFile;
+  const c = new TaskClassifier({ ...model, confidence_map: [[0, 0.1], [0.5, 0.3], [1, 0.9]] });
+  assert.equal(c.calibrated(0.5), 0.3);
+  assert.ok(Math.abs(c.calibrated(0.75) - 0.6) < 1e-9);
+  assert.ok(Math.abs(c.calibrated(0.25) - 0.2) < 1e-9);
+  for (const text of ['hi', 'Write a haiku about rain', 'x'.repeat(5000)]) {
+    const p = classifier.predict(text);
+    assert.ok(p.confidence >= 0 && p.confidence <= 1, `${p.confidence}`);
+  }
+});
+
+test('a model file whose classes differ from the router\'s is refused, naming the file and the fix', () => {
+  const model = JSON.parse(readFileSync(DEFAULT_MODEL_FILE, 'utf8')) as TaskModelFile;
+  assert.throws(() => new TaskClassifier({ ...model, classes: [...model.classes].reverse() }, 'x/model.json'), /x\/model.json: classes .* make classifier-train/);
 });
 
 test('typical prompts land in the expected class', () => {
   const cases: Array<[string, string]> = [
     ['Write a Go function that parses a JSON config file and returns a struct.', 'Code Generation'],
+    ['Write a SQL query to list the top 5 customers by total spend.', 'Code Generation'],
+    ['Write an algorithm to solve the Tower of Hanoi problem.', 'Code Generation'],
+    ['def count_words(text: str) -> dict:\n    """Return how often each word occurs in text.\n    >>> count_words("a b a")\n    {\'a\': 2, \'b\': 1}\n    """', 'Code Generation'],
     ['Summarize the following text: The board met on Monday and approved the budget for next year.', 'Summarization'],
     ['Give me 5 ideas for a team-building day.', 'Brainstorming'],
     ['Solve for x: 3x + 7 = 22.', 'Math/Reasoning'],
+    ['A farmer has 12 cows and buys 3 times as many sheep. How many animals does he have?', 'Math/Reasoning'],
     ['Write a poem about the sea at night.', 'Text Generation'],
+    ['how are you today?', 'Chatbot'],
   ];
   for (const [text, label] of cases) assert.equal(classifier.predict(text).label, label, text);
+});
+
+test('complexity sends word problems and code up, small talk and one-line facts to the cheapest tier', () => {
+  const simple = 0.139; // config/router.yaml's simple tier, as make classifier-eval derives it
+  for (const t of ['A bakery sells 24 muffins a day at $2 each and spends $15 on flour. How much profit does it make in a week?', 'Write a Python function that merges two sorted lists.']) {
+    assert.ok(complexityOf(classifier, t) > simple, t);
+  }
+  for (const t of ['hi there!', 'how are you today?', 'What is the capital of Canada?', 'Who wrote Hamlet?']) {
+    assert.ok(complexityOf(classifier, t) <= simple, t);
+  }
+});
+
+test('tier boundaries from data separate the cheap set from the hard set', () => {
+  const tiers = deriveTiers([0.01, 0.02, 0.05, 0.08, 0.3], [0.2, 0.25, 0.4, 0.05], [0.2, 0.25, 0.3, 0.4, 0.5, 0.6]);
+  assert.ok(tiers[0]! > 0.08 && tiers[0]! < 0.2, `cheapest tier ${tiers[0]}`);
+  assert.ok(tiers[1]! >= tiers[0]! && tiers[2]! >= tiers[1]!, tiers.join(','));
+  assert.equal(tiers[3], 1);
 });
 
 test('classifies what the user asked: last user turn, content parts, system prompt ignored', () => {
