@@ -6,18 +6,21 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps install-test-deps demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package-lock.json package.json */package.json
 	npm ci --no-audit --no-fund
 
-install: node_modules/.package-lock.json install-system-deps ## Install npm packages and system packages (prometheus)
+install: node_modules/.package-lock.json ## npm packages, and Prometheus from Debian when missing (what demo and metrics need)
+	@./scripts/install-system-deps.sh prometheus
 
-install-system-deps: ## Install Debian packages the tests need: prometheus, chromium, docker.io, docker-compose
-	@./scripts/install-system-deps.sh
+install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests)
+	@./scripts/install-system-deps.sh prometheus chromium docker.io docker-compose
+
+install-system-deps: install-test-deps ## Same as install-test-deps
 
 demo: install ## Simulated models + router + a short load, then a summary (requests, latency, overhead, cost vs baseline)
 	$(NODE_RUN) scripts/demo.ts
@@ -47,16 +50,21 @@ router: node_modules/.package-lock.json ## Run the router on :4000 (expects llm-
 sim: node_modules/.package-lock.json ## Run llm-sim (simulated OpenAI-compatible models) on :8000
 	$(NODE_RUN) llm-sim/src/main.ts --config $(SIM_CONFIG)
 
-loadtest: node_modules/.package-lock.json ## Load generator web UI on http://127.0.0.1:8089 (target: the router on :4000)
-	$(NODE_RUN) loadtest/src/main.ts --router-config $(ROUTER_CONFIG) $(LOADTEST_ARGS)
+# LOADTEST_ARGS reaches the load generator as words, never through the shell: "--fail-on p95>2s" is an
+# argument, not a redirection. (Split on whitespace; quotes inside it are not interpreted.)
+export LOADTEST_ARGS
+LOADTEST_RUN = read -r -a args <<< "$$LOADTEST_ARGS"; $(NODE_RUN) loadtest/src/main.ts --router-config $(ROUTER_CONFIG)
+
+loadtest: node_modules/.package-lock.json ## Load generator web UI on http://127.0.0.1:8089 (says so if the stack's UI already runs there)
+	@$(LOADTEST_RUN) "$${args[@]}"
 
 loadtest-headless: node_modules/.package-lock.json ## Headless load: LOADTEST_ARGS="--users 50 --duration 60s" (see loadtest --help)
-	$(NODE_RUN) loadtest/src/main.ts --headless --router-config $(ROUTER_CONFIG) $(LOADTEST_ARGS)
+	@$(LOADTEST_RUN) --headless "$${args[@]}"
 
 typecheck: node_modules/.package-lock.json ## TypeScript strict type-check of the whole repo
 	npx tsc -p tsconfig.json --noEmit
 
-test: install typecheck ## Type-check and run every test (node --test)
+test: install-test-deps typecheck ## Type-check and run every test (node --test)
 	node --import tsx --test $(TESTS)
 
 build: node_modules/.package-lock.json ## Production build of the router: router/dist/main.mjs, run with plain node (make router-prod)

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project needs beyond Node: prometheus (promtool, live metrics tests,
-# native stack), chromium (the load generator UI browser test), docker.io and docker-compose (the stack
-# tests start their own Docker engine on a private socket).
+# Installs the Debian packages named as arguments when they are missing (default: all the project uses):
+#   prometheus     promtool, live metrics tests, the native stack (make demo, make metrics)
+#   chromium       the load generator UI browser test (make test)
+#   docker.io      the stack tests start their own Docker engine on a private socket (make test)
+#   docker-compose the compose test (make test)
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
+[ $# -eq 0 ] && set -- prometheus chromium docker.io docker-compose
+present() {
+  case "$1" in
+    prometheus) command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 ;;
+    chromium) [ -x /usr/bin/chromium ] ;;
+    docker.io) command -v dockerd >/dev/null 2>&1 ;;
+    docker-compose) command -v docker-compose >/dev/null 2>&1 ;;
+    *) echo "install-system-deps: unknown package '$1' (known: prometheus chromium docker.io docker-compose)" >&2; exit 2 ;;
+  esac
+}
 need=()
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
-[ -x /usr/bin/chromium ] || need+=(chromium)
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+for pkg in "$@"; do present "$pkg" || need+=("$pkg"); done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing: ${need[*]}. Install with: sudo apt-get install ${need[*]} (Debian/Ubuntu), or your OS's package manager." >&2

@@ -34,6 +34,8 @@ try {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') console.error(`llm-sim: cannot listen on ${values.host}:${values.port}: ${code === 'EADDRINUSE' ? 'port in use by another program' : 'permission denied'}; pick another with --port N (or LLM_SIM_PORT).`);
+  else console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }

@@ -34,6 +34,8 @@ export const runOptionsSchema = z
     api_key: z.string().optional(),
     /** Per-request client timeout. */
     timeout_s: z.number().positive().default(120),
+    /** At the deadline (or a stop), requests still in flight get this long to finish; then they are cut (counted as cut, not failed). */
+    grace_s: z.number().min(0).max(600).default(2),
     seed: z.number().int().default(1),
   })
   .strict();

@@ -12,7 +12,8 @@ export function summaryTable(s: RunSummary): string {
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const out = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  out.push('', `${s.total.requests} requests in ${s.elapsed_s}s = ${s.rps} req/s, error ratio ${(s.total.error_ratio * 100).toFixed(2)}%, TTFT p50 ${fmt(s.total.ttft_p50_ms)} ms`);
+  out.push('', `whole run: ${s.total.requests} requests in ${s.elapsed_s}s = ${s.rps} req/s, error ratio ${(s.total.error_ratio * 100).toFixed(2)}%, TTFT p50 ${fmt(s.total.ttft_p50_ms)} ms`);
+  if (s.cut) out.push(`${s.cut} requests still in flight at the deadline were cut after the ${s.options.grace_s}s grace (not counted above)`);
   if (s.failures.length) out.push('failures:', ...s.failures.slice(0, 10).map((f) => `  ${String(f.count).padStart(6)}  ${f.error}`));
   return out.join('\n');
 }

@@ -34,6 +34,8 @@ export interface RunSummary {
   in_flight: number;
   rps: number;
   total: ReturnType<RunStats['total']['toJSON']> & { error_ratio: number };
+  /** Requests still in flight when the deadline's (or a stop's) grace ran out: aborted, neither failed nor counted above. */
+  cut: number;
   by_model: Array<{ name: string } & ReturnType<RunStats['total']['toJSON']>>;
   by_policy: Array<{ name: string } & ReturnType<RunStats['total']['toJSON']>>;
   failures: Array<{ error: string; count: number }>;
@@ -46,6 +48,7 @@ export class LoadRun extends EventEmitter {
   users = 0;
   inFlight = 0;
   sent = 0;
+  cut = 0;
   private readonly startedAt = Date.now();
   private readonly t0 = performance.now();
   private readonly abort = new AbortController();
@@ -79,8 +82,8 @@ export class LoadRun extends EventEmitter {
     return this.stopRequested.signal.aborted || this.elapsedSeconds() >= this.options.duration_s || (this.options.max_requests !== undefined && this.sent >= this.options.max_requests);
   }
 
-  /** Stop sending; requests in flight get `graceSeconds` to finish, then are aborted. */
-  async stop(graceSeconds = 5): Promise<RunSummary> {
+  /** Stop sending; requests in flight get `graceSeconds` (default: the run's grace_s) to finish, then are cut. */
+  async stop(graceSeconds = this.options.grace_s): Promise<RunSummary> {
     if (this.state === 'running') {
       this.state = 'stopping';
       this.stopRequested.abort();
@@ -93,11 +96,19 @@ export class LoadRun extends EventEmitter {
 
   private async run(): Promise<RunSummary> {
     const ticker = setInterval(() => this.emit('tick', this.stats.tick(this.elapsedSeconds(), this.users)), 1000);
+    // The deadline holds: past duration_s + grace_s, whatever is still in flight is cut.
+    let grace: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => {
+      this.stopRequested.abort();
+      grace = setTimeout(() => this.abort.abort(), this.options.grace_s * 1000);
+    }, this.options.duration_s * 1000);
     try {
       if (this.options.rate !== undefined) await this.openLoop(this.options.rate);
       else await this.closedLoop();
     } finally {
       clearInterval(ticker);
+      clearTimeout(deadline);
+      clearTimeout(grace);
       this.users = 0;
       this.metrics.users.set(0);
       this.state = 'done';
@@ -179,6 +190,10 @@ export class LoadRun extends EventEmitter {
       this.inFlight--;
       this.metrics.inFlight.dec();
     }
+    if (!result.ok && this.abort.signal.aborted) {
+      this.cut++;
+      return;
+    }
     this.record(result);
   }
 
@@ -214,6 +229,7 @@ export class LoadRun extends EventEmitter {
       in_flight: this.inFlight,
       rps: Math.round((total.requests / Math.max(elapsed, 0.001)) * 10) / 10,
       total: { ...total, error_ratio: total.requests ? total.failures / total.requests : 0 },
+      cut: this.cut,
       by_model: rows(this.stats.byModel),
       by_policy: rows(this.stats.byPolicy),
       failures: [...this.stats.failures].map(([error, count]) => ({ error, count })).sort((a, b) => b.count - a.count),

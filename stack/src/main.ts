@@ -15,13 +15,14 @@ import { freePortEnv } from './ports.ts';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const USAGE = `stack: start and stop the services of docker-compose.yml, on Docker (dockerode) or as local processes
 
-  stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build]
+  stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build] [--keep-data]
   stack down | status [--json] | logs SERVICE | build
 
   --backend B         auto (Docker if an engine answers, else native), docker or native  [STACK_BACKEND]
   --skip LIST         services not to start, comma-separated
   --free-ports        use free host ports instead of the compose defaults (tests)
   --no-build          do not build images first
+  --keep-data         native: keep Prometheus's data from the last up (default: fresh)  [KEEP_PROMETHEUS_DATA=1]
   --project NAME      compose project name                                [llm-router]
   --compose-file F    [docker-compose.yml]     --state-dir D   [.state]`;
 
@@ -35,6 +36,7 @@ const { values: o, positionals } = parseCommandLine('stack', USAGE, {
     skip: { type: 'string', default: '' },
     'free-ports': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    'keep-data': { type: 'boolean', default: process.env.KEEP_PROMETHEUS_DATA === '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -52,6 +54,11 @@ function printState(state: StackState): void {
   console.log(`\nStack "${state.project}" is up (${state.backend}):`);
   for (const s of state.services) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} ${s.url ?? ''}${s.name === 'router' ? '/v1' : ''}`);
   for (const s of state.skipped) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} not started: ${s.reason}`);
+  const prometheus = state.services.find((s) => s.name === 'prometheus')?.url;
+  if (prometheus && !state.services.some((s) => s.name === 'grafana')) {
+    console.log(`\nNo Grafana here: Prometheus's own graph UI shows the same series. Try ${prometheus}/graph?g0.expr=${encodeURIComponent('sum by (model) (llm_router:requests:rate1m)')}`);
+    console.log(`  (recording rules llm_router:*, alerts at ${prometheus}/alerts; the dashboards' queries are in grafana/dashboards)`);
+  }
   console.log(`\nStop it with: make down`);
 }
 
@@ -67,7 +74,7 @@ async function main(): Promise<number> {
       const skip = new Set(o.skip!.split(',').filter(Boolean));
       const state = backend === 'docker'
         ? await dockerUp(services, o.project!, { build: !o['no-build'], log, skip })
-        : await nativeUp(services, o.project!, { stateDir: o['state-dir']!, repoRoot: REPO_ROOT, log, skip });
+        : await nativeUp(services, o.project!, { stateDir: o['state-dir']!, repoRoot: REPO_ROOT, log, skip, keepData: o['keep-data']! });
       store.write(state);
       printState(state);
       return 0;

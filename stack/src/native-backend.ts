@@ -2,7 +2,8 @@
 // names the workspace), Prometheus and Grafana from local binaries when installed. Compose service
 // names in arguments and environment (http://llm-sim:8000) are rewritten to 127.0.0.1 and host ports.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
 import { healthUrl, type ServiceSpec } from './compose.ts';
@@ -38,7 +39,33 @@ async function waitHttp(url: string, what: string, timeoutMs = 60_000): Promise<
   }
 }
 
-export async function nativeUp(services: ServiceSpec[], project: string, opts: { stateDir: string; repoRoot: string; log: (l: string) => void; skip: Set<string> }): Promise<StackState> {
+/** Whether 127.0.0.1:port can be bound now (a service that cannot bind would only fail later, in its log). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** `command` with its --port value set to the published host port (appended when it has none). */
+export function withPort(args: string[], port: number | undefined): string[] {
+  if (port === undefined) return args;
+  const i = args.indexOf('--port');
+  if (i < 0) return [...args, '--port', String(port)];
+  return args.map((a, j) => (j === i + 1 ? String(port) : a));
+}
+
+export interface NativeUpOptions {
+  stateDir: string;
+  repoRoot: string;
+  log: (l: string) => void;
+  skip: Set<string>;
+  /** Keep Prometheus's TSDB from the previous `up` (default: a fresh one, so no earlier stack's targets or counts show). */
+  keepData?: boolean;
+}
+
+export async function nativeUp(services: ServiceSpec[], project: string, opts: NativeUpOptions): Promise<StackState> {
   const state: StackState = { backend: 'native', project, startedAt: new Date().toISOString(), services: [], skipped: [] };
   const logs = join(opts.stateDir, 'logs');
   mkdirSync(logs, { recursive: true });
@@ -61,11 +88,17 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: {
         state.skipped.push({ name: s.name, reason: 'skipped on request' });
         continue;
       }
+      for (const p of s.ports) {
+        if (!(await portFree(p.host))) {
+          const envName = `${s.name.toUpperCase().replace(/-/g, '_')}_PORT`;
+          throw new Error(`port ${p.host} (${s.name}) is in use by another program; stop it, or start the stack on other ports (${envName}=N make metrics)`);
+        }
+      }
       if (s.build) {
         const main = resolve(opts.repoRoot, s.build.target, 'src/main.ts');
         if (!existsSync(main)) throw new Error(`no native entry point for ${s.name}: ${main}`);
-        // The container's own port becomes the published host port (the last --port wins).
-        const args = [...s.command.map((a) => hostPath(s, rewriteHosts(a, services))), ...(s.ports[0] ? ['--port', String(s.ports[0].host)] : [])];
+        // The container's own port becomes the published host port.
+        const args = withPort(s.command.map((a) => hostPath(s, rewriteHosts(a, services))), s.ports[0]?.host);
         const env = Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, rewriteHosts(v, services)]));
         launch(s, process.execPath, ['--import', 'tsx', main, ...args], env);
         const health = healthUrl(s);
@@ -76,6 +109,9 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: {
           continue;
         }
         const dir = join(opts.stateDir, 'prometheus');
+        // A new stack starts with an empty TSDB: an old one shows the previous stack's targets as up and its
+        // counters for minutes (staleness), on whatever ports it used. KEEP_PROMETHEUS_DATA=1 keeps history.
+        if (!opts.keepData) rmSync(join(dir, 'data'), { recursive: true, force: true });
         mkdirSync(join(dir, 'data'), { recursive: true });
         const targets = { router: `127.0.0.1:${port('router')}`, llmSim: `127.0.0.1:${port('llm-sim')}`, loadtest: `127.0.0.1:${port('loadtest')}` };
         writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(targets, { ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml'), join(PROMETHEUS_DIR, 'rules/alerts.yml')] }));
