@@ -15,11 +15,13 @@ before(async () => {
     { id: 'small', ttft_ms: { mean: 5 }, tokens_per_second: { mean: 2000 }, output_tokens: { mean: 20 } },
     { id: 'big', ttft_ms: { mean: 10 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 40 } },
     { id: 'slow', ttft_ms: { mean: 200 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 5 } },
+    { id: 'glacial', ttft_ms: { mean: 20_000 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 5 } },
   ], 1))]);
   routerConfig = tmp.write('router.yaml', routerYaml(sim.url, {
     small: { deployments: [{ model: 'small', price: { input_per_1m: 0.1, output_per_1m: 0.2 } }] },
     big: { deployments: [{ model: 'big', price: { input_per_1m: 3, output_per_1m: 6 } }] },
     slow: { deployments: [{ model: 'slow' }] },
+    glacial: { deployments: [{ model: 'glacial' }] },
   }, `policies:
   - { name: task_router, classifier: task, routes: { Code Generation: big, Math/Reasoning: big }, default: small }
 `));
@@ -84,4 +86,27 @@ test('bad options are rejected with a clear message and exit code 2', async () =
   const out2 = await runToEnd(LOADTEST_MAIN, ['--headless', '--duration', 'soon']);
   assert.equal(out2.code, 2);
   assert.match(out2.stderr, /invalid duration "soon"/);
+});
+
+test('a run stops at its deadline: requests still in flight after the grace are cut and counted as cut, not failed', async () => {
+  const json = `${tmp.dir}/cut.json`;
+  const t0 = Date.now();
+  // Every request takes ~20 s upstream; the run lasts 1 s with a 0.5 s grace.
+  const out = await runToEnd(LOADTEST_MAIN, ['--headless', '--host', router.url, '--users', '4', '--spawn-rate', '100', '--duration', '1s', '--grace', '500ms',
+    '--targets', 'glacial=1', '--router-config', routerConfig, '--report-json', json, '--fail-on', 'error_ratio>0.01']);
+  const wallMs = Date.now() - t0;
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  const s = JSON.parse(readFileSync(json, 'utf8')) as RunSummary;
+  assert.equal(s.cut, 4, 'the four in-flight requests were cut');
+  assert.equal(s.total.requests, 0);
+  assert.equal(s.total.failures, 0);
+  assert.match(out.stdout, /4 requests still in flight at the deadline were cut after the 0\.5s grace/);
+  assert.ok(wallMs < 15_000, `the run ended near its deadline (${wallMs} ms), not when the upstream answered`);
+});
+
+test('a malformed --fail-on is a usage error: one line, exit 2, no stack trace', async () => {
+  const out = await runToEnd(LOADTEST_MAIN, ['--headless', '--host', router.url, '--duration', '1s', '--fail-on', 'p95 over 2s']);
+  assert.equal(out.code, 2);
+  assert.match(out.stderr, /^loadtest: invalid --fail-on "p95 over 2s"/);
+  assert.doesNotMatch(out.stderr, /\n\s+at /);
 });
