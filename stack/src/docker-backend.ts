@@ -100,7 +100,7 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
     }
     const name = `${project}_${s.name}_1`;
     const old = docker.getContainer(name);
-    await old.remove({ force: true }).catch(() => {});
+    await old.remove({ force: true, v: true }).catch(() => {});
     const container = await docker.createContainer({
       name,
       Image: s.image,
@@ -148,7 +148,7 @@ async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l:
 export async function dockerDown(project: string): Promise<string[]> {
   const docker = dockerClient();
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } });
-  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true });
+  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true, v: true });
   for (const n of await docker.listNetworks({ filters: { label: [`${LABEL_PROJECT}=${project}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
   return containers.map((c) => c.Labels[LABEL_SERVICE] ?? c.Names[0] ?? c.Id);
 }
