@@ -1,6 +1,11 @@
-// Watches an OpenAI SSE stream as it passes through: finds the first content token and the usage chunk,
-// and drops the usage-only chunk when the router added include_usage itself. Works per event, so the
-// stream is never buffered beyond one event.
+// Watches an OpenAI SSE stream as it passes through: finds the first generated token (text, tool call or
+// reasoning) and the usage chunk, and drops the usage-only chunk when the router added include_usage itself.
+//
+// Events are read by the WHATWG event-stream rules: lines end in CRLF, LF or a lone CR; a blank line ends an
+// event; "data:" with or without a space; several data lines join with "\n"; ":" lines are comments; id,
+// event and retry fields pass through. Each event is forwarded as soon as its blank line arrives, byte for
+// byte as the upstream sent it. Only new text is scanned (linear in the stream's size), and an event larger
+// than maxEventChars fails the attempt instead of growing without bound.
 import { validUsage } from './usage.ts';
 
 export interface SseTapResult {
@@ -8,48 +13,118 @@ export interface SseTapResult {
   sawFirstToken: boolean;
 }
 
+/** An upstream event over the size cap: the attempt fails (and the stream ends with an error event). */
+export class SseEventTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`upstream sent a server-sent event larger than ${limit} characters`);
+  }
+}
+
+export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+const TERMINATOR = /[\r\n]/g;
+const LINE = /\r\n|\r|\n/;
+// Generated output of any kind: text, a refusal, reasoning, or a tool call (Python servers write ": ").
+const FIRST_TOKEN = /"(?:content|reasoning_content|refusal)":\s*"[^"]|"tool_calls":\s*\[/;
+const HAS_USAGE = /"usage":\s*\{/;
+
+/** The data of one event (its data lines joined with "\n"), or null when it has none. */
+export function eventData(event: string): string | null {
+  let data: string | null = null;
+  for (const line of event.split(LINE)) {
+    if (line === '' || line.charCodeAt(0) === 58 /* ':' comment */) continue;
+    const colon = line.indexOf(':');
+    if ((colon < 0 ? line : line.slice(0, colon)) !== 'data') continue;
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    data = data === null ? value : data + '\n' + value;
+  }
+  return data;
+}
+
 export class SseTap {
-  private pending = '';
+  private buf = '';
+  /** Where the event being read starts, where its current line starts, and where scanning resumes. */
+  private eventStart = 0;
+  private lineStart = 0;
+  private scanFrom = 0;
+  /** The last text ended in CR: an LF that starts the next text belongs to that line ending. */
+  private pendingCr = false;
   readonly result: SseTapResult = { sawFirstToken: false };
 
   constructor(
     private readonly dropUsageChunk: boolean,
     private readonly onFirstToken: () => void,
+    private readonly maxEventChars = DEFAULT_MAX_EVENT_CHARS,
   ) {}
 
-  /** Feed upstream text; returns what to send to the client now. */
+  /** Feed upstream text; returns what to send to the client now. Throws SseEventTooLargeError past the cap. */
   push(text: string): string {
-    this.pending += text;
+    this.buf += text;
+    const b = this.buf;
     let out = '';
-    let end: number;
-    while ((end = this.pending.indexOf('\n\n')) >= 0) {
-      const event = this.pending.slice(0, end + 2);
-      this.pending = this.pending.slice(end + 2);
-      if (this.inspect(event)) out += event;
+    let i = this.scanFrom;
+    if (this.pendingCr && i < b.length) {
+      this.pendingCr = false;
+      if (b.charCodeAt(i) === 10) {
+        if (this.lineStart === i) this.lineStart = i + 1;
+        if (this.eventStart === i) this.eventStart = i + 1;
+        i++;
+      }
     }
+    TERMINATOR.lastIndex = i;
+    let m: RegExpExecArray | null;
+    while ((m = TERMINATOR.exec(b)) !== null) {
+      const at = m.index;
+      let end = at + 1;
+      if (b.charCodeAt(at) === 13) {
+        if (at + 1 < b.length) {
+          if (b.charCodeAt(at + 1) === 10) end = at + 2;
+        } else this.pendingCr = true;
+      }
+      if (at === this.lineStart && at > this.eventStart) {
+        // A blank line: the event is complete.
+        const event = b.slice(this.eventStart, end);
+        if (this.inspect(event)) out += event;
+        this.eventStart = end;
+      } else if (at === this.lineStart) {
+        // A blank line with no event before it: pass it on as it is.
+        out += b.slice(this.eventStart, end);
+        this.eventStart = end;
+      }
+      this.lineStart = end;
+      TERMINATOR.lastIndex = end;
+    }
+    // Keep only the unfinished event.
+    this.buf = b.slice(this.eventStart);
+    this.lineStart -= this.eventStart;
+    this.eventStart = 0;
+    this.scanFrom = this.buf.length;
+    if (this.buf.length > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
     return out;
   }
 
-  /** Whatever is left when the upstream ends (an unterminated last event). */
+  /** Whatever is left when the upstream ends (an unterminated last event): inspected, then passed on. */
   flush(): string {
-    const rest = this.pending;
-    this.pending = '';
-    return rest;
+    const rest = this.buf;
+    this.buf = '';
+    this.eventStart = this.lineStart = this.scanFrom = 0;
+    return rest && this.inspect(rest) ? rest : '';
   }
 
   /** Returns false when the event must not reach the client. */
   private inspect(event: string): boolean {
-    const dataLine = event.startsWith('data: ') ? event.slice(6).trimEnd() : null;
-    if (dataLine === null || dataLine === '[DONE]') return true;
-    // Cheap substring checks first: most chunks are plain deltas and need no JSON.parse.
-    const hasUsage = dataLine.includes('"usage":{');
-    if (!this.result.sawFirstToken && /"content":"[^"]/.test(dataLine)) {
+    // Cheap substring check first: an event with no "data" field needs no parsing.
+    if (!event.includes('data')) return true;
+    const data = eventData(event);
+    if (data === null || data === '[DONE]') return true;
+    if (!this.result.sawFirstToken && FIRST_TOKEN.test(data)) {
       this.result.sawFirstToken = true;
       this.onFirstToken();
     }
-    if (!hasUsage) return true;
+    if (!HAS_USAGE.test(data)) return true;
     try {
-      const chunk = JSON.parse(dataLine) as { usage?: SseTapResult['usage']; choices?: unknown[] };
+      const chunk = JSON.parse(data) as { usage?: SseTapResult['usage']; choices?: unknown[] };
       const usage = validUsage(chunk.usage);
       if (usage) this.result.usage = usage;
       if (this.dropUsageChunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return false;
