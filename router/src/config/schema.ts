@@ -27,6 +27,13 @@ const deployment = z
     timeout_ms: z.number().int().positive().default(120_000),
     weight: z.number().positive().default(1),
     max_connections: z.number().int().positive().default(256),
+    /** Largest non-stream answer read from this deployment; past it the attempt fails (502), memory stays bounded. */
+    max_response_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /** Largest single server-sent event of a stream (characters); past it the stream ends with an error event. */
+    max_event_bytes: z.number().int().positive().default(8 * 1024 * 1024),
+    /** Ask for usage on streams (stream_options.include_usage) so they are costed. Set false for a provider
+     * that rejects the field; the router also turns it off by itself after such a rejection. */
+    stream_include_usage: z.boolean().default(true),
   })
   .strict();
 

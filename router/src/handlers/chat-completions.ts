@@ -2,17 +2,17 @@
 // window) -> attempts on deployments (balancing, retries, cooldowns) -> forward (streams pass through
 // unbuffered) -> record usage, cost and latency.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, sendApiError } from '../http/errors.ts';
+import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { parseChatRequest } from '../http/chat-request.ts';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { costUsd, modelPrice, type Usage } from '../pricing/cost.ts';
-import { SseTap } from '../upstream/sse-tap.ts';
-import { readUsage } from '../upstream/usage.ts';
+import { SseEventTooLargeError, SseTap } from '../upstream/sse-tap.ts';
+import { validUsage } from '../upstream/usage.ts';
 import { pickDeployment } from '../upstream/balancer.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
-import { callDeployment, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
+import { badResponse, callDeployment, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import type { Lease } from '../upstream/deployment-state.ts';
 import type { RouterContext } from './context.ts';
@@ -28,6 +28,30 @@ export function setRoutingHeaders(res: ServerResponse, d: RoutingDecision, serve
 }
 
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+const clientClosed = () => new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+
+/**
+ * Resolves when the client has read what was written ('drain'), has gone, or `attempt` was aborted (the
+ * total timeout: a client that stops reading must not hold the deployment forever). Checks first, since
+ * any of these may already have happened, and removes its listeners whichever way it ends.
+ */
+function writable(res: ServerResponse, attempt: AbortEmitter): Promise<void> {
+  if (res.destroyed || !res.writableNeedDrain || attempt.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      attempt.off('abort', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+    attempt.on('abort', done);
+  });
+}
+
+/** A provider refusing the stream_options field the router added (some do not support it). */
+const rejectsStreamOptions = (err: ApiError) => err.status === 400 && /stream_options|include_usage/i.test(err.message);
+
+const badStreamEvent = (dep: Deployment) => badResponse(`a server-sent event over max_event_bytes (${dep.config.max_event_bytes})`, dep);
 
 type Served = { dep: Deployment; result: Extract<AttemptResult, { kind: 'body' | 'stream' }>; fallbackReason?: string };
 
@@ -49,6 +73,13 @@ export function chatCompletionsHandler(ctx: RouterContext) {
   }
 
   /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
+  /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
+  function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
+    if (!stream || !dep.streamUsage) return JSON.stringify({ ...baseBody, model: dep.config.model });
+    const options = (baseBody.stream_options ?? {}) as Record<string, unknown>;
+    return JSON.stringify({ ...baseBody, model: dep.config.model, stream_options: { ...options, include_usage: true } });
+  }
+
   async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, clientGone: AbortEmitter, initialFallbackReason?: string): Promise<Served> {
     const deadline = Date.now() + resilience.max_retry_ms;
     let lastError: ApiError | undefined;
@@ -59,7 +90,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       const tried = new Set<Deployment>();
       let lastReason = '';
       for (let attempt = 0; attempt <= resilience.retries; attempt++) {
-        if (clientGone.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+        if (clientGone.aborted) throw clientClosed();
         const pick = pickDeployment(deployments.deploymentsOf(model), modelCfg.strategy, promptTokens, tried);
         if (pick.rateLimitedSkips > 0) metrics.rateLimited.inc({ model, source: 'local' }, pick.rateLimitedSkips);
         if (!pick.ok) {
@@ -72,15 +103,23 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           metrics.retries.inc({ model, reason: lastReason });
           const wait = Math.min(resilience.backoff_ms * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), deadline - Date.now());
           if (wait > 0) await clientGone.wait(wait);
+          // The client may have left during the wait: the retry must not be sent (nor billed, nor leaked).
+          if (clientGone.aborted) throw clientClosed();
         }
         if (Date.now() >= deadline) break;
-        const result = await callDeployment(dep, JSON.stringify({ ...baseBody, model: dep.config.model }), stream, promptTokens, clientGone);
+        let result = await callDeployment(dep, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
+        if (result.kind === 'client_error' && stream && dep.streamUsage && rejectsStreamOptions(result.error)) {
+          // This provider does not take include_usage: stop adding it for this deployment, ask again at once.
+          dep.streamUsage = false;
+          log.warn({ deployment: dep.config.id, model }, 'upstream rejected stream_options.include_usage; streams from it are no longer costed');
+          result = await callDeployment(dep, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
+        }
         switch (result.kind) {
           case 'body':
           case 'stream':
             return { dep, result, ...(model !== decision.model ? { fallbackReason: fallbackReason ?? 'error' } : {}) };
           case 'client_closed':
-            throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+            throw clientClosed();
           case 'client_error':
             // A prompt too long for this model may fit the next one; any other 4xx is the caller's.
             if (result.error.code === 'context_length_exceeded') {
@@ -93,6 +132,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           case 'retryable':
             lastError = result.error;
             lastReason = result.reason;
+            if (result.detail) log.warn({ deployment: dep.config.id, model, reason: result.reason, upstream_said: result.detail }, 'upstream refused the request');
             metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: result.reason });
             if (result.reason === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
             if (result.retryAfterSeconds) dep.state.coolFor(result.retryAfterSeconds, 'retry_after');
@@ -150,9 +190,9 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       }
       const baseBody: Record<string, unknown> = { ...body };
       delete baseBody[NIM_EXTENSION_KEY];
+      // Usage is asked for on streams too (upstreamBody), so cost is known; the extra chunk is dropped if the
+      // client did not ask for it.
       const clientWantsUsage = body.stream_options?.include_usage === true;
-      // Ask for usage on streams too, so cost is known; the extra chunk is dropped if the client did not ask.
-      if (body.stream) baseBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
 
       const windowTooSmall = plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined;
       served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, clientGone, windowTooSmall);
@@ -163,14 +203,14 @@ export function chatCompletionsHandler(ctx: RouterContext) {
 
       if (result.kind === 'body') {
         upstreamSeconds = result.upstreamSeconds;
-        usage = readUsage(result.text); // not JSON or no usage: still passed through, just not costed
+        usage = validUsage(result.json.usage); // no usage: still passed through, just not costed
         res.setHeader('server-timing', `${timing}, upstream;dur=${ms(upstreamSeconds)}, total;dur=${ms(elapsed())}`);
         res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) }).end(result.text);
         status = result.status;
       } else {
         lease = result.lease;
         const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
-        const tap = new SseTap(!clientWantsUsage, () => (ttft = elapsed()));
+        const tap = new SseTap(!clientWantsUsage, () => (ttft = elapsed()), dep.config.max_event_bytes);
         res.statusCode = result.status;
         res.setHeader('content-type', 'text/event-stream');
         res.setHeader('cache-control', 'no-cache');
@@ -182,20 +222,23 @@ export function chatCompletionsHandler(ctx: RouterContext) {
         try {
           for await (const chunk of result.response.body) {
             const out = tap.push(decoder.decode(chunk as Buffer, { stream: true }));
-            if (out && !res.write(out)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+            if (out && !res.write(out)) await writable(res, result.aborted);
             if (res.destroyed) break;
+            if (result.aborted.aborted) throw new Error('attempt aborted');
           }
         } catch (err) {
           upstreamSeconds = upstreamElapsed();
-          if (clientGone.aborted) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
-          const reason = result.failureReason(err);
+          usage = tap.result.usage;
+          if (clientGone.aborted) throw clientClosed();
+          const reason = err instanceof SseEventTooLargeError ? 'event_too_large' : result.failureReason(err);
           metrics.deploymentFailures.inc({ model: dep.model, deployment: dep.config.id, reason });
           dep.state.recordFailure(reason);
-          throw transportError(reason, dep); // headers are gone: sendApiError cuts the stream, the only honest signal left
+          // Headers are gone: the stream ends with an OpenAI-style error event (sendStreamError).
+          throw reason === 'event_too_large' ? badStreamEvent(dep) : transportError(reason, dep);
         }
         upstreamSeconds = upstreamElapsed();
         usage = tap.result.usage;
-        if (res.destroyed) throw new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+        if (res.destroyed) throw clientClosed();
         res.addTrailers({ 'server-timing': `total;dur=${ms(elapsed())}` });
         res.end(tap.flush());
         status = result.status;
@@ -206,6 +249,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       status = apiErr.status;
       if (decision && !res.headersSent) setRoutingHeaders(res, decision, served?.dep.model);
       if (status === 499) res.destroy();
+      else if (res.headersSent) sendStreamError(res, apiErr);
       else sendApiError(res, apiErr);
     } finally {
       lease?.end();

@@ -23,9 +23,28 @@ export const chatRequestSchema = z.looseObject({
 });
 export type ChatRequest = z.output<typeof chatRequestSchema>;
 
+/** Deepest nesting accepted. Real requests (tool schemas included) stay far below; thousands of levels overflow
+ * the stack of every recursive JSON walker downstream (JSON.stringify first), so they are refused here. */
+export const MAX_JSON_DEPTH = 128;
+
+/** Nesting depth of a parsed JSON value, measured without recursion, stopping past `limit`. */
+export function jsonDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function parseChatRequest(body: unknown): ChatRequest {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError(400, 'Request body must be a JSON object with "model" and "messages"', 'invalid_request_error', 'invalid_body');
+  }
+  if (jsonDepthExceeds(body)) {
+    throw new ApiError(400, `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`, 'invalid_request_error', 'json_too_deep');
   }
   const parsed = chatRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) {

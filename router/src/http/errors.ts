@@ -28,3 +28,17 @@ export function sendApiError(res: ServerResponse, err: ApiError): void {
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
 }
+
+/**
+ * The error of a stream that already started (status and headers sent): an OpenAI-style error event, then
+ * the end, so clients see why instead of a bare "terminated". A client that stopped reading (its buffer is
+ * full) is cut instead: there is no one to tell, and the memory must go.
+ */
+export function sendStreamError(res: ServerResponse, err: ApiError): void {
+  if (res.destroyed || res.writableEnded) return;
+  if (res.writableNeedDrain) {
+    res.destroy();
+    return;
+  }
+  res.end(`data: ${JSON.stringify(err.toJSON())}\n\n`);
+}

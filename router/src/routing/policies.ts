@@ -70,7 +70,7 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       name: p.name,
       classifier: p.classifier,
       classify: classifyOrDoubt,
-      modelFor: (cls) => (cls === UNCERTAIN_CLASS ? uncertainModel : (p.routes[cls] ?? p.default)),
+      modelFor: (cls) => (cls === UNCERTAIN_CLASS ? uncertainModel : Object.hasOwn(p.routes, cls) ? p.routes[cls]! : p.default),
       baselineModel,
       models: targets,
       fallbacks: p.fallbacks,

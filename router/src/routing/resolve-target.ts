@@ -20,9 +20,12 @@ export const POLICY_MODEL_PREFIX = 'router/';
 export class TargetResolver {
   private readonly models: Set<string>;
   private readonly policies: Set<string>;
-  constructor(private readonly config: RouterConfig) {
+  /** A Map, not the config's plain object: "constructor" or "__proto__" must not find Object.prototype's members. */
+  private readonly aliases: Map<string, string>;
+  constructor(config: RouterConfig) {
     this.models = new Set(config.models.map((m) => m.name));
     this.policies = new Set(config.policies.map((p) => p.name));
+    this.aliases = new Map(Object.entries(config.aliases));
   }
 
   private policy(name: string, param: string): RouteTarget {
@@ -34,7 +37,7 @@ export class TargetResolver {
 
   private byModelName(name: string, param: string): RouteTarget {
     if (name.startsWith(POLICY_MODEL_PREFIX)) return this.policy(name.slice(POLICY_MODEL_PREFIX.length), param);
-    const alias = this.config.aliases[name];
+    const alias = this.aliases.get(name);
     if (alias !== undefined) return this.byModelName(alias, param);
     if (this.models.has(name)) return { kind: 'manual', model: name };
     throw new ApiError(404, `The model '${name}' does not exist. Use one of: ${[...this.models].join(', ')}, or router/<policy> (GET /v1/models lists them)`, 'invalid_request_error', 'model_not_found', param);

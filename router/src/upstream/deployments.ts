@@ -11,6 +11,8 @@ export interface Deployment {
   /** Path of the chat completions endpoint under api_base. */
   chatPath: string;
   state: DeploymentState;
+  /** Whether streams ask this deployment for usage (config; off for good once the provider rejects it). */
+  streamUsage: boolean;
 }
 
 export class DeploymentRegistry {
@@ -38,7 +40,7 @@ export class DeploymentRegistry {
             });
             pools.set(url.origin, pool);
           }
-          return { config: d, model: m.name, pool, chatPath: url.pathname.replace(/\/$/, '') + '/chat/completions', state: new DeploymentState(d, r.cooldown) };
+          return { config: d, model: m.name, pool, chatPath: url.pathname.replace(/\/$/, '') + '/chat/completions', state: new DeploymentState(d, r.cooldown), streamUsage: d.stream_include_usage };
         }),
       );
     }
