@@ -81,13 +81,20 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.post(CHAT_PATHS, (req: Request, res: Response) => serveChat(req, res, req.body, res.locals.client as string));
   app.post('/v1/route', routeDecisionHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
-  app.get(['/v1/models', '/models'], (_req, res) => {
-    const data = [
-      ...config.models.map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: 'llm-router', description: m.description ?? null })),
-      ...config.policies.map((p) => ({ id: POLICY_MODEL_PREFIX + p.name, object: 'model', created: 0, owned_by: 'llm-router', description: p.description ?? `routes by ${p.classifier} classifier` })),
-      ...Object.entries(config.aliases).map(([alias, target]) => ({ id: alias, object: 'model', created: 0, owned_by: 'llm-router', description: `alias of ${target}` })),
-    ];
-    res.json({ object: 'list', data });
+  // The model list is fixed by config: built once; GET /v1/models/{id} answers from it (openai's models.retrieve()).
+  const modelList = [
+    ...config.models.map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: 'llm-router', description: m.description ?? null })),
+    ...config.policies.map((p) => ({ id: POLICY_MODEL_PREFIX + p.name, object: 'model', created: 0, owned_by: 'llm-router', description: p.description ?? `routes by ${p.classifier} classifier` })),
+    ...Object.entries(config.aliases).map(([alias, target]) => ({ id: alias, object: 'model', created: 0, owned_by: 'llm-router', description: `alias of ${target}` })),
+  ];
+  const modelById = new Map(modelList.map((m) => [m.id, m]));
+  app.get(['/v1/models', '/models'], (_req, res) => void res.json({ object: 'list', data: modelList }));
+  // Ids may hold "/" (router/task_router): everything after /models/ is the id.
+  app.get(/^\/(?:v1\/)?models\/(.+)$/, (req, res) => {
+    const id = (req.params as Record<string, string>)[0] ?? '';
+    const model = modelById.get(id);
+    if (!model) return sendApiError(res, new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'));
+    res.json(model);
   });
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/ready', (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }));
