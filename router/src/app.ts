@@ -17,6 +17,7 @@ import { routeDecisionHandler } from './handlers/route-decision.ts';
 import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
 import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
 import { BodyAbortedError, invalidJson, isPlainJsonRequest, readJsonBody, tooLarge } from './http/read-json-body.ts';
+import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
 import type { RouterContext } from './handlers/context.ts';
 
 export interface RouterApp {
@@ -128,13 +129,21 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
   });
 
+  const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
+  /** Bytes of this request's body held against the router-wide budget until its response closes. */
+  const holdBody = (res: ServerResponse) => {
+    let held = 0;
+    res.once('close', () => bodyBudget.release(held));
+    return (n: number) => bodyBudget.reserve(n) && ((held += n), true);
+  };
+
   /** Same auth, body limits and error shapes as the express route, minus express. */
   async function chatFastPath(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const client = checkClient(req);
     if (client instanceof ApiError) return void (req.resume(), sendApiError(res, client));
     let body: unknown;
     try {
-      body = await readJsonBody(req, config.server.max_body_bytes);
+      body = await readJsonBody(req, config.server.max_body_bytes, holdBody(res), serverBusy);
     } catch (err) {
       if (err instanceof BodyAbortedError) return void countAbandoned(); // counted once, like every chat request
       return sendApiError(res, err as ApiError);
@@ -143,9 +152,13 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   }
 
   const handle: RequestListener = (req, res) => {
+    res.once('close', markBusy(req.socket)); // the idle-connection timeout leaves this socket alone until then
     const url = req.url ?? '';
     const q = url.indexOf('?');
     if (req.method === 'POST' && CHAT_PATHS.includes(q === -1 ? url : url.slice(0, q)) && isPlainJsonRequest(req.headers)) return void chatFastPath(req, res);
+    // Other bodies (express's body-parser) are held against the budget by their declared length.
+    const declared = Number(req.headers['content-length']);
+    if (declared > 0 && declared <= config.server.max_body_bytes && !holdBody(res)(declared)) return void (req.resume(), sendApiError(res, serverBusy()));
     app(req, res);
   };
 

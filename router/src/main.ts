@@ -6,7 +6,8 @@ import { ConfigError, parseCommandLine } from '@llm-router/yaml-config';
 import { loadRouterConfig } from './config/load.ts';
 import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
-import { runPrimary } from './workers/primary.ts';
+import { EXIT_LISTEN_FAILED, runPrimary } from './workers/primary.ts';
+import { applyServerLimits } from './http/server-limits.ts';
 import { clusterMetricsText, joinClusterMetrics, shareOfLimits } from './workers/worker.ts';
 
 const USAGE = `llm-router: OpenAI-compatible router (POST /v1/chat/completions, /v1/route, /v1/models, /metrics)
@@ -34,6 +35,10 @@ try {
 }
 const host = values.host ?? config.server.host;
 const port = values.port !== undefined ? Number(values.port) : config.server.port;
+if (!Number.isInteger(port) || port < 0 || port > 65535 || values.port === '') {
+  console.error(`llm-router: --port must be a port number from 0 to 65535 (got '${values.port}')\n\n${USAGE}`);
+  process.exit(2);
+}
 const workers = values.workers !== undefined ? Number(values.workers) : config.server.workers;
 if (!Number.isInteger(workers) || workers < 1) {
   console.error(`llm-router: --workers must be a whole number >= 1 (got '${values.workers}')`);
@@ -49,9 +54,12 @@ if (workers > 1 && cluster.isPrimary) {
   const inCluster = cluster.isWorker;
   const router = inCluster ? createRouterAppInWorker() : createRouterApp(config);
   const server = createServer(router.handle);
-  server.once('error', (err) => {
-    console.error(`cannot listen on ${host}:${port}: ${err.message}`);
-    process.exit(1);
+  applyServerLimits(server, config.server);
+  server.once('error', (err: NodeJS.ErrnoException) => {
+    const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    // Workers print nothing but the reason once: the primary stops instead of respawning into the same wall.
+    if (!inCluster || Number(process.env.ROUTER_WORKER_INDEX) === 0) console.error(`llm-router: cannot listen on ${host}:${port}: ${why}; pick another with --port N (or ROUTER_PORT)`);
+    process.exit(inCluster ? EXIT_LISTEN_FAILED : 1);
   });
   server.listen(port, host, () => {
     const addr = server.address();

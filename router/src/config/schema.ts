@@ -62,14 +62,20 @@ const resilience = z
     max_retry_ms: z.number().int().positive().default(30_000),
     cooldown: z
       .object({
-        /** Failures (429, 5xx, timeouts, connection errors) tolerated within window_s... */
-        allowed_fails: z.number().int().positive().default(3),
+        /** Consecutive failures (429, 5xx, timeouts, connection errors, unusable answers) that cool a deployment down... */
+        allowed_fails: z.number().int().positive().default(5),
+        /** ...or this share of failures over window_s, once it has seen min_requests there... */
+        failure_ratio: z.number().gt(0).max(1).default(0.5),
+        min_requests: z.number().int().positive().default(20),
         window_s: z.number().positive().default(60),
-        /** ...before the deployment is taken out for this long. */
+        /** ...for this long. A model's last healthy deployment is only taken out when it fails nearly always
+         * (last_deployment_ratio over the window, and allowed_fails in a row): a client would rather have the
+         * answers that succeed than a 503 for all. */
         duration_s: z.number().positive().default(30),
+        last_deployment_ratio: z.number().gt(0).max(1).default(0.9),
       })
       .strict()
-      .default({ allowed_fails: 3, window_s: 60, duration_s: 30 }),
+      .prefault({}),
     connect_timeout_ms: z.number().int().positive().default(5_000),
     /** Time to the upstream's response headers (for streams: the first byte). */
     first_byte_timeout_ms: z.number().int().positive().default(60_000),
@@ -125,9 +131,15 @@ export const routerConfigSchema = z
         max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
         /** Router processes sharing the port (node:cluster); metrics are aggregated across them. */
         workers: z.number().int().min(1).max(256).default(1),
+        /** A connection that has no request in progress is closed after this long without a byte. */
+        idle_timeout_ms: z.number().int().positive().default(30_000),
+        /** Open client connections at most (new ones are refused past it). 0: the open-files limit less 64. */
+        max_connections: z.number().int().min(0).default(0),
+        /** Request body bytes held at once, over all requests; past it a request gets a fast 503 (retry-after). */
+        max_body_bytes_in_flight: z.number().int().positive().default(64 * 1024 * 1024),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 4000, max_body_bytes: 4 * 1024 * 1024, workers: 1 }),
+      .prefault({}),
     models: z.array(model).min(1),
     policies: z.array(z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])).default([]),
     /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */

@@ -73,6 +73,9 @@ export function chatCompletionsHandler(ctx: RouterContext) {
   }
 
   /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
+  /** No other deployment of its model could take its traffic now: cooling it would leave only 503s. */
+  const isLastHealthy = (dep: Deployment) => !deployments.deploymentsOf(dep.model).some((d) => d !== dep && d.state.health() === 'healthy');
+
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
     if (!stream || !dep.streamUsage) return JSON.stringify({ ...baseBody, model: dep.config.model });
@@ -117,6 +120,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
         switch (result.kind) {
           case 'body':
           case 'stream':
+            dep.state.recordSuccess();
             return { dep, result, ...(model !== decision.model ? { fallbackReason: fallbackReason ?? 'error' } : {}) };
           case 'client_closed':
             throw clientClosed();
@@ -136,7 +140,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
             metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: result.reason });
             if (result.reason === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
             if (result.retryAfterSeconds) dep.state.coolFor(result.retryAfterSeconds, 'retry_after');
-            dep.state.recordFailure(result.reason);
+            dep.state.recordFailure(result.reason, Date.now(), isLastHealthy(dep));
         }
       }
       fallbackReason ??= unavailable && !lastError ? 'unavailable' : 'error';
@@ -232,7 +236,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           if (clientGone.aborted) throw clientClosed();
           const reason = err instanceof SseEventTooLargeError ? 'event_too_large' : result.failureReason(err);
           metrics.deploymentFailures.inc({ model: dep.model, deployment: dep.config.id, reason });
-          dep.state.recordFailure(reason);
+          dep.state.recordFailure(reason, Date.now(), isLastHealthy(dep));
           // Headers are gone: the stream ends with an OpenAI-style error event (sendStreamError).
           throw reason === 'event_too_large' ? badStreamEvent(dep) : transportError(reason, dep);
         }

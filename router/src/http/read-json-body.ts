@@ -28,8 +28,11 @@ export function invalidJson(detail: string): ApiError {
   return new ApiError(400, `We could not parse the JSON body of your request: ${detail}`, 'invalid_request_error', 'invalid_json');
 }
 
-/** The parsed body; rejects with an ApiError (400, 413) or BodyAbortedError. An empty body reads as {}. */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * The parsed body; rejects with an ApiError (400, 413, or `busy` when `reserve` refuses a chunk: too many body
+ * bytes held router-wide) or BodyAbortedError. An empty body reads as {}.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number, reserve: (bytes: number) => boolean = () => true, busy?: () => ApiError): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {
@@ -40,12 +43,17 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     let size = 0;
     let failed = false;
     const onData = (chunk: Buffer) => {
+      if (failed) return;
       size += chunk.length;
-      if (size > limit && !failed) {
+      if (size > limit) {
         failed = true;
         chunks.length = 0;
         reject(tooLarge(limit));
-      } else if (!failed) chunks.push(chunk);
+      } else if (!reserve(chunk.length)) {
+        failed = true;
+        chunks.length = 0;
+        reject(busy?.() ?? tooLarge(limit));
+      } else chunks.push(chunk);
     };
     const onEnd = () => {
       cleanup();

@@ -14,7 +14,8 @@ export class DeploymentState {
   /** EWMA of the time to upstream response headers, ms; 0 until the first sample. */
   ewmaLatencyMs = 0;
   private readonly window = new MinuteWindow();
-  private failures: number[] = [];
+  private readonly outcomes: OutcomeWindow;
+  private consecutiveFailures = 0;
   private coolingUntil = 0;
   /** Called when a cooldown starts (for metrics). */
   onCooldown: ((seconds: number, reason: string) => void) | undefined;
@@ -22,7 +23,9 @@ export class DeploymentState {
   constructor(
     readonly config: DeploymentConfig,
     private readonly cooldown: ResilienceConfig['cooldown'],
-  ) {}
+  ) {
+    this.outcomes = new OutcomeWindow(cooldown.window_s * 1000);
+  }
 
   health(now = Date.now()): DeploymentHealth {
     return now < this.coolingUntil ? 'cooling' : 'healthy';
@@ -80,12 +83,31 @@ export class DeploymentState {
     this.ewmaLatencyMs = this.ewmaLatencyMs === 0 ? ms : 0.8 * this.ewmaLatencyMs + 0.2 * ms;
   }
 
-  /** A retryable failure (429, 5xx, timeout, connection error). Cools down past allowed_fails in window_s. */
-  recordFailure(reason: string, now = Date.now()): void {
-    const windowStart = now - this.cooldown.window_s * 1000;
-    this.failures = this.failures.filter((t) => t > windowStart);
-    this.failures.push(now);
-    if (this.failures.length >= this.cooldown.allowed_fails) this.coolFor(this.cooldown.duration_s, reason, now);
+  /** An answered attempt: ends a run of failures and counts towards the failure ratio. */
+  recordSuccess(now = Date.now()): void {
+    this.consecutiveFailures = 0;
+    this.outcomes.add(false, now);
+  }
+
+  /**
+   * A retryable failure. Cools the deployment down after allowed_fails in a row, or at failure_ratio over the
+   * window (with min_requests seen). `lastHealthy`: no other deployment of the model could take its traffic;
+   * then only a deployment that fails nearly always (last_deployment_ratio) and allowed_fails in a row goes.
+   */
+  recordFailure(reason: string, now = Date.now(), lastHealthy = false): void {
+    this.consecutiveFailures++;
+    this.outcomes.add(true, now);
+    const { requests, failures } = this.outcomes.totals(now);
+    const ratio = failures / requests;
+    const c = this.cooldown;
+    const inARow = this.consecutiveFailures >= c.allowed_fails;
+    const cool = lastHealthy ? inARow && ratio >= c.last_deployment_ratio : inARow || (requests >= c.min_requests && ratio >= c.failure_ratio);
+    if (cool) this.coolFor(c.duration_s, reason, now);
+  }
+
+  /** Requests and failures seen over the cooldown window. */
+  outcomeTotals(now = Date.now()) {
+    return this.outcomes.totals(now);
   }
 
   /** Take the deployment out now (upstream 429 with retry-after, or too many failures). */
@@ -94,7 +116,47 @@ export class DeploymentState {
     if (until <= this.coolingUntil) return;
     const wasHealthy = this.health(now) === 'healthy';
     this.coolingUntil = until;
-    this.failures = [];
+    this.consecutiveFailures = 0;
+    this.outcomes.clear();
     if (wasHealthy) this.onCooldown?.(seconds, reason);
+  }
+}
+
+/** Attempts and failures over a sliding window, in 12 buckets: constant memory and cost at any rate. */
+export class OutcomeWindow {
+  private static readonly BUCKETS = 12;
+  private readonly width: number;
+  private readonly start = new Float64Array(OutcomeWindow.BUCKETS);
+  private readonly requests = new Uint32Array(OutcomeWindow.BUCKETS);
+  private readonly failures = new Uint32Array(OutcomeWindow.BUCKETS);
+
+  constructor(windowMs: number) {
+    this.width = windowMs / OutcomeWindow.BUCKETS;
+  }
+
+  add(failed: boolean, now: number): void {
+    const slot = Math.floor(now / this.width);
+    const i = slot % OutcomeWindow.BUCKETS;
+    if (this.start[i] !== slot) {
+      this.start[i] = slot;
+      this.requests[i] = 0;
+      this.failures[i] = 0;
+    }
+    this.requests[i]!++;
+    if (failed) this.failures[i]!++;
+  }
+
+  totals(now: number): { requests: number; failures: number } {
+    const oldest = Math.floor(now / this.width) - OutcomeWindow.BUCKETS + 1;
+    let requests = 0;
+    let failures = 0;
+    for (let i = 0; i < OutcomeWindow.BUCKETS; i++) {
+      if (this.start[i]! >= oldest) ((requests += this.requests[i]!), (failures += this.failures[i]!));
+    }
+    return { requests, failures };
+  }
+
+  clear(): void {
+    this.start.fill(-1);
   }
 }

@@ -9,6 +9,12 @@ import { CLUSTER_METRICS_REQUEST, CLUSTER_METRICS_RESPONSE, WORKER_METRICS_REQUE
 
 const RESPAWN_DELAY_MS = 1_000;
 const WORKER_METRICS_TIMEOUT_MS = 3_000;
+/** A worker exits with this when it cannot listen (port in use, no permission): respawning cannot help. */
+export const EXIT_LISTEN_FAILED = 78;
+
+/** Counters and histograms only: a dead worker's gauges (in flight, heap) are no longer true. */
+// (prom-client's JSON says type: 'counter' etc.; its typings say a numeric enum, hence the String().)
+const cumulative = (metrics: WorkerMetrics): WorkerMetrics => metrics.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
 
 export function runPrimary(workers: number, listeningLine: (port: number) => string): void {
   let stopping = false;
@@ -28,8 +34,27 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
         if (err) clearTimeout(timer), pending.delete(id), reject(err);
       });
     });
+  // What each worker reported at its last scrape, and what workers that died had counted by then: kept in
+  // every later aggregate, so cluster counters only grow (a drop reads as a reset to Prometheus, and
+  // increase() would count the survivors' whole lifetime again). Counts a worker made after the last scrape
+  // before it died are lost; nothing is counted twice.
+  const lastSeen = new Map<Worker, WorkerMetrics>();
+  let retired: WorkerMetrics[] = [];
+  const retire = async (w: Worker) => {
+    const last = lastSeen.get(w);
+    lastSeen.delete(w);
+    if (!last) return;
+    retired = [await AggregatorRegistry.aggregate([...retired, cumulative(last)]).getMetricsAsJSON() as WorkerMetrics];
+  };
   // A scrape fails rather than report part of the workers: partial counters would read as resets.
-  const aggregatedMetrics = async () => AggregatorRegistry.aggregate(await Promise.all([...serving].map(askWorker))).metrics();
+  const aggregatedMetrics = async () => {
+    const live = await Promise.all([...serving].map(async (w) => {
+      const m = await askWorker(w);
+      lastSeen.set(w, m);
+      return m;
+    }));
+    return AggregatorRegistry.aggregate([...retired, ...live]).metrics();
+  };
 
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ ROUTER_WORKER_INDEX: String(index), ROUTER_WORKERS: String(workers) });
@@ -48,7 +73,13 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
     });
     worker.once('exit', (code, signal) => {
       serving.delete(worker);
+      void retire(worker);
       if (stopping) return;
+      if (code === EXIT_LISTEN_FAILED) {
+        // The worker said why on stderr; a new one would fail the same way, every second, forever.
+        stop(1);
+        return;
+      }
       console.error(JSON.stringify({ level: 50, msg: 'router worker exited; starting a new one', worker: index, code, signal }));
       setTimeout(() => !stopping && fork(index), RESPAWN_DELAY_MS);
     });
@@ -56,17 +87,18 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
   };
   for (let i = 0; i < workers; i++) fork(i);
 
-  const stop = () => {
+  function stop(exitCode = 0) {
+    if (stopping) return;
     stopping = true;
     const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
-    if (alive.length === 0) process.exit(0);
+    if (alive.length === 0) process.exit(exitCode);
     let left = alive.length;
     for (const w of alive) {
-      w.once('exit', () => --left === 0 && process.exit(0));
+      w.once('exit', () => --left === 0 && process.exit(exitCode));
       w.kill('SIGTERM');
     }
-    setTimeout(() => process.exit(0), 10_000).unref();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+    setTimeout(() => process.exit(exitCode), 10_000).unref();
+  }
+  process.on('SIGTERM', () => stop());
+  process.on('SIGINT', () => stop());
 }

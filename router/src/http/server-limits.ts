@@ -1,0 +1,70 @@
+// What one client can hold on the router, bounded: idle connections that never send a request (Node closes
+// none of them by itself: headersTimeout only starts with a request), the number of open connections (so
+// file descriptors stay for upstream calls and real requests), and request body bytes held at once.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RouterConfig } from '../config/schema.ts';
+import { ApiError } from './errors.ts';
+
+/** Sockets with a request in progress: the idle timeout leaves them alone (an LLM call can be silent for minutes). */
+const busy = new WeakMap<Socket, number>();
+
+export function markBusy(socket: Socket): () => void {
+  busy.set(socket, (busy.get(socket) ?? 0) + 1);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    busy.set(socket, (busy.get(socket) ?? 1) - 1);
+  };
+}
+
+/** The soft limit on open files of this process (Linux), or undefined. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function connectionCap(configured: number): number {
+  if (configured > 0) return configured;
+  const files = openFilesLimit();
+  return files === undefined ? 10_000 : Math.max(64, files - 64);
+}
+
+export function applyServerLimits(server: Server, limits: RouterConfig['server']): void {
+  server.maxConnections = connectionCap(limits.max_connections);
+  server.on('connection', (socket: Socket) => {
+    socket.setTimeout(limits.idle_timeout_ms, () => {
+      if (!busy.get(socket)) socket.destroy();
+    });
+  });
+}
+
+/** Request body bytes held at once, over all requests. A request reserves as its body arrives, releases when answered. */
+export class BodyBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+
+  /** Reserve `n` bytes; false (and nothing reserved) when that would pass the limit. */
+  reserve(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+
+  release(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+export const serverBusy = () =>
+  new ApiError(503, 'The router is holding as many request bodies as it is allowed to (server.max_body_bytes_in_flight); retry shortly', 'server_error', 'server_busy', null, { 'retry-after': '1' });
