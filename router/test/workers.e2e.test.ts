@@ -79,7 +79,9 @@ test('a deployment rpm limit holds across workers: each enforces its share', asy
   assert.equal(ok + statuses.filter((s) => s === 429).length, 60, 'the rest are fast 429s');
 });
 
-test('a crashed worker is replaced and traffic keeps flowing', async () => {
+test('a crashed worker is replaced, traffic keeps flowing, and aggregated counters never go back', async () => {
+  const countedBefore = metricValue(await metrics(), 'llm_router_requests_total');
+  assert.ok(countedBefore > 0);
   const [victim] = workersOf(router.proc.pid!);
   process.kill(victim!, 'SIGKILL');
   await waitFor('a replacement worker', () => {
@@ -89,6 +91,9 @@ test('a crashed worker is replaced and traffic keeps flowing', async () => {
   const statuses = await Promise.all(Array.from({ length: 20 }, () => chat('open').then((r) => r.status)));
   assert.deepEqual(new Set(statuses), new Set([200]));
   await waitFor('both workers to report', async () => metricValue(await metrics(), 'llm_router_workers') === 2, 10_000, 100);
+  // What the dead worker had counted (as of the last scrape) stays in the sum: no reset for Prometheus.
+  const countedAfter = metricValue(await metrics(), 'llm_router_requests_total');
+  assert.ok(countedAfter >= countedBefore + 20, `requests_total went from ${countedBefore} to ${countedAfter}`);
 });
 
 test('stopping the primary stops every worker', async () => {

@@ -38,10 +38,10 @@ export function connectionCap(configured: number): number {
 
 export function applyServerLimits(server: Server, limits: RouterConfig['server']): void {
   server.maxConnections = connectionCap(limits.max_connections);
-  server.on('connection', (socket: Socket) => {
-    socket.setTimeout(limits.idle_timeout_ms, () => {
-      if (!busy.get(socket)) socket.destroy();
-    });
+  // Node's socket timeout, with a server 'timeout' listener so Node does not destroy busy sockets itself.
+  server.timeout = limits.idle_timeout_ms;
+  server.on('timeout', (socket: Socket) => {
+    if (!busy.get(socket)) socket.destroy();
   });
 }
 
