@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps install-test-deps demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: help install install-system-deps install-test-deps bench-soak demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ bench-memory: build ## Router RSS with 1,000 concurrent streams
 
 bench-classifier: node_modules/.package-lock.json ## Classifier p50/p99 µs per prompt and model memory
 	node --expose-gc --import tsx bench/classifier.ts
+
+bench-soak: build ## Soak: steady load for 5 min with upstream errors, hangs and client hang-ups; counts, in-flight and RSS slope (SOAK_ARGS="--duration 300 --rate 100")
+	$(NODE_RUN) bench/soak.ts $(SOAK_ARGS)
 
 bench-loadtest: node_modules/.package-lock.json ## Load generator throughput vs autocannon (same run, same upstream)
 	$(NODE_RUN) bench/loadtest-throughput.ts

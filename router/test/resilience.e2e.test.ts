@@ -14,6 +14,7 @@ before(async () => {
     { id: 'ok', ...fast },
     { id: 'slow', ...fast, ttft_ms: { mean: 120 } },
     { id: 'broken', ...fast, error_rate: 1 },
+    { id: 'flaky5', ...fast, error_rate: 0.05 },
     { id: 'hang', ...fast, hang_probability: 1 },
     { id: 'quota-a', ...fast, rpm: 10 },
     { id: 'quota-b', ...fast, rpm: 10 },
@@ -143,6 +144,16 @@ test('a hanging deployment times out at first_byte_timeout_ms and the request is
   assert.deepEqual(results.map((x) => x.status), [200, 200, 200, 200]);
   assert.ok(Date.now() - t0 < 5000);
   assert.ok(metricValue(await metrics(r), 'llm_router_deployment_failures_total', { deployment: 'm-0', reason: 'first_byte_timeout' }) >= 1);
+});
+
+test('a 5% upstream error rate on a single deployment stays ~5% for clients: no cooldown turns it into an outage', async () => {
+  // Default cooldown settings: before, 3 failures a minute took the only deployment out for 30 s (96% 503s in a soak).
+  const r = await startRouter({ m: { deployments: [{ model: 'flaky5' }] } }, { retries: 0 });
+  const results = await inBatches(600, 16, () => chat(r, 'm'));
+  const failed = results.filter((x) => x.status !== 200);
+  assert.equal(results.filter((x) => x.status === 503).length, 0, 'never cooled');
+  assert.ok(failed.length / results.length < 0.12, `${failed.length} of ${results.length} failed`);
+  assert.equal((await deploymentRows(r))[0]!.state, 'healthy');
 });
 
 test('when every deployment is cooling down the answer is a fast 503 with retry-after', async () => {

@@ -128,9 +128,11 @@ test('fuzz: 600 malformed bodies and headers never cause a 5xx, a hang or a cras
     } else if (kind < 0.25) {
       body = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
     } else if (kind < 0.35) {
-      let nested: unknown = 'deep';
-      for (let d = 0; d < 2000; d++) nested = [nested];
-      body = Buffer.from(JSON.stringify({ model: 'mixed', messages: nested }));
+      // Deep nesting, in messages or in a field passed through untouched (4,200 levels overflowed JSON.stringify).
+      const depth = pick([200, 2000, 4200, 10_000]);
+      const open = pick(['[', '{"a":']);
+      const deep = open.repeat(depth) + '1' + (open === '[' ? ']' : '}').repeat(depth);
+      body = Buffer.from(rand() < 0.5 ? `{"model":"mixed","messages":${deep}}` : `{"model":"mixed","messages":[{"role":"user","content":"hi"}],"metadata":${deep}}`);
     } else {
       const obj: Record<string, unknown> = { model: pick(['mixed', 'router/p', 'nope', 7]), messages: [{ role: 'user', content: 'hi' }] };
       for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) {
