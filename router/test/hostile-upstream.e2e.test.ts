@@ -234,6 +234,8 @@ test('a client that stops reading a stream does not hold the deployment past its
   await waitFor('the deployment slot is released after timeout_ms (1.5 s)', async () => (await inFlight()).firehose === 0, 8000, 200);
   await waitFor('the upstream stream is closed', () => up.open() === 0, 5000);
   await reader.cancel().catch(() => {});
+  // Each backpressure wait removes its listeners (one 'close' listener per wait used to pile up).
+  assert.doesNotMatch(router.output(), /MaxListenersExceeded/);
 });
 
 test('a JSON body nested 4,200 levels deep is a 400, not a 500', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_CLASSES } from '../classify/task-classes.ts';
+import { CAPABILITIES } from '../routing/capabilities.ts';
 
 const price = z
   .object({
@@ -44,6 +45,9 @@ const model = z
     name: z.string().regex(/^[A-Za-z0-9_.:/-]+$/, 'use letters, digits, _ . : / -'),
     description: z.string().optional(),
     context_window: z.number().int().positive().optional(),
+    /** What the model takes beyond text (vision: image parts, tools, json_schema: response_format json_schema).
+     * Requests that need one never go to a model that declares capabilities without it. Absent: anything. */
+    capabilities: z.array(z.enum(CAPABILITIES)).optional(),
     /** How requests are spread over the deployments. */
     strategy: z.enum(BALANCING_STRATEGIES).default('weighted_random'),
     /** Models tried, in order, when every deployment of this one failed or is unavailable. */

@@ -7,6 +7,7 @@ import { parseChatRequest } from '../http/chat-request.ts';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
+import { missingCapabilities, requiredCapabilities, type Capability } from '../routing/capabilities.ts';
 import { costUsd, modelPrice, type Usage } from '../pricing/cost.ts';
 import { SseEventTooLargeError, SseTap } from '../upstream/sse-tap.ts';
 import { validUsage } from '../upstream/usage.ts';
@@ -20,11 +21,14 @@ import type { RouterContext } from './context.ts';
 const NONE = 'none';
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 
-export function setRoutingHeaders(res: ServerResponse, d: RoutingDecision, servedModel = d.model): void {
+export function setRoutingHeaders(res: ServerResponse, d: RoutingDecision, servedModel = d.model, fallbackReason?: string): void {
   res.setHeader('x-router-policy', d.policy);
   res.setHeader('x-router-class', d.class);
   res.setHeader('x-router-model', servedModel);
-  if (servedModel !== d.model) res.setHeader('x-router-fallback-from', d.model);
+  if (servedModel !== d.model) {
+    res.setHeader('x-router-fallback-from', d.model);
+    if (fallbackReason) res.setHeader('x-router-fallback-reason', fallbackReason);
+  }
 }
 
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -59,17 +63,30 @@ export function chatCompletionsHandler(ctx: RouterContext) {
   const { metrics, deployments, policies, resolver, log, config } = ctx;
   const resilience = config.resilience;
 
-  /** The chosen model, then its fallbacks, then the policy's; models whose window is too small are skipped. */
-  function modelPlan(decision: RoutingDecision, promptTokens: number): { models: string[]; skippedForWindow: string[] } {
-    const policyFallbacks = policies.get(decision.policy)?.fallbacks ?? [];
-    const chain = [...new Set([decision.model, ...(deployments.models.get(decision.model)?.fallbacks ?? []), ...policyFallbacks])];
+  /**
+   * The chosen model, then its fallbacks, then the policy's. Models without a capability the request needs are
+   * skipped (then the policy's default and its other models are tried, cheapest first), and so are models whose
+   * window is too small. `firstSkip` says why the chosen model was passed over.
+   */
+  function modelPlan(decision: RoutingDecision, promptTokens: number, needs: Capability[]): { models: string[]; skippedForWindow: string[]; firstSkip?: string } {
+    const policy = policies.get(decision.policy);
+    const chain = [...new Set([decision.model, ...(deployments.models.get(decision.model)?.fallbacks ?? []), ...(policy?.fallbacks ?? [])])];
     const skippedForWindow: string[] = [];
-    const models = chain.filter((m) => {
+    let firstSkip: string | undefined;
+    const capable = (m: string) => missingCapabilities(deployments.models.get(m), needs).length === 0;
+    let candidates = chain.filter(capable);
+    if (candidates.length === 0 && policy) candidates = policy.capableFallbacks.filter(capable);
+    if (!capable(decision.model)) firstSkip = `capability_${missingCapabilities(deployments.models.get(decision.model), needs)[0]}`;
+    if (candidates.length === 0) {
+      const have = [...deployments.models.values()].filter((m) => missingCapabilities(m, needs).length === 0).map((m) => m.name);
+      throw new ApiError(400, `No model this request can be routed to supports ${needs.join(' and ')} (${decision.model} does not${have.length ? `; models that do: ${have.join(', ')}` : ''})`, 'invalid_request_error', 'no_capable_model', needs.includes('vision') ? 'messages' : needs.includes('tools') ? 'tools' : 'response_format');
+    }
+    const models = candidates.filter((m) => {
       const window = deployments.models.get(m)?.context_window;
       if (window !== undefined && promptTokens > window) return void skippedForWindow.push(m), false;
       return true;
     });
-    return { models, skippedForWindow };
+    return { models, skippedForWindow, ...(firstSkip ? { firstSkip } : {}) };
   }
 
   /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
@@ -188,7 +205,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       metrics.classificationDuration.observe({ classifier: decision.classifier }, decision.classifySeconds);
 
       const promptTokens = estimatePromptTokens(body.messages);
-      const plan = modelPlan(decision, promptTokens);
+      const plan = modelPlan(decision, promptTokens, requiredCapabilities(body));
       if (plan.models.length === 0) {
         throw new ApiError(400, `The prompt (~${promptTokens} tokens) exceeds the context window of ${plan.skippedForWindow.join(', ')} and of every fallback`, 'invalid_request_error', 'context_length_exceeded', 'messages');
       }
@@ -198,11 +215,11 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       // client did not ask for it.
       const clientWantsUsage = body.stream_options?.include_usage === true;
 
-      const windowTooSmall = plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined;
-      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, clientGone, windowTooSmall);
+      const firstSkip = plan.firstSkip ?? (plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined);
+      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, clientGone, firstSkip);
       const { dep, result } = served;
       if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
-      setRoutingHeaders(res, decision, dep.model);
+      setRoutingHeaders(res, decision, dep.model, served.fallbackReason);
       const timing = `classify;dur=${ms(decision.classifySeconds)}`;
 
       if (result.kind === 'body') {

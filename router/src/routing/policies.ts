@@ -25,6 +25,9 @@ export interface Policy {
   models: string[];
   /** Tried after the chosen model's own fallbacks. */
   fallbacks: string[];
+  /** When no model of the chain has a capability a request needs: the default, then the policy's other models,
+   * then every other configured model, each group cheapest first. */
+  capableFallbacks: string[];
 }
 
 /** Label for a request with no text to classify (empty prompt, image-only). */
@@ -33,6 +36,7 @@ export const EMPTY_CLASS = 'empty';
 export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifier): Map<string, Policy> {
   const models = new Map<string, ModelConfig>(config.models.map((m) => [m.name, m]));
   const policies = new Map<string, Policy>();
+  const byPrice = (names: string[]) => [...names].sort((a, b) => blendedPrice(modelPrice(models.get(a)!)) - blendedPrice(modelPrice(models.get(b)!)));
   for (const p of config.policies) {
     const uncertainModel = p.uncertain ?? p.default;
     const targets = [...new Set([p.default, uncertainModel, ...Object.values(p.routes)])];
@@ -74,6 +78,7 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       baselineModel,
       models: targets,
       fallbacks: p.fallbacks,
+      capableFallbacks: [p.default, ...byPrice(targets.filter((t) => t !== p.default)), ...byPrice([...models.keys()].filter((m) => !targets.includes(m)))],
     });
   }
   return policies;
