@@ -162,5 +162,14 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     app(req, res);
   };
 
-  return { handle, app, ctx, close: () => deployments.close() };
+  // External classifiers are checked once, in the background: a problem is logged, the router starts anyway.
+  for (const p of ctx.policies.values()) {
+    void p.external?.probe().then((problems) => {
+      for (const problem of problems) log.warn({ policy: p.name, classifier: p.external!.kind }, `external classifier: ${problem}; the built-in classifier answers until it works`);
+    });
+  }
+  const close = async () => {
+    await Promise.all([deployments.close(), ...[...ctx.policies.values()].map((p) => p.external?.close())]);
+  };
+  return { handle, app, ctx, close };
 }

@@ -27,7 +27,11 @@ ${extra}
     'router.yaml',
     {},
   );
-const route = (extra: string, text: string) => decide({ kind: 'policy' as const, policy: 'p' }, [{ role: 'user', content: text }], buildPolicies(config(extra), classifier));
+const route = (extra: string, text: string) => {
+  const d = decide({ kind: 'policy' as const, policy: 'p' }, [{ role: 'user', content: text }], buildPolicies(config(extra), classifier));
+  assert.ok(!(d instanceof Promise), 'built-in classifiers decide synchronously');
+  return d;
+};
 
 const CODE = 'Write a Python function that merges two sorted lists.';
 const VAGUE = 'Tell me about it.';

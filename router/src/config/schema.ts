@@ -96,6 +96,35 @@ const auth = z
   })
   .strict();
 
+/**
+ * A classifier served over the KServe v2 / Triton HTTP protocol (NVIDIA's blueprint: routing_strategy "triton").
+ * Written as the policy's `classifier: {kind: kserve_v2, ...}`; on error or timeout the built-in one answers.
+ */
+const externalClassifier = z
+  .object({
+    kind: z.literal('kserve_v2'),
+    /** Base URL of the inference server, e.g. http://triton:8000 */
+    url: z.url({ protocol: /^https?$/ }),
+    model: z.string().min(1),
+    timeout_ms: z.number().int().positive().default(100),
+    /** What its answer means: task classes (routes by class) or complexity (tiers, or NVIDIA's six dimensions). */
+    classes: z.enum(['task', 'complexity']).default('task'),
+    input: z.string().min(1).default('INPUT'),
+    output: z.string().min(1).default('OUTPUT'),
+    /** Labels in the order of the output's scores; default: the task classes, or the tier names. */
+    labels: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+/** `classifier: {kind: kserve_v2, classes, ...}` becomes `classifier: <classes>` plus `external: {...}`. */
+const liftExternalClassifier = (p: unknown) => {
+  if (!p || typeof p !== 'object' || Array.isArray(p)) return p;
+  const c = (p as { classifier?: unknown }).classifier;
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return p;
+  const classes = (c as { classes?: unknown }).classes;
+  return { ...p, classifier: typeof classes === 'string' ? classes : 'task', external: c };
+};
+
 const policyCommon = {
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ -'),
   description: z.string().optional(),
@@ -111,6 +140,8 @@ const policyCommon = {
   min_confidence: z.number().min(0).max(1).default(0),
   /** Model for uncertain classifications; default: the policy's `default`. */
   uncertain: z.string().optional(),
+  /** Set from `classifier: {kind: kserve_v2, ...}`. */
+  external: externalClassifier.optional(),
 };
 
 const taskPolicy = z.object({ ...policyCommon, classifier: z.literal('task') }).strict();
@@ -145,7 +176,7 @@ export const routerConfigSchema = z
       .strict()
       .prefault({}),
     models: z.array(model).min(1),
-    policies: z.array(z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])).default([]),
+    policies: z.array(z.preprocess(liftExternalClassifier, z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy]))).default([]),
     /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */
     aliases: z.record(z.string(), z.string()).default({}),
     resilience: resilience.default(RESILIENCE_DEFAULTS),
@@ -182,6 +213,9 @@ export const routerConfigSchema = z
       if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
       if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
       const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
+      p.external?.labels?.forEach((l, j) => {
+        if (!classes.includes(l)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'classifier', 'labels', j], message: `"${l}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})` });
+      });
       for (const [cls, target] of Object.entries(p.routes)) {
         checkModel(target, ['policies', i, 'routes', cls]);
         if (!classes.includes(cls)) {
@@ -211,5 +245,6 @@ export type RouterConfig = z.output<typeof routerConfigSchema>;
 export type ModelConfig = RouterConfig['models'][number];
 export type DeploymentConfig = ModelConfig['deployments'][number];
 export type PolicyConfig = RouterConfig['policies'][number];
+export type ExternalClassifierConfig = z.output<typeof externalClassifier>;
 export type ResilienceConfig = RouterConfig['resilience'];
 export type BalancingStrategy = (typeof BALANCING_STRATEGIES)[number];

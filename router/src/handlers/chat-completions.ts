@@ -90,6 +90,11 @@ export function chatCompletionsHandler(ctx: RouterContext) {
   }
 
   /** Try deployments of each planned model until one answers; retries and fallbacks share one time budget. */
+  const onExternalFallback = (policy: string, reason: string) => {
+    metrics.externalClassifierFallbacks.inc({ policy, reason });
+    log.warn({ policy, reason }, 'external classifier failed; the built-in one answered');
+  };
+
   /** No other deployment of its model could take its traffic now: cooling it would leave only 503s. */
   const isLastHealthy = (dep: Deployment) => !deployments.deploymentsOf(dep.model).some((d) => d !== dep && d.state.health() === 'healthy');
 
@@ -201,11 +206,13 @@ export function chatCompletionsHandler(ctx: RouterContext) {
     try {
       const body = parseChatRequest(rawBody);
       const target = resolver.resolve(body, headerValue(req.headers['x-router-policy']));
-      decision = decide(target, body.messages, policies);
-      metrics.classificationDuration.observe({ classifier: decision.classifier }, decision.classifySeconds);
+      const decided = decide(target, body.messages, policies, onExternalFallback);
+      const d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
+      decision = d;
+      metrics.classificationDuration.observe({ classifier: d.classifier }, d.classifySeconds);
 
       const promptTokens = estimatePromptTokens(body.messages);
-      const plan = modelPlan(decision, promptTokens, requiredCapabilities(body));
+      const plan = modelPlan(d, promptTokens, requiredCapabilities(body));
       if (plan.models.length === 0) {
         throw new ApiError(400, `The prompt (~${promptTokens} tokens) exceeds the context window of ${plan.skippedForWindow.join(', ')} and of every fallback`, 'invalid_request_error', 'context_length_exceeded', 'messages');
       }

@@ -5,10 +5,10 @@ import { decide } from '../routing/decide.ts';
 import type { RouterContext } from './context.ts';
 
 export function routeDecisionHandler(ctx: RouterContext) {
-  return (req: Request, res: Response) => {
+  return async (req: Request, res: Response) => {
     const body = parseChatRequest(req.body);
     const target = ctx.resolver.resolve(body, req.get('x-router-policy') ?? undefined);
-    const d = decide(target, body.messages, ctx.policies);
+    const d = await decide(target, body.messages, ctx.policies, (policy, reason) => ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }));
     res.json({
       policy: d.policy,
       classifier: d.classifier,

@@ -13,6 +13,7 @@ export const ROUTER_METRICS = {
   clientRequests: 'llm_router_client_requests_total',
   authFailures: 'llm_router_auth_failures_total',
   workers: 'llm_router_workers',
+  externalClassifierFallbacks: 'llm_router_external_classifier_fallbacks_total',
   // Resilience
   deploymentFailures: 'llm_router_deployment_failures_total',
   deploymentCooldowns: 'llm_router_deployment_cooldowns_total',

@@ -36,6 +36,7 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
     clientRequests: new Counter({ name: M.clientRequests, help: 'Chat completion requests by client API key name (anonymous without auth).', labelNames: ['client'] as const, registers }),
     // 1 per worker process; summed when workers' metrics are aggregated, so it counts live workers.
     workers: new Gauge({ name: M.workers, help: 'Router worker processes serving requests (1 unless started with --workers).', registers, aggregator: 'sum', collect() { this.set(1); } }),
+    externalClassifierFallbacks: new Counter({ name: M.externalClassifierFallbacks, help: 'Requests classified by the built-in classifier because the external one (KServe v2) failed, by policy and reason (timeout, unavailable, http_error, malformed).', labelNames: ['policy', 'reason'] as const, registers }),
     authFailures: new Counter({ name: M.authFailures, help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).', labelNames: ['reason'] as const, registers }),
     deploymentFailures: new Counter({ name: M.deploymentFailures, help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
     deploymentCooldowns: new Counter({ name: M.deploymentCooldowns, help: 'Times a deployment was taken out of rotation, by reason.', labelNames: ['model', 'deployment', 'reason'] as const, registers }),

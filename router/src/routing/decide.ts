@@ -3,7 +3,7 @@
 import { promptView, type ChatMessageLike } from '../classify/prompt-text.ts';
 import type { ComplexityScores } from '../classify/complexity.ts';
 import { MANUAL } from '../metrics/names.ts';
-import type { Policy } from './policies.ts';
+import type { Classification, Policy } from './policies.ts';
 import type { RouteTarget } from './resolve-target.ts';
 
 export interface RoutingDecision {
@@ -19,17 +19,38 @@ export interface RoutingDecision {
   classifySeconds: number;
 }
 
-export function decide(target: RouteTarget, messages: ReadonlyArray<ChatMessageLike>, policies: Map<string, Policy>): RoutingDecision {
+/** Why an external classifier did not answer (ExternalClassifierError.reason, or 'error'). */
+export type ExternalFallback = (policy: string, reason: string) => void;
+
+/**
+ * Synchronous for built-in classifiers (the hot path awaits nothing); a promise when the policy has an external
+ * classifier, which falls back to the built-in one on any failure (reported through `onFallback`).
+ */
+export function decide(target: RouteTarget, messages: ReadonlyArray<ChatMessageLike>, policies: Map<string, Policy>, onFallback?: ExternalFallback): RoutingDecision | Promise<RoutingDecision> {
   if (target.kind === 'manual') {
     return { policy: MANUAL, classifier: MANUAL, class: MANUAL, confidence: 1, model: target.model, baselineModel: target.model, classifySeconds: 0 };
   }
   const policy = policies.get(target.policy)!;
+  const view = promptView(messages);
   const t0 = process.hrtime.bigint();
-  const result = policy.classify(promptView(messages));
+  if (policy.external) {
+    const external = policy.external;
+    return external.classify(view).then(
+      (result) => decision(policy, result, external.kind, t0),
+      (err: unknown) => {
+        onFallback?.(policy.name, (err as { reason?: string }).reason ?? 'error');
+        return decision(policy, policy.classify(view), policy.classifier, t0);
+      },
+    );
+  }
+  return decision(policy, policy.classify(view), policy.classifier, t0);
+}
+
+function decision(policy: Policy, result: Classification, classifier: string, t0: bigint): RoutingDecision {
   const classifySeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return {
     policy: policy.name,
-    classifier: policy.classifier,
+    classifier,
     class: result.class,
     confidence: result.confidence,
     ...(result.predicted ? { predicted: result.predicted } : {}),

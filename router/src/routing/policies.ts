@@ -4,7 +4,9 @@ import { scoreComplexity, type ComplexityScores } from '../classify/complexity.t
 import type { PromptView } from '../classify/prompt-text.ts';
 import type { TaskClassifier } from '../classify/task-classifier.ts';
 import { blendedPrice, modelPrice } from '../pricing/cost.ts';
-import { UNCERTAIN_CLASS } from '../classify/task-classes.ts';
+import { TASK_CLASSES, UNCERTAIN_CLASS } from '../classify/task-classes.ts';
+import { COMPLEXITY_WEIGHTS, type ComplexityDimension } from '../classify/complexity.ts';
+import { KServeV2Classifier } from '../classify/kserve-v2.ts';
 
 export interface Classification {
   class: string;
@@ -25,6 +27,8 @@ export interface Policy {
   models: string[];
   /** Tried after the chosen model's own fallbacks. */
   fallbacks: string[];
+  /** An external classifier (KServe v2), when configured; on failure the caller uses classify() instead. */
+  external?: { kind: string; classify(view: PromptView): Promise<Classification>; probe(): Promise<string[]>; close(): Promise<void> };
   /** When no model of the chain has a capability a request needs: the default, then the policy's other models,
    * then every other configured model, each group cheapest first. */
   capableFallbacks: string[];
@@ -52,28 +56,46 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       const tiers = p.tiers;
       classify = (view) => {
         if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
-        const scores = scoreComplexity(view, taskClassifier.evidence(view.request));
-        const tier = tiers.find((t) => scores.overall <= t.max_score) ?? tiers.at(-1)!;
-        // Confidence: how far the score sits from the nearest tier boundary, relative to the tier's width.
-        const i = tiers.indexOf(tier);
-        const lo = i === 0 ? 0 : tiers[i - 1]!.max_score;
-        const half = (tier.max_score - lo) / 2 || 1;
-        const confidence = Math.min(1, 0.5 + Math.min(scores.overall - lo, tier.max_score - scores.overall) / half / 2);
-        return { class: tier.name, confidence: Math.round(confidence * 1000) / 1000, scores };
+        return tierOf(tiers, scoreComplexity(view, taskClassifier.evidence(view.request)));
+      };
+    }
+    let external: Policy['external'];
+    if (p.external) {
+      const cfg = p.external;
+      const client = new KServeV2Classifier(cfg, p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name));
+      const tiers = p.classifier === 'complexity' ? p.tiers : [];
+      external = {
+        kind: cfg.kind,
+        close: () => client.close(),
+        probe: () => client.probe(),
+        classify: async (view) => {
+          if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+          const a = await client.classify(view.request);
+          if (a.label !== undefined) return { class: a.label, confidence: Math.round(a.confidence * 1000) / 1000 };
+          // Complexity from NVIDIA's dimensions (or its overall score): the same weights and tiers as built in.
+          const dims = a.dimensions ?? {};
+          let overall = a.overall;
+          if (overall === undefined) {
+            overall = 0;
+            for (const [dim, w] of Object.entries(COMPLEXITY_WEIGHTS)) overall += w * (dims[dim as ComplexityDimension] ?? 0);
+          }
+          const scores = { creativity: 0, reasoning: 0, constraints: 0, domain_knowledge: 0, contextual_knowledge: 0, few_shot: 0, ...dims, overall: Math.round(overall * 1000) / 1000 };
+          return tierOf(tiers, scores);
+        },
       };
     }
     // Doubt is a route of its own: a policy can send what its classifier is unsure of to a safe model.
-    const classifyOrDoubt =
-      p.min_confidence > 0
-        ? (view: PromptView): Classification => {
-            const c = classify(view);
-            return c.class !== EMPTY_CLASS && c.confidence < p.min_confidence ? { ...c, class: UNCERTAIN_CLASS, predicted: c.class } : c;
-          }
-        : classify;
+    const doubt = (c: Classification): Classification => (c.class !== EMPTY_CLASS && c.confidence < p.min_confidence ? { ...c, class: UNCERTAIN_CLASS, predicted: c.class } : c);
+    const classifyOrDoubt = p.min_confidence > 0 ? (view: PromptView) => doubt(classify(view)) : classify;
+    if (external && p.min_confidence > 0) {
+      const remote = external.classify;
+      external.classify = async (view) => doubt(await remote(view));
+    }
     policies.set(p.name, {
       name: p.name,
       classifier: p.classifier,
       classify: classifyOrDoubt,
+      ...(external ? { external } : {}),
       modelFor: (cls) => (cls === UNCERTAIN_CLASS ? uncertainModel : Object.hasOwn(p.routes, cls) ? p.routes[cls]! : p.default),
       baselineModel,
       models: targets,
@@ -82,4 +104,14 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
     });
   }
   return policies;
+}
+
+/** The tier of a complexity score; confidence: how far the score sits from the nearest tier boundary. */
+function tierOf(tiers: ReadonlyArray<{ name: string; max_score: number }>, scores: ComplexityScores): Classification {
+  const tier = tiers.find((t) => scores.overall <= t.max_score) ?? tiers.at(-1)!;
+  const i = tiers.indexOf(tier);
+  const lo = i === 0 ? 0 : tiers[i - 1]!.max_score;
+  const half = (tier.max_score - lo) / 2 || 1;
+  const confidence = Math.min(1, 0.5 + Math.min(scores.overall - lo, tier.max_score - scores.overall) / half / 2);
+  return { class: tier.name, confidence: Math.round(confidence * 1000) / 1000, scores };
 }
