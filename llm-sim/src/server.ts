@@ -9,13 +9,68 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 /** Faults a test can force on one request with the `x-sim-fault` header. */
 const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect']);
 
-interface ChatBody {
+/** The OpenAI endpoints llm-sim serves; all but embeddings generate text. */
+type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings';
+const ENDPOINT_PATHS: Record<string, Endpoint> = {
+  '/v1/chat/completions': 'chat', '/chat/completions': 'chat',
+  '/v1/completions': 'completions', '/completions': 'completions',
+  '/v1/responses': 'responses', '/responses': 'responses',
+  '/v1/embeddings': 'embeddings', '/embeddings': 'embeddings',
+};
+
+interface RequestBody {
   model: string;
-  messages: Array<{ role?: unknown; content?: unknown }>;
+  messages?: Array<{ role?: unknown; content?: unknown }>;
+  prompt?: unknown;
+  input?: unknown;
+  instructions?: unknown;
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
   max_tokens?: number;
   max_completion_tokens?: number;
+  max_output_tokens?: number;
+  encoding_format?: string;
+  dimensions?: number;
+}
+
+/** The text an endpoint's request carries, as chat-like messages (for token counts and checks). */
+function promptMessages(endpoint: Endpoint, body: RequestBody): Array<{ content?: unknown }> | string {
+  if (endpoint === 'chat') return Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : "'messages' must be a non-empty array";
+  if (endpoint === 'completions') {
+    if (typeof body.prompt === 'string') return [{ content: body.prompt }];
+    if (Array.isArray(body.prompt) && body.prompt.every((p) => typeof p === 'string')) return body.prompt.map((p) => ({ content: p }));
+    return "'prompt' must be a string or an array of strings";
+  }
+  const input = body.input;
+  const instructions = typeof body.instructions === 'string' ? [{ content: body.instructions }] : [];
+  if (typeof input === 'string') return [...instructions, { content: input }];
+  if (Array.isArray(input) && input.length > 0) {
+    if (endpoint === 'embeddings') return input.every((i) => typeof i === 'string') ? input.map((i) => ({ content: i })) : "'input' must be a string or an array of strings";
+    return [...instructions, ...input.map((item) => {
+      const content = (item as { content?: unknown })?.content;
+      return { content: Array.isArray(content) ? content.map((c) => ({ ...(c as object), text: (c as { text?: unknown })?.text ?? '' })) : content };
+    })];
+  }
+  return "'input' must be a string or a non-empty array";
+}
+
+/** A deterministic unit vector for a text (FNV-1a seeded xorshift): same text, same embedding. */
+function embed(text: string, dims: number): Float32Array {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  let x = h >>> 0 || 1;
+  const v = new Float32Array(dims);
+  let norm = 0;
+  for (let i = 0; i < dims; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    v[i] = ((x >>> 0) / 4294967296) * 2 - 1;
+    norm += v[i]! * v[i]!;
+  }
+  const n = Math.sqrt(norm) || 1;
+  for (let i = 0; i < dims; i++) v[i]! /= n;
+  return v;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -74,27 +129,28 @@ export function createSimServer(config: SimConfig): SimServer {
     });
   }
 
-  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function generate(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     if (raw === 'too_large') return sendError(res, 413, 'Request body too large', 'invalid_request_error', 'request_too_large');
-    let body: ChatBody;
+    let body: RequestBody;
     try {
-      body = JSON.parse(raw.toString('utf8')) as ChatBody;
+      body = JSON.parse(raw.toString('utf8')) as RequestBody;
     } catch {
       return sendError(res, 400, 'Request body is not valid JSON', 'invalid_request_error', 'invalid_json');
     }
     if (!body || typeof body !== 'object' || typeof body.model !== 'string') {
       return sendError(res, 400, 'you must provide a model parameter', 'invalid_request_error', null, 'model');
     }
-    if (!Array.isArray(body.messages) || body.messages.length === 0) {
-      return sendError(res, 400, "'messages' must be a non-empty array", 'invalid_request_error', null, 'messages');
+    const messages = promptMessages(endpoint, body);
+    if (typeof messages === 'string') {
+      return sendError(res, 400, messages, 'invalid_request_error', null, endpoint === 'chat' ? 'messages' : endpoint === 'completions' ? 'prompt' : 'input');
     }
     const model = models.get(body.model);
     if (!model) {
       return sendError(res, 404, `The model '${body.model}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
     }
     const started = process.hrtime.bigint();
-    const promptTokens = estimatePromptTokens(body.messages);
+    const promptTokens = estimatePromptTokens(messages);
     if (promptTokens > model.context_window) {
       metrics.requests.inc({ model: model.id, outcome: 'context_length_exceeded' });
       return sendError(res, 400, `This model's maximum context length is ${model.context_window} tokens. However, your messages resulted in ${promptTokens} tokens.`, 'invalid_request_error', 'context_length_exceeded', 'messages');
@@ -102,9 +158,9 @@ export function createSimServer(config: SimConfig): SimServer {
     const faultHeader = String(req.headers['x-sim-fault'] ?? '');
     const fault = FAULTS.has(faultHeader) ? faultHeader : null;
 
-    const cap = body.max_completion_tokens ?? body.max_tokens;
+    const cap = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
     const sampled = Math.round(rng.normal(model.output_tokens.mean, model.output_tokens.stddev));
-    let completionTokens = Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
+    let completionTokens = endpoint === 'embeddings' ? 0 : Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
     let finishReason = 'stop';
     if (typeof cap === 'number' && cap > 0 && completionTokens > cap) {
       completionTokens = cap;
@@ -145,24 +201,37 @@ export function createSimServer(config: SimConfig): SimServer {
       return sendError(res, 500, 'The simulated server had an error while processing your request.', 'server_error', 'simulated_fault');
     }
 
-    const id = `chatcmpl-sim-${nextId++}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
     const msPerToken = 1000 / tps;
+    const text = tokens.join('');
+    const n = nextId++;
 
-    if (!body.stream) {
+    if (endpoint === 'embeddings') {
+      const dims = typeof body.dimensions === 'number' && body.dimensions > 0 ? Math.min(body.dimensions, model.embedding_dims) : model.embedding_dims;
+      const data = messages.map((m, index) => {
+        const vector = embed(String(m.content ?? ''), dims);
+        return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector) };
+      });
+      sendJson(res, 200, { object: 'list', data, model: model.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } });
+    } else if (!body.stream) {
       await delay(completionTokens * msPerToken, timers);
       if (closed) return;
-      sendJson(res, 200, {
-        id, object: 'chat.completion', created, model: model.id,
-        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: finishReason, logprobs: null }],
-        usage,
-      });
+      if (endpoint === 'chat') {
+        sendJson(res, 200, {
+          id: `chatcmpl-sim-${n}`, object: 'chat.completion', created, model: model.id,
+          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason, logprobs: null }],
+          usage,
+        });
+      } else if (endpoint === 'completions') {
+        sendJson(res, 200, { id: `cmpl-sim-${n}`, object: 'text_completion', created, model: model.id, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage });
+      } else {
+        sendJson(res, 200, responseObject(`resp_sim_${n}`, created, model.id, 'completed', text, { promptTokens, completionTokens }));
+      }
     } else {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      const chunk = (delta: object, finish: string | null) =>
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: model.id, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      res.write(chunk({ role: 'assistant', content: '' }, null));
+      const stream = streamWriter(endpoint, n, created, model.id, res);
+      res.write(stream.start());
       // Send what is due every tick rather than a timer per token: same pacing, far fewer timers.
       const tickMs = Math.max(msPerToken, 20);
       const perTick = Math.max(1, Math.round(tickMs / msPerToken));
@@ -174,13 +243,9 @@ export function createSimServer(config: SimConfig): SimServer {
           res.destroy();
           return;
         }
-        res.write(chunk({ content: tokens.slice(i, i + perTick).join('') }, null));
+        res.write(stream.delta(tokens.slice(i, i + perTick).join('')));
       }
-      res.write(chunk({}, finishReason));
-      if (body.stream_options?.include_usage) {
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: model.id, choices: [], usage })}\n\n`);
-      }
-      res.end('data: [DONE]\n\n');
+      res.end(stream.end(text, finishReason, usage, body.stream_options?.include_usage === true));
     }
     metrics.requests.inc({ model: model.id, outcome: 'ok' });
     metrics.tokens.inc({ model: model.id, type: 'prompt' }, promptTokens);
@@ -191,7 +256,8 @@ export function createSimServer(config: SimConfig): SimServer {
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     const handle = async () => {
-      if (req.method === 'POST' && (url === '/v1/chat/completions' || url === '/chat/completions')) return chat(req, res);
+      const endpoint = ENDPOINT_PATHS[url ?? ''];
+      if (req.method === 'POST' && endpoint) return generate(endpoint, req, res);
       if (req.method === 'GET' && (url === '/v1/models' || url === '/models')) {
         return sendJson(res, 200, { object: 'list', data: config.models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'llm-sim' })) });
       }
@@ -228,5 +294,47 @@ export function createSimServer(config: SimConfig): SimServer {
         server.closeAllConnections();
       });
     },
+  };
+}
+
+/** A Responses API object (https://platform.openai.com/docs/api-reference/responses/object), as the SDKs read it. */
+function responseObject(id: string, created: number, model: string, status: 'in_progress' | 'completed', text: string, usage?: { promptTokens: number; completionTokens: number }) {
+  return {
+    id, object: 'response', created_at: created, status, model, error: null, incomplete_details: null,
+    output: status === 'completed' ? [{ type: 'message', id: `msg_${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] }] : [],
+    usage: usage ? { input_tokens: usage.promptTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: usage.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: usage.promptTokens + usage.completionTokens } : null,
+  };
+}
+
+/** The SSE framing of each endpoint's stream: its first event(s), each text delta, and how it ends. */
+function streamWriter(endpoint: Endpoint, n: number, created: number, model: string, _res: ServerResponse) {
+  const data = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
+  if (endpoint === 'responses') {
+    const id = `resp_sim_${n}`;
+    const itemId = `msg_${id}`;
+    let seq = 0;
+    const ev = (type: string, o: object) => `event: ${type}\n` + data({ type, sequence_number: seq++, ...o });
+    return {
+      start: () =>
+        ev('response.created', { response: responseObject(id, created, model, 'in_progress', '') }) +
+        ev('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] } }) +
+        ev('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }),
+      delta: (text: string) => ev('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: text, logprobs: [] }),
+      end: (text: string, _finish: string, usage: { prompt_tokens: number; completion_tokens: number }) =>
+        ev('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }) +
+        ev('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } }) +
+        ev('response.output_item.done', { output_index: 0, item: { type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] } }) +
+        ev('response.completed', { response: responseObject(id, created, model, 'completed', text, { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }) }),
+    };
+  }
+  const id = endpoint === 'chat' ? `chatcmpl-sim-${n}` : `cmpl-sim-${n}`;
+  const object = endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+  const choice = (text: string | null, finish: string | null, role = false) =>
+    endpoint === 'chat' ? { index: 0, delta: text === null ? {} : { ...(role ? { role: 'assistant' } : {}), content: text }, finish_reason: finish } : { index: 0, text: text ?? '', finish_reason: finish, logprobs: null };
+  const chunk = (c: object | null, usage?: object) => data({ id, object, created, model, choices: c ? [c] : [], ...(usage ? { usage } : {}) });
+  return {
+    start: () => (endpoint === 'chat' ? chunk(choice('', null, true)) : ''),
+    delta: (text: string) => chunk(choice(text, null)),
+    end: (_text: string, finish: string, usage: object, includeUsage: boolean) => chunk(choice(null, finish)) + (includeUsage ? chunk(null, usage) : '') + 'data: [DONE]\n\n',
   };
 }
