@@ -12,7 +12,8 @@ import { createRouterMetrics } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
 import { POLICY_MODEL_PREFIX, TargetResolver } from './routing/resolve-target.ts';
 import { DeploymentRegistry } from './upstream/deployments.ts';
-import { chatCompletionsHandler } from './handlers/chat-completions.ts';
+import { inferenceHandler } from './handlers/inference.ts';
+import { ENDPOINT_SPECS, type Endpoint } from './http/endpoints.ts';
 import { routeDecisionHandler } from './handlers/route-decision.ts';
 import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
 import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
@@ -28,7 +29,8 @@ export interface RouterApp {
   close(): Promise<void>;
 }
 
-const CHAT_PATHS = ['/v1/chat/completions', '/chat/completions'];
+/** Each endpoint's path, with and without /v1 (clients configured with a bare base URL drop it). */
+const ENDPOINT_BY_PATH = new Map<string, Endpoint>(Object.values(ENDPOINT_SPECS).flatMap((e) => [[`/v1${e.path}`, e], [e.path, e]] as Array<[string, Endpoint]>));
 
 export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {}): RouterApp {
   // Asynchronous stdout: one log line per request must never block the event loop on a slow or full pipe
@@ -63,10 +65,10 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   }
 
   const checkClient = clientAuth(config.auth, (reason) => ctx.metrics.authFailures.inc({ reason }));
-  const chatCompletions = chatCompletionsHandler(ctx);
-  const countAbandoned = () => ctx.metrics.requests.inc({ policy: 'none', class: 'none', model: 'none', status: '499' });
-  const serveChat = (req: IncomingMessage, res: ServerResponse, body: unknown, client: string) =>
-    chatCompletions(req, res, body, client).catch((err: unknown) => {
+  const handlers = new Map(Object.values(ENDPOINT_SPECS).map((e) => [e, inferenceHandler(ctx, e)]));
+  const countAbandoned = (endpoint: Endpoint) => ctx.metrics.requests.inc({ endpoint: endpoint.name, policy: 'none', class: 'none', model: 'none', status: '499' });
+  const serveInference = (endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, body: unknown, client: string) =>
+    handlers.get(endpoint)!(req, res, body, client).catch((err: unknown) => {
       log.error({ err }, 'unhandled error in chat completions');
       sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
     });
@@ -76,10 +78,10 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.set('etag', false);
   // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
   // Auth first: an unauthenticated caller gets 401 before any body is read.
-  app.use(['/v1', '/chat', '/models'], clientAuthMiddleware(checkClient));
+  app.use(['/v1', '/chat', '/models', '/completions', '/responses', '/embeddings'], clientAuthMiddleware(checkClient));
   app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
 
-  app.post(CHAT_PATHS, (req: Request, res: Response) => serveChat(req, res, req.body, res.locals.client as string));
+  app.post([...ENDPOINT_BY_PATH.keys()], (req: Request, res: Response) => serveInference(ENDPOINT_BY_PATH.get(req.path)!, req, res, req.body, res.locals.client as string));
   app.post('/v1/route', routeDecisionHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
   // The model list is fixed by config: built once; GET /v1/models/{id} answers from it (openai's models.retrieve()).
@@ -117,7 +119,8 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendApiError(res, new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'));
     if (type === 'request.aborted') {
       // The client left while still sending: count it, so every chat request shows up exactly once.
-      if (req.path.endsWith('/chat/completions')) countAbandoned();
+      const endpoint = ENDPOINT_BY_PATH.get(req.path);
+      if (endpoint) countAbandoned(endpoint);
       return;
     }
     // Any other client-side failure body-parser reports (e.g. a body that is not the gzip it claims to be).
@@ -138,24 +141,25 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   };
 
   /** Same auth, body limits and error shapes as the express route, minus express. */
-  async function chatFastPath(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function fastPath(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const client = checkClient(req);
     if (client instanceof ApiError) return void (req.resume(), sendApiError(res, client));
     let body: unknown;
     try {
       body = await readJsonBody(req, config.server.max_body_bytes, holdBody(res), serverBusy);
     } catch (err) {
-      if (err instanceof BodyAbortedError) return void countAbandoned(); // counted once, like every chat request
+      if (err instanceof BodyAbortedError) return void countAbandoned(endpoint); // counted once, like every request
       return sendApiError(res, err as ApiError);
     }
-    await serveChat(req, res, body, client);
+    await serveInference(endpoint, req, res, body, client);
   }
 
   const handle: RequestListener = (req, res) => {
     res.once('close', markBusy(req.socket)); // the idle-connection timeout leaves this socket alone until then
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    if (req.method === 'POST' && CHAT_PATHS.includes(q === -1 ? url : url.slice(0, q)) && isPlainJsonRequest(req.headers)) return void chatFastPath(req, res);
+    const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(q === -1 ? url : url.slice(0, q)) : undefined;
+    if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res);
     // Other bodies (express's body-parser) are held against the budget by their declared length.
     const declared = Number(req.headers['content-length']);
     if (declared > 0 && declared <= config.server.max_body_bytes && !holdBody(res)(declared)) return void (req.resume(), sendApiError(res, serverBusy()));

@@ -250,7 +250,7 @@ test('metrics: counts, tokens, cost vs baseline, overhead; promtool check metric
   assert.ok(Math.abs(baseline - (prompt * 10 + completion * 30) / 1e6) < 1e-12, `baseline ${baseline}`);
   assert.ok(counter(text, 'llm_router_overhead_seconds_count', { policy: 'task_router' }) >= n);
   assert.match(text, /llm_router_requests_in_flight 0/);
-  assert.match(text, /llm_router_requests_total\{policy="none",class="none",model="none",status="400"\}/);
+  assert.match(text, /llm_router_requests_total\{endpoint="chat",policy="none",class="none",model="none",status="400"\}/);
 
   const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(promtool.error, undefined, 'promtool must be installed (make install-system-deps)');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TASK_CLASSES } from '../classify/task-classes.ts';
 import { CAPABILITIES } from '../routing/capabilities.ts';
+import { ENDPOINTS } from '../http/endpoints.ts';
 
 const price = z
   .object({
@@ -48,6 +49,8 @@ const model = z
     /** What the model takes beyond text (vision: image parts, tools, json_schema: response_format json_schema).
      * Requests that need one never go to a model that declares capabilities without it. Absent: anything. */
     capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+    /** OpenAI endpoints its deployments serve: chat (/v1/chat/completions), completions, responses, embeddings. */
+    endpoints: z.array(z.enum(ENDPOINTS)).min(1).default(['chat']),
     /** How requests are spread over the deployments. */
     strategy: z.enum(BALANCING_STRATEGIES).default('weighted_random'),
     /** Models tried, in order, when every deployment of this one failed or is unavailable. */

@@ -23,7 +23,7 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: M.requests, help: 'Chat completion requests by routing policy, class, model and HTTP status.', labelNames: ['policy', 'class', 'model', 'status'] as const, registers }),
+    requests: new Counter({ name: M.requests, help: 'Requests by endpoint (chat, completions, responses, embeddings), routing policy, class, model and HTTP status.', labelNames: ['endpoint', 'policy', 'class', 'model', 'status'] as const, registers }),
     requestDuration: new Histogram({ name: M.requestDuration, help: 'End-to-end request latency seen by the router, to the last byte.', labelNames: ['policy', 'model'] as const, buckets: LLM_BUCKETS, registers }),
     overhead: new Histogram({ name: M.overhead, help: 'Time the router adds: end-to-end latency minus time waiting on the upstream.', labelNames: ['policy'] as const, buckets: OVERHEAD_BUCKETS, registers }),
     classificationDuration: new Histogram({ name: M.classificationDuration, help: 'Time to classify a request.', labelNames: ['classifier'] as const, buckets: CLASSIFY_BUCKETS, registers }),

@@ -116,7 +116,7 @@ function jsonObject(text: string): { usage?: unknown } | null {
   }
 }
 
-export async function callDeployment(dep: Deployment, body: string, stream: boolean, promptTokens: number, clientGone: AbortEmitter): Promise<AttemptResult> {
+export async function callDeployment(dep: Deployment, path: string, body: string, stream: boolean, promptTokens: number, clientGone: AbortEmitter): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
   const attempt = attemptSignal(clientGone, dep.config.timeout_ms);
   // The timeout covers a stream until its last byte: it ends with the lease.
@@ -129,7 +129,7 @@ export async function callDeployment(dep: Deployment, body: string, stream: bool
   try {
     const response = await dep.pool.request({
       method: 'POST',
-      path: dep.chatPath,
+      path,
       headers,
       body,
       signal: attempt.signal,

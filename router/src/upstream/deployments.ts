@@ -8,8 +8,8 @@ export interface Deployment {
   config: DeploymentConfig;
   model: string;
   pool: Pool;
-  /** Path of the chat completions endpoint under api_base. */
-  chatPath: string;
+  /** Path of api_base (e.g. /v1), without a trailing slash: endpoint paths go under it. */
+  basePath: string;
   state: DeploymentState;
   /** Whether streams ask this deployment for usage (config; off for good once the provider rejects it). */
   streamUsage: boolean;
@@ -40,7 +40,7 @@ export class DeploymentRegistry {
             });
             pools.set(url.origin, pool);
           }
-          return { config: d, model: m.name, pool, chatPath: url.pathname.replace(/\/$/, '') + '/chat/completions', state: new DeploymentState(d, r.cooldown), streamUsage: d.stream_include_usage };
+          return { config: d, model: m.name, pool, basePath: url.pathname.replace(/\/$/, ''), state: new DeploymentState(d, r.cooldown), streamUsage: d.stream_include_usage };
         }),
       );
     }

@@ -24,9 +24,16 @@ export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
 const TERMINATOR = /[\r\n]/g;
 const LINE = /\r\n|\r|\n/;
-// Generated output of any kind: text, a refusal, reasoning, or a tool call (Python servers write ": ").
-const FIRST_TOKEN = /"(?:content|reasoning_content|refusal)":\s*"[^"]|"tool_calls":\s*\[/;
+// Generated output of any kind: text, a refusal, reasoning, or a tool call (Python servers write ": ");
+// "text" is the legacy completions' delta.
+const FIRST_TOKEN = /"(?:content|reasoning_content|refusal|text)":\s*"[^"]|"tool_calls":\s*\[/;
 const HAS_USAGE = /"usage":\s*\{/;
+// The Responses API's stream: typed events; usage comes in response.completed.
+const RESPONSES_FIRST_TOKEN = /"type":\s*"response\.(?:output_text|refusal|function_call_arguments|reasoning_text|reasoning_summary_text)\.delta"/;
+const RESPONSES_DONE = /"type":\s*"response\.(?:completed|incomplete)"/;
+
+/** How a stream's events are read: chat completions (and legacy completions), or the Responses API's. */
+export type SseDialect = 'chat' | 'responses';
 
 /** The data of one event (its data lines joined with "\n"), or null when it has none. */
 export function eventData(event: string): string | null {
@@ -56,6 +63,7 @@ export class SseTap {
     private readonly dropUsageChunk: boolean,
     private readonly onFirstToken: () => void,
     private readonly maxEventChars = DEFAULT_MAX_EVENT_CHARS,
+    private readonly dialect: SseDialect = 'chat',
   ) {}
 
   /** Feed upstream text; returns what to send to the client now. Throws SseEventTooLargeError past the cap. */
@@ -118,6 +126,7 @@ export class SseTap {
     if (!event.includes('data')) return true;
     const data = eventData(event);
     if (data === null || data === '[DONE]') return true;
+    if (this.dialect === 'responses') return this.inspectResponses(data);
     if (!this.result.sawFirstToken && FIRST_TOKEN.test(data)) {
       this.result.sawFirstToken = true;
       this.onFirstToken();
@@ -130,6 +139,24 @@ export class SseTap {
       if (this.dropUsageChunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return false;
     } catch {
       /* not JSON: pass it through untouched */
+    }
+    return true;
+  }
+
+  /** Responses events all pass; the first delta marks the first token, response.completed has the usage. */
+  private inspectResponses(data: string): boolean {
+    if (!this.result.sawFirstToken && RESPONSES_FIRST_TOKEN.test(data)) {
+      this.result.sawFirstToken = true;
+      this.onFirstToken();
+    }
+    if (RESPONSES_DONE.test(data)) {
+      try {
+        const u = (JSON.parse(data) as { response?: { usage?: { input_tokens?: unknown; output_tokens?: unknown } } }).response?.usage;
+        const usage = u ? validUsage({ prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens }) : undefined;
+        if (usage) this.result.usage = usage;
+      } catch {
+        /* not JSON */
+      }
     }
     return true;
   }

@@ -1,16 +1,16 @@
-// POST /v1/chat/completions: validate -> resolve target -> classify -> plan models (fallbacks, context
-// window) -> attempts on deployments (balancing, retries, cooldowns) -> forward (streams pass through
-// unbuffered) -> record usage, cost and latency.
+// POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/embeddings (http/endpoints.ts): validate ->
+// resolve target -> classify -> plan models (endpoint, capabilities, fallbacks, context window) -> attempts on
+// deployments (balancing, retries, cooldowns) -> forward (streams pass through unbuffered) -> record usage,
+// cost and latency.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
-import { parseChatRequest } from '../http/chat-request.ts';
+import type { Endpoint } from '../http/endpoints.ts';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { missingCapabilities, requiredCapabilities, type Capability } from '../routing/capabilities.ts';
 import { costUsd, modelPrice, type Usage } from '../pricing/cost.ts';
 import { SseEventTooLargeError, SseTap } from '../upstream/sse-tap.ts';
-import { validUsage } from '../upstream/usage.ts';
 import { pickDeployment } from '../upstream/balancer.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import { badResponse, callDeployment, transportError, type AttemptResult } from '../upstream/call-deployment.ts';
@@ -59,7 +59,7 @@ const badStreamEvent = (dep: Deployment) => badResponse(`a server-sent event ove
 
 type Served = { dep: Deployment; result: Extract<AttemptResult, { kind: 'body' | 'stream' }>; fallbackReason?: string };
 
-export function chatCompletionsHandler(ctx: RouterContext) {
+export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   const { metrics, deployments, policies, resolver, log, config } = ctx;
   const resilience = config.resilience;
 
@@ -73,10 +73,16 @@ export function chatCompletionsHandler(ctx: RouterContext) {
     const chain = [...new Set([decision.model, ...(deployments.models.get(decision.model)?.fallbacks ?? []), ...(policy?.fallbacks ?? [])])];
     const skippedForWindow: string[] = [];
     let firstSkip: string | undefined;
-    const capable = (m: string) => missingCapabilities(deployments.models.get(m), needs).length === 0;
+    const serves = (m: string) => deployments.models.get(m)?.endpoints.includes(endpoint.name) === true;
+    const capable = (m: string) => serves(m) && missingCapabilities(deployments.models.get(m), needs).length === 0;
     let candidates = chain.filter(capable);
     if (candidates.length === 0 && policy) candidates = policy.capableFallbacks.filter(capable);
-    if (!capable(decision.model)) firstSkip = `capability_${missingCapabilities(deployments.models.get(decision.model), needs)[0]}`;
+    if (!serves(decision.model)) firstSkip = `endpoint_${endpoint.name}`;
+    else if (!capable(decision.model)) firstSkip = `capability_${missingCapabilities(deployments.models.get(decision.model), needs)[0]}`;
+    if (candidates.length === 0 && !serves(decision.model) && !chain.some(serves)) {
+      const have = [...deployments.models.values()].filter((m) => m.endpoints.includes(endpoint.name)).map((m) => m.name);
+      throw new ApiError(400, `The model '${decision.model}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`, 'invalid_request_error', 'model_not_supported', 'model');
+    }
     if (candidates.length === 0) {
       const have = [...deployments.models.values()].filter((m) => missingCapabilities(m, needs).length === 0).map((m) => m.name);
       throw new ApiError(400, `No model this request can be routed to supports ${needs.join(' and ')} (${decision.model} does not${have.length ? `; models that do: ${have.join(', ')}` : ''})`, 'invalid_request_error', 'no_capable_model', needs.includes('vision') ? 'messages' : needs.includes('tools') ? 'tools' : 'response_format');
@@ -100,7 +106,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
-    if (!stream || !dep.streamUsage) return JSON.stringify({ ...baseBody, model: dep.config.model });
+    if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) return JSON.stringify({ ...baseBody, model: dep.config.model });
     const options = (baseBody.stream_options ?? {}) as Record<string, unknown>;
     return JSON.stringify({ ...baseBody, model: dep.config.model, stream_options: { ...options, include_usage: true } });
   }
@@ -132,12 +138,13 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           if (clientGone.aborted) throw clientClosed();
         }
         if (Date.now() >= deadline) break;
-        let result = await callDeployment(dep, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
-        if (result.kind === 'client_error' && stream && dep.streamUsage && rejectsStreamOptions(result.error)) {
+        const path = dep.basePath + endpoint.path;
+        let result = await callDeployment(dep, path, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
+        if (result.kind === 'client_error' && stream && dep.streamUsage && endpoint.asksStreamUsage && rejectsStreamOptions(result.error)) {
           // This provider does not take include_usage: stop adding it for this deployment, ask again at once.
           dep.streamUsage = false;
           log.warn({ deployment: dep.config.id, model }, 'upstream rejected stream_options.include_usage; streams from it are no longer costed');
-          result = await callDeployment(dep, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
+          result = await callDeployment(dep, path, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
         }
         switch (result.kind) {
           case 'body':
@@ -204,15 +211,19 @@ export function chatCompletionsHandler(ctx: RouterContext) {
     let usage: Usage | undefined;
     let ttft: number | undefined;
     try {
-      const body = parseChatRequest(rawBody);
+      const request = endpoint.parse(rawBody);
+      const body = request.body;
       const target = resolver.resolve(body, headerValue(req.headers['x-router-policy']));
-      const decided = decide(target, body.messages, policies, onExternalFallback);
+      if (target.kind === 'policy' && !endpoint.byPolicy) {
+        throw new ApiError(400, `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`, 'invalid_request_error', 'policy_not_supported', 'model');
+      }
+      const decided = decide(target, request.messages, policies, onExternalFallback);
       const d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
       decision = d;
       metrics.classificationDuration.observe({ classifier: d.classifier }, d.classifySeconds);
 
-      const promptTokens = estimatePromptTokens(body.messages);
-      const plan = modelPlan(d, promptTokens, requiredCapabilities(body));
+      const promptTokens = estimatePromptTokens(request.messages);
+      const plan = modelPlan(d, promptTokens, requiredCapabilities({ messages: request.messages, ...request.features }));
       if (plan.models.length === 0) {
         throw new ApiError(400, `The prompt (~${promptTokens} tokens) exceeds the context window of ${plan.skippedForWindow.join(', ')} and of every fallback`, 'invalid_request_error', 'context_length_exceeded', 'messages');
       }
@@ -220,10 +231,10 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       delete baseBody[NIM_EXTENSION_KEY];
       // Usage is asked for on streams too (upstreamBody), so cost is known; the extra chunk is dropped if the
       // client did not ask for it.
-      const clientWantsUsage = body.stream_options?.include_usage === true;
+      const clientWantsUsage = request.clientWantsUsage;
 
       const firstSkip = plan.firstSkip ?? (plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined);
-      served = await serve(decision, plan.models, baseBody, body.stream === true, promptTokens, clientGone, firstSkip);
+      served = await serve(decision, plan.models, baseBody, request.stream, promptTokens, clientGone, firstSkip);
       const { dep, result } = served;
       if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
       setRoutingHeaders(res, decision, dep.model, served.fallbackReason);
@@ -231,14 +242,14 @@ export function chatCompletionsHandler(ctx: RouterContext) {
 
       if (result.kind === 'body') {
         upstreamSeconds = result.upstreamSeconds;
-        usage = validUsage(result.json.usage); // no usage: still passed through, just not costed
+        usage = endpoint.usage(result.json); // no usage: still passed through, just not costed
         res.setHeader('server-timing', `${timing}, upstream;dur=${ms(upstreamSeconds)}, total;dur=${ms(elapsed())}`);
         res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) }).end(result.text);
         status = result.status;
       } else {
         lease = result.lease;
         const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
-        const tap = new SseTap(!clientWantsUsage, () => (ttft = elapsed()), dep.config.max_event_bytes);
+        const tap = new SseTap(!clientWantsUsage, () => (ttft = elapsed()), dep.config.max_event_bytes, endpoint.sse ?? 'chat');
         res.statusCode = result.status;
         res.setHeader('content-type', 'text/event-stream');
         res.setHeader('cache-control', 'no-cache');
@@ -284,7 +295,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
       const total = elapsed();
       const policy = decision?.policy ?? NONE;
       const model = served?.dep.model ?? decision?.model ?? NONE;
-      metrics.requests.inc({ policy, class: decision?.class ?? NONE, model, status: String(status) });
+      metrics.requests.inc({ endpoint: endpoint.name, policy, class: decision?.class ?? NONE, model, status: String(status) });
       if (decision && served) {
         const dep = served.dep;
         metrics.requestDuration.observe({ policy, model }, total);
@@ -299,7 +310,7 @@ export function chatCompletionsHandler(ctx: RouterContext) {
           metrics.baselineCost.inc({ policy }, costUsd(usage, modelPrice(deployments.models.get(decision.baselineModel)!)));
         }
       }
-      log.info({ policy, class: decision?.class, model, deployment: served?.dep.config.id, status, ms: Math.round(total * 1000) }, 'chat completion');
+      log.info({ endpoint: endpoint.name, policy, class: decision?.class, model, deployment: served?.dep.config.id, status, ms: Math.round(total * 1000) }, 'request');
     }
   };
 }
