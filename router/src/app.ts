@@ -19,6 +19,7 @@ import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
 import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
 import { BodyAbortedError, invalidJson, isPlainJsonRequest, readJsonBody, tooLarge } from './http/read-json-body.ts';
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
+import { assignRequestId, cors } from './http/request-meta.ts';
 import type { RouterContext } from './handlers/context.ts';
 
 export interface RouterApp {
@@ -154,8 +155,11 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     await serveInference(endpoint, req, res, body, client);
   }
 
+  const applyCors = cors(config.server.cors);
   const handle: RequestListener = (req, res) => {
     res.once('close', markBusy(req.socket)); // the idle-connection timeout leaves this socket alone until then
+    assignRequestId(req, res);
+    if (applyCors(req, res)) return;
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(q === -1 ? url : url.slice(0, q)) : undefined;

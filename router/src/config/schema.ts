@@ -175,6 +175,11 @@ export const routerConfigSchema = z
         max_connections: z.number().int().min(0).default(0),
         /** Request body bytes held at once, over all requests; past it a request gets a fast 503 (retry-after). */
         max_body_bytes_in_flight: z.number().int().positive().default(64 * 1024 * 1024),
+        /** Browser clients: origins allowed to call the API ("*" for any), answered with CORS headers and preflights. */
+        cors: z
+          .object({ allowed_origins: z.array(z.string().min(1)).default([]), max_age_s: z.number().int().nonnegative().default(600) })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

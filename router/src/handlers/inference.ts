@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import type { Endpoint } from '../http/endpoints.ts';
+import { requestIdOf } from '../http/request-meta.ts';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
@@ -111,7 +112,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     return JSON.stringify({ ...baseBody, model: dep.config.model, stream_options: { ...options, include_usage: true } });
   }
 
-  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, clientGone: AbortEmitter, initialFallbackReason?: string): Promise<Served> {
+  async function serve(decision: RoutingDecision, models: string[], baseBody: Record<string, unknown>, stream: boolean, promptTokens: number, clientGone: AbortEmitter, initialFallbackReason?: string, requestId?: string): Promise<Served> {
     const deadline = Date.now() + resilience.max_retry_ms;
     let lastError: ApiError | undefined;
     let unavailable: { reason: string; retryAfterMs: number } | undefined;
@@ -139,12 +140,12 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         }
         if (Date.now() >= deadline) break;
         const path = dep.basePath + endpoint.path;
-        let result = await callDeployment(dep, path, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
+        let result = await callDeployment(dep, path, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone, requestId);
         if (result.kind === 'client_error' && stream && dep.streamUsage && endpoint.asksStreamUsage && rejectsStreamOptions(result.error)) {
           // This provider does not take include_usage: stop adding it for this deployment, ask again at once.
           dep.streamUsage = false;
           log.warn({ deployment: dep.config.id, model }, 'upstream rejected stream_options.include_usage; streams from it are no longer costed');
-          result = await callDeployment(dep, path, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone);
+          result = await callDeployment(dep, path, upstreamBody(baseBody, dep, stream), stream, promptTokens, clientGone, requestId);
         }
         switch (result.kind) {
           case 'body':
@@ -165,7 +166,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           case 'retryable':
             lastError = result.error;
             lastReason = result.reason;
-            if (result.detail) log.warn({ deployment: dep.config.id, model, reason: result.reason, upstream_said: result.detail }, 'upstream refused the request');
+            if (result.detail) log.warn({ request_id: requestId, deployment: dep.config.id, model, reason: result.reason, upstream_said: result.detail }, 'upstream refused the request');
             metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: result.reason });
             if (result.reason === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
             if (result.retryAfterSeconds) dep.state.coolFor(result.retryAfterSeconds, 'retry_after');
@@ -193,6 +194,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   return async function chatCompletions(req: IncomingMessage, res: ServerResponse, rawBody: unknown, client: string): Promise<void> {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const requestId = requestIdOf(req);
     metrics.inFlight.inc();
     metrics.clientRequests.inc({ client });
     const clientGone = new AbortEmitter();
@@ -234,8 +236,9 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const clientWantsUsage = request.clientWantsUsage;
 
       const firstSkip = plan.firstSkip ?? (plan.skippedForWindow.includes(decision.model) ? 'context_window' : undefined);
-      served = await serve(decision, plan.models, baseBody, request.stream, promptTokens, clientGone, firstSkip);
+      served = await serve(decision, plan.models, baseBody, request.stream, promptTokens, clientGone, firstSkip, requestId);
       const { dep, result } = served;
+      for (const [k, v] of Object.entries(result.passHeaders)) res.setHeader(k, v);
       if (served.fallbackReason) metrics.fallbacks.inc({ from: decision.model, to: dep.model, reason: served.fallbackReason });
       setRoutingHeaders(res, decision, dep.model, served.fallbackReason);
       const timing = `classify;dur=${ms(decision.classifySeconds)}`;
@@ -310,7 +313,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           metrics.baselineCost.inc({ policy }, costUsd(usage, modelPrice(deployments.models.get(decision.baselineModel)!)));
         }
       }
-      log.info({ endpoint: endpoint.name, policy, class: decision?.class, model, deployment: served?.dep.config.id, status, ms: Math.round(total * 1000) }, 'request');
+      log.info({ request_id: requestId, endpoint: endpoint.name, policy, class: decision?.class, model, deployment: served?.dep.config.id, status, ms: Math.round(total * 1000) }, 'request');
     }
   };
 }

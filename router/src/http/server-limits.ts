@@ -43,6 +43,19 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
   server.on('timeout', (socket: Socket) => {
     if (!busy.get(socket)) socket.destroy();
   });
+  // Requests Node refuses before any handler runs (headers over its limit, malformed HTTP) still get an
+  // answer in OpenAI's shape: Node's own is an empty body.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { message: 'Request headers are larger than the router accepts (16 KiB in all)', type: 'invalid_request_error', param: null, code: 'headers_too_large' }
+        : { message: 'Malformed HTTP request', type: 'invalid_request_error', param: null, code: 'bad_request' },
+    });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
 }
 
 /** Request body bytes held at once, over all requests. A request reserves as its body arrives, releases when answered. */

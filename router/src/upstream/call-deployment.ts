@@ -8,10 +8,10 @@ import { AbortEmitter } from './abort-emitter.ts';
 import type { Deployment } from './deployments.ts';
 
 export type AttemptResult =
-  /** Non-stream success: the whole body, already read and parsed. */
-  | { kind: 'body'; status: number; text: string; json: { usage?: unknown }; upstreamSeconds: number }
+  /** Non-stream success: the whole body, already read and parsed. `passHeaders`: the provider's rate-limit headers. */
+  | { kind: 'body'; status: number; text: string; json: { usage?: unknown }; upstreamSeconds: number; passHeaders: Record<string, string> }
   /** Stream success: the caller reads the body and must end the lease. `aborted` fires on the total timeout. */
-  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint; aborted: AbortEmitter; failureReason(err: unknown): string }
+  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint; aborted: AbortEmitter; failureReason(err: unknown): string; passHeaders: Record<string, string> }
   /** Worth trying another deployment: 429, 5xx, timeouts, connection errors, unusable answers. */
   | { kind: 'retryable'; reason: string; error: ApiError; retryAfterSeconds?: number; detail?: string }
   /** The request itself is at fault (4xx): pass it through. */
@@ -116,7 +116,14 @@ function jsonObject(text: string): { usage?: unknown } | null {
   }
 }
 
-export async function callDeployment(dep: Deployment, path: string, body: string, stream: boolean, promptTokens: number, clientGone: AbortEmitter): Promise<AttemptResult> {
+/** The provider's x-ratelimit-* headers, passed on to the client (it may pace itself by them). */
+function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export async function callDeployment(dep: Deployment, path: string, body: string, stream: boolean, promptTokens: number, clientGone: AbortEmitter, requestId?: string): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
   const attempt = attemptSignal(clientGone, dep.config.timeout_ms);
   // The timeout covers a stream until its last byte: it ends with the lease.
@@ -125,6 +132,7 @@ export async function callDeployment(dep: Deployment, path: string, body: string
   const seconds = () => Number(process.hrtime.bigint() - startedAt) / 1e9;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
   if (dep.config.api_key) headers.authorization = `Bearer ${dep.config.api_key}`;
+  if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {
     const response = await dep.pool.request({
@@ -144,7 +152,7 @@ export async function callDeployment(dep: Deployment, path: string, body: string
       const text = (await readCapped(response.body, 64 * 1024).catch(() => '')) ?? '';
       const ra = Number(response.headers['retry-after']);
       const hasRetryAfter = Number.isFinite(ra) && ra > 0;
-      const error = upstreamError(status, text, dep, hasRetryAfter ? { 'retry-after': String(ra) } : {});
+      const error = upstreamError(status, text, dep, { ...rateLimitHeaders(response.headers), ...(hasRetryAfter ? { 'retry-after': String(ra) } : {}) });
       if (status === 429 || status >= 500 || status === 401 || status === 403) {
         const reason = status === 401 || status === 403 ? 'auth' : String(status);
         return { kind: 'retryable', reason, error, ...(hasRetryAfter ? { retryAfterSeconds: ra } : {}), detail: scrubSecrets(text.slice(0, 500), dep.config.api_key) };
@@ -153,13 +161,13 @@ export async function callDeployment(dep: Deployment, path: string, body: string
     }
     if (stream) {
       keepLease = true;
-      return { kind: 'stream', status, response, lease, startedAt, aborted: attempt.signal, failureReason: attempt.failureReason };
+      return { kind: 'stream', status, response, lease, startedAt, aborted: attempt.signal, failureReason: attempt.failureReason, passHeaders: rateLimitHeaders(response.headers) };
     }
     const text = await readCapped(response.body, dep.config.max_response_bytes);
     if (text === null) return { kind: 'retryable', reason: 'bad_response', error: badResponse(`an answer over max_response_bytes (${dep.config.max_response_bytes})`, dep) };
     const json = jsonObject(text);
     if (!json) return { kind: 'retryable', reason: 'bad_response', error: badResponse(`HTTP ${status} that is not a JSON object (${String(response.headers['content-type'] ?? 'no content-type')})`, dep) };
-    return { kind: 'body', status, text, json, upstreamSeconds: seconds() };
+    return { kind: 'body', status, text, json, upstreamSeconds: seconds(), passHeaders: rateLimitHeaders(response.headers) };
   } catch (err) {
     if (clientGone.aborted) return { kind: 'client_closed' };
     const reason = attempt.failureReason(err);
