@@ -6,7 +6,7 @@ import { ConfigError, parseCommandLine } from '@llm-router/yaml-config';
 import { loadRouterConfig } from './config/load.ts';
 import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
-import { EXIT_LISTEN_FAILED, runPrimary } from './workers/primary.ts';
+import { EXIT_LISTEN_FAILED, LISTEN_FAILED, runPrimary } from './workers/primary.ts';
 import { applyServerLimits } from './http/server-limits.ts';
 import { clusterMetricsText, joinClusterMetrics, shareOfLimits } from './workers/worker.ts';
 
@@ -57,9 +57,13 @@ if (workers > 1 && cluster.isPrimary) {
   applyServerLimits(server, config.server);
   server.once('error', (err: NodeJS.ErrnoException) => {
     const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    // Workers print nothing but the reason once: the primary stops instead of respawning into the same wall.
-    if (!inCluster || Number(process.env.ROUTER_WORKER_INDEX) === 0) console.error(`llm-router: cannot listen on ${host}:${port}: ${why}; pick another with --port N (or ROUTER_PORT)`);
-    process.exit(inCluster ? EXIT_LISTEN_FAILED : 1);
+    const line = `llm-router: cannot listen on ${host}:${port}: ${why}; pick another with --port N (or ROUTER_PORT)`;
+    if (!inCluster) {
+      console.error(line);
+      process.exit(1);
+    }
+    // Workers tell the primary, which prints it once and stops instead of respawning into the same wall.
+    process.send!({ type: LISTEN_FAILED, message: line }, () => process.exit(EXIT_LISTEN_FAILED));
   });
   server.listen(port, host, () => {
     const addr = server.address();

@@ -11,6 +11,8 @@ const RESPAWN_DELAY_MS = 1_000;
 const WORKER_METRICS_TIMEOUT_MS = 3_000;
 /** A worker exits with this when it cannot listen (port in use, no permission): respawning cannot help. */
 export const EXIT_LISTEN_FAILED = 78;
+/** worker -> primary, just before that exit: the one line to print. */
+export const LISTEN_FAILED = 'llm-router:listen-failed';
 
 /** Counters and histograms only: a dead worker's gauges (in flight, heap) are no longer true. */
 // (prom-client's JSON says type: 'counter' etc.; its typings say a numeric enum, hence the String().)
@@ -56,9 +58,15 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
     return AggregatorRegistry.aggregate([...retired, ...live]).metrics();
   };
 
+  let listenFailureSaid = false;
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ ROUTER_WORKER_INDEX: String(index), ROUTER_WORKERS: String(workers) });
-    worker.on('message', (msg: ClusterMessage) => {
+    worker.on('message', (msg: ClusterMessage | { type: typeof LISTEN_FAILED; message: string }) => {
+      if (msg?.type === LISTEN_FAILED) {
+        if (!listenFailureSaid) console.error(msg.message);
+        listenFailureSaid = true;
+        return;
+      }
       if (msg?.type === WORKER_METRICS_RESPONSE) return pending.get(msg.id)?.(msg.metrics), void pending.delete(msg.id);
       if (msg?.type !== CLUSTER_METRICS_REQUEST) return;
       aggregatedMetrics().then(
