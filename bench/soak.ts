@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { request, Agent } from 'undici';
 import { rssBytes } from '../test-support/proc-stats.ts';
 import { metricValue, waitFor } from '../test-support/services.ts';
-import { mulberry32 } from '../router/src/classify/training/generate-prompts.ts';
+import { mulberry32 } from '@llm-router/common/prng';
 import { startNodeService, stopAll } from './lib/services.ts';
 import { fmt, table } from './lib/table.ts';
 

@@ -1,14 +1,10 @@
-/** Seeded PRNG (mulberry32): small, fast, and repeatable across runs, unlike Math.random. */
+import { mulberry32 } from '@llm-router/common/prng';
+
+/** Seeded random source (the project's mulberry32): same seed, same answers. */
 export class Rng {
-  private state: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
   /** Normal sample (Box-Muller), clamped at 0 because delays and counts cannot be negative. */
   normal(mean: number, stddev: number): number {

@@ -1,10 +1,12 @@
 // What the load generator sends: a prompt mix over task types and complexities, so the router really
 // routes differently, optionally long prompts, streaming or not, by model or policy.
 import { randomUUID } from 'node:crypto';
-import { generatePrompts, mulberry32 } from '@llm-router/router/prompt-set';
+import { generatePrompts } from '@llm-router/router/prompt-set';
+import { mulberry32 } from '@llm-router/common/prng';
+import { NIM_EXTENSION_KEY, POLICY_MODEL_PREFIX } from '@llm-router/common/routing';
 import type { RunOptions } from './options.ts';
 
-export const POLICY_PREFIX = 'router/';
+export const POLICY_PREFIX = POLICY_MODEL_PREFIX;
 
 /** Seeded PRNG so a run's request sequence is repeatable. */
 export const seededRandom = mulberry32;
@@ -49,7 +51,7 @@ export class Workload {
     if (this.options.max_tokens) body.max_tokens = this.options.max_tokens;
     if (this.options.nim_extension && target.startsWith(POLICY_PREFIX)) {
       body.model = '';
-      body['nim-llm-router'] = { policy: target.slice(POLICY_PREFIX.length), routing_strategy: 'triton' };
+      body[NIM_EXTENSION_KEY] = { policy: target.slice(POLICY_PREFIX.length), routing_strategy: 'triton' };
     }
     return { target, stream, body: JSON.stringify(body) };
   }

@@ -10,22 +10,23 @@ import { TaskClassifier } from './classify/task-classifier.ts';
 import { ApiError, sendApiError } from './http/errors.ts';
 import { createRouterMetrics } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
-import { POLICY_MODEL_PREFIX, TargetResolver } from './routing/resolve-target.ts';
+import { TargetResolver } from './routing/resolve-target.ts';
 import { DeploymentRegistry } from './upstream/deployments.ts';
 import { inferenceHandler } from './handlers/inference.ts';
 import { ENDPOINT_SPECS, type Endpoint } from './http/endpoints.ts';
 import { routeDecisionHandler } from './handlers/route-decision.ts';
 import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
 import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
-import { BodyAbortedError, invalidJson, isPlainJsonRequest, readJsonBody, tooLarge } from './http/read-json-body.ts';
+import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-json-body.ts';
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
 import { assignRequestId, cors } from './http/request-meta.ts';
 import type { RouterContext } from './handlers/context.ts';
+import { modelsHandlers } from './handlers/models.ts';
+import { expressErrorHandler } from './http/express-errors.ts';
 
 export interface RouterApp {
   /** The request listener to serve (the chat fast path in front of the express app). */
   handle: RequestListener;
-  app: express.Express;
   ctx: RouterContext;
   close(): Promise<void>;
 }
@@ -85,21 +86,9 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.post([...ENDPOINT_BY_PATH.keys()], (req: Request, res: Response) => serveInference(ENDPOINT_BY_PATH.get(req.path)!, req, res, req.body, res.locals.client as string));
   app.post('/v1/route', routeDecisionHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
-  // The model list is fixed by config: built once; GET /v1/models/{id} answers from it (openai's models.retrieve()).
-  const modelList = [
-    ...config.models.map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: 'llm-router', description: m.description ?? null })),
-    ...config.policies.map((p) => ({ id: POLICY_MODEL_PREFIX + p.name, object: 'model', created: 0, owned_by: 'llm-router', description: p.description ?? `routes by ${p.classifier} classifier` })),
-    ...Object.entries(config.aliases).map(([alias, target]) => ({ id: alias, object: 'model', created: 0, owned_by: 'llm-router', description: `alias of ${target}` })),
-  ];
-  const modelById = new Map(modelList.map((m) => [m.id, m]));
-  app.get(['/v1/models', '/models'], (_req, res) => void res.json({ object: 'list', data: modelList }));
-  // Ids may hold "/" (router/task_router): everything after /models/ is the id.
-  app.get(/^\/(?:v1\/)?models\/(.+)$/, (req, res) => {
-    const id = (req.params as Record<string, string>)[0] ?? '';
-    const model = modelById.get(id);
-    if (!model) return sendApiError(res, new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'));
-    res.json(model);
-  });
+  const models = modelsHandlers(config);
+  app.get(['/v1/models', '/models'], models.list);
+  app.get(/^\/(?:v1\/)?models\/(.+)$/, models.retrieve); // ids may hold "/" (router/task_router)
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/ready', (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }));
   // With several workers, metricsText returns every worker's metrics aggregated by the primary.
@@ -111,27 +100,10 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
   });
-  // Express needs the 4-argument signature to treat this as the error handler.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof ApiError) return sendApiError(res, err);
-    const type = (err as { type?: string })?.type;
-    if (type === 'entity.parse.failed') return sendApiError(res, invalidJson((err as Error).message));
-    if (type === 'entity.too.large') return sendApiError(res, tooLarge(config.server.max_body_bytes));
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendApiError(res, new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'));
-    if (type === 'request.aborted') {
-      // The client left while still sending: count it, so every chat request shows up exactly once.
-      const endpoint = ENDPOINT_BY_PATH.get(req.path);
-      if (endpoint) countAbandoned(endpoint);
-      return;
-    }
-    // Any other client-side failure body-parser reports (e.g. a body that is not the gzip it claims to be).
-    const status = (err as { status?: number; expose?: boolean })?.status;
-    if (status !== undefined && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) {
-      return sendApiError(res, new ApiError(status, `Could not read the request body: ${(err as Error).message}`, 'invalid_request_error', 'invalid_body'));
-    }
-    log.error({ err }, 'unhandled error');
-    sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
-  });
+  app.use(expressErrorHandler(config.server.max_body_bytes, log, (path) => {
+    const endpoint = ENDPOINT_BY_PATH.get(path);
+    if (endpoint) countAbandoned(endpoint); // the client left while still sending: counted once, like every request
+  }));
 
   const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
   /** Bytes of this request's body held against the router-wide budget until its response closes. */
@@ -179,5 +151,5 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   const close = async () => {
     await Promise.all([deployments.close(), ...[...ctx.policies.values()].map((p) => p.external?.close())]);
   };
-  return { handle, app, ctx, close };
+  return { handle, ctx, close };
 }

@@ -23,8 +23,6 @@ export interface Policy {
   classify(view: PromptView): Classification;
   modelFor(cls: string): string;
   baselineModel: string;
-  /** Every model the policy can pick. */
-  models: string[];
   /** Tried after the chosen model's own fallbacks. */
   fallbacks: string[];
   /** An external classifier (KServe v2), when configured; on failure the caller uses classify() instead. */
@@ -98,7 +96,6 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       ...(external ? { external } : {}),
       modelFor: (cls) => (cls === UNCERTAIN_CLASS ? uncertainModel : Object.hasOwn(p.routes, cls) ? p.routes[cls]! : p.default),
       baselineModel,
-      models: targets,
       fallbacks: p.fallbacks,
       capableFallbacks: [p.default, ...byPrice(targets.filter((t) => t !== p.default)), ...byPrice([...models.keys()].filter((m) => !targets.includes(m)))],
     });

@@ -14,8 +14,8 @@ export interface NimRouterExtension {
   model?: unknown;
 }
 
-export const NIM_EXTENSION_KEY = 'nim-llm-router';
-export const POLICY_MODEL_PREFIX = 'router/';
+import { NIM_EXTENSION_KEY, POLICY_MODEL_PREFIX } from '@llm-router/common/routing';
+export { NIM_EXTENSION_KEY, POLICY_MODEL_PREFIX };
 
 export class TargetResolver {
   private readonly models: Set<string>;

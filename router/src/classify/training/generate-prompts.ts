@@ -1,6 +1,7 @@
 // Expands prompt-templates.ts into data/task-prompts.jsonl, deterministically (seeded).
-// Run: npm run classifier:data   (then npm run classifier:train)
+// Run: make classifier-data   (then make classifier-train)
 import { writeFileSync } from 'node:fs';
+import { mulberry32 } from '@llm-router/common/prng';
 import { fileURLToPath } from 'node:url';
 import { MORE_SLOTS, MORE_TEMPLATES } from './more-templates.ts';
 import { SLOTS, TASK_CLASSES, TEMPLATES } from './prompt-templates.ts';
@@ -17,16 +18,6 @@ export interface LabeledPrompt {
 export const isHeldOutTemplate = (index: number) => index % 5 === 2;
 const FILLS_PER_TEMPLATE = 8;
 
-/** Seeded PRNG (mulberry32): repeatable sequences for generated data and load mixes. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALL_SLOTS: Record<string, string[]> = { ...SLOTS, ...MORE_SLOTS };
 const SLOT = /\{(\w+)\}/g;

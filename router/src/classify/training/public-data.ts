@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TASK_CLASSES } from '../task-classes.ts';
-import { mulberry32 } from './generate-prompts.ts';
+import { mulberry32 } from '@llm-router/common/prng';
 
 export interface PublicPrompt {
   text: string;
