@@ -71,8 +71,8 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   const countAbandoned = (endpoint: Endpoint) => ctx.metrics.requests.inc({ endpoint: endpoint.name, policy: 'none', class: 'none', model: 'none', status: '499' });
   const serveInference = (endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, body: unknown, client: string) =>
     handlers.get(endpoint)!(req, res, body, client).catch((err: unknown) => {
-      log.error({ err }, 'unhandled error in chat completions');
-      sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
+      log.error({ err }, 'unhandled error serving a request');
+      sendApiError(res, ApiError.internal());
     });
 
   const app = express();

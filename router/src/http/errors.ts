@@ -13,6 +13,16 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+  /** The client went away: counted as 499 (nginx's convention); nothing is sent. */
+  static clientClosed(): ApiError {
+    return new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+  }
+
+  /** A bug in the router: the client gets a plain 500, the log gets the error. */
+  static internal(): ApiError {
+    return new ApiError(500, 'Internal router error', 'server_error', 'internal_error');
+  }
+
   toJSON() {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }

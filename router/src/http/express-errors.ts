@@ -20,6 +20,6 @@ export function expressErrorHandler(maxBodyBytes: number, log: Logger, onAbandon
       return sendApiError(res, new ApiError(status, `Could not read the request body: ${(err as Error).message}`, 'invalid_request_error', 'invalid_body'));
     }
     log.error({ err }, 'unhandled error');
-    sendApiError(res, new ApiError(500, 'Internal router error', 'server_error', 'internal_error'));
+    sendApiError(res, ApiError.internal());
   };
 }

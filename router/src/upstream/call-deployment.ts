@@ -1,72 +1,29 @@
-// One attempt against one deployment. Classifies the outcome so the caller can decide: serve it,
-// pass the error through, or retry elsewhere. Holds a lease on the deployment while the call is open.
+// One attempt against one deployment. Classifies the outcome as data (a success to serve, or a typed failure)
+// so the attempts loop can decide: serve it, pass it on, or retry elsewhere. Holds a lease on the deployment
+// while the call is open.
 import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
-import { ApiError } from '../http/errors.ts';
+import type { TransportReason, UpstreamFailure } from './failures.ts';
 import type { Lease } from './deployment-state.ts';
 import { AbortEmitter } from './abort-emitter.ts';
 import type { Deployment } from './deployments.ts';
+import { SseEventTooLargeError } from './sse-tap.ts';
 
 export type AttemptResult =
   /** Non-stream success: the whole body, already read and parsed. `passHeaders`: the provider's rate-limit headers. */
   | { kind: 'body'; status: number; text: string; json: { usage?: unknown }; upstreamSeconds: number; passHeaders: Record<string, string> }
   /** Stream success: the caller reads the body and must end the lease. `aborted` fires on the total timeout. */
-  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint; aborted: AbortEmitter; failureReason(err: unknown): string; passHeaders: Record<string, string> }
-  /** Worth trying another deployment: 429, 5xx, timeouts, connection errors, unusable answers. */
-  | { kind: 'retryable'; reason: string; error: ApiError; retryAfterSeconds?: number; detail?: string }
-  /** The request itself is at fault (4xx): pass it through. */
-  | { kind: 'client_error'; error: ApiError }
+  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint; aborted: AbortEmitter; failureOf(err: unknown): UpstreamFailure; passHeaders: Record<string, string> }
+  /** The attempt failed (isRetryable() says whether another deployment may do better). */
+  | { kind: 'failed'; failure: UpstreamFailure }
   | { kind: 'client_closed' };
 
-// What upstream error text must never carry to a caller: provider keys, bearer tokens, key=value secrets.
-const SECRET_PATTERNS = [/\bsk-[A-Za-z0-9_-]{6,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{6,}/gi, /\b(api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',}]{4,}/gi];
-
-/** `text` with secrets (and this deployment's own key, whatever its shape) replaced by [redacted]. */
-export function scrubSecrets(text: string, apiKey?: string): string {
-  let out = apiKey && apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, (m, name?: string, sep?: string) => (name && sep !== undefined ? `${name}${sep}[redacted]` : '[redacted]'));
-  return out;
-}
-
-/**
- * Pass an upstream error through with its status, in OpenAI's shape whatever the upstream sent, with secrets
- * scrubbed. An upstream 401/403 is the router's credentials failing, not the caller's: a 502 naming the
- * deployment (the original goes to the log, scrubbed).
- */
-export function upstreamError(status: number, text: string, dep: Deployment, headers: Record<string, string> = {}): ApiError {
-  const where = `Upstream deployment '${dep.config.id}' of model '${dep.model}'`;
-  if (status === 401 || status === 403) {
-    return new ApiError(502, `${where} refused the router's credentials (HTTP ${status}); check that deployment's api_key`, 'upstream_error', 'upstream_auth_failed');
-  }
-  try {
-    const e = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }).error;
-    if (e && typeof e.message === 'string') {
-      const str = (v: unknown) => (typeof v === 'string' ? scrubSecrets(v, dep.config.api_key) : null);
-      return new ApiError(status, scrubSecrets(e.message, dep.config.api_key), str(e.type) ?? 'upstream_error', str(e.code), str(e.param), headers);
-    }
-  } catch {
-    /* not JSON */
-  }
-  return new ApiError(status, `${where} returned HTTP ${status}`, 'upstream_error', 'upstream_error', null, headers);
-}
-
-/** A 2xx/3xx answer that is not a usable completion (a redirect, HTML, invalid JSON, too large). */
-export function badResponse(what: string, dep: Deployment): ApiError {
-  return new ApiError(502, `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent ${what}`, 'upstream_error', 'bad_upstream_response');
-}
-
 /** Name a transport failure; bounded set, used as a metric label. */
-export function failureReason(err: unknown): string {
+export function transportReason(err: unknown): TransportReason {
   if (err instanceof undiciErrors.HeadersTimeoutError) return 'first_byte_timeout';
   if (err instanceof undiciErrors.BodyTimeoutError) return 'stream_idle_timeout';
   if (err instanceof undiciErrors.ConnectTimeoutError) return 'connect_timeout';
   return 'connection_error';
-}
-
-export function transportError(reason: string, dep: Deployment): ApiError {
-  const where = `upstream deployment '${dep.config.id}' of model '${dep.model}'`;
-  if (reason.endsWith('timeout')) return new ApiError(504, `Timed out (${reason}) waiting for ${where}`, 'upstream_error', 'upstream_timeout');
-  return new ApiError(502, `Could not reach ${where}`, 'upstream_error', 'upstream_unavailable');
 }
 
 /**
@@ -74,7 +31,7 @@ export function transportError(reason: string, dep: Deployment): ApiError {
  * per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and their
  * unref'd timers lingered for the whole timeout after every request.
  */
-function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: AbortEmitter; failureReason(err: unknown): string; done(): void } {
+function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: AbortEmitter; failureOf(err: unknown): UpstreamFailure; done(): void } {
   const signal = new AbortEmitter();
   let timedOut = false;
   const onClientAbort = () => signal.abort();
@@ -83,7 +40,7 @@ function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: Abort
   return {
     signal,
     /** Our own total timeout wins over whatever undici reports for the abort it caused. */
-    failureReason: (err) => (timedOut ? 'timeout' : failureReason(err)),
+    failureOf: (err) => (err instanceof SseEventTooLargeError ? { type: 'event_too_large', limit: err.limit } : { type: 'transport', reason: timedOut ? 'timeout' : transportReason(err) }),
     done() {
       clearTimeout(timer);
       client.off('abort', onClientAbort);
@@ -146,32 +103,25 @@ export async function callDeployment(dep: Deployment, path: string, body: string
     const status = response.statusCode;
     if (status >= 300 && status < 400) {
       response.body.resume();
-      return { kind: 'retryable', reason: 'bad_response', error: badResponse(`HTTP ${status} (a redirect${response.headers.location ? '' : ' with no Location'})`, dep) };
+      return { kind: 'failed', failure: { type: 'bad_response', what: `HTTP ${status} (a redirect${response.headers.location ? '' : ' with no Location'})` } };
     }
     if (status >= 400) {
       const text = (await readCapped(response.body, 64 * 1024).catch(() => '')) ?? '';
       const ra = Number(response.headers['retry-after']);
-      const hasRetryAfter = Number.isFinite(ra) && ra > 0;
-      const error = upstreamError(status, text, dep, { ...rateLimitHeaders(response.headers), ...(hasRetryAfter ? { 'retry-after': String(ra) } : {}) });
-      if (status === 429 || status >= 500 || status === 401 || status === 403) {
-        const reason = status === 401 || status === 403 ? 'auth' : String(status);
-        return { kind: 'retryable', reason, error, ...(hasRetryAfter ? { retryAfterSeconds: ra } : {}), detail: scrubSecrets(text.slice(0, 500), dep.config.api_key) };
-      }
-      return { kind: 'client_error', error };
+      return { kind: 'failed', failure: { type: 'status', status, body: text, headers: rateLimitHeaders(response.headers), ...(Number.isFinite(ra) && ra > 0 ? { retryAfterSeconds: ra } : {}) } };
     }
     if (stream) {
       keepLease = true;
-      return { kind: 'stream', status, response, lease, startedAt, aborted: attempt.signal, failureReason: attempt.failureReason, passHeaders: rateLimitHeaders(response.headers) };
+      return { kind: 'stream', status, response, lease, startedAt, aborted: attempt.signal, failureOf: attempt.failureOf, passHeaders: rateLimitHeaders(response.headers) };
     }
     const text = await readCapped(response.body, dep.config.max_response_bytes);
-    if (text === null) return { kind: 'retryable', reason: 'bad_response', error: badResponse(`an answer over max_response_bytes (${dep.config.max_response_bytes})`, dep) };
+    if (text === null) return { kind: 'failed', failure: { type: 'bad_response', what: `an answer over max_response_bytes (${dep.config.max_response_bytes})` } };
     const json = jsonObject(text);
-    if (!json) return { kind: 'retryable', reason: 'bad_response', error: badResponse(`HTTP ${status} that is not a JSON object (${String(response.headers['content-type'] ?? 'no content-type')})`, dep) };
+    if (!json) return { kind: 'failed', failure: { type: 'bad_response', what: `HTTP ${status} that is not a JSON object (${String(response.headers['content-type'] ?? 'no content-type')})` } };
     return { kind: 'body', status, text, json, upstreamSeconds: seconds(), passHeaders: rateLimitHeaders(response.headers) };
   } catch (err) {
     if (clientGone.aborted) return { kind: 'client_closed' };
-    const reason = attempt.failureReason(err);
-    return { kind: 'retryable', reason, error: transportError(reason, dep) };
+    return { kind: 'failed', failure: attempt.failureOf(err) };
   } finally {
     if (!keepLease) lease.end();
   }

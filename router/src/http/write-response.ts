@@ -1,0 +1,82 @@
+// Writing an upstream success to the client: a JSON body at once, or a stream passed through event by event
+// (never buffered beyond one event) with backpressure, the total timeout, and usage and first token read on
+// the way.
+import type { ServerResponse } from 'node:http';
+import type { AbortEmitter } from '../upstream/abort-emitter.ts';
+import type { AttemptResult } from '../upstream/call-deployment.ts';
+import type { UpstreamFailure } from '../upstream/failures.ts';
+import { SseTap, type SseDialect } from '../upstream/sse-tap.ts';
+import type { Usage } from '../pricing/cost.ts';
+
+const ms = (seconds: number) => (seconds * 1000).toFixed(3);
+
+export function writeJson(res: ServerResponse, result: Extract<AttemptResult, { kind: 'body' }>, timing: string, totalSeconds: number): void {
+  res.setHeader('server-timing', `${timing}, upstream;dur=${ms(result.upstreamSeconds)}, total;dur=${ms(totalSeconds)}`);
+  res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) }).end(result.text);
+}
+
+/**
+ * Resolves when the client has read what was written ('drain'), has gone, or `attempt` was aborted (the
+ * total timeout: a client that stops reading must not hold the deployment forever). Checks first, since
+ * any of these may already have happened, and removes its listeners whichever way it ends.
+ */
+function writable(res: ServerResponse, attempt: AbortEmitter): Promise<void> {
+  if (res.destroyed || !res.writableNeedDrain || attempt.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      attempt.off('abort', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+    attempt.on('abort', done);
+  });
+}
+
+export type StreamEnd =
+  | { kind: 'done'; usage?: Usage; upstreamSeconds: number }
+  /** The client left: nothing more to write. */
+  | { kind: 'client_gone'; usage?: Usage; upstreamSeconds: number }
+  /** The upstream failed mid-stream (headers are sent: the caller ends it with an error event). */
+  | { kind: 'failed'; failure: UpstreamFailure; usage?: Usage; upstreamSeconds: number };
+
+export interface StreamOptions {
+  timing: string;
+  /** The usage chunk the router asked for is dropped unless the client asked for it too. */
+  clientWantsUsage: boolean;
+  maxEventChars: number;
+  dialect: SseDialect;
+  onFirstToken(): void;
+  elapsed(): number;
+  clientGone: AbortEmitter;
+}
+
+export async function pipeStream(res: ServerResponse, result: Extract<AttemptResult, { kind: 'stream' }>, o: StreamOptions): Promise<StreamEnd> {
+  const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
+  const tap = new SseTap(!o.clientWantsUsage, o.onFirstToken, o.maxEventChars, o.dialect);
+  res.statusCode = result.status;
+  res.setHeader('content-type', 'text/event-stream');
+  res.setHeader('cache-control', 'no-cache');
+  // Total time is only known at the end of a stream: it comes as a trailer.
+  res.setHeader('server-timing', `${o.timing}, upstream-headers;dur=${ms(upstreamElapsed())}`);
+  res.setHeader('trailer', 'server-timing');
+  res.flushHeaders();
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of result.response.body) {
+      const out = tap.push(decoder.decode(chunk as Buffer, { stream: true }));
+      if (out && !res.write(out)) await writable(res, result.aborted);
+      if (res.destroyed) break;
+      if (result.aborted.aborted) throw new Error('attempt aborted');
+    }
+  } catch (err) {
+    const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
+    return o.clientGone.aborted ? { kind: 'client_gone', ...end } : { kind: 'failed', failure: result.failureOf(err), ...end };
+  }
+  const rest = tap.flush(); // an unterminated last event may still hold the usage
+  const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
+  if (res.destroyed) return { kind: 'client_gone', ...end };
+  res.addTrailers({ 'server-timing': `total;dur=${ms(o.elapsed())}` });
+  res.end(rest);
+  return { kind: 'done', ...end };
+}

@@ -1,0 +1,126 @@
+// The attempts loop: each planned model in turn, its deployments by the balancer, retries with backoff to other
+// deployments, all within one time budget. Returns what served the request, or every failure on the way
+// (never only the last), for the caller to map to the client's answer. Deployment bookkeeping (cooldowns,
+// failure counts, retry metrics) happens here; HTTP errors are not built here.
+import type { ResilienceConfig } from '../config/schema.ts';
+import type { AbortEmitter } from './abort-emitter.ts';
+import { pickDeployment } from './balancer.ts';
+import { callDeployment, type AttemptResult } from './call-deployment.ts';
+import type { Deployment, DeploymentRegistry } from './deployments.ts';
+import { failureLabel, isRetryable, upstreamErrorCode, type UpstreamFailure } from './failures.ts';
+
+export interface AttemptFailure {
+  model: string;
+  dep: Deployment;
+  failure: UpstreamFailure;
+}
+
+export type AttemptsOutcome =
+  | { kind: 'served'; dep: Deployment; result: Extract<AttemptResult, { kind: 'body' | 'stream' }>; fallbackReason?: string; failures: AttemptFailure[] }
+  /** The upstream refused the request itself (a 4xx that no other deployment would answer differently). */
+  | { kind: 'refused'; refusal: AttemptFailure; failures: AttemptFailure[] }
+  | { kind: 'client_closed' }
+  /** Nothing served it: every attempt failed, no deployment was available, or the time budget ran out. */
+  | { kind: 'exhausted'; failures: AttemptFailure[]; unavailable?: { reason: 'cooling' | 'rate_limited'; retryAfterMs: number }; budgetSpent: boolean };
+
+export interface AttemptsRequest {
+  /** The chosen model first, then the fallbacks the plan kept. */
+  models: string[];
+  decidedModel: string;
+  /** Why the decided model was skipped before any attempt (capability, endpoint, context window), if it was. */
+  initialFallbackReason?: string;
+  stream: boolean;
+  promptTokens: number;
+  path(dep: Deployment): string;
+  body(dep: Deployment): string;
+  /** Called when a deployment refuses the body (e.g. stream_options): returns true to ask it again at once. */
+  retryBodyOnce?(dep: Deployment, failure: UpstreamFailure): boolean;
+  clientGone: AbortEmitter;
+  requestId?: string;
+}
+
+export interface AttemptsHooks {
+  rateLimitedLocally(model: string, skipped: number): void;
+  retry(model: string, reason: string): void;
+  failed(f: AttemptFailure, label: string): void;
+}
+
+export interface AttemptsEnv {
+  deployments: DeploymentRegistry;
+  resilience: ResilienceConfig;
+  hooks: AttemptsHooks;
+  /** Injected in tests: the upstream call, the clock and the jitter. */
+  call?: typeof callDeployment;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** No other deployment of its model could take its traffic now: cooling it would leave only 503s. */
+const isLastHealthy = (deployments: DeploymentRegistry, dep: Deployment) => !deployments.deploymentsOf(dep.model).some((d) => d !== dep && d.state.health() === 'healthy');
+
+/** Record a failed attempt on the deployment: failure counts, cooldowns, retry-after. */
+export function recordDeploymentFailure(deployments: DeploymentRegistry, dep: Deployment, failure: UpstreamFailure, now = Date.now()): void {
+  if (failure.type === 'status' && failure.retryAfterSeconds) dep.state.coolFor(failure.retryAfterSeconds, 'retry_after', now);
+  dep.state.recordFailure(failureLabel(failure), now, isLastHealthy(deployments, dep));
+}
+
+export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promise<AttemptsOutcome> {
+  const { deployments, resilience, hooks } = env;
+  const call = env.call ?? callDeployment;
+  const now = env.now ?? Date.now;
+  const random = env.random ?? Math.random;
+  const deadline = now() + resilience.max_retry_ms;
+  const failures: AttemptFailure[] = [];
+  let unavailable: { reason: 'cooling' | 'rate_limited'; retryAfterMs: number } | undefined;
+  let fallbackReason = req.initialFallbackReason;
+
+  for (const model of req.models) {
+    const strategy = deployments.models.get(model)!.strategy;
+    const tried = new Set<Deployment>();
+    let lastLabel = '';
+    let nextModel = false;
+    for (let attempt = 0; attempt <= resilience.retries && !nextModel; attempt++) {
+      if (req.clientGone.aborted) return { kind: 'client_closed' };
+      const pick = pickDeployment(deployments.deploymentsOf(model), strategy, req.promptTokens, tried, random);
+      if (pick.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, pick.rateLimitedSkips);
+      if (!pick.ok) {
+        if (pick.reason !== 'exhausted') unavailable = { reason: pick.reason, retryAfterMs: pick.retryAfterMs };
+        break;
+      }
+      const dep = pick.deployment;
+      tried.add(dep);
+      if (attempt > 0) {
+        hooks.retry(model, lastLabel);
+        const wait = Math.min(resilience.backoff_ms * 2 ** (attempt - 1) * (0.5 + random() / 2), deadline - now());
+        if (wait > 0) await req.clientGone.wait(wait);
+        // The client may have left during the wait: the retry must not be sent (nor billed, nor leaked).
+        if (req.clientGone.aborted) return { kind: 'client_closed' };
+      }
+      if (now() >= deadline) break;
+      let result = await call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
+      if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) {
+        result = await call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
+      }
+      if (result.kind === 'client_closed') return { kind: 'client_closed' };
+      if (result.kind !== 'failed') {
+        dep.state.recordSuccess(now());
+        return { kind: 'served', dep, result, failures, ...(model !== req.decidedModel ? { fallbackReason: fallbackReason ?? 'error' } : {}) };
+      }
+      const f: AttemptFailure = { model, dep, failure: result.failure };
+      failures.push(f);
+      if (upstreamErrorCode(result.failure) === 'context_length_exceeded') {
+        // Too long for this model: the next one may have a larger window. Not the deployment's fault.
+        fallbackReason ??= 'context_window';
+        nextModel = true;
+        continue;
+      }
+      if (!isRetryable(result.failure)) return { kind: 'refused', refusal: f, failures };
+      lastLabel = failureLabel(result.failure);
+      hooks.failed(f, lastLabel);
+      recordDeploymentFailure(deployments, dep, result.failure, now());
+    }
+    fallbackReason ??= unavailable && failures.length === 0 ? 'unavailable' : 'error';
+    if (now() >= deadline) return { kind: 'exhausted', failures, ...(unavailable ? { unavailable } : {}), budgetSpent: true };
+  }
+  return { kind: 'exhausted', failures, ...(unavailable ? { unavailable } : {}), budgetSpent: false };
+}
