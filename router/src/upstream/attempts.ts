@@ -81,7 +81,7 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
     let nextModel = false;
     for (let attempt = 0; attempt <= resilience.retries && !nextModel; attempt++) {
       if (req.clientGone.aborted) return { kind: 'client_closed' };
-      const pick = pickDeployment(deployments.deploymentsOf(model), strategy, req.promptTokens, tried, random);
+      const pick = pickDeployment(deployments.deploymentsOf(model), strategy, req.promptTokens, tried, random, now());
       if (pick.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, pick.rateLimitedSkips);
       if (!pick.ok) {
         if (pick.reason !== 'exhausted') unavailable = { reason: pick.reason, retryAfterMs: pick.retryAfterMs };

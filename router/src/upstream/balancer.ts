@@ -45,8 +45,7 @@ const STRATEGIES: Record<BalancingStrategy, Strategy> = {
   lowest_cost: (c, random) => lowest(c, random, (d) => blendedPrice(d.config.price)),
 };
 
-export function pickDeployment(all: Deployment[], strategy: BalancingStrategy, promptTokens: number, exclude: ReadonlySet<Deployment>, random = Math.random): PickResult {
-  const now = Date.now();
+export function pickDeployment(all: Deployment[], strategy: BalancingStrategy, promptTokens: number, exclude: ReadonlySet<Deployment>, random = Math.random, now = Date.now()): PickResult {
   const candidates: Deployment[] = [];
   let cooling = 0;
   let limited = 0;
