@@ -2,13 +2,12 @@
 // stack: start/stop the services of docker-compose.yml on Docker (dockerode) or natively.
 //   stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build]
 //   stack down | status | logs SERVICE | build
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine } from '@llm-router/yaml-config';
 import { readCompose } from './compose.ts';
-import { buildImage, dockerAvailable, dockerClient, dockerDown, dockerLogs, dockerStatus, dockerUp } from './docker-backend.ts';
-import { nativeDown, nativeUp, pidAlive } from './native-backend.ts';
+import { backendFor } from './backend.ts';
+import { buildImage, dockerAvailable, dockerClient } from './docker-backend.ts';
 import { StateStore, type StackState } from './state.ts';
 import { freePortEnv } from './ports.ts';
 
@@ -72,9 +71,7 @@ async function main(): Promise<number> {
       if (o.backend === 'auto' && backend === 'native') log('No Docker engine found: running the services natively.');
       const services = readCompose(o['compose-file']!, await composeEnv());
       const skip = new Set(o.skip!.split(',').filter(Boolean));
-      const state = backend === 'docker'
-        ? await dockerUp(services, o.project!, { build: !o['no-build'], log, skip })
-        : await nativeUp(services, o.project!, { stateDir: o['state-dir']!, repoRoot: REPO_ROOT, log, skip, keepData: o['keep-data']! });
+      const state = await backendFor(backend === 'docker' ? 'docker' : 'native').up(services, o.project!, { stateDir: o['state-dir']!, repoRoot: REPO_ROOT, log, skip, build: !o['no-build'], keepData: o['keep-data']! });
       store.write(state);
       printState(state);
       return 0;
@@ -85,7 +82,7 @@ async function main(): Promise<number> {
         console.log('Nothing to stop: no stack was started from this folder.');
         return 0;
       }
-      const stopped = state.backend === 'docker' ? await dockerDown(state.project) : nativeDown(state);
+      const stopped = await backendFor(state.backend).down(state);
       store.clear();
       console.log(`Stopped ${stopped.length ? stopped.join(', ') : 'nothing (already gone)'}.`);
       return 0;
@@ -96,8 +93,7 @@ async function main(): Promise<number> {
         console.log('No stack is up. Start one with: make metrics');
         return 0;
       }
-      if (state.backend === 'docker') for (const c of await dockerStatus(state.project)) console.log(`${c.service.padEnd(12)} ${c.status.padEnd(28)} ${c.ports}`);
-      else for (const s of state.services) console.log(`${s.name.padEnd(12)} ${s.pid && pidAlive(s.pid) ? `running (pid ${s.pid})` : 'stopped'}`.padEnd(40) + (s.url ?? ''));
+      for (const line of await backendFor(state.backend).status(state)) console.log(line);
       for (const s of state.skipped) console.log(`${s.name.padEnd(12)} not started: ${s.reason}`);
       return 0;
     }
@@ -109,7 +105,7 @@ async function main(): Promise<number> {
         const s = state.services.find((x) => x.name === name);
         if (!s) throw new Error(`unknown service ${name} (running: ${state.services.map((x) => x.name).join(', ')})`);
         console.log(`==> ${name} <==`);
-        console.log(state.backend === 'docker' ? await dockerLogs(state.project, name) : readFileSync(s.logFile!, 'utf8').split('\n').slice(-50).join('\n'));
+        console.log(await backendFor(state.backend).logs(state, s.name));
       }
       return 0;
     }
