@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-system-deps install-test-deps bench-soak demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: lint format help install install-system-deps install-test-deps bench-soak demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -61,10 +61,16 @@ loadtest: node_modules/.package-lock.json ## Load generator web UI on http://127
 loadtest-headless: node_modules/.package-lock.json ## Headless load: LOADTEST_ARGS="--users 50 --duration 60s" (see loadtest --help)
 	@$(LOADTEST_RUN) --headless "$${args[@]}"
 
+lint: node_modules/.package-lock.json ## Formatting and lint check (Biome; make format fixes formatting)
+	npx biome check .
+
+format: node_modules/.package-lock.json ## Format every TypeScript file in place (Biome, 120 columns)
+	npx biome format --write .
+
 typecheck: node_modules/.package-lock.json ## TypeScript strict type-check of the whole repo
 	npx tsc -p tsconfig.json --noEmit
 
-test: install-test-deps typecheck ## Type-check and run every test (node --test)
+test: install-test-deps lint typecheck ## Lint, type-check and run every test (node --test)
 	node --import tsx --test $(TESTS)
 
 build: node_modules/.package-lock.json ## Production build of the router: router/dist/main.mjs, run with plain node (make router-prod)

@@ -27,23 +27,43 @@ const latency = (fn: (text: string) => unknown) => measureLatency(fn, texts, rou
 const task = latency((t) => classifier.predict(t));
 const complexity = latency((t) => scoreComplexity(promptView([{ role: 'user', content: t }])));
 console.log(`${texts.length} prompts x ${rounds} rounds, one core\n`);
-table(['classifier', 'p50 µs', 'p99 µs', 'calls'], [
-  ['task (task_router)', fmt(task.p50_us, 1), fmt(task.p99_us, 1), task.samples],
-  ['complexity (complexity_router)', fmt(complexity.p50_us, 1), fmt(complexity.p99_us, 1), complexity.samples],
-]);
+table(
+  ['classifier', 'p50 µs', 'p99 µs', 'calls'],
+  [
+    ['task (task_router)', fmt(task.p50_us, 1), fmt(task.p99_us, 1), task.samples],
+    ['complexity (complexity_router)', fmt(complexity.p50_us, 1), fmt(complexity.p99_us, 1), complexity.samples],
+  ],
+);
 
 // Long prompts (pasted documents), as the router classifies them: promptView bounds what is read.
 const doc = texts.join('\n');
 const rows: unknown[][] = [];
 for (const size of [2_000, 32_000, 128_000]) {
-  const long = [`Summarize the following document in five bullet points:\n\n${doc.repeat(Math.ceil(size / doc.length)).slice(0, size)}`];
-  const asRouted = (fn: (view: ReturnType<typeof promptView>) => unknown) => measureLatency((t) => fn(promptView([{ role: 'user', content: t }])), long, 200);
+  const long = [
+    `Summarize the following document in five bullet points:\n\n${doc.repeat(Math.ceil(size / doc.length)).slice(0, size)}`,
+  ];
+  const asRouted = (fn: (view: ReturnType<typeof promptView>) => unknown) =>
+    measureLatency((t) => fn(promptView([{ role: 'user', content: t }])), long, 200);
   const task = asRouted((v) => classifier.predict(v.request));
   const cx = asRouted((v) => scoreComplexity(v));
   const full = measureLatency((t) => classifier.predict(t), long, 20);
-  rows.push([`${fmt(size / 1000, 0)} KB`, fmt(task.p50_us, 1), fmt(task.p99_us, 1), fmt(cx.p50_us, 1), fmt(cx.p99_us, 1), fmt(full.p50_us, 0)]);
+  rows.push([
+    `${fmt(size / 1000, 0)} KB`,
+    fmt(task.p50_us, 1),
+    fmt(task.p99_us, 1),
+    fmt(cx.p50_us, 1),
+    fmt(cx.p99_us, 1),
+    fmt(full.p50_us, 0),
+  ]);
 }
 console.log('\nlong prompts, as routed: promptView (a window: first 1,000 + last 500 characters) then the classifier');
-table(['prompt', 'task p50 µs', 'task p99 µs', 'complexity p50 µs', 'complexity p99 µs', 'task on the whole text p50 µs'], rows);
-console.log(`\ntask model in memory: ${gc ? fmt(modelBytes / MB, 1) + ' MB (heap + typed arrays)' : 'run with --expose-gc to measure'}; process RSS ${fmt(process.memoryUsage().rss / MB, 0)} MB`);
-console.log(`goal: classifier p50 <= 50 µs on the prompt set: ${Math.max(task.p50_us, complexity.p50_us) <= 50 ? 'met' : 'NOT met'}; long prompts stay bounded (table above)`);
+table(
+  ['prompt', 'task p50 µs', 'task p99 µs', 'complexity p50 µs', 'complexity p99 µs', 'task on the whole text p50 µs'],
+  rows,
+);
+console.log(
+  `\ntask model in memory: ${gc ? `${fmt(modelBytes / MB, 1)} MB (heap + typed arrays)` : 'run with --expose-gc to measure'}; process RSS ${fmt(process.memoryUsage().rss / MB, 0)} MB`,
+);
+console.log(
+  `goal: classifier p50 <= 50 µs on the prompt set: ${Math.max(task.p50_us, complexity.p50_us) <= 50 ? 'met' : 'NOT met'}; long prompts stay bounded (table above)`,
+);

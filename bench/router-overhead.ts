@@ -10,20 +10,49 @@ import { cpuSeconds, rssBytes } from '../test-support/proc-stats.ts';
 import { startBenchRouter, startNodeService, startPortkey, stopAll } from './lib/services.ts';
 import { table, fmt } from './lib/table.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, 'no-portkey': { type: 'boolean', default: false }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    'no-portkey': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
-const results: Record<string, unknown> = { machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version } };
+const results: Record<string, unknown> = {
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
+};
 
-interface Compared { target: string; r: OpenLoopResult; added50: number; added99: number; addedTtft50: number; addedTtft99: number }
+interface Compared {
+  target: string;
+  r: OpenLoopResult;
+  added50: number;
+  added99: number;
+  addedTtft50: number;
+  addedTtft99: number;
+}
 
 /** One open-loop run per target at `rate`, direct first; each result with what it adds over direct. */
-async function againstDirect(targets: Target[], rate: number, options: Parameters<typeof openLoop>[3] = {}): Promise<Compared[]> {
+async function againstDirect(
+  targets: Target[],
+  rate: number,
+  options: Parameters<typeof openLoop>[3] = {},
+): Promise<Compared[]> {
   const base = await openLoop(targets[0]!, rate, seconds, options);
-  const out: Compared[] = [{ target: targets[0]!.name, r: base, added50: 0, added99: 0, addedTtft50: 0, addedTtft99: 0 }];
+  const out: Compared[] = [
+    { target: targets[0]!.name, r: base, added50: 0, added99: 0, addedTtft50: 0, addedTtft99: 0 },
+  ];
   for (const t of targets.slice(1)) {
     const r = await openLoop(t, rate, seconds, options);
-    out.push({ target: t.name, r, added50: r.p50_ms - base.p50_ms, added99: r.p99_ms - base.p99_ms, addedTtft50: (r.ttft_p50_ms ?? NaN) - (base.ttft_p50_ms ?? NaN), addedTtft99: (r.ttft_p99_ms ?? NaN) - (base.ttft_p99_ms ?? NaN) });
+    out.push({
+      target: t.name,
+      r,
+      added50: r.p50_ms - base.p50_ms,
+      added99: r.p99_ms - base.p99_ms,
+      addedTtft50: (r.ttft_p50_ms ?? NaN) - (base.ttft_p50_ms ?? NaN),
+      addedTtft99: (r.ttft_p99_ms ?? NaN) - (base.ttft_p99_ms ?? NaN),
+    });
   }
   return out;
 }
@@ -44,7 +73,9 @@ try {
     if ('skipped' in portkey) console.log(`Portkey skipped: ${portkey.skipped}`);
     else targets.push({ name: 'portkey', url: portkey.url, headers: portkey.headers, pid: portkey.pid });
   }
-  console.log(`${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}; driver, upstream and proxies share them.\n`);
+  console.log(
+    `${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}; driver, upstream and proxies share them.\n`,
+  );
   for (const t of targets) await closedLoop(t, 64, 2); // warm up: JIT, keep-alive pools
 
   // 1) Throughput at fixed concurrency. CPU-seconds of the proxy process give requests per core.
@@ -54,11 +85,30 @@ try {
       const cpu0 = t.pid ? cpuSeconds(t.pid) : 0;
       const r = await closedLoop(t, connections, seconds);
       const cpu = t.pid ? cpuSeconds(t.pid) - cpu0 : 0;
-      closed.push({ connections, target: t.name, ...r, proxy_cpu_s: cpu, rps_per_proxy_core: t.pid ? r.requests / cpu : null, proxy_rss_mb: t.pid ? rssBytes(t.pid) / 2 ** 20 : null });
+      closed.push({
+        connections,
+        target: t.name,
+        ...r,
+        proxy_cpu_s: cpu,
+        rps_per_proxy_core: t.pid ? r.requests / cpu : null,
+        proxy_rss_mb: t.pid ? rssBytes(t.pid) / 2 ** 20 : null,
+      });
     }
   }
   console.log('Closed loop (autocannon, fixed concurrency, %ds each)', seconds);
-  table(['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req per proxy CPU-s', 'proxy RSS MB'], closed.map((r) => [r.connections, r.target, fmt(r.rps as number, 0), r.p50_ms, r.p99_ms, r.errors, r.rps_per_proxy_core === null ? '-' : fmt(r.rps_per_proxy_core as number, 0), r.proxy_rss_mb === null ? '-' : fmt(r.proxy_rss_mb as number, 0)]));
+  table(
+    ['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req per proxy CPU-s', 'proxy RSS MB'],
+    closed.map((r) => [
+      r.connections,
+      r.target,
+      fmt(r.rps as number, 0),
+      r.p50_ms,
+      r.p99_ms,
+      r.errors,
+      r.rps_per_proxy_core === null ? '-' : fmt(r.rps_per_proxy_core as number, 0),
+      r.proxy_rss_mb === null ? '-' : fmt(r.proxy_rss_mb as number, 0),
+    ]),
+  );
   results.closed_loop = closed;
 
   // 2) Added latency at fixed request rates (open loop, µs resolution), direct vs through each proxy.
@@ -69,37 +119,102 @@ try {
   const range = (xs: number[]) => `${fmt(Math.min(...xs), 3)}..${fmt(Math.max(...xs), 3)}`;
   for (const rate of [1000, 5000]) {
     const byTarget = new Map(targets.map((t) => [t.name, [] as Compared[]]));
-    for (let round = 0; round < rounds; round++) for (const c of await againstDirect(targets, rate)) byTarget.get(c.target)!.push(c);
+    for (let round = 0; round < rounds; round++)
+      for (const c of await againstDirect(targets, rate)) byTarget.get(c.target)!.push(c);
     for (const [target, runs] of byTarget) {
       open.push({
-        rate, target,
-        p50_ms: median(runs.map((x) => x.r.p50_ms)), p99_ms: median(runs.map((x) => x.r.p99_ms)),
-        added_p50_ms: median(runs.map((x) => x.added50)), added_p99_ms: median(runs.map((x) => x.added99)),
-        added_p50_range: range(runs.map((x) => x.added50)), added_p99_range: range(runs.map((x) => x.added99)),
-        errors: runs.reduce((sum, x) => sum + x.r.errors, 0), send_lag_p99_ms: median(runs.map((x) => x.r.send_lag_p99_ms)),
+        rate,
+        target,
+        p50_ms: median(runs.map((x) => x.r.p50_ms)),
+        p99_ms: median(runs.map((x) => x.r.p99_ms)),
+        added_p50_ms: median(runs.map((x) => x.added50)),
+        added_p99_ms: median(runs.map((x) => x.added99)),
+        added_p50_range: range(runs.map((x) => x.added50)),
+        added_p99_range: range(runs.map((x) => x.added99)),
+        errors: runs.reduce((sum, x) => sum + x.r.errors, 0),
+        send_lag_p99_ms: median(runs.map((x) => x.r.send_lag_p99_ms)),
         ...(runs.find((x) => x.r.first_error) ? { first_error: runs.find((x) => x.r.first_error)!.r.first_error } : {}),
       });
     }
   }
-  console.log(`\nFixed rate (open loop, µs timing, ${seconds}s each, median of ${rounds} interleaved rounds; ranges are min..max)`);
-  table(['rate/s', 'target', 'p50 ms', 'p99 ms', 'added p50 ms', 'range', 'added p99 ms', 'range', 'errors', 'driver lag p99 ms'], open.map((r) => [r.rate, r.target, fmt(r.p50_ms as number, 3), fmt(r.p99_ms as number, 3), fmt(r.added_p50_ms as number, 3), r.target === 'direct' ? '' : r.added_p50_range, fmt(r.added_p99_ms as number, 3), r.target === 'direct' ? '' : r.added_p99_range, r.errors, fmt(r.send_lag_p99_ms as number, 2)]));
+  console.log(
+    `\nFixed rate (open loop, µs timing, ${seconds}s each, median of ${rounds} interleaved rounds; ranges are min..max)`,
+  );
+  table(
+    [
+      'rate/s',
+      'target',
+      'p50 ms',
+      'p99 ms',
+      'added p50 ms',
+      'range',
+      'added p99 ms',
+      'range',
+      'errors',
+      'driver lag p99 ms',
+    ],
+    open.map((r) => [
+      r.rate,
+      r.target,
+      fmt(r.p50_ms as number, 3),
+      fmt(r.p99_ms as number, 3),
+      fmt(r.added_p50_ms as number, 3),
+      r.target === 'direct' ? '' : r.added_p50_range,
+      fmt(r.added_p99_ms as number, 3),
+      r.target === 'direct' ? '' : r.added_p99_range,
+      r.errors,
+      fmt(r.send_lag_p99_ms as number, 2),
+    ]),
+  );
   results.fixed_rate = open;
 
   // 3) Streaming: time to first token added by the proxy.
   const streamRate = 500;
-  const streaming = (await againstDirect(targets, streamRate, { stream: true })).map((c) => ({ target: c.target, ...c.r, added_ttft_p50_ms: c.addedTtft50, added_ttft_p99_ms: c.addedTtft99 }));
+  const streaming = (await againstDirect(targets, streamRate, { stream: true })).map((c) => ({
+    target: c.target,
+    ...c.r,
+    added_ttft_p50_ms: c.addedTtft50,
+    added_ttft_p99_ms: c.addedTtft99,
+  }));
   console.log(`\nStreaming at ${streamRate} req/s (10 SSE events each): time to first token (successful streams only)`);
-  table(['target', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], streaming.map((r) => [r.target, fmt(r.ttft_p50_ms as number, 3), fmt(r.ttft_p99_ms as number, 3), fmt(r.added_ttft_p50_ms as number, 3), fmt(r.added_ttft_p99_ms as number, 3), r.errors]));
-  for (const r of [...open, ...streaming]) if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
+  table(
+    ['target', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+    streaming.map((r) => [
+      r.target,
+      fmt(r.ttft_p50_ms as number, 3),
+      fmt(r.ttft_p99_ms as number, 3),
+      fmt(r.added_ttft_p50_ms as number, 3),
+      fmt(r.added_ttft_p99_ms as number, 3),
+      r.errors,
+    ]),
+  );
+  for (const r of [...open, ...streaming])
+    if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
   results.streaming = streaming;
 
   // 4) A long prompt (a pasted 32 KB document): body size and classification cost show up here.
   const longRate = 200;
-  const document = 'Summarize the following report in five bullet points.\n\n' + 'Quarterly revenue grew 12% while operating costs fell; the board approved the new plan. '.repeat(400);
-  const longPrompt = (await againstDirect(targets, longRate, { content: document })).map((c) => ({ target: c.target, ...c.r, added_p50_ms: c.added50, added_p99_ms: c.added99 }));
+  const document = `Summarize the following report in five bullet points.\n\n${'Quarterly revenue grew 12% while operating costs fell; the board approved the new plan. '.repeat(400)}`;
+  const longPrompt = (await againstDirect(targets, longRate, { content: document })).map((c) => ({
+    target: c.target,
+    ...c.r,
+    added_p50_ms: c.added50,
+    added_p99_ms: c.added99,
+  }));
   console.log(`\nLong prompt (${fmt(Buffer.byteLength(document) / 1024, 0)} KB document) at ${longRate} req/s`);
-  table(['target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'], longPrompt.map((r) => [r.target, fmt(r.p50_ms as number, 3), fmt(r.p99_ms as number, 3), fmt(r.added_p50_ms as number, 3), fmt(r.added_p99_ms as number, 3), r.errors]));
-  for (const r of longPrompt) if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
+  table(
+    ['target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+    longPrompt.map((r) => [
+      r.target,
+      fmt(r.p50_ms as number, 3),
+      fmt(r.p99_ms as number, 3),
+      fmt(r.added_p50_ms as number, 3),
+      fmt(r.added_p99_ms as number, 3),
+      r.errors,
+    ]),
+  );
+  for (const r of longPrompt)
+    if (r.first_error) console.log(`  ${r.target}: ${r.errors} failed; first: ${r.first_error}`);
   results.long_prompt = longPrompt;
 
   // 5) Goals from the performance issue, checked against this run.
@@ -109,19 +224,42 @@ try {
   const perCore = at64('llm-router')!.rps_per_proxy_core as number;
   const floor1k = open.find((r) => r.rate === 1000 && r.target === 'minimal-proxy')!;
   const goals: Array<[string, string, boolean | null]> = [
-    ['added p50 at 1K req/s <= 0.3 ms (median)', fmt(at1k.added_p50_ms as number, 3) + ' ms', (at1k.added_p50_ms as number) <= 0.3],
-    ['added p99 at 1K req/s <= 2 ms (median)', fmt(at1k.added_p99_ms as number, 3) + ' ms', (at1k.added_p99_ms as number) <= 2],
-    ['(reference) minimal proxy adds at 1K req/s', `p50 ${fmt(floor1k.added_p50_ms as number, 3)} ms, p99 ${fmt(floor1k.added_p99_ms as number, 3)} ms`, null],
-    ['router p50 beyond the minimal proxy <= 0.3 ms', fmt((at1k.p50_ms as number) - (floor1k.p50_ms as number), 3) + ' ms', (at1k.p50_ms as number) - (floor1k.p50_ms as number) <= 0.3],
-    ['>= 5,000 req/s per router core (64 conns)', fmt(perCore, 0) + ' req per CPU-s', perCore >= 5000],
+    [
+      'added p50 at 1K req/s <= 0.3 ms (median)',
+      `${fmt(at1k.added_p50_ms as number, 3)} ms`,
+      (at1k.added_p50_ms as number) <= 0.3,
+    ],
+    [
+      'added p99 at 1K req/s <= 2 ms (median)',
+      `${fmt(at1k.added_p99_ms as number, 3)} ms`,
+      (at1k.added_p99_ms as number) <= 2,
+    ],
+    [
+      '(reference) minimal proxy adds at 1K req/s',
+      `p50 ${fmt(floor1k.added_p50_ms as number, 3)} ms, p99 ${fmt(floor1k.added_p99_ms as number, 3)} ms`,
+      null,
+    ],
+    [
+      'router p50 beyond the minimal proxy <= 0.3 ms',
+      `${fmt((at1k.p50_ms as number) - (floor1k.p50_ms as number), 3)} ms`,
+      (at1k.p50_ms as number) - (floor1k.p50_ms as number) <= 0.3,
+    ],
+    ['>= 5,000 req/s per router core (64 conns)', `${fmt(perCore, 0)} req per CPU-s`, perCore >= 5000],
   ];
   if (targets.some((t) => t.name === 'portkey')) {
     const ratio = best('llm-router') / best('portkey');
-    goals.push(['>= 1.5x Portkey req/s (best of each)', `${fmt(best('llm-router'), 0)} vs ${fmt(best('portkey'), 0)} = ${fmt(ratio, 2)}x`, ratio >= 1.5]);
+    goals.push([
+      '>= 1.5x Portkey req/s (best of each)',
+      `${fmt(best('llm-router'), 0)} vs ${fmt(best('portkey'), 0)} = ${fmt(ratio, 2)}x`,
+      ratio >= 1.5,
+    ]);
     results.router_vs_portkey_rps_ratio = ratio;
   }
   console.log('\nGoals');
-  table(['goal', 'measured', 'met'], goals.map(([g, m, ok]) => [g, m, ok === null ? '-' : ok ? 'yes' : 'NO']));
+  table(
+    ['goal', 'measured', 'met'],
+    goals.map(([g, m, ok]) => [g, m, ok === null ? '-' : ok ? 'yes' : 'NO']),
+  );
   results.goals = goals.map(([goal, measured, met]) => ({ goal, measured, met }));
   if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
 } finally {

@@ -8,7 +8,13 @@ import { cpuSeconds } from '../test-support/proc-stats.ts';
 import { startBenchRouter, startNodeService, stopAll } from './lib/services.ts';
 import { fmt, table } from './lib/table.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, workers: { type: 'string', default: '2' }, connections: { type: 'string', default: '256' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    workers: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '256' },
+  },
+});
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 
@@ -30,10 +36,20 @@ try {
     const cpu = cpuSeconds(router.pid) - cpu0;
     const metricsCount = await counted(router.url);
     rps[workers] = r.rps;
-    rows.push([workers, fmt(r.rps, 0), r.p50_ms, r.p99_ms, r.errors, fmt(cpu / seconds, 2), `${metricsCount} / ${warm.sent + r.sent}`]);
+    rows.push([
+      workers,
+      fmt(r.rps, 0),
+      r.p50_ms,
+      r.p99_ms,
+      r.errors,
+      fmt(cpu / seconds, 2),
+      `${metricsCount} / ${warm.sent + r.sent}`,
+    ]);
     await router.stop();
   }
-  console.log(`${availableParallelism()} cores shared by the driver (autocannon), the upstream and the router; ${connections} connections, ${seconds}s\n`);
+  console.log(
+    `${availableParallelism()} cores shared by the driver (autocannon), the upstream and the router; ${connections} connections, ${seconds}s\n`,
+  );
   table(['workers', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'router cores busy', 'requests in /metrics / sent'], rows);
   console.log(`\nratio ${values.workers} workers / 1: ${fmt(rps[Number(values.workers)]! / rps[1]!, 2)}x`);
 } finally {

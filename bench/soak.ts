@@ -14,27 +14,49 @@ import { mulberry32 } from '@llm-router/common/prng';
 import { startNodeService, stopAll } from './lib/services.ts';
 import { fmt, table } from './lib/table.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '300' }, rate: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '300' },
+    rate: { type: 'string', default: '100' },
+    seed: { type: 'string', default: '1' },
+  },
+});
 const DURATION_S = Number(values.duration);
 const RATE = Number(values.rate);
 const random = mulberry32(Number(values.seed));
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-router-soak-'));
-const simModel = (id: string, extra: Record<string, unknown> = {}) => ({ id, ttft_ms: { mean: 30 }, tokens_per_second: { mean: 400 }, output_tokens: { mean: 40, stddev: 10 }, error_rate: 0.05, hang_probability: 0.02, ...extra });
+const simModel = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  ttft_ms: { mean: 30 },
+  tokens_per_second: { mean: 400 },
+  output_tokens: { mean: 40, stddev: 10 },
+  error_rate: 0.05,
+  hang_probability: 0.02,
+  ...extra,
+});
 writeFileSync(join(dir, 'sim.yaml'), `models: ${JSON.stringify([simModel('a'), simModel('b')])}\ntime_scale: 1\n`);
 
 try {
-  const sim = await startNodeService('llm-sim', 'llm-sim/src/main.ts', ['--config', join(dir, 'sim.yaml')], { LOG_LEVEL: 'warn' });
-  const dep = (id: string, model: string) => `{ id: ${id}, api_base: "${sim.url}/v1", model: ${model}, price: { input_per_1m: 1, output_per_1m: 2 }, timeout_ms: 8000 }`;
-  writeFileSync(join(dir, 'router.yaml'), `resilience: { retries: 1, backoff_ms: 20, first_byte_timeout_ms: 2000, stream_idle_timeout_ms: 2000 }
+  const sim = await startNodeService('llm-sim', 'llm-sim/src/main.ts', ['--config', join(dir, 'sim.yaml')], {
+    LOG_LEVEL: 'warn',
+  });
+  const dep = (id: string, model: string) =>
+    `{ id: ${id}, api_base: "${sim.url}/v1", model: ${model}, price: { input_per_1m: 1, output_per_1m: 2 }, timeout_ms: 8000 }`;
+  writeFileSync(
+    join(dir, 'router.yaml'),
+    `resilience: { retries: 1, backoff_ms: 20, first_byte_timeout_ms: 2000, stream_idle_timeout_ms: 2000 }
 models:
   - name: pair
     strategy: least_in_flight
     deployments: [ ${dep('pair-1', 'a')}, ${dep('pair-2', 'b')} ]
   - name: single
     deployments: [ ${dep('single-1', 'a')} ]
-`);
-  const router = await startNodeService('router', 'router/dist/main.mjs', ['--config', join(dir, 'router.yaml')], { LOG_LEVEL: 'warn' });
+`,
+  );
+  const router = await startNodeService('router', 'router/dist/main.mjs', ['--config', join(dir, 'router.yaml')], {
+    LOG_LEVEL: 'warn',
+  });
   const agent = new Agent({ connections: 256 });
   const outcome = new Map<string, number>();
   const count = (k: string) => outcome.set(k, (outcome.get(k) ?? 0) + 1);
@@ -51,8 +73,15 @@ models:
     const hangUp = random() < 0.1 ? setTimeout(() => ac.abort(), 20 + random() * 400) : undefined;
     try {
       const res = await request(`${router.url}/v1/chat/completions`, {
-        method: 'POST', dispatcher: agent, signal: ac.signal, headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: random() < 0.5 ? 'pair' : 'single', stream, messages: [{ role: 'user', content: 'soak' }] }),
+        method: 'POST',
+        dispatcher: agent,
+        signal: ac.signal,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: random() < 0.5 ? 'pair' : 'single',
+          stream,
+          messages: [{ role: 'user', content: 'soak' }],
+        }),
       });
       await res.body.text();
       count(String(res.statusCode));
@@ -64,7 +93,9 @@ models:
     }
   };
 
-  console.log(`soak: ${RATE} req/s for ${DURATION_S}s (upstream 5% errors, 2% hangs; 10% of clients hang up; half streamed)...`);
+  console.log(
+    `soak: ${RATE} req/s for ${DURATION_S}s (upstream 5% errors, 2% hangs; 10% of clients hang up; half streamed)...`,
+  );
   const inflight = new Set<Promise<void>>();
   const interval = 1000 / RATE;
   for (let i = 0; (performance.now() - t0) / 1000 < DURATION_S; i++) {
@@ -73,15 +104,25 @@ models:
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const p = one().finally(() => inflight.delete(p));
     inflight.add(p);
-    if (i % (RATE * 30) === 0 && i > 0) console.log(`  ${Math.round((performance.now() - t0) / 1000)}s  sent ${sent}  RSS ${fmt(rssBytes(router.pid) / 2 ** 20, 0)} MB`);
+    if (i % (RATE * 30) === 0 && i > 0)
+      console.log(
+        `  ${Math.round((performance.now() - t0) / 1000)}s  sent ${sent}  RSS ${fmt(rssBytes(router.pid) / 2 ** 20, 0)} MB`,
+      );
   }
   await Promise.all(inflight);
   clearInterval(sample);
 
-  const routerCount = async () => metricValue(await (await fetch(`${router.url}/metrics`)).text(), 'llm_router_requests_total');
-  await waitFor('the router to count every request', async () => (await routerCount()) === sent, 15_000, 200).catch(() => {});
+  const routerCount = async () =>
+    metricValue(await (await fetch(`${router.url}/metrics`)).text(), 'llm_router_requests_total');
+  await waitFor('the router to count every request', async () => (await routerCount()) === sent, 15_000, 200).catch(
+    () => {},
+  );
   const counted = await routerCount();
-  const deployments = ((await (await fetch(`${router.url}/v1/deployments`)).json()) as { data: Array<{ id: string; in_flight: number; state: string }> }).data;
+  const deployments = (
+    (await (await fetch(`${router.url}/v1/deployments`)).json()) as {
+      data: Array<{ id: string; in_flight: number; state: string }>;
+    }
+  ).data;
   const slope = (() => {
     const pts = rss.filter(([t]) => t > 30); // after warm-up
     if (pts.length < 2) return NaN;
@@ -92,19 +133,36 @@ models:
     return (num / den) * 60;
   })();
   const hungUp = outcome.get('client hung up') ?? 0;
-  const upstreamFailures = [...outcome].filter(([k]) => k !== '200' && k !== 'client hung up').reduce((a, [, v]) => a + v, 0);
+  const upstreamFailures = [...outcome]
+    .filter(([k]) => k !== '200' && k !== 'client hung up')
+    .reduce((a, [, v]) => a + v, 0);
 
   console.log('');
-  table(['outcome', 'requests'], [...outcome].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v]));
+  table(
+    ['outcome', 'requests'],
+    [...outcome].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v]),
+  );
   console.log('');
-  table(['check', 'value'], [
-    ['sent = answered', `${sent} = ${answered}: ${sent === answered ? 'yes' : 'NO'}`],
-    ['router counted (requests_total)', `${counted}: ${counted === sent ? 'equal to sent' : `DIFFERS by ${counted - sent}`}`],
-    ['deployments at in_flight 0', deployments.map((d) => `${d.id} ${d.in_flight}`).join(', ')],
-    ['errors seen by clients (of those who waited)', `${fmt((100 * upstreamFailures) / Math.max(1, sent - hungUp), 2)}% (upstream injects 5% errors + 2% hangs, with 1 retry)`],
-    ['RSS first / last / peak', `${fmt(rss[0]?.[1] ?? NaN, 0)} / ${fmt(rss.at(-1)?.[1] ?? NaN, 0)} / ${fmt(Math.max(...rss.map(([, m]) => m)), 0)} MB`],
-    ['RSS slope after 30 s', `${fmt(slope, 2)} MB/min`],
-  ]);
+  table(
+    ['check', 'value'],
+    [
+      ['sent = answered', `${sent} = ${answered}: ${sent === answered ? 'yes' : 'NO'}`],
+      [
+        'router counted (requests_total)',
+        `${counted}: ${counted === sent ? 'equal to sent' : `DIFFERS by ${counted - sent}`}`,
+      ],
+      ['deployments at in_flight 0', deployments.map((d) => `${d.id} ${d.in_flight}`).join(', ')],
+      [
+        'errors seen by clients (of those who waited)',
+        `${fmt((100 * upstreamFailures) / Math.max(1, sent - hungUp), 2)}% (upstream injects 5% errors + 2% hangs, with 1 retry)`,
+      ],
+      [
+        'RSS first / last / peak',
+        `${fmt(rss[0]?.[1] ?? NaN, 0)} / ${fmt(rss.at(-1)?.[1] ?? NaN, 0)} / ${fmt(Math.max(...rss.map(([, m]) => m)), 0)} MB`,
+      ],
+      ['RSS slope after 30 s', `${fmt(slope, 2)} MB/min`],
+    ],
+  );
 } finally {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });

@@ -17,13 +17,17 @@ await build({
   format: 'esm',
   sourcemap: true,
   banner: { js: '// Built by router/build.ts from router/src: edit the TypeScript, then `make build`.' },
-  plugins: [{
-    name: 'npm-packages-external',
-    setup(b) {
-      // Bare imports other than our own @llm-router/* workspaces resolve from node_modules at run time.
-      b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@llm-router/') ? undefined : { path: args.path, external: true }));
+  plugins: [
+    {
+      name: 'npm-packages-external',
+      setup(b) {
+        // Bare imports other than our own @llm-router/* workspaces resolve from node_modules at run time.
+        b.onResolve({ filter: /^[^./]/ }, (args) =>
+          args.path.startsWith('@llm-router/') ? undefined : { path: args.path, external: true },
+        );
+      },
     },
-  }],
+  ],
   logLevel: 'warning',
 });
 // The entry's hashbang asks for tsx; the build needs only node.

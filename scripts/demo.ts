@@ -22,17 +22,20 @@ type Sample = { labels: Record<string, string>; value: number };
 function samples(text: string, name: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const m = /^[^{ ]+(?:\{(.*)\})? (.+)$/.exec(line);
     if (!m) continue;
-    out.push({ labels: Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!])), value: Number(m[2]) });
+    out.push({
+      labels: Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!])),
+      value: Number(m[2]),
+    });
   }
   return out;
 }
 /** Quantile from cumulative histogram buckets (linear inside a bucket, as Prometheus does). */
 function quantile(text: string, name: string, q: number): number {
   const buckets = new Map<number, number>();
-  for (const s of samples(text, name + '_bucket')) {
+  for (const s of samples(text, `${name}_bucket`)) {
     const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     buckets.set(le, (buckets.get(le) ?? 0) + s.value);
   }
@@ -42,7 +45,10 @@ function quantile(text: string, name: string, q: number): number {
   let prevLe = 0;
   let prevCount = 0;
   for (const [le, count] of sorted) {
-    if (count >= q * total) return le === Infinity ? prevLe : prevLe + ((le - prevLe) * (q * total - prevCount)) / Math.max(1, count - prevCount);
+    if (count >= q * total)
+      return le === Infinity
+        ? prevLe
+        : prevLe + ((le - prevLe) * (q * total - prevCount)) / Math.max(1, count - prevCount);
     prevLe = le;
     prevCount = count;
   }
@@ -58,24 +64,43 @@ function groupBy(xs: Sample[], key: string): Array<[string, number]> {
 async function main(): Promise<number> {
   const composeFile = `${ROOT}docker-compose.yml`;
   const services = readCompose(composeFile, await freePortEnv(composeFile));
-  console.log(`Starting simulated models (time scale ${process.env.LLM_SIM_TIME_SCALE}), router and Prometheus (native)...`);
+  console.log(
+    `Starting simulated models (time scale ${process.env.LLM_SIM_TIME_SCALE}), router and Prometheus (native)...`,
+  );
   let stack: StackState | undefined;
   try {
     // A fresh folder each run: the demo's Prometheus must not add up an earlier demo's series.
     rmSync(`${ROOT}.state/demo`, { recursive: true, force: true });
-    stack = await nativeUp(services, 'llm-router-demo', { stateDir: `${ROOT}.state/demo`, repoRoot: ROOT, log: () => {}, skip: new Set(['loadtest', 'grafana']) });
+    stack = await nativeUp(services, 'llm-router-demo', {
+      stateDir: `${ROOT}.state/demo`,
+      repoRoot: ROOT,
+      log: () => {},
+      skip: new Set(['loadtest', 'grafana']),
+    });
     const url = (name: string) => stack!.services.find((s) => s.name === name)?.url;
     const router = url('router')!;
     for (const s of stack.services) console.log(`  ${s.name.padEnd(11)} ${s.url}`);
-    for (const s of stack.skipped.filter((x) => x.name === 'prometheus')) console.log(`  prometheus  not started: ${s.reason}`);
+    for (const s of stack.skipped.filter((x) => x.name === 'prometheus'))
+      console.log(`  prometheus  not started: ${s.reason}`);
 
-    console.log(`\nLoad: ${USERS} users for ${DURATION_S}s over task_router, complexity_router and a manual model (half streamed)...`);
+    console.log(
+      `\nLoad: ${USERS} users for ${DURATION_S}s over task_router, complexity_router and a manual model (half streamed)...`,
+    );
     // A long grace: the demo lets every request finish, so its counts can be checked against the router's.
-    const options = runOptionsSchema.parse({ host: router, users: USERS, spawn_rate: USERS, duration_s: DURATION_S, grace_s: 60, think_time_s: [0.2, 0.5], stream_ratio: 0.5,
-      targets: { 'router/task_router': 2, 'router/complexity_router': 1, 'llama-3.1-70b-instruct': 1 } });
+    const options = runOptionsSchema.parse({
+      host: router,
+      users: USERS,
+      spawn_rate: USERS,
+      duration_s: DURATION_S,
+      grace_s: 60,
+      think_time_s: [0.2, 0.5],
+      stream_ratio: 0.5,
+      targets: { 'router/task_router': 2, 'router/complexity_router': 1, 'llama-3.1-70b-instruct': 1 },
+    });
     const run = new LoadRun(options, createLoadtestMetrics(), PriceTable.fromRouterConfig(`${ROOT}config/router.yaml`));
     run.on('tick', (p: { t: number; rps: number; p95_ms: number | null }) => {
-      if (Math.round(p.t) % 5 === 0) console.log(`  ${Math.round(p.t)}s  last 1s: ${p.rps.toFixed(0)} req/s, p95 ${p.p95_ms ?? '-'} ms`);
+      if (Math.round(p.t) % 5 === 0)
+        console.log(`  ${Math.round(p.t)}s  last 1s: ${p.rps.toFixed(0)} req/s, p95 ${p.p95_ms ?? '-'} ms`);
     });
     const load = await run.finished;
 
@@ -95,8 +120,12 @@ async function main(): Promise<number> {
     for (const [k, v] of groupBy(requests, 'model')) console.log(`  ${k.padEnd(30)} ${String(v).padStart(6)}`);
     console.log(`Latency (whole run):   p50 ${ms(lat(0.5))}   p95 ${ms(lat(0.95))}   p99 ${ms(lat(0.99))}`);
     console.log(`Router overhead:       p50 ${ms(ov(0.5))}   p99 ${ms(ov(0.99))}`);
-    console.log(`Cost:                  $${cost.toFixed(4)} routed vs $${baseline.toFixed(4)} baseline -> ${(savings * 100).toFixed(1)}% saved`);
-    console.log(`Check:                 load generator sent ${load.total.requests} (${load.total.failures} failed), router counted ${routerTotal}: ${load.total.requests === routerTotal ? 'match' : 'MISMATCH'}`);
+    console.log(
+      `Cost:                  $${cost.toFixed(4)} routed vs $${baseline.toFixed(4)} baseline -> ${(savings * 100).toFixed(1)}% saved`,
+    );
+    console.log(
+      `Check:                 load generator sent ${load.total.requests} (${load.total.failures} failed), router counted ${routerTotal}: ${load.total.requests === routerTotal ? 'match' : 'MISMATCH'}`,
+    );
 
     let prometheusTotal: number | null = null;
     const prom = url('prometheus');
@@ -104,15 +133,37 @@ async function main(): Promise<number> {
       // Poll until Prometheus has scraped the final count (scrape every 5 s).
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
-        const r = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(`sum(llm_router_requests_total{instance="${new URL(router).host}"})`)}`, { signal: AbortSignal.timeout(5000) })).json()) as { data: { result: Array<{ value: [number, string] }> } };
+        const r = (await (
+          await fetch(
+            `${prom}/api/v1/query?query=${encodeURIComponent(`sum(llm_router_requests_total{instance="${new URL(router).host}"})`)}`,
+            { signal: AbortSignal.timeout(5000) },
+          )
+        ).json()) as { data: { result: Array<{ value: [number, string] }> } };
         prometheusTotal = r.data.result[0] ? Number(r.data.result[0].value[1]) : null;
         if (prometheusTotal === routerTotal) break;
         await new Promise((res) => setTimeout(res, 500));
       }
-      console.log(`Prometheus:            scraped ${prometheusTotal} requests at ${prom} ${prometheusTotal === routerTotal ? '(matches)' : '(MISMATCH)'}`);
+      console.log(
+        `Prometheus:            scraped ${prometheusTotal} requests at ${prom} ${prometheusTotal === routerTotal ? '(matches)' : '(MISMATCH)'}`,
+      );
     }
     if (process.env.DEMO_JSON) {
-      console.log(JSON.stringify({ sent: load.total.requests, failed: load.total.failures, routerTotal, prometheusTotal, byPolicy: Object.fromEntries(groupBy(requests, 'policy')), byModel: Object.fromEntries(groupBy(requests, 'model')), loadByModel: Object.fromEntries(load.by_model.map((m) => [m.name, m.requests])), cost, baseline, savings, p50: lat(0.5), overheadP50: ov(0.5) }));
+      console.log(
+        JSON.stringify({
+          sent: load.total.requests,
+          failed: load.total.failures,
+          routerTotal,
+          prometheusTotal,
+          byPolicy: Object.fromEntries(groupBy(requests, 'policy')),
+          byModel: Object.fromEntries(groupBy(requests, 'model')),
+          loadByModel: Object.fromEntries(load.by_model.map((m) => [m.name, m.requests])),
+          cost,
+          baseline,
+          savings,
+          p50: lat(0.5),
+          overheadP50: ov(0.5),
+        }),
+      );
     }
     console.log('\nFor dashboards and the load test UI: make metrics (Grafana :3000, Prometheus :9090, UI :8089).');
     return load.total.requests === routerTotal && (prometheusTotal === null || prometheusTotal === routerTotal) ? 0 : 1;

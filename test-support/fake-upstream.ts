@@ -29,7 +29,12 @@ export async function startFakeUpstream(behave: Behaviour): Promise<FakeUpstream
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    const r: UpstreamRequest = { name: (req.url ?? '/').split('/')[1] ?? '', path: req.url ?? '/', headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    const r: UpstreamRequest = {
+      name: (req.url ?? '/').split('/')[1] ?? '',
+      path: req.url ?? '/',
+      headers: req.headers,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
     requests.push(r);
     open++;
     res.once('close', () => open--);
@@ -50,14 +55,36 @@ export async function startFakeUpstream(behave: Behaviour): Promise<FakeUpstream
 }
 
 /** A chat completion body with usage. */
-export const completion = (model: string, content = 'ok', usage = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 }) =>
-  JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 0, model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage });
+export const completion = (
+  model: string,
+  content = 'ok',
+  usage = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+) =>
+  JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage,
+  });
 
 /** The chunks of a short stream: role, two content deltas, finish, usage-only chunk. */
 export const streamChunks = (model: string) => [
-  { id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] },
+  {
+    id: 'c',
+    object: 'chat.completion.chunk',
+    model,
+    choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
+  },
   { id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: 'Hel' } }] },
   { id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: 'lo' } }] },
   { id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-  { id: 'c', object: 'chat.completion.chunk', model, choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } },
+  {
+    id: 'c',
+    object: 'chat.completion.chunk',
+    model,
+    choices: [],
+    usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+  },
 ];

@@ -5,32 +5,65 @@ import { createServer, type ServerResponse } from 'node:http';
 import { TASK_CLASSES } from '../router/src/classify/task-classes.ts';
 
 type Tensor = { name: string; datatype: string; shape: number[]; data: unknown[] };
-type Model = { outputs: Array<{ name: string; datatype: string; shape: number[] }>; infer(text: string): Promise<Tensor[]> | Tensor[] };
+type Model = {
+  outputs: Array<{ name: string; datatype: string; shape: number[] }>;
+  infer(text: string): Promise<Tensor[]> | Tensor[];
+};
 
 /** A toy task classifier: code words -> Code Generation, otherwise Chatbot. */
 const toyLabel = (text: string) => (/\b(python|function|code|sql)\b/i.test(text) ? 'Code Generation' : 'Chatbot');
-const scores = (text: string) => TASK_CLASSES.map((c) => (c === toyLabel(text) ? 0.91 : 0.09 / (TASK_CLASSES.length - 1)));
+const scores = (text: string) =>
+  TASK_CLASSES.map((c) => (c === toyLabel(text) ? 0.91 : 0.09 / (TASK_CLASSES.length - 1)));
 
 export const MODELS: Record<string, Model> = {
   // NVIDIA blueprint style: one FP32 score per class.
-  'task-scores': { outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [-1, 12] }], infer: (t) => [{ name: 'OUTPUT', datatype: 'FP32', shape: [1, 12], data: scores(t) }] },
+  'task-scores': {
+    outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [-1, 12] }],
+    infer: (t) => [{ name: 'OUTPUT', datatype: 'FP32', shape: [1, 12], data: scores(t) }],
+  },
   // The label itself, with its probability.
   'task-label': {
-    outputs: [{ name: 'OUTPUT', datatype: 'BYTES', shape: [-1, 1] }, { name: 'OUTPUT_prob', datatype: 'FP32', shape: [-1, 1] }],
-    infer: (t) => [{ name: 'OUTPUT', datatype: 'BYTES', shape: [1, 1], data: [toyLabel(t)] }, { name: 'OUTPUT_prob', datatype: 'FP32', shape: [1, 1], data: [0.77] }],
+    outputs: [
+      { name: 'OUTPUT', datatype: 'BYTES', shape: [-1, 1] },
+      { name: 'OUTPUT_prob', datatype: 'FP32', shape: [-1, 1] },
+    ],
+    infer: (t) => [
+      { name: 'OUTPUT', datatype: 'BYTES', shape: [1, 1], data: [toyLabel(t)] },
+      { name: 'OUTPUT_prob', datatype: 'FP32', shape: [1, 1], data: [0.77] },
+    ],
   },
   // NVIDIA's prompt-task-and-complexity outputs: six dimensions.
   'complexity-dims': {
-    outputs: ['creativity_scope', 'reasoning', 'contextual_knowledge', 'domain_knowledge', 'constraint_ct', 'number_of_few_shots'].map((name) => ({ name, datatype: 'FP32', shape: [-1, 1] })),
+    outputs: [
+      'creativity_scope',
+      'reasoning',
+      'contextual_knowledge',
+      'domain_knowledge',
+      'constraint_ct',
+      'number_of_few_shots',
+    ].map((name) => ({ name, datatype: 'FP32', shape: [-1, 1] })),
     infer: (t) => {
       const hard = /prove|derive|theorem/i.test(t);
-      const v: Record<string, number> = { creativity_scope: 0.1, reasoning: hard ? 0.95 : 0.05, contextual_knowledge: 0.1, domain_knowledge: hard ? 0.9 : 0.05, constraint_ct: 0.1, number_of_few_shots: 0 };
+      const v: Record<string, number> = {
+        creativity_scope: 0.1,
+        reasoning: hard ? 0.95 : 0.05,
+        contextual_knowledge: 0.1,
+        domain_knowledge: hard ? 0.9 : 0.05,
+        constraint_ct: 0.1,
+        number_of_few_shots: 0,
+      };
       return Object.entries(v).map(([name, x]) => ({ name, datatype: 'FP32', shape: [1, 1], data: [x] }));
     },
   },
-  slow: { outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [-1, 12] }], infer: async (t) => (await new Promise((r) => setTimeout(r, 2000)), MODELS['task-scores']!.infer(t)) },
+  slow: {
+    outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [-1, 12] }],
+    infer: async (t) => (await new Promise((r) => setTimeout(r, 2000)), MODELS['task-scores']!.infer(t)),
+  },
   // Three scores for twelve classes.
-  malformed: { outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [-1, 3] }], infer: () => [{ name: 'OUTPUT', datatype: 'FP32', shape: [1, 3], data: [0.2, 0.3, 0.5] }] },
+  malformed: {
+    outputs: [{ name: 'OUTPUT', datatype: 'FP32', shape: [-1, 3] }],
+    infer: () => [{ name: 'OUTPUT', datatype: 'FP32', shape: [1, 3], data: [0.2, 0.3, 0.5] }],
+  },
 };
 
 export interface KServeServer {
@@ -41,7 +74,8 @@ export interface KServeServer {
 
 export async function startKServeServer(): Promise<KServeServer> {
   const state = { infers: 0 };
-  const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -52,7 +86,14 @@ export async function startKServeServer(): Promise<KServeServer> {
     const model = MODELS[name];
     if (!m || !model) return json(res, 404, { error: `model "${name}" not found` });
     if (req.method === 'GET' && m[2] === '/ready') return json(res, 200, {});
-    if (req.method === 'GET' && !m[2]) return json(res, 200, { name, versions: ['1'], platform: 'test', inputs: [{ name: 'INPUT', datatype: 'BYTES', shape: [-1, 1] }], outputs: model.outputs });
+    if (req.method === 'GET' && !m[2])
+      return json(res, 200, {
+        name,
+        versions: ['1'],
+        platform: 'test',
+        inputs: [{ name: 'INPUT', datatype: 'BYTES', shape: [-1, 1] }],
+        outputs: model.outputs,
+      });
     if (req.method !== 'POST' || m[2] !== '/infer') return json(res, 405, { error: 'method not allowed' });
     state.infers++;
     let body: { id?: string; inputs?: Array<{ name?: unknown; datatype?: unknown; shape?: unknown; data?: unknown }> };
@@ -62,9 +103,15 @@ export async function startKServeServer(): Promise<KServeServer> {
       return json(res, 400, { error: 'request body is not JSON' });
     }
     const input = body.inputs?.find((i) => i.name === 'INPUT');
-    if (!input || input.datatype !== 'BYTES' || !Array.isArray(input.shape) || !Array.isArray(input.data)) return json(res, 400, { error: 'expected one BYTES input named INPUT with shape and data' });
+    if (input?.datatype !== 'BYTES' || !Array.isArray(input.shape) || !Array.isArray(input.data))
+      return json(res, 400, { error: 'expected one BYTES input named INPUT with shape and data' });
     const text = String((input.data as unknown[]).flat(2)[0] ?? '');
-    json(res, 200, { model_name: name, model_version: '1', ...(body.id ? { id: body.id } : {}), outputs: await model.infer(text) });
+    json(res, 200, {
+      model_name: name,
+      model_version: '1',
+      ...(body.id ? { id: body.id } : {}),
+      outputs: await model.infer(text),
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

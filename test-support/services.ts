@@ -19,16 +19,28 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunningService> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...(args.includes('--port') ? [] : ['--port', '0']), ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startService(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+): Promise<RunningService> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, ...(args.includes('--port') ? [] : ['--port', '0']), ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /"port":(\d+)/.exec(out);
@@ -61,7 +73,11 @@ export async function startService(script: string, args: string[], env: NodeJS.P
 }
 
 /** A temp folder removed by the returned cleanup. */
-export function tempDir(prefix = 'llm-router-test-'): { dir: string; write(name: string, text: string): string; remove(): void } {
+export function tempDir(prefix = 'llm-router-test-'): {
+  dir: string;
+  write(name: string, text: string): string;
+  remove(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,
@@ -78,14 +94,19 @@ export function tempDir(prefix = 'llm-router-test-'): { dir: string; write(name:
 export function simConfigYaml(models: Array<Record<string, unknown>>, timeScale = 0.01): string {
   const lines = ['seed: 7', `time_scale: ${timeScale}`, 'models:'];
   for (const m of models) lines.push(`  - ${JSON.stringify(m)}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** A port that nothing listens on (bound, then released). */
 export { freePort } from '../stack/src/ports.ts';
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes (never a fixed sleep). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -100,12 +121,16 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   return text
     .split('\n')
-    .filter((l) => (l.startsWith(name + '{') || l.startsWith(name + ' ')) && want.every((w) => l.includes(w)))
+    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && want.every((w) => l.includes(w)))
     .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
 }
 
 /** Router YAML for tests: `models` maps a model name to its deployments' sim models (and extra keys). */
-export function routerYaml(simUrl: string, models: Record<string, { deployments: Array<Record<string, unknown> & { model: string }>; [k: string]: unknown }>, extra = ''): string {
+export function routerYaml(
+  simUrl: string,
+  models: Record<string, { deployments: Array<Record<string, unknown> & { model: string }>; [k: string]: unknown }>,
+  extra = '',
+): string {
   const lines = ['models:'];
   for (const [name, m] of Object.entries(models)) {
     const { deployments, ...rest } = m;
@@ -117,19 +142,27 @@ export function routerYaml(simUrl: string, models: Record<string, { deployments:
       lines.push(`      - ${JSON.stringify(dep)}`);
     });
   }
-  return lines.join('\n') + '\n' + extra;
+  return `${lines.join('\n')}\n${extra}`;
 }
 
 /** Run a command to completion; resolves with its exit code and output (bounded by timeoutMs). */
-export function runToEnd(script: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runToEnd(
+  script: string,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.once('close', (code) => { // 'close': after stdout and stderr are drained, unlike 'exit'
+    proc.once('close', (code) => {
+      // 'close': after stdout and stderr are drained, unlike 'exit'
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

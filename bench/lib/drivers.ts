@@ -15,13 +15,35 @@ export interface Target {
 }
 
 export const CHAT_PATH = '/v1/chat/completions';
-export const chatBody = (stream = false, model = 'bench', content = 'Say hello to the benchmark.') => JSON.stringify({ model, messages: [{ role: 'user', content }], ...(stream ? { stream: true } : {}) });
+export const chatBody = (stream = false, model = 'bench', content = 'Say hello to the benchmark.') =>
+  JSON.stringify({ model, messages: [{ role: 'user', content }], ...(stream ? { stream: true } : {}) });
 
-export interface ClosedLoopResult { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number; sent: number }
+export interface ClosedLoopResult {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  requests: number;
+  sent: number;
+}
 
 export async function closedLoop(target: Target, connections: number, seconds: number): Promise<ClosedLoopResult> {
-  const r = await autocannon({ url: target.url + CHAT_PATH, method: 'POST', body: chatBody(false, target.model), headers: { 'content-type': 'application/json', ...target.headers }, connections, duration: seconds });
-  return { rps: r.requests.total / seconds, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total, sent: r.requests.sent };
+  const r = await autocannon({
+    url: target.url + CHAT_PATH,
+    method: 'POST',
+    body: chatBody(false, target.model),
+    headers: { 'content-type': 'application/json', ...target.headers },
+    connections,
+    duration: seconds,
+  });
+  return {
+    rps: r.requests.total / seconds,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.errors + r.non2xx + r.timeouts,
+    requests: r.requests.total,
+    sent: r.requests.sent,
+  };
 }
 
 export interface OpenLoopResult {
@@ -39,16 +61,26 @@ export interface OpenLoopResult {
   first_error?: string;
 }
 
-const percentile = (sorted: Float64Array, q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
+const percentile = (sorted: Float64Array, q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 
 /**
  * Send `rate` requests/s for `seconds` regardless of how fast answers come back. Latency runs from the
  * send, not from the schedule: the driver's 1 ms timer would otherwise add up to 1 ms of noise to both
  * sides of a direct-vs-proxy comparison. Queueing in the proxy still counts (requests are not held back).
  */
-export async function openLoop(target: Target, rate: number, seconds: number, options: { stream?: boolean; connections?: number; content?: string } = {}): Promise<OpenLoopResult> {
+export async function openLoop(
+  target: Target,
+  rate: number,
+  seconds: number,
+  options: { stream?: boolean; connections?: number; content?: string } = {},
+): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds);
-  const pool = new Pool(target.url, { connections: options.connections ?? 512, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool = new Pool(target.url, {
+    connections: options.connections ?? 512,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+  });
   const body = chatBody(options.stream, target.model, options.content);
   const headers = { 'content-type': 'application/json', ...target.headers };
   const latency: number[] = [];

@@ -9,12 +9,14 @@ export const DASHBOARDS_DIR = fileURLToPath(new URL('../../grafana/dashboards', 
 
 export function dashboardFiles(): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const { spec, dashboard } of allDashboards()) files[`${spec.folder}/${spec.uid}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
+  for (const { spec, dashboard } of allDashboards())
+    files[`${spec.folder}/${spec.uid}.json`] = `${JSON.stringify(dashboard, null, 2)}\n`;
   return files;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const entry of readdirSync(DASHBOARDS_DIR, { withFileTypes: true })) if (entry.isDirectory()) rmSync(join(DASHBOARDS_DIR, entry.name), { recursive: true });
+  for (const entry of readdirSync(DASHBOARDS_DIR, { withFileTypes: true }))
+    if (entry.isDirectory()) rmSync(join(DASHBOARDS_DIR, entry.name), { recursive: true });
   for (const [name, text] of Object.entries(dashboardFiles())) {
     mkdirSync(join(DASHBOARDS_DIR, name, '..'), { recursive: true });
     writeFileSync(join(DASHBOARDS_DIR, name), text);

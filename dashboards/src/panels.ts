@@ -1,11 +1,24 @@
 // Shared panel helpers. Each call makes fresh builders: the SDK's build() returns shared references,
 // so a builder is never reused across panels.
-import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  QueryVariableBuilder,
+  RowBuilder,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard, Panel, RowPanel } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
-import { BigValueGraphMode, LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import {
+  BigValueGraphMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  VizLegendOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 
 /** Fixed uid of the provisioned Prometheus datasource (grafana/provisioning/datasources). */
 export const PROMETHEUS_DATASOURCE = { type: 'prometheus', uid: 'prometheus' } as const;
@@ -18,7 +31,10 @@ export interface Query {
 
 function targets(queries: Query[]) {
   return queries.map((q, i) => {
-    const b = new DataqueryBuilder().expr(q.expr).refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS_DATASOURCE);
+    const b = new DataqueryBuilder()
+      .expr(q.expr)
+      .refId(String.fromCharCode(65 + i))
+      .datasource(PROMETHEUS_DATASOURCE);
     if (q.legend) b.legendFormat(q.legend);
     return b;
   });
@@ -43,7 +59,13 @@ export function timeseries(spec: PanelSpec & { stacked?: boolean; min?: number }
     .targets(targets(spec.queries))
     .fillOpacity(spec.stacked ? 40 : 10)
     .lineWidth(1)
-    .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs([]));
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom)
+        .calcs([]),
+    );
   if (spec.min !== undefined) b.min(spec.min);
   return { builder: b, w: spec.w, h: spec.h ?? 8 };
 }
@@ -61,7 +83,15 @@ export function stat(spec: PanelSpec & { decimals?: number }) {
   return { builder: b, w: spec.w, h: spec.h ?? 4 };
 }
 
-type Placed = { builder: { gridPos(p: { x: number; y: number; w: number; h: number }): unknown; id(id: number): unknown; build(): Panel }; w: number; h: number };
+type Placed = {
+  builder: {
+    gridPos(p: { x: number; y: number; w: number; h: number }): unknown;
+    id(id: number): unknown;
+    build(): Panel;
+  };
+  w: number;
+  h: number;
+};
 
 /**
  * Lays panels left to right on Grafana's 24-column grid, wrapping to a new line when a panel does not
@@ -76,7 +106,10 @@ export class Layout {
 
   row(title: string): this {
     this.newLine();
-    const row = new RowBuilder(title).id(this.nextId++).gridPos({ x: 0, y: this.y, w: GRID_COLUMNS, h: 1 }).build();
+    const row = new RowBuilder(title)
+      .id(this.nextId++)
+      .gridPos({ x: 0, y: this.y, w: GRID_COLUMNS, h: 1 })
+      .build();
     this.items.push(row);
     this.y += 1;
     return this;

@@ -3,7 +3,16 @@
 export interface DashboardJson {
   uid: string;
   title: string;
-  panels: Array<{ id: number; type: string; title: string; description?: string; gridPos: { x: number; y: number; w: number; h: number }; datasource?: unknown; fieldConfig?: { defaults?: { unit?: string } }; targets?: Array<{ expr: string; refId: string }> }>;
+  panels: Array<{
+    id: number;
+    type: string;
+    title: string;
+    description?: string;
+    gridPos: { x: number; y: number; w: number; h: number };
+    datasource?: unknown;
+    fieldConfig?: { defaults?: { unit?: string } };
+    targets?: Array<{ expr: string; refId: string }>;
+  }>;
   templating: { list: Array<{ name: string; query: string | { query: string } }> };
 }
 

@@ -19,7 +19,12 @@ const files = dashboardFiles();
 const dashboards = Object.entries(files).map(([name, text]) => ({ name, json: JSON.parse(text) as DashboardJson }));
 
 test('committed dashboard JSON is up to date with dashboards/src', () => {
-  for (const [name, text] of Object.entries(files)) assert.equal(readFileSync(join(DASHBOARDS_DIR, name), 'utf8'), text, `grafana/dashboards/${name} is stale: run make dashboards`);
+  for (const [name, text] of Object.entries(files))
+    assert.equal(
+      readFileSync(join(DASHBOARDS_DIR, name), 'utf8'),
+      text,
+      `grafana/dashboards/${name} is stale: run make dashboards`,
+    );
   assert.ok(dashboards.length >= 4);
 });
 
@@ -27,14 +32,18 @@ test('every dashboard validates against a JSON schema derived from the SDK Dashb
   // Known fields are type-checked; extra ones are allowed because the SDK's panel query type is open.
   const schemaOf = (module: string, type: string) => {
     const path = require.resolve(`@grafana/grafana-foundation-sdk/${module}`).replace(/index\.js$/, 'types.gen.d.ts');
-    return createGenerator({ path, type, skipTypeCheck: true, expose: 'all', additionalProperties: true }).createSchema(type);
+    return createGenerator({ path, type, skipTypeCheck: true, expose: 'all', additionalProperties: true }).createSchema(
+      type,
+    );
   };
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validateDashboard = ajv.compile(schemaOf('dashboard', 'Dashboard'));
   const validateQuery = ajv.compile(schemaOf('prometheus', 'Dataquery'));
   for (const d of dashboards) {
     assert.ok(validateDashboard(d.json), `${d.name}: ${JSON.stringify(validateDashboard.errors?.slice(0, 5))}`);
-    for (const p of d.json.panels) for (const t of p.targets ?? []) assert.ok(validateQuery(t), `${d.name}: ${p.title}: ${JSON.stringify(validateQuery.errors)}`);
+    for (const p of d.json.panels)
+      for (const t of p.targets ?? [])
+        assert.ok(validateQuery(t), `${d.name}: ${p.title}: ${JSON.stringify(validateQuery.errors)}`);
   }
   // The schemas are not vacuous: wrong types are rejected.
   assert.equal(validateDashboard({ ...dashboards[0]!.json, title: 42 }), false);
@@ -53,11 +62,15 @@ test('fixed uids, unique panel ids, a valid 24-column grid, units and the provis
       assert.ok(typeof p.id === 'number' && !ids.has(p.id), `${name}: panel id ${p.id} unique`);
       ids.add(p.id);
       const g = p.gridPos;
-      assert.ok(g.x >= 0 && g.w > 0 && g.x + g.w <= 24 && g.h > 0 && g.y >= 0, `${name}: ${p.title} grid ${JSON.stringify(g)}`);
-      for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {
-        assert.ok(!cells.has(`${x},${y}`), `${name}: ${p.title} overlaps another panel at ${x},${y}`);
-        cells.add(`${x},${y}`);
-      }
+      assert.ok(
+        g.x >= 0 && g.w > 0 && g.x + g.w <= 24 && g.h > 0 && g.y >= 0,
+        `${name}: ${p.title} grid ${JSON.stringify(g)}`,
+      );
+      for (let x = g.x; x < g.x + g.w; x++)
+        for (let y = g.y; y < g.y + g.h; y++) {
+          assert.ok(!cells.has(`${x},${y}`), `${name}: ${p.title} overlaps another panel at ${x},${y}`);
+          cells.add(`${x},${y}`);
+        }
       if (p.type === 'row') continue;
       assert.ok(p.fieldConfig?.defaults?.unit, `${name}: ${p.title} has a unit`);
       assert.ok(p.description, `${name}: ${p.title} has a description`);
@@ -73,10 +86,13 @@ test('every PromQL expression parses and uses only defined template variables', 
     const defined = new Set(json.templating.list.map((v) => v.name));
     for (const { title, expr } of panelQueries(json)) {
       count++;
-      for (const [, v] of expr.matchAll(/\$(\w+)/g)) if (!v!.startsWith('__')) assert.ok(defined.has(v!), `${name}: "${title}" uses undefined variable $${v}`);
+      for (const [, v] of expr.matchAll(/\$(\w+)/g))
+        if (!v!.startsWith('__')) assert.ok(defined.has(v!), `${name}: "${title}" uses undefined variable $${v}`);
       const promql = substituteMacros(expr);
       const errors: string[] = [];
-      parser.parse(promql).iterate({ enter: (n) => void (n.type.isError && errors.push(`at ${n.from}: "${promql.slice(n.from, n.from + 20)}"`)) });
+      parser.parse(promql).iterate({
+        enter: (n) => void (n.type.isError && errors.push(`at ${n.from}: "${promql.slice(n.from, n.from + 20)}"`)),
+      });
       assert.deepEqual(errors, [], `${name}: "${title}" does not parse: ${promql}`);
     }
     for (const v of json.templating.list) {
@@ -92,14 +108,23 @@ test('every PromQL expression parses and uses only defined template variables', 
 });
 
 test('provisioning: datasource uid matches the panels, dashboards provider, home dashboard and admin password', () => {
-  const ds = parse(readFileSync(join(DASHBOARDS_DIR, '../provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string; type: string }> };
+  const ds = parse(readFileSync(join(DASHBOARDS_DIR, '../provisioning/datasources/prometheus.yml'), 'utf8')) as {
+    datasources: Array<{ uid: string; type: string }>;
+  };
   assert.deepEqual({ uid: ds.datasources[0]!.uid, type: ds.datasources[0]!.type }, PROMETHEUS_DATASOURCE);
-  const provider = parse(readFileSync(join(DASHBOARDS_DIR, '../provisioning/dashboards/dashboards.yml'), 'utf8')) as { providers: Array<{ options: { path: string; foldersFromFilesStructure: boolean } }> };
+  const provider = parse(readFileSync(join(DASHBOARDS_DIR, '../provisioning/dashboards/dashboards.yml'), 'utf8')) as {
+    providers: Array<{ options: { path: string; foldersFromFilesStructure: boolean } }>;
+  };
   assert.equal(provider.providers[0]!.options.foldersFromFilesStructure, true);
-  const env = Object.fromEntries(readFileSync(join(DASHBOARDS_DIR, '../grafana.env'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('=') as [string, string]));
+  const env = Object.fromEntries(
+    readFileSync(join(DASHBOARDS_DIR, '../grafana.env'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split('=') as [string, string]),
+  );
   assert.equal(env.GF_SECURITY_ADMIN_PASSWORD, 'secret');
   const home = env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
-  assert.ok(home.startsWith(provider.providers[0]!.options.path + '/'));
+  assert.ok(home.startsWith(`${provider.providers[0]!.options.path}/`));
   const homeFile = home.slice(provider.providers[0]!.options.path.length + 1);
   assert.equal((JSON.parse(files[homeFile]!) as DashboardJson).uid, HOME_DASHBOARD_UID);
 });

@@ -6,7 +6,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PROMETHEUS_DIR, prometheusConfig } from '@llm-router/prometheus-config';
-import { LOADTEST_MAIN, REPO_ROOT, ROUTER_MAIN, SIM_MAIN, freePort, routerYaml, simConfigYaml, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
+import {
+  LOADTEST_MAIN,
+  REPO_ROOT,
+  ROUTER_MAIN,
+  SIM_MAIN,
+  freePort,
+  routerYaml,
+  simConfigYaml,
+  startService,
+  tempDir,
+  waitFor,
+  type RunningService,
+} from '../../test-support/services.ts';
 import { startPrometheus, type RunningPrometheus } from '../../test-support/prometheus.ts';
 import { dashboardFiles } from '../src/generate.ts';
 import { panelQueries, substituteMacros, type DashboardJson } from './dashboard-json.ts';
@@ -17,27 +29,93 @@ let router: RunningService;
 let loadtest: ChildProcess | undefined;
 let prometheus: RunningPrometheus;
 
-const fast = { ttft_ms: { mean: 20, stddev: 5 }, tokens_per_second: { mean: 300 }, output_tokens: { mean: 30, stddev: 10 } };
+const fast = {
+  ttft_ms: { mean: 20, stddev: 5 },
+  tokens_per_second: { mean: 300 },
+  output_tokens: { mean: 30, stddev: 10 },
+};
 
 before(async () => {
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([{ id: 'ok', ...fast }, { id: 'flaky', ...fast, error_rate: 0.4 }, { id: 'broken', ...fast, error_rate: 1 }], 1))]);
+  sim = await startService(SIM_MAIN, [
+    '--config',
+    tmp.write(
+      'sim.yaml',
+      simConfigYaml(
+        [
+          { id: 'ok', ...fast },
+          { id: 'flaky', ...fast, error_rate: 0.4 },
+          { id: 'broken', ...fast, error_rate: 1 },
+        ],
+        1,
+      ),
+    ),
+  ]);
   // Faults on purpose: retries, cooldowns, failures, local rate limits and fallbacks must all show up.
-  const config = tmp.write('router.yaml', routerYaml(sim.url, {
-    chat: { deployments: [{ model: 'ok', id: 'chat-ok' }, { model: 'flaky', id: 'chat-flaky' }, { model: 'ok', id: 'chat-limited', rpm: 30 }] },
-    primary: { fallbacks: ['chat'], deployments: [{ model: 'broken', id: 'primary-broken' }] },
-    broken_only: { deployments: [{ model: 'broken', id: 'broken-only' }] },
-  }, `resilience: { retries: 2, backoff_ms: 5, cooldown: { allowed_fails: 2, window_s: 10, duration_s: 2 } }
+  const config = tmp.write(
+    'router.yaml',
+    routerYaml(
+      sim.url,
+      {
+        chat: {
+          deployments: [
+            { model: 'ok', id: 'chat-ok' },
+            { model: 'flaky', id: 'chat-flaky' },
+            { model: 'ok', id: 'chat-limited', rpm: 30 },
+          ],
+        },
+        primary: { fallbacks: ['chat'], deployments: [{ model: 'broken', id: 'primary-broken' }] },
+        broken_only: { deployments: [{ model: 'broken', id: 'broken-only' }] },
+      },
+      `resilience: { retries: 2, backoff_ms: 5, cooldown: { allowed_fails: 2, window_s: 10, duration_s: 2 } }
 policies:
   - { name: task_router, classifier: task, routes: { Code Generation: primary }, default: chat }
   - { name: complexity_router, classifier: complexity, tiers: [ { name: simple, max_score: 0.1 }, { name: hard, max_score: 1 } ], routes: { simple: chat, hard: primary }, default: chat }
-`));
+`,
+    ),
+  );
   router = await startService(ROUTER_MAIN, ['--config', config]);
   const loadtestMetricsPort = await freePort();
-  loadtest = spawn(process.execPath, ['--import', 'tsx', LOADTEST_MAIN, '--headless', '--host', router.url, '--router-config', config, '--users', '8', '--spawn-rate', '8',
-    '--think-time', '0.05-0.1', '--duration', '90s', '--stream-ratio', '0.5', '--targets', 'router/task_router=3,router/complexity_router=2,broken_only=1', '--metrics-port', String(loadtestMetricsPort)], { cwd: REPO_ROOT, stdio: 'ignore' });
+  loadtest = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      LOADTEST_MAIN,
+      '--headless',
+      '--host',
+      router.url,
+      '--router-config',
+      config,
+      '--users',
+      '8',
+      '--spawn-rate',
+      '8',
+      '--think-time',
+      '0.05-0.1',
+      '--duration',
+      '90s',
+      '--stream-ratio',
+      '0.5',
+      '--targets',
+      'router/task_router=3,router/complexity_router=2,broken_only=1',
+      '--metrics-port',
+      String(loadtestMetricsPort),
+    ],
+    { cwd: REPO_ROOT, stdio: 'ignore' },
+  );
   // Rules evaluated every second (not every 15 s) so the test does not wait on them.
-  const rules = ['recording.yml', 'alerts.yml'].map((f) => [f, readFileSync(join(PROMETHEUS_DIR, 'rules', f), 'utf8').replace(/interval: 15s/g, 'interval: 1s')] as const);
-  const cfg = prometheusConfig({ router: `127.0.0.1:${router.port}`, llmSim: `127.0.0.1:${sim.port}`, loadtest: `127.0.0.1:${loadtestMetricsPort}` }, { scrapeInterval: '1s', ruleFiles: rules.map(([f]) => f) });
+  const rules = ['recording.yml', 'alerts.yml'].map(
+    (f) =>
+      [f, readFileSync(join(PROMETHEUS_DIR, 'rules', f), 'utf8').replace(/interval: 15s/g, 'interval: 1s')] as const,
+  );
+  const cfg = prometheusConfig(
+    {
+      router: `127.0.0.1:${router.port}`,
+      llmSim: `127.0.0.1:${sim.port}`,
+      loadtest: `127.0.0.1:${loadtestMetricsPort}`,
+    },
+    { scrapeInterval: '1s', ruleFiles: rules.map(([f]) => f) },
+  );
   prometheus = await startPrometheus(cfg, Object.fromEntries(rules));
 });
 
@@ -54,26 +132,43 @@ after(async () => {
 });
 
 test('Prometheus scrapes router, llm-sim and the load generator', async () => {
-  await waitFor('all three targets up', async () => {
-    const up = await prometheus.query('up == 1');
-    return new Set(up.map((s) => s.metric.job)).size === 3;
-  }, 20_000, 250);
+  await waitFor(
+    'all three targets up',
+    async () => {
+      const up = await prometheus.query('up == 1');
+      return new Set(up.map((s) => s.metric.job)).size === 3;
+    },
+    20_000,
+    250,
+  );
 });
 
 test('every panel query of every dashboard returns data from the real Prometheus', async () => {
   const dashboards = Object.values(dashboardFiles()).map((t) => JSON.parse(t) as DashboardJson);
-  const queries = dashboards.flatMap((d) => panelQueries(d).map((q) => ({ dashboard: d.title, ...q, promql: substituteMacros(q.expr, '30s') })));
+  const queries = dashboards.flatMap((d) =>
+    panelQueries(d).map((q) => ({ dashboard: d.title, ...q, promql: substituteMacros(q.expr, '30s') })),
+  );
   assert.ok(queries.length > 40);
-  const hasData = async (promql: string) => (await prometheus.query(promql)).some((s) => Number.isFinite(Number(s.value[1])));
+  const hasData = async (promql: string) =>
+    (await prometheus.query(promql)).some((s) => Number.isFinite(Number(s.value[1])));
   let missing = queries;
   // Series appear as traffic and rule evaluations accumulate: poll, never a fixed sleep.
-  await waitFor('data for every panel', async () => {
-    const still = [];
-    for (const q of missing) if (!(await hasData(q.promql))) still.push(q);
-    missing = still;
-    return missing.length === 0;
-  }, 60_000, 1000).catch(() => {});
-  assert.deepEqual(missing.map((q) => `${q.dashboard} / ${q.title}: ${q.promql}`), [], 'panels without data');
+  await waitFor(
+    'data for every panel',
+    async () => {
+      const still = [];
+      for (const q of missing) if (!(await hasData(q.promql))) still.push(q);
+      missing = still;
+      return missing.length === 0;
+    },
+    60_000,
+    1000,
+  ).catch(() => {});
+  assert.deepEqual(
+    missing.map((q) => `${q.dashboard} / ${q.title}: ${q.promql}`),
+    [],
+    'panels without data',
+  );
 });
 
 test('every template variable has values', async () => {
@@ -81,7 +176,11 @@ test('every template variable has values', async () => {
     for (const v of d.templating.list) {
       const q = typeof v.query === 'string' ? v.query : v.query.query;
       const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(q)!;
-      const res = (await (await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${metric}`, { signal: AbortSignal.timeout(5000) })).json()) as { data: string[] };
+      const res = (await (
+        await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${metric}`, {
+          signal: AbortSignal.timeout(5000),
+        })
+      ).json()) as { data: string[] };
       assert.ok(res.data.length > 0, `${d.title}: $${v.name} has no values`);
     }
   }

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { loadYamlConfig } from '@llm-router/yaml-config';
 
-const distribution = z
-  .object({ mean: z.number().nonnegative(), stddev: z.number().nonnegative().default(0) })
-  .strict();
+const distribution = z.object({ mean: z.number().nonnegative(), stddev: z.number().nonnegative().default(0) }).strict();
 
 export const simModelSchema = z
   .object({
@@ -46,7 +44,8 @@ export const simConfigSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.models.forEach((m, i) => {
-      if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `duplicate model id "${m.id}"` });
+      if (seen.has(m.id))
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `duplicate model id "${m.id}"` });
       seen.add(m.id);
     });
   });

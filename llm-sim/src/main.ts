@@ -29,13 +29,23 @@ try {
   const sim = createSimServer(config);
   const port = await sim.listen(Number(values.port), values.host);
   // One machine-readable line so launchers and tests can find the port when started with --port 0.
-  console.log(JSON.stringify({ msg: 'llm-sim listening', url: `http://${values.host}:${port}`, port, models: config.models.map((m) => m.id) }));
+  console.log(
+    JSON.stringify({
+      msg: 'llm-sim listening',
+      url: `http://${values.host}:${port}`,
+      port,
+      models: config.models.map((m) => m.id),
+    }),
+  );
   const stop = () => void sim.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } catch (err) {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE' || code === 'EACCES') console.error(`llm-sim: cannot listen on ${values.host}:${values.port}: ${code === 'EADDRINUSE' ? 'port in use by another program' : 'permission denied'}; pick another with --port N (or LLM_SIM_PORT).`);
+  if (code === 'EADDRINUSE' || code === 'EACCES')
+    console.error(
+      `llm-sim: cannot listen on ${values.host}:${values.port}: ${code === 'EADDRINUSE' ? 'port in use by another program' : 'permission denied'}; pick another with --port N (or LLM_SIM_PORT).`,
+    );
   else console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }

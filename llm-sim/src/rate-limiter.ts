@@ -20,13 +20,20 @@ export class MinuteWindow {
   }
 
   /** Admit the request, or return how many seconds until it would fit. */
-  tryAdmit(tokens: number, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number; limit: 'rpm' | 'tpm' } {
+  tryAdmit(
+    tokens: number,
+    now = Date.now(),
+  ): { ok: true } | { ok: false; retryAfterSeconds: number; limit: 'rpm' | 'tpm' } {
     this.expire(now);
     const overRpm = this.rpm > 0 && this.times.length >= this.rpm;
     const overTpm = this.tpm > 0 && this.tokenSum + tokens > this.tpm && this.times.length > 0;
     if (overRpm || overTpm) {
       const retryAfterMs = this.times[0]! + 60_000 - now;
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)), limit: overRpm ? 'rpm' : 'tpm' };
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+        limit: overRpm ? 'rpm' : 'tpm',
+      };
     }
     this.times.push(now);
     this.tokens.push(tokens);

@@ -12,10 +12,14 @@ const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect']);
 /** The OpenAI endpoints llm-sim serves; all but embeddings generate text. */
 type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings';
 const ENDPOINT_PATHS: Record<string, Endpoint> = {
-  '/v1/chat/completions': 'chat', '/chat/completions': 'chat',
-  '/v1/completions': 'completions', '/completions': 'completions',
-  '/v1/responses': 'responses', '/responses': 'responses',
-  '/v1/embeddings': 'embeddings', '/embeddings': 'embeddings',
+  '/v1/chat/completions': 'chat',
+  '/chat/completions': 'chat',
+  '/v1/completions': 'completions',
+  '/completions': 'completions',
+  '/v1/responses': 'responses',
+  '/responses': 'responses',
+  '/v1/embeddings': 'embeddings',
+  '/embeddings': 'embeddings',
 };
 
 interface RequestBody {
@@ -35,21 +39,35 @@ interface RequestBody {
 
 /** The text an endpoint's request carries, as chat-like messages (for token counts and checks). */
 function promptMessages(endpoint: Endpoint, body: RequestBody): Array<{ content?: unknown }> | string {
-  if (endpoint === 'chat') return Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : "'messages' must be a non-empty array";
+  if (endpoint === 'chat')
+    return Array.isArray(body.messages) && body.messages.length > 0
+      ? body.messages
+      : "'messages' must be a non-empty array";
   if (endpoint === 'completions') {
     if (typeof body.prompt === 'string') return [{ content: body.prompt }];
-    if (Array.isArray(body.prompt) && body.prompt.every((p) => typeof p === 'string')) return body.prompt.map((p) => ({ content: p }));
+    if (Array.isArray(body.prompt) && body.prompt.every((p) => typeof p === 'string'))
+      return body.prompt.map((p) => ({ content: p }));
     return "'prompt' must be a string or an array of strings";
   }
   const input = body.input;
   const instructions = typeof body.instructions === 'string' ? [{ content: body.instructions }] : [];
   if (typeof input === 'string') return [...instructions, { content: input }];
   if (Array.isArray(input) && input.length > 0) {
-    if (endpoint === 'embeddings') return input.every((i) => typeof i === 'string') ? input.map((i) => ({ content: i })) : "'input' must be a string or an array of strings";
-    return [...instructions, ...input.map((item) => {
-      const content = (item as { content?: unknown })?.content;
-      return { content: Array.isArray(content) ? content.map((c) => ({ ...(c as object), text: (c as { text?: unknown })?.text ?? '' })) : content };
-    })];
+    if (endpoint === 'embeddings')
+      return input.every((i) => typeof i === 'string')
+        ? input.map((i) => ({ content: i }))
+        : "'input' must be a string or an array of strings";
+    return [
+      ...instructions,
+      ...input.map((item) => {
+        const content = (item as { content?: unknown })?.content;
+        return {
+          content: Array.isArray(content)
+            ? content.map((c) => ({ ...(c as object), text: (c as { text?: unknown })?.text ?? '' }))
+            : content,
+        };
+      }),
+    ];
   }
   return "'input' must be a string or a non-empty array";
 }
@@ -79,7 +97,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, message: string, type: string, code: string | null, param: string | null = null, headers: Record<string, string> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error: { message, type, param, code } }, headers);
 }
 
@@ -131,7 +157,8 @@ export function createSimServer(config: SimConfig): SimServer {
 
   async function generate(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
-    if (raw === 'too_large') return sendError(res, 413, 'Request body too large', 'invalid_request_error', 'request_too_large');
+    if (raw === 'too_large')
+      return sendError(res, 413, 'Request body too large', 'invalid_request_error', 'request_too_large');
     let body: RequestBody;
     try {
       body = JSON.parse(raw.toString('utf8')) as RequestBody;
@@ -143,36 +170,67 @@ export function createSimServer(config: SimConfig): SimServer {
     }
     const messages = promptMessages(endpoint, body);
     if (typeof messages === 'string') {
-      return sendError(res, 400, messages, 'invalid_request_error', null, endpoint === 'chat' ? 'messages' : endpoint === 'completions' ? 'prompt' : 'input');
+      return sendError(
+        res,
+        400,
+        messages,
+        'invalid_request_error',
+        null,
+        endpoint === 'chat' ? 'messages' : endpoint === 'completions' ? 'prompt' : 'input',
+      );
     }
     const model = models.get(body.model);
     if (!model) {
-      return sendError(res, 404, `The model '${body.model}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
+      return sendError(
+        res,
+        404,
+        `The model '${body.model}' does not exist`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
     }
     const started = process.hrtime.bigint();
     const promptTokens = estimatePromptTokens(messages);
     if (promptTokens > model.context_window) {
       metrics.requests.inc({ model: model.id, outcome: 'context_length_exceeded' });
-      return sendError(res, 400, `This model's maximum context length is ${model.context_window} tokens. However, your messages resulted in ${promptTokens} tokens.`, 'invalid_request_error', 'context_length_exceeded', 'messages');
+      return sendError(
+        res,
+        400,
+        `This model's maximum context length is ${model.context_window} tokens. However, your messages resulted in ${promptTokens} tokens.`,
+        'invalid_request_error',
+        'context_length_exceeded',
+        'messages',
+      );
     }
     const faultHeader = String(req.headers['x-sim-fault'] ?? '');
     const fault = FAULTS.has(faultHeader) ? faultHeader : null;
 
     const cap = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
     const sampled = Math.round(rng.normal(model.output_tokens.mean, model.output_tokens.stddev));
-    let completionTokens = endpoint === 'embeddings' ? 0 : Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
+    let completionTokens =
+      endpoint === 'embeddings' ? 0 : Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
     let finishReason = 'stop';
     if (typeof cap === 'number' && cap > 0 && completionTokens > cap) {
       completionTokens = cap;
       finishReason = 'length';
     }
 
-    const admit = fault === 'rate_limit'
-      ? { ok: false as const, retryAfterSeconds: 1, limit: 'rpm' as const }
-      : windows.get(model.id)!.tryAdmit(promptTokens + completionTokens);
+    const admit =
+      fault === 'rate_limit'
+        ? { ok: false as const, retryAfterSeconds: 1, limit: 'rpm' as const }
+        : windows.get(model.id)!.tryAdmit(promptTokens + completionTokens);
     if (!admit.ok) {
       metrics.requests.inc({ model: model.id, outcome: 'rate_limited' });
-      return sendError(res, 429, `Rate limit reached for ${model.id} (${admit.limit}). Please try again in ${admit.retryAfterSeconds}s.`, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(admit.retryAfterSeconds) });
+      return sendError(
+        res,
+        429,
+        `Rate limit reached for ${model.id} (${admit.limit}). Please try again in ${admit.retryAfterSeconds}s.`,
+        'rate_limit_error',
+        'rate_limit_exceeded',
+        null,
+        { 'retry-after': String(admit.retryAfterSeconds) },
+      );
     }
     const roll = rng.next();
     const isError = fault === 'error' || (fault === null && roll < model.error_rate);
@@ -198,38 +256,81 @@ export function createSimServer(config: SimConfig): SimServer {
     if (closed) return;
     if (isError) {
       metrics.requests.inc({ model: model.id, outcome: 'error' });
-      return sendError(res, 500, 'The simulated server had an error while processing your request.', 'server_error', 'simulated_fault');
+      return sendError(
+        res,
+        500,
+        'The simulated server had an error while processing your request.',
+        'server_error',
+        'simulated_fault',
+      );
     }
 
     const created = Math.floor(Date.now() / 1000);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
     const msPerToken = 1000 / tps;
     const text = tokens.join('');
     const n = nextId++;
 
     if (endpoint === 'embeddings') {
-      const dims = typeof body.dimensions === 'number' && body.dimensions > 0 ? Math.min(body.dimensions, model.embedding_dims) : model.embedding_dims;
+      const dims =
+        typeof body.dimensions === 'number' && body.dimensions > 0
+          ? Math.min(body.dimensions, model.embedding_dims)
+          : model.embedding_dims;
       const data = messages.map((m, index) => {
         const vector = embed(String(m.content ?? ''), dims);
-        return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector) };
+        return {
+          object: 'embedding',
+          index,
+          embedding:
+            body.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector),
+        };
       });
-      sendJson(res, 200, { object: 'list', data, model: model.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } });
+      sendJson(res, 200, {
+        object: 'list',
+        data,
+        model: model.id,
+        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      });
     } else if (!body.stream) {
       await delay(completionTokens * msPerToken, timers);
       if (closed) return;
       if (endpoint === 'chat') {
         sendJson(res, 200, {
-          id: `chatcmpl-sim-${n}`, object: 'chat.completion', created, model: model.id,
-          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason, logprobs: null }],
+          id: `chatcmpl-sim-${n}`,
+          object: 'chat.completion',
+          created,
+          model: model.id,
+          choices: [
+            { index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason, logprobs: null },
+          ],
           usage,
         });
       } else if (endpoint === 'completions') {
-        sendJson(res, 200, { id: `cmpl-sim-${n}`, object: 'text_completion', created, model: model.id, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage });
+        sendJson(res, 200, {
+          id: `cmpl-sim-${n}`,
+          object: 'text_completion',
+          created,
+          model: model.id,
+          choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }],
+          usage,
+        });
       } else {
-        sendJson(res, 200, responseObject(`resp_sim_${n}`, created, model.id, 'completed', text, { promptTokens, completionTokens }));
+        sendJson(
+          res,
+          200,
+          responseObject(`resp_sim_${n}`, created, model.id, 'completed', text, { promptTokens, completionTokens }),
+        );
       }
     } else {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       const stream = streamWriter(endpoint, n, created, model.id, res);
       res.write(stream.start());
       // Send what is due every tick rather than a timer per token: same pacing, far fewer timers.
@@ -259,7 +360,10 @@ export function createSimServer(config: SimConfig): SimServer {
       const endpoint = ENDPOINT_PATHS[url ?? ''];
       if (req.method === 'POST' && endpoint) return generate(endpoint, req, res);
       if (req.method === 'GET' && (url === '/v1/models' || url === '/models')) {
-        return sendJson(res, 200, { object: 'list', data: config.models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'llm-sim' })) });
+        return sendJson(res, 200, {
+          object: 'list',
+          data: config.models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'llm-sim' })),
+        });
       }
       if (req.method === 'GET' && url === '/health') return sendJson(res, 200, { status: 'ok' });
       if (req.method === 'GET' && url === '/metrics') {
@@ -298,11 +402,43 @@ export function createSimServer(config: SimConfig): SimServer {
 }
 
 /** A Responses API object (https://platform.openai.com/docs/api-reference/responses/object), as the SDKs read it. */
-function responseObject(id: string, created: number, model: string, status: 'in_progress' | 'completed', text: string, usage?: { promptTokens: number; completionTokens: number }) {
+function responseObject(
+  id: string,
+  created: number,
+  model: string,
+  status: 'in_progress' | 'completed',
+  text: string,
+  usage?: { promptTokens: number; completionTokens: number },
+) {
   return {
-    id, object: 'response', created_at: created, status, model, error: null, incomplete_details: null,
-    output: status === 'completed' ? [{ type: 'message', id: `msg_${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] }] : [],
-    usage: usage ? { input_tokens: usage.promptTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: usage.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: usage.promptTokens + usage.completionTokens } : null,
+    id,
+    object: 'response',
+    created_at: created,
+    status,
+    model,
+    error: null,
+    incomplete_details: null,
+    output:
+      status === 'completed'
+        ? [
+            {
+              type: 'message',
+              id: `msg_${id}`,
+              status: 'completed',
+              role: 'assistant',
+              content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+            },
+          ]
+        : [],
+    usage: usage
+      ? {
+          input_tokens: usage.promptTokens,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: usage.completionTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: usage.promptTokens + usage.completionTokens,
+        }
+      : null,
   };
 }
 
@@ -313,28 +449,70 @@ function streamWriter(endpoint: Endpoint, n: number, created: number, model: str
     const id = `resp_sim_${n}`;
     const itemId = `msg_${id}`;
     let seq = 0;
-    const ev = (type: string, o: object) => `event: ${type}\n` + data({ type, sequence_number: seq++, ...o });
+    const ev = (type: string, o: object) => `event: ${type}\n${data({ type, sequence_number: seq++, ...o })}`;
     return {
       start: () =>
         ev('response.created', { response: responseObject(id, created, model, 'in_progress', '') }) +
-        ev('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] } }) +
-        ev('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }),
-      delta: (text: string) => ev('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: text, logprobs: [] }),
+        ev('response.output_item.added', {
+          output_index: 0,
+          item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] },
+        }) +
+        ev('response.content_part.added', {
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
+          part: { type: 'output_text', text: '', annotations: [] },
+        }),
+      delta: (text: string) =>
+        ev('response.output_text.delta', {
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
+          delta: text,
+          logprobs: [],
+        }),
       end: (text: string, _finish: string, usage: { prompt_tokens: number; completion_tokens: number }) =>
         ev('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }) +
-        ev('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } }) +
-        ev('response.output_item.done', { output_index: 0, item: { type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] } }) +
-        ev('response.completed', { response: responseObject(id, created, model, 'completed', text, { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }) }),
+        ev('response.content_part.done', {
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
+          part: { type: 'output_text', text, annotations: [] },
+        }) +
+        ev('response.output_item.done', {
+          output_index: 0,
+          item: {
+            type: 'message',
+            id: itemId,
+            status: 'completed',
+            role: 'assistant',
+            content: [{ type: 'output_text', text, annotations: [] }],
+          },
+        }) +
+        ev('response.completed', {
+          response: responseObject(id, created, model, 'completed', text, {
+            promptTokens: usage.prompt_tokens,
+            completionTokens: usage.completion_tokens,
+          }),
+        }),
     };
   }
   const id = endpoint === 'chat' ? `chatcmpl-sim-${n}` : `cmpl-sim-${n}`;
   const object = endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
   const choice = (text: string | null, finish: string | null, role = false) =>
-    endpoint === 'chat' ? { index: 0, delta: text === null ? {} : { ...(role ? { role: 'assistant' } : {}), content: text }, finish_reason: finish } : { index: 0, text: text ?? '', finish_reason: finish, logprobs: null };
-  const chunk = (c: object | null, usage?: object) => data({ id, object, created, model, choices: c ? [c] : [], ...(usage ? { usage } : {}) });
+    endpoint === 'chat'
+      ? {
+          index: 0,
+          delta: text === null ? {} : { ...(role ? { role: 'assistant' } : {}), content: text },
+          finish_reason: finish,
+        }
+      : { index: 0, text: text ?? '', finish_reason: finish, logprobs: null };
+  const chunk = (c: object | null, usage?: object) =>
+    data({ id, object, created, model, choices: c ? [c] : [], ...(usage ? { usage } : {}) });
   return {
     start: () => (endpoint === 'chat' ? chunk(choice('', null, true)) : ''),
     delta: (text: string) => chunk(choice(text, null)),
-    end: (_text: string, finish: string, usage: object, includeUsage: boolean) => chunk(choice(null, finish)) + (includeUsage ? chunk(null, usage) : '') + 'data: [DONE]\n\n',
+    end: (_text: string, finish: string, usage: object, includeUsage: boolean) =>
+      `${chunk(choice(null, finish)) + (includeUsage ? chunk(null, usage) : '')}data: [DONE]\n\n`,
   };
 }

@@ -11,7 +11,7 @@ export function generateTokens(rng: Rng, count: number): string[] {
   const out: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const w = WORDS[rng.int(WORDS.length)]!;
-    out[i] = (i === 0 ? w[0]!.toUpperCase() + w.slice(1) : ' ' + w) + (i === count - 1 ? '.' : '');
+    out[i] = (i === 0 ? w[0]!.toUpperCase() + w.slice(1) : ` ${w}`) + (i === count - 1 ? '.' : '');
   }
   return out;
 }

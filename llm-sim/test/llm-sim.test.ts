@@ -7,7 +7,13 @@ const config = simConfigSchema.parse({
   seed: 11,
   time_scale: 0.01,
   models: [
-    { id: 'fast', ttft_ms: { mean: 100 }, tokens_per_second: { mean: 100 }, output_tokens: { mean: 30, stddev: 5 }, context_window: 50 },
+    {
+      id: 'fast',
+      ttft_ms: { mean: 100 },
+      tokens_per_second: { mean: 100 },
+      output_tokens: { mean: 30, stddev: 5 },
+      context_window: 50,
+    },
     { id: 'limited', rpm: 2, output_tokens: { mean: 5 } },
     { id: 'broken', error_rate: 1 },
   ],
@@ -22,13 +28,22 @@ before(async () => {
 after(() => sim.close());
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  fetch(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
 const hello = { role: 'user', content: 'Hello there, how are you?' };
 
 test('non-stream answer carries usage that matches the content', async () => {
   const res = await post({ model: 'fast', messages: [hello] });
   assert.equal(res.status, 200);
-  const body = (await res.json()) as { model: string; choices: Array<{ message: { content: string } }>; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } };
+  const body = (await res.json()) as {
+    model: string;
+    choices: Array<{ message: { content: string } }>;
+    usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  };
   assert.equal(body.model, 'fast');
   const words = body.choices[0]!.message.content.split(' ').length;
   assert.equal(words, body.usage.completion_tokens);
@@ -37,9 +52,18 @@ test('non-stream answer carries usage that matches the content', async () => {
 });
 
 test('stream sends role, content chunks, finish reason, usage when asked, then [DONE]', async () => {
-  const res = await post({ model: 'fast', messages: [hello], stream: true, stream_options: { include_usage: true }, max_tokens: 4 });
+  const res = await post({
+    model: 'fast',
+    messages: [hello],
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: 4,
+  });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
-  const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+  const events = (await res.text())
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ''));
   assert.equal(events.at(-1), '[DONE]');
   const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
   assert.equal(chunks[0].choices[0].delta.role, 'assistant');
@@ -93,8 +117,14 @@ test('same seed, same requests -> same answers (repeatable)', async () => {
   for (let run = 0; run < 2; run++) {
     const s = createSimServer(config);
     const port = await s.listen(0);
-    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'fast', messages: [hello] }), signal: AbortSignal.timeout(5000) });
-    answers.push(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content);
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'fast', messages: [hello] }),
+      signal: AbortSignal.timeout(5000),
+    });
+    answers.push(
+      ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+    );
     await s.close();
   }
   assert.equal(answers[0], answers[1]);
@@ -102,7 +132,10 @@ test('same seed, same requests -> same answers (repeatable)', async () => {
 
 test('models list and metrics', async () => {
   const models = (await (await fetch(`${base}/v1/models`)).json()) as { data: Array<{ id: string }> };
-  assert.deepEqual(models.data.map((m) => m.id), ['fast', 'limited', 'broken']);
+  assert.deepEqual(
+    models.data.map((m) => m.id),
+    ['fast', 'limited', 'broken'],
+  );
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /llm_sim_requests_total\{model="fast",outcome="ok"\} \d+/);
   assert.match(metrics, /llm_sim_requests_total\{model="limited",outcome="rate_limited"\} 1/);

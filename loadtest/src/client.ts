@@ -20,12 +20,23 @@ export class LoadClient {
   private readonly agent: Agent;
   private readonly url: URL;
 
-  constructor(host: string, connections: number, private readonly apiKey: string | undefined, timeoutMs: number) {
+  constructor(
+    host: string,
+    connections: number,
+    private readonly apiKey: string | undefined,
+    timeoutMs: number,
+  ) {
     // A host given with its /v1 base keeps it; a bare host gets /v1 added.
-    const base = host.endsWith('/') ? host : host + '/';
+    const base = host.endsWith('/') ? host : `${host}/`;
     this.url = new URL(/\/v1\/$/.test(new URL(base).pathname) ? 'chat/completions' : '/v1/chat/completions', base);
     // undici's own timers (not an AbortSignal.timeout per request): same bound, far cheaper at 10K req/s.
-    this.agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    this.agent = new Agent({
+      connections,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
   }
 
   async send(req: PlannedRequest, intendedStart: number, signal: AbortSignal): Promise<RequestResult> {
@@ -43,7 +54,13 @@ export class LoadClient {
       });
       const model = res.headers['x-router-model'];
       const policy = res.headers['x-router-policy'];
-      const base = { target: req.target, status: String(res.statusCode), ok: res.statusCode < 400, ...(typeof model === 'string' ? { model } : {}), ...(typeof policy === 'string' ? { policy } : {}) };
+      const base = {
+        target: req.target,
+        status: String(res.statusCode),
+        ok: res.statusCode < 400,
+        ...(typeof model === 'string' ? { model } : {}),
+        ...(typeof policy === 'string' ? { policy } : {}),
+      };
       if (res.statusCode >= 400) {
         const text = await res.body.text();
         let error = `HTTP ${res.statusCode}`;
@@ -68,11 +85,27 @@ export class LoadClient {
       }
       const m = /"usage":(\{[^}]*\})/.exec(tail);
       const usage = m ? (JSON.parse(m[1]!) as RequestResult['usage']) : undefined;
-      return { ...base, latencySeconds: elapsed(), ...(ttftSeconds !== undefined ? { ttftSeconds } : {}), ...(usage ? { usage } : {}) };
+      return {
+        ...base,
+        latencySeconds: elapsed(),
+        ...(ttftSeconds !== undefined ? { ttftSeconds } : {}),
+        ...(usage ? { usage } : {}),
+      };
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const status = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : (err as Error).name === 'AbortError' || signal.aborted ? 'aborted' : 'connection_error';
-      return { target: req.target, status, ok: false, latencySeconds: elapsed(), error: `${status}: ${(err as Error).message}` };
+      const status =
+        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+          ? 'timeout'
+          : (err as Error).name === 'AbortError' || signal.aborted
+            ? 'aborted'
+            : 'connection_error';
+      return {
+        target: req.target,
+        status,
+        ok: false,
+        latencySeconds: elapsed(),
+        error: `${status}: ${(err as Error).message}`,
+      };
     }
   }
 

@@ -40,12 +40,30 @@ Without --headless: web UI on http://127.0.0.1:8089 (set users, spawn rate, host
 
 const { values: a } = parseCommandLine('loadtest', HELP, {
   options: {
-    headless: { type: 'boolean' }, host: { type: 'string' }, users: { type: 'string' }, 'spawn-rate': { type: 'string' },
-    rate: { type: 'string' }, duration: { type: 'string' }, 'max-requests': { type: 'string' }, grace: { type: 'string' }, 'think-time': { type: 'string' }, targets: { type: 'string' },
-    'nim-extension': { type: 'boolean' }, 'stream-ratio': { type: 'string' }, 'long-prompt-ratio': { type: 'string' }, 'max-tokens': { type: 'string' },
-    'api-key': { type: 'string' }, 'router-config': { type: 'string', default: 'config/router.yaml' }, 'fail-on': { type: 'string' },
-    'report-json': { type: 'string' }, 'report-html': { type: 'string' }, 'report-csv': { type: 'string' }, 'metrics-port': { type: 'string' },
-    port: { type: 'string', default: process.env.LOADTEST_PORT ?? '8089' }, bind: { type: 'string', default: process.env.LOADTEST_BIND ?? '127.0.0.1' }, seed: { type: 'string' },
+    headless: { type: 'boolean' },
+    host: { type: 'string' },
+    users: { type: 'string' },
+    'spawn-rate': { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    'max-requests': { type: 'string' },
+    grace: { type: 'string' },
+    'think-time': { type: 'string' },
+    targets: { type: 'string' },
+    'nim-extension': { type: 'boolean' },
+    'stream-ratio': { type: 'string' },
+    'long-prompt-ratio': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    'api-key': { type: 'string' },
+    'router-config': { type: 'string', default: 'config/router.yaml' },
+    'fail-on': { type: 'string' },
+    'report-json': { type: 'string' },
+    'report-html': { type: 'string' },
+    'report-csv': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    port: { type: 'string', default: process.env.LOADTEST_PORT ?? '8089' },
+    bind: { type: 'string', default: process.env.LOADTEST_BIND ?? '127.0.0.1' },
+    seed: { type: 'string' },
   },
 });
 
@@ -70,13 +88,28 @@ function optionsFromArgs(): RunOptionsInput {
     return n;
   };
   const o: Record<string, unknown> = {
-    host: a.host ?? process.env.LOADTEST_HOST, users: num(a.users, 'users'), spawn_rate: num(a['spawn-rate'], 'spawn-rate'), rate: num(a.rate, 'rate'),
-    duration_s: a.duration ? durationArg(a.duration) : undefined, grace_s: a.grace ? durationArg(a.grace) : undefined, max_requests: num(a['max-requests'], 'max-requests'), nim_extension: a['nim-extension'],
-    stream_ratio: num(a['stream-ratio'], 'stream-ratio'), long_prompt_ratio: num(a['long-prompt-ratio'], 'long-prompt-ratio'), max_tokens: num(a['max-tokens'], 'max-tokens'),
-    api_key: a['api-key'] ?? process.env.LOADTEST_API_KEY, seed: num(a.seed, 'seed'),
+    host: a.host ?? process.env.LOADTEST_HOST,
+    users: num(a.users, 'users'),
+    spawn_rate: num(a['spawn-rate'], 'spawn-rate'),
+    rate: num(a.rate, 'rate'),
+    duration_s: a.duration ? durationArg(a.duration) : undefined,
+    grace_s: a.grace ? durationArg(a.grace) : undefined,
+    max_requests: num(a['max-requests'], 'max-requests'),
+    nim_extension: a['nim-extension'],
+    stream_ratio: num(a['stream-ratio'], 'stream-ratio'),
+    long_prompt_ratio: num(a['long-prompt-ratio'], 'long-prompt-ratio'),
+    max_tokens: num(a['max-tokens'], 'max-tokens'),
+    api_key: a['api-key'] ?? process.env.LOADTEST_API_KEY,
+    seed: num(a.seed, 'seed'),
   };
   if (a['think-time']) o.think_time_s = a['think-time'].split('-').map(Number);
-  if (a.targets) o.targets = Object.fromEntries(a.targets.split(',').map((t) => { const [name, w] = t.split('='); return [name!.trim(), w ? Number(w) : 1]; }));
+  if (a.targets)
+    o.targets = Object.fromEntries(
+      a.targets.split(',').map((t) => {
+        const [name, w] = t.split('=');
+        return [name!.trim(), w ? Number(w) : 1];
+      }),
+    );
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as RunOptionsInput;
 }
 
@@ -96,19 +129,25 @@ async function portTaken(host: string, port: number): Promise<never> {
     .then(async (r) => r.ok && 'defaults' in ((await r.json()) as object))
     .catch(() => false);
   if (ours) {
-    console.log(`loadtest: the load test UI is already running at ${url} (the stack started it with make metrics): open it in a browser.`);
-    console.log(`  To run a second one: make loadtest LOADTEST_ARGS="--port 8090"; for a headless run: make loadtest-headless.`);
+    console.log(
+      `loadtest: the load test UI is already running at ${url} (the stack started it with make metrics): open it in a browser.`,
+    );
+    console.log(
+      `  To run a second one: make loadtest LOADTEST_ARGS="--port 8090"; for a headless run: make loadtest-headless.`,
+    );
     process.exit(0);
   }
-  console.error(`loadtest: port ${port} on ${host} is in use by another program; pick another with --port N (or LOADTEST_PORT).`);
+  console.error(
+    `loadtest: port ${port} on ${host} is in use by another program; pick another with --port N (or LOADTEST_PORT).`,
+  );
   process.exit(1);
 }
 
 if (!a.headless) {
   const port = Number(a.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${a.port}"`);
-  const ui = await startWebUi({ port, host: a.bind!, metrics, prices, defaults: optionsFromArgs() }).catch((err: NodeJS.ErrnoException) =>
-    err.code === 'EADDRINUSE' ? portTaken(a.bind!, port) : Promise.reject(err),
+  const ui = await startWebUi({ port, host: a.bind!, metrics, prices, defaults: optionsFromArgs() }).catch(
+    (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? portTaken(a.bind!, port) : Promise.reject(err)),
   );
   console.log(JSON.stringify({ msg: 'loadtest web UI listening', url: ui.url, port: ui.port }));
   const stop = () => void ui.close().then(() => process.exit(0));
@@ -130,29 +169,53 @@ if (!a.headless) {
     });
     await new Promise<void>((resolve) => {
       metricsServer!.once('error', (err: NodeJS.ErrnoException) => {
-        console.error(`loadtest: cannot serve metrics on ${a.bind}:${a['metrics-port']}: ${err.code === 'EADDRINUSE' ? 'port in use' : err.message}; pick another --metrics-port.`);
+        console.error(
+          `loadtest: cannot serve metrics on ${a.bind}:${a['metrics-port']}: ${err.code === 'EADDRINUSE' ? 'port in use' : err.message}; pick another --metrics-port.`,
+        );
         process.exit(1);
       });
       metricsServer!.listen(Number(a['metrics-port']), a.bind, resolve);
     });
-    console.log(JSON.stringify({ msg: 'loadtest metrics listening', port: (metricsServer.address() as { port: number }).port }));
+    console.log(
+      JSON.stringify({ msg: 'loadtest metrics listening', port: (metricsServer.address() as { port: number }).port }),
+    );
   }
   const run = new LoadRun(parsed.data, metrics, prices);
   const o = parsed.data;
-  console.log(`loadtest: ${o.rate ? `open loop ${o.rate} req/s (max ${o.users} in flight)` : `${o.users} users, spawn rate ${o.spawn_rate}/s`} against ${o.host} for ${o.duration_s}s`);
-  const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {elapsed}/{total}s | last 1s: {rps} req/s, p95 {p95} ms | {failures} failed so far | {users} users', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  console.log(
+    `loadtest: ${o.rate ? `open loop ${o.rate} req/s (max ${o.users} in flight)` : `${o.users} users, spawn rate ${o.spawn_rate}/s`} against ${o.host} for ${o.duration_s}s`,
+  );
+  const bar = process.stdout.isTTY
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            ' {bar} {elapsed}/{total}s | last 1s: {rps} req/s, p95 {p95} ms | {failures} failed so far | {users} users',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   bar?.start(Math.round(o.duration_s), 0, { rps: 0, p95: '-', failures: 0, users: 0 });
   run.on('tick', (p: { t: number; rps: number; p95_ms: number | null; users: number }) => {
     const failures = run.stats.total.failures;
-    if (bar) bar.update(Math.min(Math.round(p.t), Math.round(o.duration_s)), { rps: p.rps.toFixed(0), p95: p.p95_ms ?? '-', failures, users: p.users });
-    else if (Math.round(p.t) % 5 === 0) console.log(`  ${Math.round(p.t)}s  last 1s: ${p.rps.toFixed(0)} req/s, p95 ${p.p95_ms ?? '-'} ms  |  ${failures} failed so far  ${p.users} users`);
+    if (bar)
+      bar.update(Math.min(Math.round(p.t), Math.round(o.duration_s)), {
+        rps: p.rps.toFixed(0),
+        p95: p.p95_ms ?? '-',
+        failures,
+        users: p.users,
+      });
+    else if (Math.round(p.t) % 5 === 0)
+      console.log(
+        `  ${Math.round(p.t)}s  last 1s: ${p.rps.toFixed(0)} req/s, p95 ${p.p95_ms ?? '-'} ms  |  ${failures} failed so far  ${p.users} users`,
+      );
   });
   const stop = () => void run.stop();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const summary = await run.finished;
   bar?.stop();
-  console.log('\n' + summaryTable(summary));
+  console.log(`\n${summaryTable(summary)}`);
   if (a['report-json']) writeFileSync(a['report-json'], JSON.stringify(summary, null, 2));
   if (a['report-html']) writeFileSync(a['report-html'], summaryHtml(summary));
   if (a['report-csv']) writeFileSync(a['report-csv'], summaryCsv(summary));

@@ -23,7 +23,9 @@ export const runOptionsSchema = z
     /** Think time between a user's requests, seconds (like Locust's between(0.5, 1)). */
     think_time_s: z.tuple([z.number().min(0), z.number().min(0)]).default([0.5, 1]),
     /** What to send as `model`, with weights: {"router/task_router": 2, "llama-3.1-8b-instruct": 1}. */
-    targets: z.record(z.string(), z.number().positive()).default({ 'router/task_router': 1, 'router/complexity_router': 1 }),
+    targets: z
+      .record(z.string(), z.number().positive())
+      .default({ 'router/task_router': 1, 'router/complexity_router': 1 }),
     /** Send policies through NVIDIA's "nim-llm-router" body extension instead of model: router/<policy>. */
     nim_extension: z.boolean().default(false),
     /** Fraction of requests sent with stream: true. */

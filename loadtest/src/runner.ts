@@ -79,7 +79,11 @@ export class LoadRun extends EventEmitter {
   }
 
   private shouldStop(): boolean {
-    return this.stopRequested.signal.aborted || this.elapsedSeconds() >= this.options.duration_s || (this.options.max_requests !== undefined && this.sent >= this.options.max_requests);
+    return (
+      this.stopRequested.signal.aborted ||
+      this.elapsedSeconds() >= this.options.duration_s ||
+      (this.options.max_requests !== undefined && this.sent >= this.options.max_requests)
+    );
   }
 
   /** Stop sending; requests in flight get `graceSeconds` (default: the run's grace_s) to finish, then are cut. */
@@ -139,7 +143,8 @@ export class LoadRun extends EventEmitter {
     const spawnEveryMs = 1000 / this.options.spawn_rate;
     for (let i = 0; i < this.options.users && !this.shouldStop(); i++) {
       userLoops.push(user());
-      if (i + 1 < this.options.users) await sleep(spawnEveryMs, undefined, { signal: this.stopRequested.signal }).catch(() => {});
+      if (i + 1 < this.options.users)
+        await sleep(spawnEveryMs, undefined, { signal: this.stopRequested.signal }).catch(() => {});
     }
     await Promise.all(userLoops);
   }
@@ -200,11 +205,24 @@ export class LoadRun extends EventEmitter {
   private record(r: RequestResult): void {
     const fallbackModel = r.target.startsWith(POLICY_PREFIX) ? 'unrouted' : r.target;
     const model = this.modelLabels.value(r.model, this.modelLabels.value(fallbackModel, 'other'));
-    const policy = this.policyLabels.value(r.policy, r.target.startsWith(POLICY_PREFIX) ? r.target.slice(POLICY_PREFIX.length) : 'none');
+    const policy = this.policyLabels.value(
+      r.policy,
+      r.target.startsWith(POLICY_PREFIX) ? r.target.slice(POLICY_PREFIX.length) : 'none',
+    );
     const promptTokens = r.usage?.prompt_tokens ?? 0;
     const completionTokens = r.usage?.completion_tokens ?? 0;
     const costUsd = r.usage ? this.prices.cost(model, r.usage) : 0;
-    this.stats.record({ model, policy, ok: r.ok, latencySeconds: r.latencySeconds, ...(r.ttftSeconds !== undefined ? { ttftSeconds: r.ttftSeconds } : {}), promptTokens, completionTokens, costUsd, ...(r.error ? { error: r.error } : {}) });
+    this.stats.record({
+      model,
+      policy,
+      ok: r.ok,
+      latencySeconds: r.latencySeconds,
+      ...(r.ttftSeconds !== undefined ? { ttftSeconds: r.ttftSeconds } : {}),
+      promptTokens,
+      completionTokens,
+      costUsd,
+      ...(r.error ? { error: r.error } : {}),
+    });
     const m = this.metrics;
     m.requests.inc({ model, policy, status: r.status });
     m.requestDuration.observe({ model }, r.latencySeconds);
@@ -219,7 +237,8 @@ export class LoadRun extends EventEmitter {
   summary(): RunSummary {
     const elapsed = this.elapsedSeconds();
     const total = this.stats.total.toJSON();
-    const rows = (map: Map<string, { toJSON(): ReturnType<RunStats['total']['toJSON']> }>) => [...map].map(([name, g]) => ({ name, ...g.toJSON() })).sort((a, b) => b.requests - a.requests);
+    const rows = (map: Map<string, { toJSON(): ReturnType<RunStats['total']['toJSON']> }>) =>
+      [...map].map(([name, g]) => ({ name, ...g.toJSON() })).sort((a, b) => b.requests - a.requests);
     return {
       options: this.options,
       state: this.state,

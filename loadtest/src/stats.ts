@@ -111,7 +111,15 @@ export class RunStats {
   tick(t: number, users: number, slotSeconds = 1): TimelinePoint {
     const ms = (s: number) => (Number.isNaN(s) ? null : Math.round(s * 10000) / 10);
     const h = this.second.latency;
-    const point = { t: Math.round(t * 10) / 10, rps: this.second.requests / slotSeconds, failures_per_s: this.second.failures / slotSeconds, p50_ms: ms(h.quantile(0.5)), p95_ms: ms(h.quantile(0.95)), p99_ms: ms(h.quantile(0.99)), users };
+    const point = {
+      t: Math.round(t * 10) / 10,
+      rps: this.second.requests / slotSeconds,
+      failures_per_s: this.second.failures / slotSeconds,
+      p50_ms: ms(h.quantile(0.5)),
+      p95_ms: ms(h.quantile(0.95)),
+      p99_ms: ms(h.quantile(0.99)),
+      users,
+    };
     this.timeline.push(point);
     if (this.timeline.length > 3600) this.timeline.shift();
     this.second = { requests: 0, failures: 0, latency: new LatencyHistogram() };

@@ -43,9 +43,12 @@ export class Workload {
   next(): PlannedRequest {
     let r = this.random() * this.totalWeight;
     let target = this.targets[0]![0];
-    for (const [t, w] of this.targets) if ((r -= w) < 0) ((target = t), (r = Infinity));
+    for (const [t, w] of this.targets) if ((r -= w) < 0) (target = t), (r = Infinity);
     const stream = this.random() < this.options.stream_ratio;
-    const content = this.random() < this.options.long_prompt_ratio ? longPrompt() : this.prompts[Math.floor(this.random() * this.prompts.length)]!;
+    const content =
+      this.random() < this.options.long_prompt_ratio
+        ? longPrompt()
+        : this.prompts[Math.floor(this.random() * this.prompts.length)]!;
     const body: Record<string, unknown> = { model: target, stream, messages: [{ role: 'user', content }] };
     if (stream) body.stream_options = { include_usage: true };
     if (this.options.max_tokens) body.max_tokens = this.options.max_tokens;

@@ -3,7 +3,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { LOADTEST_MAIN, ROUTER_MAIN, SIM_MAIN, metricValue, routerYaml, simConfigYaml, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
+import {
+  LOADTEST_MAIN,
+  ROUTER_MAIN,
+  SIM_MAIN,
+  metricValue,
+  routerYaml,
+  simConfigYaml,
+  startService,
+  tempDir,
+  waitFor,
+  type RunningService,
+} from '../../test-support/services.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const tmp = tempDir();
@@ -14,11 +25,30 @@ let browser: Browser;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), 'Debian chromium is required: make install-system-deps');
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([{ id: 'm', ttft_ms: { mean: 20 }, tokens_per_second: { mean: 500 }, output_tokens: { mean: 20 } }], 1))]);
-  const config = tmp.write('router.yaml', routerYaml(sim.url, { m: { deployments: [{ model: 'm' }] } }, 'policies:\n  - { name: task_router, classifier: task, routes: {}, default: m }\n'));
+  sim = await startService(SIM_MAIN, [
+    '--config',
+    tmp.write(
+      'sim.yaml',
+      simConfigYaml(
+        [{ id: 'm', ttft_ms: { mean: 20 }, tokens_per_second: { mean: 500 }, output_tokens: { mean: 20 } }],
+        1,
+      ),
+    ),
+  ]);
+  const config = tmp.write(
+    'router.yaml',
+    routerYaml(
+      sim.url,
+      { m: { deployments: [{ model: 'm' }] } },
+      'policies:\n  - { name: task_router, classifier: task, routes: {}, default: m }\n',
+    ),
+  );
   router = await startService(ROUTER_MAIN, ['--config', config]);
   ui = await startService(LOADTEST_MAIN, ['--router-config', config, '--host', router.url]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 });
 after(async () => {
   await browser?.close();
@@ -37,29 +67,41 @@ test('start a run from the UI, see charts and tables update, stop it, take a scr
   await page.fill('input[name=duration_s]', '60');
   await page.fill('textarea[name=targets]', 'router/task_router=1,m=1');
   await page.click('#start');
-  await page.waitForFunction(() => document.getElementById('state')!.textContent === 'running', undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => document.getElementById('state')!.textContent === 'running', undefined, {
+    timeout: 10_000,
+  });
   // Charts get a point per second: wait for at least three, and for real traffic in them.
   // `charts` is a top-level const of the page script: visible to string expressions, not to globalThis.
   await page.waitForFunction('charts.rps.data[0].length >= 3', undefined, { timeout: 15_000 });
   const rpsSeries = (await page.evaluate('charts.rps.data[1]')) as number[];
-  assert.ok(rpsSeries.some((v) => v > 0), `requests/s plotted: ${rpsSeries}`);
+  assert.ok(
+    rpsSeries.some((v) => v > 0),
+    `requests/s plotted: ${rpsSeries}`,
+  );
   assert.equal(await page.locator('canvas').count(), 3, 'three charts drawn');
   assert.ok(Number(await page.textContent('#rps')) > 0);
 
   // A second start while running is refused with a message in the page.
-  const conflict = await fetch(`${ui.url}/api/start`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+  const conflict = await fetch(`${ui.url}/api/start`, {
+    method: 'POST',
+    body: '{}',
+    signal: AbortSignal.timeout(5000),
+  });
   assert.equal(conflict.status, 409);
 
   await page.click('nav a[data-tab=stats]');
   await page.waitForSelector('#by-policy td:text("task_router")');
   assert.ok(await page.isVisible('#by-model td:text("m")'));
   await page.click('#stop');
-  await page.waitForFunction(() => document.getElementById('state')!.textContent === 'done', undefined, { timeout: 15_000 });
+  await page.waitForFunction(() => document.getElementById('state')!.textContent === 'done', undefined, {
+    timeout: 15_000,
+  });
   assert.equal(await page.isEnabled('#start'), true);
   await page.click('nav a[data-tab=charts]');
   const shot = await page.screenshot({ path: `${tmp.dir}/loadtest-ui.png`, fullPage: true });
   assert.ok(shot.length > 10_000, 'a real screenshot');
-  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/loadtest-ui.png`, fullPage: true });
+  if (process.env.SCREENSHOT_DIR)
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/loadtest-ui.png`, fullPage: true });
 
   const csv = await (await fetch(`${ui.url}/api/report.csv`, { signal: AbortSignal.timeout(5000) })).text();
   assert.match(csv, /^group,name,requests/);
@@ -73,6 +115,8 @@ test('start a run from the UI, see charts and tables update, stop it, take a scr
   // Invalid options come back as a readable error in the form.
   await page.fill('input[name=users]', '200000'); // passes the form's own checks, not the server's
   await page.click('#start');
-  await page.waitForFunction(() => document.getElementById('error')!.textContent!.includes('users'), undefined, { timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById('error')!.textContent!.includes('users'), undefined, {
+    timeout: 5000,
+  });
   await page.close();
 });

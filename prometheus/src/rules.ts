@@ -25,7 +25,7 @@ export const ALERT_THRESHOLDS = {
 const quantiles = (record: string, histogram: string, by: string) =>
   [0.5, 0.95, 0.99].map((q) => ({
     record,
-    expr: `histogram_quantile(${q}, sum by (le${by ? ', ' + by : ''}) (rate(${histogram}_bucket[1m])))`,
+    expr: `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${histogram}_bucket[1m])))`,
     labels: { quantile: String(q) },
   }));
 
@@ -36,7 +36,10 @@ export const recordingRules = {
       interval: '15s',
       rules: [
         { record: RECORDED.requestRate, expr: `sum by (policy, class, model, status) (rate(${R.requests}[1m]))` },
-        { record: RECORDED.errorRatio, expr: `sum(rate(${R.requests}{status=~"5.."}[1m])) / clamp_min(sum(rate(${R.requests}[1m])), 1e-9)` },
+        {
+          record: RECORDED.errorRatio,
+          expr: `sum(rate(${R.requests}{status=~"5.."}[1m])) / clamp_min(sum(rate(${R.requests}[1m])), 1e-9)`,
+        },
         ...quantiles(RECORDED.latencyQuantile, R.requestDuration, ''),
         ...quantiles(RECORDED.overheadQuantile, R.overhead, ''),
         { record: RECORDED.costPerHour, expr: `sum by (model) (rate(${R.cost}[5m])) * 3600` },
@@ -48,7 +51,10 @@ export const recordingRules = {
       interval: '15s',
       rules: [
         { record: RECORDED.loadtestRequestRate, expr: `sum by (model, policy, status) (rate(${L.requests}[1m]))` },
-        { record: RECORDED.loadtestFailureRatio, expr: `sum(rate(${L.requests}{status!~"2.."}[1m])) / clamp_min(sum(rate(${L.requests}[1m])), 1e-9)` },
+        {
+          record: RECORDED.loadtestFailureRatio,
+          expr: `sum(rate(${L.requests}{status!~"2.."}[1m])) / clamp_min(sum(rate(${L.requests}[1m])), 1e-9)`,
+        },
       ],
     },
   ],
@@ -64,35 +70,52 @@ export const alertRules = {
           expr: `${RECORDED.errorRatio} > ${ALERT_THRESHOLDS.errorRatio}`,
           for: '2m',
           labels: { severity: 'critical' },
-          annotations: { summary: 'More than 5% of router requests fail with 5xx', description: 'Error ratio is {{ $value | humanizePercentage }} over the last minute.' },
+          annotations: {
+            summary: 'More than 5% of router requests fail with 5xx',
+            description: 'Error ratio is {{ $value | humanizePercentage }} over the last minute.',
+          },
         },
         {
           alert: 'LLMRouterOverheadP99High',
           expr: `${RECORDED.overheadQuantile}{quantile="0.99"} > ${ALERT_THRESHOLDS.overheadP99Seconds}`,
           for: '5m',
           labels: { severity: 'warning' },
-          annotations: { summary: 'Router overhead p99 above 50 ms', description: 'The router adds {{ $value | humanizeDuration }} at p99 (time not spent waiting on upstreams).' },
+          annotations: {
+            summary: 'Router overhead p99 above 50 ms',
+            description:
+              'The router adds {{ $value | humanizeDuration }} at p99 (time not spent waiting on upstreams).',
+          },
         },
         {
           alert: 'LLMRouterDeploymentCoolingDown',
           expr: `${R.deploymentState}{state="cooling"} > 0`, // > 0: with several workers, the fraction of workers that see it cooling
           for: '1m',
           labels: { severity: 'warning' },
-          annotations: { summary: 'Deployment {{ $labels.deployment }} of {{ $labels.model }} is cooling down', description: 'It failed repeatedly and is out of rotation; traffic goes to its other deployments or fallbacks.' },
+          annotations: {
+            summary: 'Deployment {{ $labels.deployment }} of {{ $labels.model }} is cooling down',
+            description:
+              'It failed repeatedly and is out of rotation; traffic goes to its other deployments or fallbacks.',
+          },
         },
         {
           alert: 'LLMRouterAllDeploymentsDown',
           expr: `sum by (model) (${R.deploymentState}{state="healthy"}) == 0`,
           for: '1m',
           labels: { severity: 'critical' },
-          annotations: { summary: 'Every deployment of {{ $labels.model }} is cooling down', description: 'Requests for this model are answered 503 or served by fallbacks.' },
+          annotations: {
+            summary: 'Every deployment of {{ $labels.model }} is cooling down',
+            description: 'Requests for this model are answered 503 or served by fallbacks.',
+          },
         },
         {
           alert: 'LLMRouterTargetDown',
           expr: 'up == 0',
           for: '1m',
           labels: { severity: 'critical' },
-          annotations: { summary: '{{ $labels.job }} on {{ $labels.instance }} is not being scraped', description: 'Prometheus cannot reach the target.' },
+          annotations: {
+            summary: '{{ $labels.job }} on {{ $labels.instance }} is not being scraped',
+            description: 'Prometheus cannot reach the target.',
+          },
         },
       ],
     },
@@ -104,7 +127,10 @@ export const alertRules = {
           expr: `${RECORDED.loadtestFailureRatio} > ${ALERT_THRESHOLDS.loadtestFailureRatio}`,
           for: '2m',
           labels: { severity: 'warning' },
-          annotations: { summary: 'More than 5% of load test requests fail', description: 'Failure ratio is {{ $value | humanizePercentage }}.' },
+          annotations: {
+            summary: 'More than 5% of load test requests fail',
+            description: 'Failure ratio is {{ $value | humanizePercentage }}.',
+          },
         },
       ],
     },

@@ -15,7 +15,11 @@ const promtool = (...args: string[]) => {
 
 test('committed prometheus.yml and rules are up to date with their TypeScript source', () => {
   for (const [name, text] of Object.entries(generatedFiles())) {
-    assert.equal(readFileSync(join(PROMETHEUS_DIR, name), 'utf8'), text, `prometheus/${name} is stale: run make prometheus-config`);
+    assert.equal(
+      readFileSync(join(PROMETHEUS_DIR, name), 'utf8'),
+      text,
+      `prometheus/${name} is stale: run make prometheus-config`,
+    );
   }
 });
 
@@ -24,11 +28,28 @@ test('promtool check config accepts the compose config and a local one', () => {
   assert.equal(compose.status, 0, compose.stdout + compose.stderr);
   const tmp = tempDir();
   try {
-    const local = tmp.write('local.yml', prometheusConfig({ router: '127.0.0.1:4000', llmSim: '127.0.0.1:8000', loadtest: '127.0.0.1:8089' }, { ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml')] }));
+    const local = tmp.write(
+      'local.yml',
+      prometheusConfig(
+        { router: '127.0.0.1:4000', llmSim: '127.0.0.1:8000', loadtest: '127.0.0.1:8089' },
+        { ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml')] },
+      ),
+    );
     const r = promtool('check', 'config', local);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const jobs = (parse(readFileSync(local, 'utf8')) as { scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> }).scrape_configs;
-    assert.deepEqual(jobs.map((j) => [j.job_name, j.static_configs[0]!.targets[0]]), [['llm-router', '127.0.0.1:4000'], ['llm-sim', '127.0.0.1:8000'], ['loadtest', '127.0.0.1:8089']]);
+    const jobs = (
+      parse(readFileSync(local, 'utf8')) as {
+        scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+      }
+    ).scrape_configs;
+    assert.deepEqual(
+      jobs.map((j) => [j.job_name, j.static_configs[0]!.targets[0]]),
+      [
+        ['llm-router', '127.0.0.1:4000'],
+        ['llm-sim', '127.0.0.1:8000'],
+        ['loadtest', '127.0.0.1:8089'],
+      ],
+    );
   } finally {
     tmp.remove();
   }

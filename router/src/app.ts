@@ -32,14 +32,30 @@ export interface RouterApp {
 }
 
 /** Each endpoint's path, with and without /v1 (clients configured with a bare base URL drop it). */
-const ENDPOINT_BY_PATH = new Map<string, Endpoint>(Object.values(ENDPOINT_SPECS).flatMap((e) => [[`/v1${e.path}`, e], [e.path, e]] as Array<[string, Endpoint]>));
+const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
+  Object.values(ENDPOINT_SPECS).flatMap(
+    (e) =>
+      [
+        [`/v1${e.path}`, e],
+        [e.path, e],
+      ] as Array<[string, Endpoint]>,
+  ),
+);
 
-export function createRouterApp(config: RouterConfig, options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {}): RouterApp {
+export function createRouterApp(
+  config: RouterConfig,
+  options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {},
+): RouterApp {
   // Asynchronous stdout: one log line per request must never block the event loop on a slow or full pipe
   // (a sync write did, and showed up as p99 latency); lines written while a write is pending go out together.
   // Except in --workers mode: workers share stdout, and a coalesced write larger than PIPE_BUF could
   // interleave with another worker's mid-line, while a one-line write cannot.
-  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] }, pino.destination({ dest: 1, sync: cluster.isWorker }));
+  const log =
+    options.log ??
+    pino(
+      { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] },
+      pino.destination({ dest: 1, sync: cluster.isWorker }),
+    );
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
   const ctx: RouterContext = {
@@ -68,8 +84,15 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
 
   const checkClient = clientAuth(config.auth, (reason) => ctx.metrics.authFailures.inc({ reason }));
   const handlers = new Map(Object.values(ENDPOINT_SPECS).map((e) => [e, inferenceHandler(ctx, e)]));
-  const countAbandoned = (endpoint: Endpoint) => ctx.metrics.requests.inc({ endpoint: endpoint.name, policy: 'none', class: 'none', model: 'none', status: '499' });
-  const serveInference = (endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, body: unknown, client: string) =>
+  const countAbandoned = (endpoint: Endpoint) =>
+    ctx.metrics.requests.inc({ endpoint: endpoint.name, policy: 'none', class: 'none', model: 'none', status: '499' });
+  const serveInference = (
+    endpoint: Endpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    client: string,
+  ) =>
     handlers.get(endpoint)!(req, res, body, client).catch((err: unknown) => {
       log.error({ err }, 'unhandled error serving a request');
       sendApiError(res, ApiError.internal());
@@ -83,14 +106,19 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.use(['/v1', '/chat', '/models', '/completions', '/responses', '/embeddings'], clientAuthMiddleware(checkClient));
   app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
 
-  app.post([...ENDPOINT_BY_PATH.keys()], (req: Request, res: Response) => serveInference(ENDPOINT_BY_PATH.get(req.path)!, req, res, req.body, res.locals.client as string));
+  app.post([...ENDPOINT_BY_PATH.keys()], (req: Request, res: Response) =>
+    serveInference(ENDPOINT_BY_PATH.get(req.path)!, req, res, req.body, res.locals.client as string),
+  );
   app.post('/v1/route', routeDecisionHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
   const models = modelsHandlers(config);
   app.get(['/v1/models', '/models'], models.list);
   app.get(/^\/(?:v1\/)?models\/(.+)$/, models.retrieve); // ids may hold "/" (router/task_router)
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/ready', (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }));
+  app.get(
+    '/ready',
+    (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }),
+  );
   // With several workers, metricsText returns every worker's metrics aggregated by the primary.
   const metricsText = options.metricsText ?? (() => ctx.metrics.registry.metrics());
   app.get('/metrics', async (_req, res) => {
@@ -100,10 +128,12 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
   });
-  app.use(expressErrorHandler(config.server.max_body_bytes, log, (path) => {
-    const endpoint = ENDPOINT_BY_PATH.get(path);
-    if (endpoint) countAbandoned(endpoint); // the client left while still sending: counted once, like every request
-  }));
+  app.use(
+    expressErrorHandler(config.server.max_body_bytes, log, (path) => {
+      const endpoint = ENDPOINT_BY_PATH.get(path);
+      if (endpoint) countAbandoned(endpoint); // the client left while still sending: counted once, like every request
+    }),
+  );
 
   const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
   /** Bytes of this request's body held against the router-wide budget until its response closes. */
@@ -138,14 +168,19 @@ export function createRouterApp(config: RouterConfig, options: { log?: Logger; c
     if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res);
     // Other bodies (express's body-parser) are held against the budget by their declared length.
     const declared = Number(req.headers['content-length']);
-    if (declared > 0 && declared <= config.server.max_body_bytes && !holdBody(res)(declared)) return void (req.resume(), sendApiError(res, serverBusy()));
+    if (declared > 0 && declared <= config.server.max_body_bytes && !holdBody(res)(declared))
+      return void (req.resume(), sendApiError(res, serverBusy()));
     app(req, res);
   };
 
   // External classifiers are checked once, in the background: a problem is logged, the router starts anyway.
   for (const p of ctx.policies.values()) {
     void p.external?.probe().then((problems) => {
-      for (const problem of problems) log.warn({ policy: p.name, classifier: p.external!.kind }, `external classifier: ${problem}; the built-in classifier answers until it works`);
+      for (const problem of problems)
+        log.warn(
+          { policy: p.name, classifier: p.external!.kind },
+          `external classifier: ${problem}; the built-in classifier answers until it works`,
+        );
     });
   }
   const close = async () => {

@@ -46,7 +46,14 @@ if (!Number.isInteger(workers) || workers < 1) {
 }
 // One machine-readable line so launchers and tests can find the port when started with --port 0.
 const listeningLine = (bound: number) =>
-  JSON.stringify({ msg: 'llm-router listening', url: `http://${host}:${bound}`, port: bound, workers, policies: config.policies.map((p) => p.name), models: config.models.map((m) => m.name) });
+  JSON.stringify({
+    msg: 'llm-router listening',
+    url: `http://${host}:${bound}`,
+    port: bound,
+    workers,
+    policies: config.policies.map((p) => p.name),
+    models: config.models.map((m) => m.name),
+  });
 
 if (workers > 1 && cluster.isPrimary) {
   runPrimary(workers, listeningLine);
@@ -56,7 +63,12 @@ if (workers > 1 && cluster.isPrimary) {
   const server = createServer(router.handle);
   applyServerLimits(server, config.server);
   server.once('error', (err: NodeJS.ErrnoException) => {
-    const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'the port is in use by another program'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.message;
     const line = `llm-router: cannot listen on ${host}:${port}: ${why}; pick another with --port N (or ROUTER_PORT)`;
     if (!inCluster) {
       console.error(line);

@@ -2,7 +2,15 @@
 // declares it cannot take them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROUTER_MAIN, SIM_MAIN, metricValue, simConfigYaml, startService, tempDir, type RunningService } from '../../test-support/services.ts';
+import {
+  ROUTER_MAIN,
+  SIM_MAIN,
+  metricValue,
+  simConfigYaml,
+  startService,
+  tempDir,
+  type RunningService,
+} from '../../test-support/services.ts';
 import { requiredCapabilities } from '../src/routing/capabilities.ts';
 
 const tmp = tempDir();
@@ -11,9 +19,23 @@ let router: RunningService;
 
 before(async () => {
   const fast = { ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 3 } };
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml(['text', 'vis', 'schema', 'cheapvis'].map((id) => ({ id, ...fast })), 1))]);
-  const dep = (m: string, price: number) => `[ { id: ${m}-d, api_base: "${sim.url}/v1", model: ${m}, price: { input_per_1m: ${price}, output_per_1m: ${price} } } ]`;
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', `models:
+  sim = await startService(SIM_MAIN, [
+    '--config',
+    tmp.write(
+      'sim.yaml',
+      simConfigYaml(
+        ['text', 'vis', 'schema', 'cheapvis'].map((id) => ({ id, ...fast })),
+        1,
+      ),
+    ),
+  ]);
+  const dep = (m: string, price: number) =>
+    `[ { id: ${m}-d, api_base: "${sim.url}/v1", model: ${m}, price: { input_per_1m: ${price}, output_per_1m: ${price} } } ]`;
+  router = await startService(ROUTER_MAIN, [
+    '--config',
+    tmp.write(
+      'router.yaml',
+      `models:
   - { name: text, capabilities: [tools], deployments: ${dep('text', 1)} }
   - { name: vis, capabilities: [vision], fallbacks: [text], deployments: ${dep('vis', 5)} }
   - { name: cheapvis, capabilities: [vision], deployments: ${dep('cheapvis', 2)} }
@@ -23,7 +45,9 @@ policies:
     classifier: task
     routes: {}
     default: text
-`)]);
+`,
+    ),
+  ]);
 });
 after(async () => {
   await router?.stop();
@@ -32,8 +56,17 @@ after(async () => {
 });
 
 const chat = async (body: Record<string, unknown>) => {
-  const res = await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as { model?: string; error?: { code: string; message: string; param: string } } };
+  const res = await fetch(`${router.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: (await res.json()) as { model?: string; error?: { code: string; message: string; param: string } },
+  };
 };
 const IMAGE = { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } };
 const TOOLS = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
@@ -41,8 +74,22 @@ const SCHEMA = { type: 'json_schema', json_schema: { name: 'x', schema: { type: 
 
 test('what a request needs: image parts, tools or functions, a json_schema response format', () => {
   assert.deepEqual(requiredCapabilities({ messages: [{ content: 'hi' }] }), []);
-  assert.deepEqual(requiredCapabilities({ messages: [{ content: [{ type: 'text', text: 'a' }, IMAGE] }], tools: TOOLS, response_format: SCHEMA }), ['vision', 'tools', 'json_schema']);
-  assert.deepEqual(requiredCapabilities({ messages: [{ content: [{ type: 'input_image' }] }], tools: [], response_format: { type: 'json_object' } }), ['vision']);
+  assert.deepEqual(
+    requiredCapabilities({
+      messages: [{ content: [{ type: 'text', text: 'a' }, IMAGE] }],
+      tools: TOOLS,
+      response_format: SCHEMA,
+    }),
+    ['vision', 'tools', 'json_schema'],
+  );
+  assert.deepEqual(
+    requiredCapabilities({
+      messages: [{ content: [{ type: 'input_image' }] }],
+      tools: [],
+      response_format: { type: 'json_object' },
+    }),
+    ['vision'],
+  );
   assert.deepEqual(requiredCapabilities({ messages: [], functions: [{ name: 'f' }] }), ['tools']);
 });
 
@@ -54,7 +101,10 @@ test('an image-only prompt is routed by capability, never to the text-only defau
   assert.equal(r.headers.get('x-router-fallback-from'), 'text');
   assert.equal(r.headers.get('x-router-fallback-reason'), 'capability_vision');
   const m = await (await fetch(`${router.url}/metrics`)).text();
-  assert.equal(metricValue(m, 'llm_router_fallbacks_total', { from: 'text', to: 'cheapvis', reason: 'capability_vision' }), 1);
+  assert.equal(
+    metricValue(m, 'llm_router_fallbacks_total', { from: 'text', to: 'cheapvis', reason: 'capability_vision' }),
+    1,
+  );
 });
 
 test('tools by model name: a model without tools passes the request to its first capable fallback', async () => {
@@ -65,7 +115,11 @@ test('tools by model name: a model without tools passes the request to its first
 });
 
 test('json_schema through a policy goes to a model that has it', async () => {
-  const r = await chat({ model: 'router/p', messages: [{ role: 'user', content: 'Give me a JSON object with a name' }], response_format: SCHEMA });
+  const r = await chat({
+    model: 'router/p',
+    messages: [{ role: 'user', content: 'Give me a JSON object with a name' }],
+    response_format: SCHEMA,
+  });
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('x-router-model'), 'schema');
   assert.equal(r.headers.get('x-router-fallback-reason'), 'capability_json_schema');

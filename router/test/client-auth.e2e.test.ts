@@ -1,7 +1,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { ROUTER_MAIN, SIM_MAIN, metricValue, routerYaml, simConfigYaml, startService, tempDir, type RunningService } from '../../test-support/services.ts';
+import {
+  ROUTER_MAIN,
+  SIM_MAIN,
+  metricValue,
+  routerYaml,
+  simConfigYaml,
+  startService,
+  tempDir,
+  type RunningService,
+} from '../../test-support/services.ts';
 
 const tmp = tempDir();
 let sim: RunningService;
@@ -10,8 +19,15 @@ const KEY = 'sk-team-a-0123456789abcdef';
 
 before(async () => {
   sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([{ id: 'ok' }], 0))]);
-  const yaml = routerYaml(sim.url, { m: { deployments: [{ model: 'ok' }] } }, 'auth:\n  api_keys:\n    - { name: team-a, key: "${TEAM_A_KEY}" }\n');
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', yaml)], { TEAM_A_KEY: KEY, LOG_LEVEL: 'info' });
+  const yaml = routerYaml(
+    sim.url,
+    { m: { deployments: [{ model: 'ok' }] } },
+    'auth:\n  api_keys:\n    - { name: team-a, key: "${TEAM_A_KEY}" }\n',
+  );
+  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', yaml)], {
+    TEAM_A_KEY: KEY,
+    LOG_LEVEL: 'info',
+  });
 });
 after(async () => {
   await router.stop();
@@ -20,8 +36,15 @@ after(async () => {
 });
 
 test('missing or wrong keys get 401 in OpenAI shape; the right key works', async () => {
-  const call = (apiKey: string) => new OpenAI({ baseURL: `${router.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
-  await assert.rejects(call('sk-wrong-key-123456'), (e: unknown) => e instanceof OpenAI.AuthenticationError && e.code === 'invalid_api_key');
+  const call = (apiKey: string) =>
+    new OpenAI({ baseURL: `${router.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+  await assert.rejects(
+    call('sk-wrong-key-123456'),
+    (e: unknown) => e instanceof OpenAI.AuthenticationError && e.code === 'invalid_api_key',
+  );
   const bare = await fetch(`${router.url}/v1/models`, { signal: AbortSignal.timeout(5000) });
   assert.equal(bare.status, 401);
   assert.equal(((await bare.json()) as { error: { code: string } }).error.code, 'missing_api_key');

@@ -8,7 +8,15 @@ import OpenAI from 'openai';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText } from 'ai';
-import { ROUTER_MAIN, SIM_MAIN, metricValue, simConfigYaml, startService, tempDir, type RunningService } from '../../test-support/services.ts';
+import {
+  ROUTER_MAIN,
+  SIM_MAIN,
+  metricValue,
+  simConfigYaml,
+  startService,
+  tempDir,
+  type RunningService,
+} from '../../test-support/services.ts';
 import { startFakeUpstream, streamChunks, type FakeUpstream } from '../../test-support/fake-upstream.ts';
 
 const tmp = tempDir();
@@ -20,18 +28,39 @@ let client: OpenAI;
 const GEN = ['chat', 'completions', 'responses'];
 before(async () => {
   const fast = { ttft_ms: { mean: 2 }, tokens_per_second: { mean: 2000 }, output_tokens: { mean: 12, stddev: 2 } };
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([
-    { id: 'gen', ...fast }, { id: 'coder', ...fast }, { id: 'embed', ...fast, embedding_dims: 64 }, { id: 'broken', ...fast, error_rate: 1 },
-  ], 1))]);
+  sim = await startService(SIM_MAIN, [
+    '--config',
+    tmp.write(
+      'sim.yaml',
+      simConfigYaml(
+        [
+          { id: 'gen', ...fast },
+          { id: 'coder', ...fast },
+          { id: 'embed', ...fast, embedding_dims: 64 },
+          { id: 'broken', ...fast, error_rate: 1 },
+        ],
+        1,
+      ),
+    ),
+  ]);
   fixture = await startFakeUpstream((req, res) => {
     // Every valid SSE line ending, with ratelimit headers on the way.
     const eol = req.name === 'cr' ? '\r' : '\r\n';
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'x-ratelimit-remaining-requests': '41', 'x-ratelimit-limit-requests': '60' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'x-ratelimit-remaining-requests': '41',
+      'x-ratelimit-limit-requests': '60',
+    });
     for (const c of streamChunks('odd')) res.write(`data:${JSON.stringify(c)}${eol}${eol}`);
     res.end(`data: [DONE]${eol}${eol}`);
   });
-  const dep = (m: string, extra = '', id = m) => `[ { id: ${id}-d, api_base: "${sim.url}/v1", model: ${m}, price: { input_per_1m: 1, output_per_1m: 2 }${extra} } ]`;
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', `server: { cors: { allowed_origins: ["https://app.example"] } }
+  const dep = (m: string, extra = '', id = m) =>
+    `[ { id: ${id}-d, api_base: "${sim.url}/v1", model: ${m}, price: { input_per_1m: 1, output_per_1m: 2 }${extra} } ]`;
+  router = await startService(ROUTER_MAIN, [
+    '--config',
+    tmp.write(
+      'router.yaml',
+      `server: { cors: { allowed_origins: ["https://app.example"] } }
 models:
   - { name: gen, endpoints: [${GEN}], capabilities: [tools, json_schema], deployments: ${dep('gen')} }
   - { name: coder, endpoints: [${GEN}], capabilities: [tools, json_schema], deployments: ${dep('coder')} }
@@ -44,7 +73,9 @@ models:
 policies:
   - { name: task_router, classifier: task, routes: { Code Generation: coder }, default: gen }
 resilience: { retries: 0 }
-`)]);
+`,
+    ),
+  ]);
   client = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 15_000 });
 });
 after(async () => {
@@ -55,13 +86,23 @@ after(async () => {
 });
 
 const metrics = async () => (await fetch(`${router.url}/metrics`)).text();
-const count = async (labels: Record<string, string>) => metricValue(await metrics(), 'llm_router_requests_total', labels);
+const count = async (labels: Record<string, string>) =>
+  metricValue(await metrics(), 'llm_router_requests_total', labels);
 
 test('openai: chat, the stream helper, models.retrieve (also router/<policy>), with an x-request-id on every answer', async () => {
-  const { data, response } = await client.chat.completions.create({ model: 'router/task_router', messages: [{ role: 'user', content: 'Write a Python function that sorts a list.' }] }).withResponse();
+  const { data, response } = await client.chat.completions
+    .create({
+      model: 'router/task_router',
+      messages: [{ role: 'user', content: 'Write a Python function that sorts a list.' }],
+    })
+    .withResponse();
   assert.equal(data.model, 'coder');
   assert.match(response.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
-  const stream = client.chat.completions.stream({ model: 'gen', messages: [{ role: 'user', content: 'hi' }], stream_options: { include_usage: true } });
+  const stream = client.chat.completions.stream({
+    model: 'gen',
+    messages: [{ role: 'user', content: 'hi' }],
+    stream_options: { include_usage: true },
+  });
   let text = '';
   stream.on('content', (delta) => (text += delta));
   const final = await stream.finalChatCompletion();
@@ -69,18 +110,27 @@ test('openai: chat, the stream helper, models.retrieve (also router/<policy>), w
   assert.ok(final.usage!.completion_tokens > 0);
   assert.equal((await client.models.retrieve('gen')).id, 'gen');
   assert.equal((await client.models.retrieve('router/task_router')).id, 'router/task_router');
-  const echoed = await client.chat.completions.create({ model: 'gen', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'trace-42' } }).withResponse();
+  const echoed = await client.chat.completions
+    .create({ model: 'gen', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'trace-42' } })
+    .withResponse();
   assert.equal(echoed.response.headers.get('x-request-id'), 'trace-42');
 });
 
 test('openai: responses (plain and streamed, through a policy), embeddings (base64 decoded by the SDK), legacy completions', async () => {
-  const r = await client.responses.create({ model: 'router/task_router', input: 'Write a SQL query that lists the top customers.' });
+  const r = await client.responses.create({
+    model: 'router/task_router',
+    input: 'Write a SQL query that lists the top customers.',
+  });
   assert.equal(r.model, 'coder', 'the Responses input was classified like chat');
   assert.ok(r.output_text.length > 0);
   assert.ok(r.usage!.output_tokens > 0);
   const events: string[] = [];
   let streamed = '';
-  for await (const ev of await client.responses.create({ model: 'gen', input: [{ role: 'user', content: [{ type: 'input_text', text: 'hello' }] }], stream: true })) {
+  for await (const ev of await client.responses.create({
+    model: 'gen',
+    input: [{ role: 'user', content: [{ type: 'input_text', text: 'hello' }] }],
+    stream: true,
+  })) {
     events.push(ev.type);
     if (ev.type === 'response.output_text.delta') streamed += ev.delta;
   }
@@ -90,39 +140,71 @@ test('openai: responses (plain and streamed, through a policy), embeddings (base
   assert.equal(e.data.length, 2);
   assert.equal(e.data[0]!.embedding.length, 64);
   const again = await client.embeddings.create({ model: 'embed', input: 'a', encoding_format: 'float' });
-  assert.deepEqual(again.data[0]!.embedding.map((v) => v.toFixed(5)), e.data[0]!.embedding.map((v) => v.toFixed(5)), 'deterministic vectors, float or base64');
+  assert.deepEqual(
+    again.data[0]!.embedding.map((v) => v.toFixed(5)),
+    e.data[0]!.embedding.map((v) => v.toFixed(5)),
+    'deterministic vectors, float or base64',
+  );
   const c = await client.completions.create({ model: 'gen', prompt: 'def add(a, b):', max_tokens: 5 });
   assert.ok(c.choices[0]!.text.length > 0);
   let legacyStream = '';
-  for await (const chunk of await client.completions.create({ model: 'gen', prompt: 'x', stream: true })) legacyStream += chunk.choices[0]?.text ?? '';
+  for await (const chunk of await client.completions.create({ model: 'gen', prompt: 'x', stream: true }))
+    legacyStream += chunk.choices[0]?.text ?? '';
   assert.ok(legacyStream.length > 0);
   const m = await metrics();
-  for (const endpoint of ['responses', 'embeddings', 'completions']) assert.ok(metricValue(m, 'llm_router_requests_total', { endpoint, status: '200' }) >= 1, endpoint);
+  for (const endpoint of ['responses', 'embeddings', 'completions'])
+    assert.ok(metricValue(m, 'llm_router_requests_total', { endpoint, status: '200' }) >= 1, endpoint);
   assert.ok(metricValue(m, 'llm_router_tokens_total', { model: 'embed', type: 'prompt' }) > 0, 'embeddings are costed');
-  assert.ok(metricValue(m, 'llm_router_time_to_first_token_seconds_count', { model: 'gen' }) >= 2, 'streams of chat, responses and completions record TTFT');
+  assert.ok(
+    metricValue(m, 'llm_router_time_to_first_token_seconds_count', { model: 'gen' }) >= 2,
+    'streams of chat, responses and completions record TTFT',
+  );
 });
 
 test('openai: each error class, in OpenAI shape', async () => {
-  await assert.rejects(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+    OpenAI.NotFoundError,
+  );
   await assert.rejects(client.chat.completions.create({ model: 'gen', messages: [] }), OpenAI.BadRequestError);
-  await assert.rejects(client.embeddings.create({ model: 'gen', input: 'x' }), (err: unknown) => err instanceof OpenAI.BadRequestError && /does not serve \/v1\/embeddings/.test(err.message));
+  await assert.rejects(
+    client.embeddings.create({ model: 'gen', input: 'x' }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && /does not serve \/v1\/embeddings/.test(err.message),
+  );
   await assert.rejects(client.embeddings.create({ model: 'router/task_router', input: 'x' }), OpenAI.BadRequestError);
   await assert.rejects(client.responses.create({ model: 'chat-only', input: 'x' }), OpenAI.BadRequestError);
-  await assert.rejects(client.chat.completions.create({ model: 'broken', messages: [{ role: 'user', content: 'x' }] }), OpenAI.InternalServerError);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'broken', messages: [{ role: 'user', content: 'x' }] }),
+    OpenAI.InternalServerError,
+  );
   await client.chat.completions.create({ model: 'limited', messages: [{ role: 'user', content: 'x' }] });
-  await assert.rejects(client.chat.completions.create({ model: 'limited', messages: [{ role: 'user', content: 'x' }] }), OpenAI.RateLimitError);
-  await assert.rejects(new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'x', maxRetries: 0, timeout: 1 }).chat.completions.create({ model: 'gen', messages: [{ role: 'user', content: 'x' }] }), OpenAI.APIConnectionTimeoutError);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'limited', messages: [{ role: 'user', content: 'x' }] }),
+    OpenAI.RateLimitError,
+  );
+  await assert.rejects(
+    new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'x', maxRetries: 0, timeout: 1 }).chat.completions.create({
+      model: 'gen',
+      messages: [{ role: 'user', content: 'x' }],
+    }),
+    OpenAI.APIConnectionTimeoutError,
+  );
 });
 
 test('openai: streams from an upstream with CRLF or CR line endings and "data:" with no space arrive whole; its rate-limit headers pass through', async () => {
   for (const model of ['crlf', 'cr']) {
-    const { data: stream, response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], stream: true }).withResponse();
+    const { data: stream, response } = await client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'x' }], stream: true })
+      .withResponse();
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     assert.equal(text, 'Hello', model);
     assert.equal(response.headers.get('x-ratelimit-remaining-requests'), '41');
   }
-  assert.ok(metricValue(await metrics(), 'llm_router_tokens_total', { model: 'cr', type: 'completion' }) === 2, 'usage read from the CR stream');
+  assert.ok(
+    metricValue(await metrics(), 'llm_router_tokens_total', { model: 'cr', type: 'completion' }) === 2,
+    'usage read from the CR stream',
+  );
 });
 
 test('LangChain: invoke, stream, tools, embeddings', async () => {
@@ -134,7 +216,16 @@ test('LangChain: invoke, stream, tools, embeddings', async () => {
   let streamed = '';
   for await (const chunk of await chat.stream('hello there')) streamed += String(chunk.content);
   assert.ok(streamed.length > 0);
-  const withTools = chat.bindTools([{ type: 'function', function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }]);
+  const withTools = chat.bindTools([
+    {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        description: 'weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    },
+  ]);
   assert.ok((await withTools.invoke('weather in Paris?')).content !== undefined);
   const embeddings = new OpenAIEmbeddings({ model: 'embed', apiKey: 'unused', configuration });
   const [a, b] = await embeddings.embedDocuments(['one', 'two']);
@@ -157,12 +248,20 @@ test('Vercel AI SDK: generateText and streamText over the Responses API (its def
   const chatText = await generateText({ model: openai.chat('gen'), prompt: 'Say hi' });
   assert.ok(chatText.text.length > 0);
   let chatStreamed = '';
-  for await (const delta of streamText({ model: openai.chat('gen'), prompt: 'Say hi' }).textStream) chatStreamed += delta;
+  for await (const delta of streamText({ model: openai.chat('gen'), prompt: 'Say hi' }).textStream)
+    chatStreamed += delta;
   assert.ok(chatStreamed.length > 0);
 });
 
 test('CORS: allowed origins get headers and preflights; others get none', async () => {
-  const pre = await fetch(`${router.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+  const pre = await fetch(`${router.url}/v1/chat/completions`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
+  });
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get('access-control-allow-origin'), 'https://app.example');
   assert.match(pre.headers.get('access-control-allow-headers')!, /authorization/);
@@ -175,9 +274,13 @@ test('CORS: allowed origins get headers and preflights; others get none', async 
 
 test('headers over the limit: a 431 in OpenAI shape, not an empty body', async () => {
   const raw = await new Promise<string>((resolve, reject) => {
-    const s = connect(router.port, '127.0.0.1', () => s.write(`GET /v1/models HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    const s = connect(router.port, '127.0.0.1', () =>
+      s.write(`GET /v1/models HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`),
+    );
     let out = '';
-    s.on('data', (d) => (out += d.toString())).on('end', () => resolve(out)).on('error', reject);
+    s.on('data', (d) => (out += d.toString()))
+      .on('end', () => resolve(out))
+      .on('error', reject);
   });
   assert.match(raw, /^HTTP\/1\.1 431 /);
   const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { code: string } };

@@ -4,8 +4,28 @@ import assert from 'node:assert/strict';
 import { DeploymentState, OutcomeWindow } from '../src/upstream/deployment-state.ts';
 import { mulberry32 } from '@llm-router/common/prng';
 
-const COOLDOWN = { allowed_fails: 5, failure_ratio: 0.5, min_requests: 20, window_s: 60, duration_s: 30, last_deployment_ratio: 0.9 };
-const config = { id: 'd', api_base: 'http://127.0.0.1:1/v1', model: 'm', price: { input_per_1m: 1, output_per_1m: 1 }, rpm: 0, tpm: 0, timeout_ms: 1000, weight: 1, max_connections: 1, max_response_bytes: 1, max_event_bytes: 1, stream_include_usage: true };
+const COOLDOWN = {
+  allowed_fails: 5,
+  failure_ratio: 0.5,
+  min_requests: 20,
+  window_s: 60,
+  duration_s: 30,
+  last_deployment_ratio: 0.9,
+};
+const config = {
+  id: 'd',
+  api_base: 'http://127.0.0.1:1/v1',
+  model: 'm',
+  price: { input_per_1m: 1, output_per_1m: 1 },
+  rpm: 0,
+  tpm: 0,
+  timeout_ms: 1000,
+  weight: 1,
+  max_connections: 1,
+  max_response_bytes: 1,
+  max_event_bytes: 1,
+  stream_include_usage: true,
+};
 const state = (overrides = {}) => new DeploymentState(config, { ...COOLDOWN, ...overrides });
 
 /** Drives `n` attempts, `errorRate` of them failing (seeded), 10 ms apart; returns when it first cooled (or -1). */

@@ -3,8 +3,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { ROUTER_MAIN, metricValue, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
-import { completion, startFakeUpstream, streamChunks, type FakeUpstream, type UpstreamRequest } from '../../test-support/fake-upstream.ts';
+import {
+  ROUTER_MAIN,
+  metricValue,
+  startService,
+  tempDir,
+  waitFor,
+  type RunningService,
+} from '../../test-support/services.ts';
+import {
+  completion,
+  startFakeUpstream,
+  streamChunks,
+  type FakeUpstream,
+  type UpstreamRequest,
+} from '../../test-support/fake-upstream.ts';
 
 const KEY = 'sk-router-secret-987654321';
 const tmp = tempDir();
@@ -27,13 +40,34 @@ const BEHAVIOURS: Record<string, (req: UpstreamRequest, res: ServerResponse) => 
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(completion('ok'));
   },
-  fail500: (_req, res) => void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom","type":"server_error"}}'),
-  auth401: (_req, res) => void res.writeHead(401, { 'content-type': 'application/json' }).end(`{"error":{"message":"Incorrect API key provided: ${KEY}. You can find your API key at ...","type":"invalid_request_error","code":"invalid_api_key"}}`),
-  leaky400: (req, res) => void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `Bad request; headers were authorization=${String(req.headers.authorization)} api_key=${KEY}`, type: 'invalid_request_error' } })),
+  fail500: (_req, res) =>
+    void res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end('{"error":{"message":"boom","type":"server_error"}}'),
+  auth401: (_req, res) =>
+    void res
+      .writeHead(401, { 'content-type': 'application/json' })
+      .end(
+        `{"error":{"message":"Incorrect API key provided: ${KEY}. You can find your API key at ...","type":"invalid_request_error","code":"invalid_api_key"}}`,
+      ),
+  leaky400: (req, res) =>
+    void res.writeHead(400, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        error: {
+          message: `Bad request; headers were authorization=${String(req.headers.authorization)} api_key=${KEY}`,
+          type: 'invalid_request_error',
+        },
+      }),
+    ),
   redirect: (_req, res) => void res.writeHead(302).end(),
-  html: (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Gateway login</body></html>'),
-  badjson: (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "chatcmpl-1", "choices": [{"mess'),
-  huge: (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(completion('huge', 'x'.repeat(2 * 1024 * 1024))),
+  html: (_req, res) =>
+    void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Gateway login</body></html>'),
+  badjson: (_req, res) =>
+    void res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "chatcmpl-1", "choices": [{"mess'),
+  huge: (_req, res) =>
+    void res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(completion('huge', 'x'.repeat(2 * 1024 * 1024))),
   crlf: async (_req, res) => {
     const send = sse(res, '\r\n');
     const chunks = streamChunks('crlf');
@@ -60,7 +94,11 @@ const BEHAVIOURS: Record<string, (req: UpstreamRequest, res: ServerResponse) => 
   },
   nousage: (req, res) => {
     if (req.body.stream_options !== undefined) {
-      return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"Unrecognized request argument supplied: stream_options","type":"invalid_request_error"}}');
+      return void res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(
+          '{"error":{"message":"Unrecognized request argument supplied: stream_options","type":"invalid_request_error"}}',
+        );
     }
     BEHAVIOURS.ok!(req, res);
   },
@@ -76,7 +114,16 @@ const BEHAVIOURS: Record<string, (req: UpstreamRequest, res: ServerResponse) => 
   },
 };
 
-const dep = (id: string, name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ id, api_base: `${up.url}/${name}/v1`, api_key: KEY, model: name, price: { input_per_1m: 1, output_per_1m: 2 }, timeout_ms: 10_000, ...extra });
+const dep = (id: string, name: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    id,
+    api_base: `${up.url}/${name}/v1`,
+    api_key: KEY,
+    model: name,
+    price: { input_per_1m: 1, output_per_1m: 2 },
+    timeout_ms: 10_000,
+    ...extra,
+  });
 
 before(async () => {
   up = await startFakeUpstream((req, res) => BEHAVIOURS[req.name]!(req, res));
@@ -104,10 +151,17 @@ after(async () => {
 });
 
 const chat = (model: string, extra: Record<string, unknown> = {}, signal?: AbortSignal) =>
-  fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra }), signal: signal ?? AbortSignal.timeout(15_000) });
+  fetch(`${router.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra }),
+    signal: signal ?? AbortSignal.timeout(15_000),
+  });
 const metrics = async () => (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
 const inFlight = async () => {
-  const d = (await (await fetch(`${router.url}/v1/deployments`, { signal: AbortSignal.timeout(5000) })).json()) as { data: Array<{ id: string; in_flight: number }> };
+  const d = (await (await fetch(`${router.url}/v1/deployments`, { signal: AbortSignal.timeout(5000) })).json()) as {
+    data: Array<{ id: string; in_flight: number }>;
+  };
   return Object.fromEntries(d.data.map((x) => [x.id, x.in_flight]));
 };
 
@@ -124,7 +178,12 @@ for (const stream of [false, true]) {
     await sleep(2000); // past the backoff
     assert.equal(up.count('ok'), okBefore, 'no retry was sent after the client left');
     assert.deepEqual(await inFlight().then((f) => [f['flaky-bad'], f['flaky-good']]), [0, 0]);
-    await waitFor('counted as 499', async () => metricValue(await metrics(), 'llm_router_requests_total', { model: 'flaky', status: '499' }) === before499 + 1, 3000);
+    await waitFor(
+      'counted as 499',
+      async () =>
+        metricValue(await metrics(), 'llm_router_requests_total', { model: 'flaky', status: '499' }) === before499 + 1,
+      3000,
+    );
   });
 }
 
@@ -154,7 +213,12 @@ test('a redirect, an HTML 200 and a truncated JSON 200 are upstream failures (50
     assert.equal(body.error.code, 'bad_upstream_response', `${model}: ${body.error.message}`);
   }
   const m = await metrics();
-  for (const model of ['redirect', 'html', 'badjson']) assert.equal(metricValue(m, 'llm_router_deployment_failures_total', { deployment: model, reason: 'bad_response' }), 1, model);
+  for (const model of ['redirect', 'html', 'badjson'])
+    assert.equal(
+      metricValue(m, 'llm_router_deployment_failures_total', { deployment: model, reason: 'bad_response' }),
+      1,
+      model,
+    );
 });
 
 test('an answer over max_response_bytes fails the attempt instead of being held in memory', async () => {
@@ -182,7 +246,11 @@ async function readStream(res: Response, t0: number) {
     while ((i = buf.search(/\r\n\r\n|\n\n|\r\r/)) >= 0) {
       const ev = buf.slice(0, i);
       buf = buf.slice(i).replace(/^(\r\n\r\n|\n\n|\r\r)/, '');
-      const data = ev.split(/\r\n|\r|\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+      const data = ev
+        .split(/\r\n|\r|\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).replace(/^ /, ''))
+        .join('\n');
       if (data) events.push({ at: Date.now() - t0, data });
     }
   }
@@ -198,7 +266,10 @@ test('a CRLF stream is streamed: the first token arrives at once, the added usag
   assert.ok(firstContent.at < 1000, `first content after ${firstContent.at} ms (the upstream paused 1.5 s after it)`);
   assert.ok(!events.some((e) => e.data.includes('"usage"')), 'the client did not ask for usage');
   assert.equal(events.at(-1)!.data, '[DONE]');
-  assert.equal(metricValue(await metrics(), 'llm_router_tokens_total', { model: 'crlf', type: 'completion' }) - before, 2);
+  assert.equal(
+    metricValue(await metrics(), 'llm_router_tokens_total', { model: 'crlf', type: 'completion' }) - before,
+    2,
+  );
   assert.ok(metricValue(await metrics(), 'llm_router_time_to_first_token_seconds_count', { model: 'crlf' }) >= 1);
 });
 
@@ -206,12 +277,18 @@ test('"data:" with no space: usage read, not leaked', async () => {
   const before = metricValue(await metrics(), 'llm_router_tokens_total', { model: 'nospace', type: 'prompt' });
   const events = await readStream(await chat('nospace', { stream: true }), Date.now());
   assert.ok(!events.some((e) => e.data.includes('"usage"')));
-  assert.equal(metricValue(await metrics(), 'llm_router_tokens_total', { model: 'nospace', type: 'prompt' }) - before, 5);
+  assert.equal(
+    metricValue(await metrics(), 'llm_router_tokens_total', { model: 'nospace', type: 'prompt' }) - before,
+    5,
+  );
 });
 
 test('a stream whose upstream dies half-way ends with an OpenAI-style error event', async () => {
   const events = await readStream(await chat('midfail', { stream: true }), Date.now());
-  assert.ok(events.some((e) => e.data.includes('"Hel"')), 'the tokens before the failure were delivered');
+  assert.ok(
+    events.some((e) => e.data.includes('"Hel"')),
+    'the tokens before the failure were delivered',
+  );
   const last = JSON.parse(events.at(-1)!.data) as { error?: { type: string; message: string } };
   assert.equal(last.error?.type, 'upstream_error', events.at(-1)!.data);
 });
@@ -221,9 +298,16 @@ test('a provider that rejects stream_options: the router asks again without it, 
   assert.equal(events.at(-1)!.data, '[DONE]');
   assert.ok(events.some((e) => e.data.includes('"Hel"')));
   const sent = up.requests.filter((r) => r.name === 'nousage');
-  assert.deepEqual(sent.map((r) => r.body.stream_options !== undefined), [true, false]);
+  assert.deepEqual(
+    sent.map((r) => r.body.stream_options !== undefined),
+    [true, false],
+  );
   await readStream(await chat('nousage', { stream: true }), Date.now());
-  assert.equal(up.requests.filter((r) => r.name === 'nousage').at(-1)!.body.stream_options, undefined, 'not added any more');
+  assert.equal(
+    up.requests.filter((r) => r.name === 'nousage').at(-1)!.body.stream_options,
+    undefined,
+    'not added any more',
+  );
 });
 
 test('a client that stops reading a stream does not hold the deployment past its timeout', async () => {
@@ -231,7 +315,12 @@ test('a client that stops reading a stream does not hold the deployment past its
   assert.equal(res.status, 200);
   const reader = res.body!.getReader();
   await reader.read(); // one chunk, then never again
-  await waitFor('the deployment slot is released after timeout_ms (1.5 s)', async () => (await inFlight()).firehose === 0, 8000, 200);
+  await waitFor(
+    'the deployment slot is released after timeout_ms (1.5 s)',
+    async () => (await inFlight()).firehose === 0,
+    8000,
+    200,
+  );
   await waitFor('the upstream stream is closed', () => up.open() === 0, 5000);
   await reader.cancel().catch(() => {});
   // Each backpressure wait removes its listeners (one 'close' listener per wait used to pile up).
@@ -241,7 +330,12 @@ test('a client that stops reading a stream does not hold the deployment past its
 test('a JSON body nested 4,200 levels deep is a 400, not a 500', async () => {
   const deep = '['.repeat(4200) + ']'.repeat(4200);
   const body = `{"model":"flaky","messages":[{"role":"user","content":"hi"}],"metadata":${deep}}`;
-  const res = await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${router.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    signal: AbortSignal.timeout(5000),
+  });
   assert.equal(res.status, 400);
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'json_too_deep');
 });

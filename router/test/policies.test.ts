@@ -28,7 +28,11 @@ ${extra}
     {},
   );
 const route = (extra: string, text: string) => {
-  const d = decide({ kind: 'policy' as const, policy: 'p' }, [{ role: 'user', content: text }], buildPolicies(config(extra), classifier));
+  const d = decide(
+    { kind: 'policy' as const, policy: 'p' },
+    [{ role: 'user', content: text }],
+    buildPolicies(config(extra), classifier),
+  );
   assert.ok(!(d instanceof Promise), 'built-in classifiers decide synchronously');
   return d;
 };
@@ -63,5 +67,8 @@ test('the uncertain model defaults to the policy default; empty prompts stay "em
 });
 
 test('an unknown uncertain model is a config error naming the path', () => {
-  assert.throws(() => config('    min_confidence: 0.5\n    uncertain: nope'), /policies\[0\]\.uncertain: unknown model "nope"/);
+  assert.throws(
+    () => config('    min_confidence: 0.5\n    uncertain: nope'),
+    /policies\[0\]\.uncertain: unknown model "nope"/,
+  );
 });

@@ -80,13 +80,22 @@ test('the balancer: strategies pick as documented; unavailable deployments are s
   assert.deepEqual([limited.ok, !limited.ok && limited.reason, limited.rateLimitedSkips], [false, 'rate_limited', 1]);
   const both = pickDeployment([a, b], 'weighted_random', 10, none, () => 0, now);
   assert.ok(!both.ok && both.reason === 'cooling' && both.retryAfterMs === 5000);
-  assert.deepEqual(pickDeployment([a, b], 'weighted_random', 10, new Set([a, b]), () => 0, now), { ok: false, reason: 'exhausted', retryAfterMs: 0, rateLimitedSkips: 0 });
+  assert.deepEqual(
+    pickDeployment([a, b], 'weighted_random', 10, new Set([a, b]), () => 0, now),
+    { ok: false, reason: 'exhausted', retryAfterMs: 0, rateLimitedSkips: 0 },
+  );
 });
 
 test('the target resolver: nim-llm-router > header > router/<policy> > alias > model name; clear errors', () => {
   const r = new TargetResolver(config);
-  assert.deepEqual(r.resolve({ model: 'm', 'nim-llm-router': { policy: 'p' } }, 'nope'), { kind: 'policy', policy: 'p' });
-  assert.deepEqual(r.resolve({ model: 'm', 'nim-llm-router': { routing_strategy: 'manual', model: 'big' } }, undefined), { kind: 'manual', model: 'big' });
+  assert.deepEqual(r.resolve({ model: 'm', 'nim-llm-router': { policy: 'p' } }, 'nope'), {
+    kind: 'policy',
+    policy: 'p',
+  });
+  assert.deepEqual(
+    r.resolve({ model: 'm', 'nim-llm-router': { routing_strategy: 'manual', model: 'big' } }, undefined),
+    { kind: 'manual', model: 'big' },
+  );
   assert.deepEqual(r.resolve({ model: 'm' }, 'p'), { kind: 'policy', policy: 'p' });
   assert.deepEqual(r.resolve({ model: 'router/p' }, undefined), { kind: 'policy', policy: 'p' });
   assert.deepEqual(r.resolve({ model: 'auto' }, undefined), { kind: 'policy', policy: 'p' });
@@ -99,10 +108,22 @@ test('the target resolver: nim-llm-router > header > router/<policy> > alias > m
       return (err as ApiError).status;
     }
   };
-  assert.equal(status(() => r.resolve({ model: 'router/nope' }, undefined)), 404);
-  assert.equal(status(() => r.resolve({ model: 'constructor' }, undefined)), 404);
-  assert.equal(status(() => r.resolve({}, undefined)), 400);
-  assert.equal(status(() => r.resolve({ 'nim-llm-router': { routing_strategy: 'bogus' } }, undefined)), 400);
+  assert.equal(
+    status(() => r.resolve({ model: 'router/nope' }, undefined)),
+    404,
+  );
+  assert.equal(
+    status(() => r.resolve({ model: 'constructor' }, undefined)),
+    404,
+  );
+  assert.equal(
+    status(() => r.resolve({}, undefined)),
+    400,
+  );
+  assert.equal(
+    status(() => r.resolve({ 'nim-llm-router': { routing_strategy: 'bogus' } }, undefined)),
+    400,
+  );
 });
 
 /** A request stream the body reader can read, fed by `chunks`. */
@@ -125,23 +146,40 @@ test('the body reader: JSON, empty, BOM; 400 invalid, 413 declared or streamed, 
   assert.deepEqual(await readJsonBody(fakeRequest(['{"a":', '1}']), 100), { a: 1 });
   assert.deepEqual(await readJsonBody(fakeRequest([]), 100), {});
   assert.deepEqual(await readJsonBody(fakeRequest(['\ufeff{"b":2}']), 100), { b: 2 });
-  await assert.rejects(readJsonBody(fakeRequest(['{"a":']), 100), (e: ApiError) => e.status === 400 && e.code === 'invalid_json');
-  await assert.rejects(readJsonBody(fakeRequest(['{}'], { 'content-length': '1000' }), 100), (e: ApiError) => e.status === 413);
-  await assert.rejects(readJsonBody(fakeRequest(['{"a":"', 'x'.repeat(200), '"}']), 100), (e: ApiError) => e.status === 413);
+  await assert.rejects(
+    readJsonBody(fakeRequest(['{"a":']), 100),
+    (e: ApiError) => e.status === 400 && e.code === 'invalid_json',
+  );
+  await assert.rejects(
+    readJsonBody(fakeRequest(['{}'], { 'content-length': '1000' }), 100),
+    (e: ApiError) => e.status === 413,
+  );
+  await assert.rejects(
+    readJsonBody(fakeRequest(['{"a":"', 'x'.repeat(200), '"}']), 100),
+    (e: ApiError) => e.status === 413,
+  );
   await assert.rejects(readJsonBody(fakeRequest(['{"a":', 'abort']), 100), BodyAbortedError);
   let held = 0;
   const busy = () => new ApiError(503, 'busy', 'server_error', 'server_busy');
-  await assert.rejects(readJsonBody(fakeRequest(['{"a":', '1}']), 100, (n) => (held + n > 6 ? false : ((held += n), true)), busy), (e: ApiError) => e.code === 'server_busy');
+  await assert.rejects(
+    readJsonBody(fakeRequest(['{"a":', '1}']), 100, (n) => (held + n > 6 ? false : ((held += n), true)), busy),
+    (e: ApiError) => e.code === 'server_busy',
+  );
 });
 
 /** A scripted upstream call: each deployment answers from its own list of results, in order. */
-function fakeCall(script: Record<string, Array<AttemptResult['kind'] | { status: number; body?: string }>>, calls: string[]): typeof callDeployment {
+function fakeCall(
+  script: Record<string, Array<AttemptResult['kind'] | { status: number; body?: string }>>,
+  calls: string[],
+): typeof callDeployment {
   return async (dep) => {
     calls.push(dep.config.id);
     const next = script[dep.config.id]!.shift() ?? 'body';
-    if (next === 'body') return { kind: 'body', status: 200, text: '{}', json: {}, upstreamSeconds: 0.01, passHeaders: {} };
+    if (next === 'body')
+      return { kind: 'body', status: 200, text: '{}', json: {}, upstreamSeconds: 0.01, passHeaders: {} };
     if (next === 'client_closed') return { kind: 'client_closed' };
-    if (typeof next === 'object') return { kind: 'failed', failure: { type: 'status', status: next.status, body: next.body ?? '{}', headers: {} } };
+    if (typeof next === 'object')
+      return { kind: 'failed', failure: { type: 'status', status: next.status, body: next.body ?? '{}', headers: {} } };
     return { kind: 'failed', failure: { type: 'transport', reason: 'connection_error' } };
   };
 }
@@ -153,14 +191,25 @@ const env = (call: typeof callDeployment, extra: Partial<AttemptsEnv> = {}): Att
   random: () => 0,
   ...extra,
 });
-const request = (extra = {}) => ({ models: ['m', 'big'], decidedModel: 'm', stream: false, promptTokens: 5, path: () => '/v1/chat/completions', body: () => '{}', clientGone: new AbortEmitter(), ...extra });
+const request = (extra = {}) => ({
+  models: ['m', 'big'],
+  decidedModel: 'm',
+  stream: false,
+  promptTokens: 5,
+  path: () => '/v1/chat/completions',
+  body: () => '{}',
+  clientGone: new AbortEmitter(),
+  ...extra,
+});
 
 test('attempts: a failed deployment is retried on another; every failure is returned', async () => {
   const calls: string[] = [];
   const e = env(fakeCall({ a: [{ status: 500 }], b: ['body'], c: [] }, calls));
   const out = await runAttempts(request(), e);
   assert.equal(out.kind, 'served');
-  assert.ok(out.kind === 'served' && out.dep.config.id === 'b' && out.failures.length === 1 && out.fallbackReason === undefined);
+  assert.ok(
+    out.kind === 'served' && out.dep.config.id === 'b' && out.failures.length === 1 && out.fallbackReason === undefined,
+  );
   assert.deepEqual(calls, ['a', 'b']);
   await e.deployments.close();
 });
@@ -175,9 +224,14 @@ test('attempts: context_length_exceeded moves to the next model at once; other 4
   const e2 = env(fakeCall({ a: [{ status: 422 }], b: [], c: [] }, []));
   const o2 = await runAttempts(request(), e2);
   assert.ok(o2.kind === 'refused' && o2.refusal.dep.config.id === 'a');
-  const e3 = env(fakeCall({ a: ['failed', 'failed', 'failed'], b: ['failed', 'failed', 'failed'], c: ['failed', 'failed'] }, []));
+  const e3 = env(
+    fakeCall({ a: ['failed', 'failed', 'failed'], b: ['failed', 'failed', 'failed'], c: ['failed', 'failed'] }, []),
+  );
   const o3 = await runAttempts(request(), e3);
-  assert.ok(o3.kind === 'exhausted' && o3.failures.length === 3, `${o3.kind} ${(o3 as { failures: unknown[] }).failures?.length}`);
+  assert.ok(
+    o3.kind === 'exhausted' && o3.failures.length === 3,
+    `${o3.kind} ${(o3 as { failures: unknown[] }).failures?.length}`,
+  );
   for (const e of [e1, e2, e3]) await e.deployments.close();
 });
 

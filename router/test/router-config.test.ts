@@ -26,7 +26,10 @@ const problems = (yaml: string) => {
 test('the shipped config/router.yaml is valid', () => {
   const cfg = loadRouterConfig('config/router.yaml', {});
   assert.ok(cfg.models.length >= 5);
-  assert.deepEqual(cfg.policies.map((p) => p.name), ['task_router', 'complexity_router']);
+  assert.deepEqual(
+    cfg.policies.map((p) => p.name),
+    ['task_router', 'complexity_router'],
+  );
 });
 
 test('routes to unknown models and unknown classes are named with the path and the valid choices', () => {
@@ -37,8 +40,18 @@ policies:
     routes: { Summarization: huge, Poetry: small }
     default: small
 `);
-  assert.ok(p.some((m) => m.startsWith('policies[0].routes.Summarization: unknown model "huge" (defined models: small, big)')), p.join('\n'));
-  assert.ok(p.some((m) => m.includes('policies[0].routes.Poetry: "Poetry" is not a class of the task classifier') && m.includes('Code Generation')), p.join('\n'));
+  assert.ok(
+    p.some((m) => m.startsWith('policies[0].routes.Summarization: unknown model "huge" (defined models: small, big)')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some(
+      (m) =>
+        m.includes('policies[0].routes.Poetry: "Poetry" is not a class of the task classifier') &&
+        m.includes('Code Generation'),
+    ),
+    p.join('\n'),
+  );
 });
 
 test('complexity tiers must ascend and end at 1; aliases must point somewhere real', () => {
@@ -52,9 +65,18 @@ policies:
 aliases:
   auto: router/missing
 `);
-  assert.ok(p.some((m) => m.startsWith('policies[0].tiers[1].max_score: tiers must be in ascending max_score order')), p.join('\n'));
-  assert.ok(p.some((m) => m.startsWith('policies[0].tiers[1].max_score: the last tier must have max_score: 1')), p.join('\n'));
-  assert.ok(p.some((m) => m.startsWith('aliases.auto: alias target "router/missing"')), p.join('\n'));
+  assert.ok(
+    p.some((m) => m.startsWith('policies[0].tiers[1].max_score: tiers must be in ascending max_score order')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((m) => m.startsWith('policies[0].tiers[1].max_score: the last tier must have max_score: 1')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((m) => m.startsWith('aliases.auto: alias target "router/missing"')),
+    p.join('\n'),
+  );
 });
 
 test('bad deployment fields and duplicate ids are reported with their paths', () => {
@@ -65,9 +87,18 @@ models:
       - { id: d, api_base: "not a url", model: x, price: { input_per_1m: -1, output_per_1m: 1 } }
       - { id: d, api_base: "http://127.0.0.1:1", model: x, price: { input_per_1m: 1, output_per_1m: 1 }, rpmm: 5 }
 `);
-  assert.ok(p.some((m) => m.startsWith('models[0].deployments[0].api_base:')), p.join('\n'));
-  assert.ok(p.some((m) => m.startsWith('models[0].deployments[0].price.input_per_1m:') && m.includes('Fix: use a value >= 0')), p.join('\n'));
-  assert.ok(p.some((m) => m.includes('Fix: remove or rename "rpmm"')), p.join('\n'));
+  assert.ok(
+    p.some((m) => m.startsWith('models[0].deployments[0].api_base:')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((m) => m.startsWith('models[0].deployments[0].price.input_per_1m:') && m.includes('Fix: use a value >= 0')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((m) => m.includes('Fix: remove or rename "rpmm"')),
+    p.join('\n'),
+  );
 });
 
 test('api keys come from the environment and are required when referenced', () => {
@@ -77,7 +108,12 @@ models:
     deployments:
       - { id: d, api_base: "http://127.0.0.1:1", api_key: "\${PROVIDER_KEY}", model: x, price: { input_per_1m: 1, output_per_1m: 1 } }
 `;
-  assert.equal(parseRouterConfig(yaml, 'r.yaml', { PROVIDER_KEY: 'sk-123' }).models[0]!.deployments[0]!.api_key, 'sk-123');
+  assert.equal(
+    parseRouterConfig(yaml, 'r.yaml', { PROVIDER_KEY: 'sk-123' }).models[0]!.deployments[0]!.api_key,
+    'sk-123',
+  );
   const p = problems(yaml);
-  assert.ok(p.some((m) => m.includes('models[0].deployments[0].api_key: environment variable PROVIDER_KEY is not set')));
+  assert.ok(
+    p.some((m) => m.includes('models[0].deployments[0].api_key: environment variable PROVIDER_KEY is not set')),
+  );
 });

@@ -4,7 +4,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { request } from 'node:http';
-import { ROUTER_MAIN, SIM_MAIN, routerYaml, runToEnd, simConfigYaml, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
+import {
+  ROUTER_MAIN,
+  SIM_MAIN,
+  routerYaml,
+  runToEnd,
+  simConfigYaml,
+  startService,
+  tempDir,
+  waitFor,
+  type RunningService,
+} from '../../test-support/services.ts';
 
 const tmp = tempDir();
 let sim: RunningService;
@@ -12,8 +22,23 @@ let router: RunningService;
 let config: string;
 
 before(async () => {
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([{ id: 'slow', ttft_ms: { mean: 1500 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 3 } }, { id: 'fast', ttft_ms: { mean: 1 }, output_tokens: { mean: 3 }, context_window: 10_000_000 }], 1))]);
-  config = tmp.write('router.yaml', `server: { idle_timeout_ms: 500, max_connections: 40, max_body_bytes: 2000000, max_body_bytes_in_flight: 1000000 }\n` + routerYaml(sim.url, { slow: { deployments: [{ model: 'slow' }] }, fast: { deployments: [{ model: 'fast' }] } }));
+  sim = await startService(SIM_MAIN, [
+    '--config',
+    tmp.write(
+      'sim.yaml',
+      simConfigYaml(
+        [
+          { id: 'slow', ttft_ms: { mean: 1500 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 3 } },
+          { id: 'fast', ttft_ms: { mean: 1 }, output_tokens: { mean: 3 }, context_window: 10_000_000 },
+        ],
+        1,
+      ),
+    ),
+  ]);
+  config = tmp.write(
+    'router.yaml',
+    `server: { idle_timeout_ms: 500, max_connections: 40, max_body_bytes: 2000000, max_body_bytes_in_flight: 1000000 }\n${routerYaml(sim.url, { slow: { deployments: [{ model: 'slow' }] }, fast: { deployments: [{ model: 'fast' }] } })}`,
+  );
   router = await startService(ROUTER_MAIN, ['--config', config]);
 });
 after(async () => {
@@ -27,13 +52,19 @@ const openSocket = () =>
     const s = connect(router.port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
-const closedWithin = (s: Socket, ms: number) => new Promise<boolean>((resolve) => {
-  if (s.destroyed) return resolve(true);
-  const t = setTimeout(() => resolve(false), ms);
-  s.once('close', () => (clearTimeout(t), resolve(true)));
-});
+const closedWithin = (s: Socket, ms: number) =>
+  new Promise<boolean>((resolve) => {
+    if (s.destroyed) return resolve(true);
+    const t = setTimeout(() => resolve(false), ms);
+    s.once('close', () => (clearTimeout(t), resolve(true)));
+  });
 const chat = (model: string, body?: string) =>
-  fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body ?? JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }), signal: AbortSignal.timeout(15_000) });
+  fetch(`${router.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body ?? JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    signal: AbortSignal.timeout(15_000),
+  });
 
 test('a connection that never sends a request is closed after idle_timeout_ms; one waiting on a slow model is not', async () => {
   const idle = await openSocket();
@@ -48,21 +79,41 @@ test('open connections are capped at server.max_connections', async () => {
   const live = sockets.filter((s): s is Socket => s !== null);
   for (const s of live) s.on('error', () => {});
   const closed = await Promise.all(live.map((s) => closedWithin(s, 300)));
-  assert.ok(live.length - closed.filter(Boolean).length <= 40, `${live.length - closed.filter(Boolean).length} connections held`);
+  assert.ok(
+    live.length - closed.filter(Boolean).length <= 40,
+    `${live.length - closed.filter(Boolean).length} connections held`,
+  );
   assert.ok(closed.filter(Boolean).length >= 10, 'the ones over the cap were refused at once');
   for (const s of live) s.destroy();
-  await waitFor('a real request is served again', async () => (await chat('fast').catch(() => null))?.status === 200, 5000, 100);
+  await waitFor(
+    'a real request is served again',
+    async () => (await chat('fast').catch(() => null))?.status === 200,
+    5000,
+    100,
+  );
 });
 
 test('request body bytes held at once are capped: a fast 503 with retry-after past it, served again once released', async () => {
   const big = JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'x'.repeat(700_000) }] });
   // Request A sends most of its body, then waits.
-  const a = request({ host: '127.0.0.1', port: router.port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) } });
+  const a = request({
+    host: '127.0.0.1',
+    port: router.port,
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) },
+  });
   const aDone = new Promise<number>((resolve, reject) =>
-    a.once('response', (r) => {
-      let text = '';
-      r.on('data', (d: Buffer) => (text += d.toString())).on('end', () => (r.statusCode !== 200 && console.error(text), resolve(r.statusCode!)));
-    }).once('error', reject));
+    a
+      .once('response', (r) => {
+        let text = '';
+        r.on('data', (d: Buffer) => (text += d.toString())).on(
+          'end',
+          () => (r.statusCode !== 200 && console.error(text), resolve(r.statusCode!)),
+        );
+      })
+      .once('error', reject),
+  );
   a.write(big.slice(0, 690_000));
   await new Promise((r) => setTimeout(r, 300));
   const b = await chat('fast', big);

@@ -32,11 +32,12 @@ test('the usage-only chunk is dropped when the client did not ask for it, nothin
 /** The same stream written with each valid line ending and field form. */
 const FORMS: Record<string, (o: unknown) => string> = {
   'LF, "data: "': (o) => `data: ${JSON.stringify(o)}\n\n`,
-  'CRLF': (o) => `data: ${JSON.stringify(o)}\r\n\r\n`,
+  CRLF: (o) => `data: ${JSON.stringify(o)}\r\n\r\n`,
   'lone CR': (o) => `data: ${JSON.stringify(o)}\r\r`,
   '"data:" with no space': (o) => `data:${JSON.stringify(o)}\n\n`,
   'multi-line data': (o) => `data: ${JSON.stringify(o, null, 1).split('\n').join('\ndata: ')}\n\n`,
-  'comments, id, event and retry fields': (o) => `: keep-alive\nid: 7\nevent: message\nretry: 1000\ndata: ${JSON.stringify(o)}\n\n`,
+  'comments, id, event and retry fields': (o) =>
+    `: keep-alive\nid: 7\nevent: message\nretry: 1000\ndata: ${JSON.stringify(o)}\n\n`,
   'Python separators (": ")': (o) => `data: ${JSON.stringify(o).replace(/":/g, '": ').replace(/,"/g, ', "')}\r\n\r\n`,
 };
 const CHUNKS = [
@@ -74,7 +75,10 @@ test('a CRLF split between two pushes (CR at the end of one, LF at the start of 
 });
 
 test('time to first token counts tool-call and reasoning streams too', () => {
-  for (const delta of [{ tool_calls: [{ index: 0, function: { name: 'f', arguments: '' } }] }, { reasoning_content: 'Let me think' }]) {
+  for (const delta of [
+    { tool_calls: [{ index: 0, function: { name: 'f', arguments: '' } }] },
+    { reasoning_content: 'Let me think' },
+  ]) {
     let first = 0;
     const tap = new SseTap(false, () => first++);
     tap.push(ev({ choices: [{ delta: { role: 'assistant' } }] }));
@@ -89,7 +93,7 @@ test('reading is linear: 16 MB without a blank line is scanned once, then refuse
   const piece = 'x'.repeat(64 * 1024);
   let pushes = 0;
   assert.throws(() => {
-    for (let i = 0; i < 256; i++, pushes++) tap.push(i === 0 ? 'data: ' + piece : piece);
+    for (let i = 0; i < 256; i++, pushes++) tap.push(i === 0 ? `data: ${piece}` : piece);
   }, /larger than 4194304 characters/);
   assert.equal(pushes, 63, 'refused at the push that took the unfinished event past the cap');
   // Many small events: output equals input.

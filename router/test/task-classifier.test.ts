@@ -2,29 +2,52 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MODEL_FILE, TaskClassifier, type TaskModelFile } from '../src/classify/task-classifier.ts';
-import { fitConfidenceMap, fitTemperature, serializeModel, trainFromData, readPrompts } from '../src/classify/training/train.ts';
+import {
+  fitConfidenceMap,
+  fitTemperature,
+  serializeModel,
+  trainFromData,
+  readPrompts,
+} from '../src/classify/training/train.ts';
 import { complexityOf, deriveTiers, evaluate } from '../src/classify/training/evaluate.ts';
 import { generatePrompts } from '../src/classify/training/generate-prompts.ts';
 import { mulberry32 } from '@llm-router/common/prng';
-import { DEFAULT_PUBLIC_DATA_DIR, publicDataAvailable, readPublicPrompts, splitPublic } from '../src/classify/training/public-data.ts';
+import {
+  DEFAULT_PUBLIC_DATA_DIR,
+  publicDataAvailable,
+  readPublicPrompts,
+  splitPublic,
+} from '../src/classify/training/public-data.ts';
 import { TASK_CLASSES } from '../src/classify/task-classes.ts';
 import { promptView } from '../src/classify/prompt-text.ts';
 
 const classifier = TaskClassifier.load();
 const hasPublic = publicDataAvailable();
-const SKIP_PUBLIC = hasPublic ? false : `public data not found at ${DEFAULT_PUBLIC_DATA_DIR} (set CLASSIFIER_DATA_DIR): skipped`;
+const SKIP_PUBLIC = hasPublic
+  ? false
+  : `public data not found at ${DEFAULT_PUBLIC_DATA_DIR} (set CLASSIFIER_DATA_DIR): skipped`;
 
 test('the committed prompt set is the generator output: >= 3,000 prompts over every class, with a held-out split', () => {
   const committed = readPrompts();
   assert.deepEqual(committed, generatePrompts());
   assert.ok(committed.length >= 3000, `${committed.length} prompts`);
-  for (const c of TASK_CLASSES) assert.ok(committed.some((p) => p.label === c && p.split === 'heldout'), `${c} has held-out prompts`);
+  for (const c of TASK_CLASSES)
+    assert.ok(
+      committed.some((p) => p.label === c && p.split === 'heldout'),
+      `${c} has held-out prompts`,
+    );
   const trainTemplates = new Set(committed.filter((p) => p.split === 'train').map((p) => p.template));
-  assert.ok(committed.filter((p) => p.split === 'heldout').every((p) => !trainTemplates.has(p.template)), 'held-out templates never appear in training');
+  assert.ok(
+    committed.filter((p) => p.split === 'heldout').every((p) => !trainTemplates.has(p.template)),
+    'held-out templates never appear in training',
+  );
 });
 
 test("held-out accuracy on the project's unseen templates is at least 0.7", () => {
-  const { accuracy, examples } = evaluate(classifier, readPrompts().filter((p) => p.split === 'heldout'));
+  const { accuracy, examples } = evaluate(
+    classifier,
+    readPrompts().filter((p) => p.split === 'heldout'),
+  );
   assert.ok(examples > 500);
   assert.ok(accuracy >= 0.7, `held-out accuracy ${accuracy.toFixed(3)}`);
 });
@@ -32,7 +55,11 @@ test("held-out accuracy on the project's unseen templates is at least 0.7", () =
 test('the public split is seeded, stratified and disjoint', { skip: SKIP_PUBLIC }, () => {
   const prompts = readPublicPrompts();
   const a = splitPublic(prompts);
-  assert.deepEqual(a.map((p) => p.split), splitPublic(prompts).map((p) => p.split), 'same seed, same split');
+  assert.deepEqual(
+    a.map((p) => p.split),
+    splitPublic(prompts).map((p) => p.split),
+    'same seed, same split',
+  );
   for (const stratum of new Set(prompts.map((p) => `${p.source}/${p.category}`))) {
     const inStratum = a.filter((p) => `${p.source}/${p.category}` === stratum);
     const share = inStratum.filter((p) => p.split === 'test').length / inStratum.length;
@@ -40,8 +67,13 @@ test('the public split is seeded, stratified and disjoint', { skip: SKIP_PUBLIC 
   }
 });
 
-test('on held-out public prompts: accuracy >= 0.8 and calibrated confidence (ECE <= 0.05)', { skip: SKIP_PUBLIC }, () => {
-  const r = evaluate(classifier, splitPublic(readPublicPrompts()).filter((p) => p.split === 'test'));
+test('on held-out public prompts: accuracy >= 0.8 and calibrated confidence (ECE <= 0.05)', {
+  skip: SKIP_PUBLIC,
+}, () => {
+  const r = evaluate(
+    classifier,
+    splitPublic(readPublicPrompts()).filter((p) => p.split === 'test'),
+  );
   assert.ok(r.accuracy >= 0.8, `accuracy ${r.accuracy.toFixed(3)}`);
   assert.ok(r.ece <= 0.05, `expected calibration error ${r.ece.toFixed(3)}`);
   // Confident answers are right more often than unsure ones.
@@ -76,7 +108,14 @@ test('temperature scaling recovers the temperature that generated the labels', (
 
 test('calibrated confidence interpolates the shipped map and stays in [0, 1]', () => {
   const model = JSON.parse(readFileSync(DEFAULT_MODEL_FILE, 'utf8')) as TaskModelFile;
-  const c = new TaskClassifier({ ...model, confidence_map: [[0, 0.1], [0.5, 0.3], [1, 0.9]] });
+  const c = new TaskClassifier({
+    ...model,
+    confidence_map: [
+      [0, 0.1],
+      [0.5, 0.3],
+      [1, 0.9],
+    ],
+  });
   assert.equal(c.calibrated(0.5), 0.3);
   assert.ok(Math.abs(c.calibrated(0.75) - 0.6) < 1e-9);
   assert.ok(Math.abs(c.calibrated(0.25) - 0.2) < 1e-9);
@@ -86,9 +125,12 @@ test('calibrated confidence interpolates the shipped map and stays in [0, 1]', (
   }
 });
 
-test('a model file whose classes differ from the router\'s is refused, naming the file and the fix', () => {
+test("a model file whose classes differ from the router's is refused, naming the file and the fix", () => {
   const model = JSON.parse(readFileSync(DEFAULT_MODEL_FILE, 'utf8')) as TaskModelFile;
-  assert.throws(() => new TaskClassifier({ ...model, classes: [...model.classes].reverse() }, 'x/model.json'), /x\/model.json: classes .* make classifier-train/);
+  assert.throws(
+    () => new TaskClassifier({ ...model, classes: [...model.classes].reverse() }, 'x/model.json'),
+    /x\/model.json: classes .* make classifier-train/,
+  );
 });
 
 test('typical prompts land in the expected class', () => {
@@ -96,7 +138,10 @@ test('typical prompts land in the expected class', () => {
     ['Write a Go function that parses a JSON config file and returns a struct.', 'Code Generation'],
     ['Write a SQL query to list the top 5 customers by total spend.', 'Code Generation'],
     ['Write an algorithm to solve the Tower of Hanoi problem.', 'Code Generation'],
-    ['def count_words(text: str) -> dict:\n    """Return how often each word occurs in text.\n    >>> count_words("a b a")\n    {\'a\': 2, \'b\': 1}\n    """', 'Code Generation'],
+    [
+      'def count_words(text: str) -> dict:\n    """Return how often each word occurs in text.\n    >>> count_words("a b a")\n    {\'a\': 2, \'b\': 1}\n    """',
+      'Code Generation',
+    ],
     ['Summarize the following text: The board met on Monday and approved the budget for next year.', 'Summarization'],
     ['Give me 5 ideas for a team-building day.', 'Brainstorming'],
     ['Solve for x: 3x + 7 = 22.', 'Math/Reasoning'],
@@ -109,7 +154,10 @@ test('typical prompts land in the expected class', () => {
 
 test('complexity sends word problems and code up, small talk and one-line facts to the cheapest tier', () => {
   const simple = 0.139; // config/router.yaml's simple tier, as make classifier-eval derives it
-  for (const t of ['A bakery sells 24 muffins a day at $2 each and spends $15 on flour. How much profit does it make in a week?', 'Write a Python function that merges two sorted lists.']) {
+  for (const t of [
+    'A bakery sells 24 muffins a day at $2 each and spends $15 on flour. How much profit does it make in a week?',
+    'Write a Python function that merges two sorted lists.',
+  ]) {
     assert.ok(complexityOf(classifier, t) > simple, t);
   }
   for (const t of ['hi there!', 'how are you today?', 'What is the capital of Canada?', 'Who wrote Hamlet?']) {
@@ -129,7 +177,14 @@ test('classifies what the user asked: last user turn, content parts, system prom
     { role: 'system', content: 'You are a poet. Always write poems.' },
     { role: 'user', content: 'Write a poem about autumn.' },
     { role: 'assistant', content: 'Leaves fall...' },
-    { role: 'user', content: [{ type: 'text', text: 'Now write a Python function that' }, { type: 'image_url', image_url: { url: 'x' } }, { type: 'text', text: 'checks whether a string is a palindrome.' }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Now write a Python function that' },
+        { type: 'image_url', image_url: { url: 'x' } },
+        { type: 'text', text: 'checks whether a string is a palindrome.' },
+      ],
+    },
   ]);
   assert.equal(view.request, 'Now write a Python function that\nchecks whether a string is a palindrome.');
   assert.match(view.system, /poet/);
@@ -138,7 +193,15 @@ test('classifies what the user asked: last user turn, content parts, system prom
 });
 
 test('empty, non-English and odd input never throw and give a valid distribution', () => {
-  for (const text of ['', '   ', '¿Qué es la fotosíntesis?', '请总结这篇文章', '🙂🙂🙂', 'a'.repeat(100_000), '\u0000\uffff']) {
+  for (const text of [
+    '',
+    '   ',
+    '¿Qué es la fotosíntesis?',
+    '请总结这篇文章',
+    '🙂🙂🙂',
+    'a'.repeat(100_000),
+    '\u0000\uffff',
+  ]) {
     const p = classifier.predict(text);
     assert.ok(TASK_CLASSES.includes(p.label as (typeof TASK_CLASSES)[number]));
     assert.ok(Math.abs(p.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-9);

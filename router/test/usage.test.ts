@@ -4,23 +4,53 @@ import assert from 'node:assert/strict';
 import { readUsage, validUsage } from '../src/upstream/usage.ts';
 
 const completion = (content: string, usage: unknown, usageFirst = false) => {
-  const rest = { id: 'c1', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] };
+  const rest = {
+    id: 'c1',
+    object: 'chat.completion',
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+  };
   return JSON.stringify(usageFirst ? { usage, ...rest } : { ...rest, usage });
 };
 
 test('reads usage at the end, at the start, and with nested details objects', () => {
-  assert.deepEqual(readUsage(completion('hi', { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })), { prompt_tokens: 12, completion_tokens: 3 });
-  assert.deepEqual(readUsage(completion('hi', { prompt_tokens: 7, completion_tokens: 1 }, true)), { prompt_tokens: 7, completion_tokens: 1 });
-  const nested = { prompt_tokens: 40, completion_tokens: 9, prompt_tokens_details: { cached_tokens: 32 }, completion_tokens_details: { reasoning_tokens: 4, audio_tokens: 0 } };
+  assert.deepEqual(readUsage(completion('hi', { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })), {
+    prompt_tokens: 12,
+    completion_tokens: 3,
+  });
+  assert.deepEqual(readUsage(completion('hi', { prompt_tokens: 7, completion_tokens: 1 }, true)), {
+    prompt_tokens: 7,
+    completion_tokens: 1,
+  });
+  const nested = {
+    prompt_tokens: 40,
+    completion_tokens: 9,
+    prompt_tokens_details: { cached_tokens: 32 },
+    completion_tokens_details: { reasoning_tokens: 4, audio_tokens: 0 },
+  };
   assert.deepEqual(readUsage(completion('hi', nested)), { prompt_tokens: 40, completion_tokens: 9 });
-  assert.deepEqual(readUsage(JSON.stringify(completion('x', { prompt_tokens: 1, completion_tokens: 2 }), null, 2)), undefined, 'a JSON string, not an object');
-  assert.deepEqual(readUsage(JSON.stringify(JSON.parse(completion('x', { prompt_tokens: 1, completion_tokens: 2 })), null, 2)), { prompt_tokens: 1, completion_tokens: 2 }, 'pretty-printed');
+  assert.deepEqual(
+    readUsage(JSON.stringify(completion('x', { prompt_tokens: 1, completion_tokens: 2 }), null, 2)),
+    undefined,
+    'a JSON string, not an object',
+  );
+  assert.deepEqual(
+    readUsage(JSON.stringify(JSON.parse(completion('x', { prompt_tokens: 1, completion_tokens: 2 })), null, 2)),
+    { prompt_tokens: 1, completion_tokens: 2 },
+    'pretty-printed',
+  );
 });
 
 test('content that talks about usage does not fool it', () => {
   const tricky = 'Here is JSON: {"usage": {"prompt_tokens": 999, "completion_tokens": 999}} and a brace } and "quotes"';
-  assert.deepEqual(readUsage(completion(tricky, { prompt_tokens: 5, completion_tokens: 6 })), { prompt_tokens: 5, completion_tokens: 6 });
-  assert.deepEqual(readUsage(completion(tricky, { prompt_tokens: 5, completion_tokens: 6 }, true)), { prompt_tokens: 5, completion_tokens: 6 });
+  assert.deepEqual(readUsage(completion(tricky, { prompt_tokens: 5, completion_tokens: 6 })), {
+    prompt_tokens: 5,
+    completion_tokens: 6,
+  });
+  assert.deepEqual(readUsage(completion(tricky, { prompt_tokens: 5, completion_tokens: 6 }, true)), {
+    prompt_tokens: 5,
+    completion_tokens: 6,
+  });
 });
 
 test('no usage, malformed counts or a body that is not JSON give undefined', () => {

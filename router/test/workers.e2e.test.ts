@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { childPids } from '../../test-support/proc-stats.ts';
-import { ROUTER_MAIN, SIM_MAIN, metricValue, routerYaml, simConfigYaml, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
+import {
+  ROUTER_MAIN,
+  SIM_MAIN,
+  metricValue,
+  routerYaml,
+  simConfigYaml,
+  startService,
+  tempDir,
+  waitFor,
+  type RunningService,
+} from '../../test-support/services.ts';
 
 const tmp = tempDir();
 let sim: RunningService;
@@ -25,7 +35,9 @@ const workersOf = (pid: number) => childPids(pid).filter((p) => cmdline(p).inclu
 const metrics = async () => {
   const agent = new Agent();
   try {
-    return await (await request(`${router.url}/metrics`, { dispatcher: agent, signal: AbortSignal.timeout(5_000) })).body.text();
+    return await (
+      await request(`${router.url}/metrics`, { dispatcher: agent, signal: AbortSignal.timeout(5_000) })
+    ).body.text();
   } finally {
     void agent.close();
   }
@@ -36,7 +48,13 @@ const metrics = async () => {
 const chat = async (model: string) => {
   const agent = new Agent({ pipelining: 0 });
   try {
-    const res = await request(`${router.url}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }), signal: AbortSignal.timeout(10_000) });
+    const res = await request(`${router.url}/v1/chat/completions`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: res.statusCode, json: () => res.body.json() as Promise<unknown> };
   } finally {
     void agent.close();
@@ -44,8 +62,20 @@ const chat = async (model: string) => {
 };
 
 before(async () => {
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([{ id: 'fast', ttft_ms: { mean: 2 }, tokens_per_second: { mean: 2000 }, output_tokens: { mean: 5 } }], 1))]);
-  const yaml = routerYaml(sim.url, { open: { deployments: [{ model: 'fast' }] }, limited: { deployments: [{ model: 'fast', rpm: 30 }] } });
+  sim = await startService(SIM_MAIN, [
+    '--config',
+    tmp.write(
+      'sim.yaml',
+      simConfigYaml(
+        [{ id: 'fast', ttft_ms: { mean: 2 }, tokens_per_second: { mean: 2000 }, output_tokens: { mean: 5 } }],
+        1,
+      ),
+    ),
+  ]);
+  const yaml = routerYaml(sim.url, {
+    open: { deployments: [{ model: 'fast' }] },
+    limited: { deployments: [{ model: 'fast', rpm: 30 }] },
+  });
   router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', yaml), '--workers', '2']);
 });
 
@@ -57,7 +87,14 @@ after(async () => {
 
 test('every scrape shows the requests of all workers, whichever worker answers it', async () => {
   assert.equal(workersOf(router.proc.pid!).length, 2, 'two worker processes');
-  const results = await Promise.all(Array.from({ length: 200 }, () => chat('open').then(async (r) => ({ status: r.status, usage: ((await r.json()) as { usage: { completion_tokens: number } }).usage }))));
+  const results = await Promise.all(
+    Array.from({ length: 200 }, () =>
+      chat('open').then(async (r) => ({
+        status: r.status,
+        usage: ((await r.json()) as { usage: { completion_tokens: number } }).usage,
+      })),
+    ),
+  );
   assert.ok(results.every((r) => r.status === 200));
   const completionTokens = results.reduce((s, r) => s + r.usage.completion_tokens, 0);
   for (let i = 0; i < 6; i++) {
@@ -84,13 +121,23 @@ test('a crashed worker is replaced, traffic keeps flowing, and aggregated counte
   assert.ok(countedBefore > 0);
   const [victim] = workersOf(router.proc.pid!);
   process.kill(victim!, 'SIGKILL');
-  await waitFor('a replacement worker', () => {
-    const now = workersOf(router.proc.pid!);
-    return now.length === 2 && !now.includes(victim!);
-  }, 15_000, 100);
+  await waitFor(
+    'a replacement worker',
+    () => {
+      const now = workersOf(router.proc.pid!);
+      return now.length === 2 && !now.includes(victim!);
+    },
+    15_000,
+    100,
+  );
   const statuses = await Promise.all(Array.from({ length: 20 }, () => chat('open').then((r) => r.status)));
   assert.deepEqual(new Set(statuses), new Set([200]));
-  await waitFor('both workers to report', async () => metricValue(await metrics(), 'llm_router_workers') === 2, 10_000, 100);
+  await waitFor(
+    'both workers to report',
+    async () => metricValue(await metrics(), 'llm_router_workers') === 2,
+    10_000,
+    100,
+  );
   // What the dead worker had counted (as of the last scrape) stays in the sum: no reset for Prometheus.
   const countedAfter = metricValue(await metrics(), 'llm_router_requests_total');
   assert.ok(countedAfter >= countedBefore + 20, `requests_total went from ${countedBefore} to ${countedAfter}`);
@@ -99,12 +146,18 @@ test('a crashed worker is replaced, traffic keeps flowing, and aggregated counte
 test('stopping the primary stops every worker', async () => {
   const workers = workersOf(router.proc.pid!);
   await router.stop();
-  await waitFor('workers to exit', () => workers.every((p) => {
-    try {
-      process.kill(p, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }), 10_000, 100);
+  await waitFor(
+    'workers to exit',
+    () =>
+      workers.every((p) => {
+        try {
+          process.kill(p, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    10_000,
+    100,
+  );
 });

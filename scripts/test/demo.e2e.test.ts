@@ -5,7 +5,11 @@ import { spawn } from 'node:child_process';
 import { REPO_ROOT } from '../../test-support/services.ts';
 
 test('demo: load generator count = router count = Prometheus count; summary numbers are consistent', async () => {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { cwd: REPO_ROOT, env: { ...process.env, DEMO_DURATION: '5s', DEMO_USERS: '10', DEMO_JSON: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DEMO_DURATION: '5s', DEMO_USERS: '10', DEMO_JSON: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -14,18 +18,35 @@ test('demo: load generator count = router count = Prometheus count; summary numb
   clearTimeout(timer);
   assert.equal(code, 0, out);
   const summary = JSON.parse(out.split('\n').find((l) => l.startsWith('{"sent"'))!) as {
-    sent: number; failed: number; routerTotal: number; prometheusTotal: number | null; byPolicy: Record<string, number>; byModel: Record<string, number>; loadByModel: Record<string, number>; cost: number; baseline: number; savings: number;
+    sent: number;
+    failed: number;
+    routerTotal: number;
+    prometheusTotal: number | null;
+    byPolicy: Record<string, number>;
+    byModel: Record<string, number>;
+    loadByModel: Record<string, number>;
+    cost: number;
+    baseline: number;
+    savings: number;
   };
   assert.ok(summary.sent > 20, `${summary.sent} requests`);
   assert.equal(summary.failed, 0);
   assert.equal(summary.routerTotal, summary.sent);
   assert.equal(summary.prometheusTotal, summary.routerTotal, 'Prometheus scraped the same count');
-  assert.equal(Object.values(summary.byPolicy).reduce((a, b) => a + b, 0), summary.routerTotal);
+  assert.equal(
+    Object.values(summary.byPolicy).reduce((a, b) => a + b, 0),
+    summary.routerTotal,
+  );
   assert.deepEqual(summary.byModel, summary.loadByModel, 'per-model counts agree between load generator and router');
   assert.ok(Object.keys(summary.byModel).length >= 3, 'the policies really routed to several models');
   assert.ok(summary.cost > 0 && summary.baseline > summary.cost);
   assert.ok(Math.abs(summary.savings - (1 - summary.cost / summary.baseline)) < 1e-9);
-  assert.match(out, new RegExp(`Cost: +\\$${summary.cost.toFixed(4)} routed vs \\$${summary.baseline.toFixed(4)} baseline -> ${(summary.savings * 100).toFixed(1)}% saved`));
+  assert.match(
+    out,
+    new RegExp(
+      `Cost: +\\$${summary.cost.toFixed(4)} routed vs \\$${summary.baseline.toFixed(4)} baseline -> ${(summary.savings * 100).toFixed(1)}% saved`,
+    ),
+  );
   assert.match(out, /Router overhead: +p50 [\d.]+ ms +p99 [\d.]+ ms/);
   assert.match(out, /Check: .*: match/);
 });

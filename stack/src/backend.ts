@@ -29,16 +29,33 @@ const docker: Backend = {
   name: 'docker',
   up: (services, project, o) => dockerUp(services, project, { build: o.build, log: o.log, skip: o.skip }),
   down: (state) => dockerDown(state.project),
-  status: async (state) => (await dockerStatus(state.project)).map((c) => `${c.service.padEnd(12)} ${c.status.padEnd(28)} ${c.ports}`),
+  status: async (state) =>
+    (await dockerStatus(state.project)).map((c) => `${c.service.padEnd(12)} ${c.status.padEnd(28)} ${c.ports}`),
   logs: (state, service) => dockerLogs(state.project, service),
 };
 
 const native: Backend = {
   name: 'native',
-  up: (services, project, o) => nativeUp(services, project, { stateDir: o.stateDir, repoRoot: o.repoRoot, log: o.log, skip: o.skip, keepData: o.keepData }),
+  up: (services, project, o) =>
+    nativeUp(services, project, {
+      stateDir: o.stateDir,
+      repoRoot: o.repoRoot,
+      log: o.log,
+      skip: o.skip,
+      keepData: o.keepData,
+    }),
   down: async (state) => nativeDown(state),
-  status: async (state) => state.services.map((s) => `${s.name.padEnd(12)} ${s.pid && pidAlive(s.pid) ? `running (pid ${s.pid})` : 'stopped'}`.padEnd(40) + (s.url ?? '')),
-  logs: async (state, service) => readFileSync(state.services.find((s) => s.name === service)!.logFile!, 'utf8').split('\n').slice(-50).join('\n'),
+  status: async (state) =>
+    state.services.map(
+      (s) =>
+        `${s.name.padEnd(12)} ${s.pid && pidAlive(s.pid) ? `running (pid ${s.pid})` : 'stopped'}`.padEnd(40) +
+        (s.url ?? ''),
+    ),
+  logs: async (state, service) =>
+    readFileSync(state.services.find((s) => s.name === service)!.logFile!, 'utf8')
+      .split('\n')
+      .slice(-50)
+      .join('\n'),
 };
 
 export const backendFor = (name: StackState['backend']): Backend => (name === 'docker' ? docker : native);

@@ -5,7 +5,14 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseYamlConfig } from '@llm-router/yaml-config';
 
-const healthcheck = z.object({ test: z.array(z.string()), interval: z.string().optional(), timeout: z.string().optional(), retries: z.number().optional() }).loose();
+const healthcheck = z
+  .object({
+    test: z.array(z.string()),
+    interval: z.string().optional(),
+    timeout: z.string().optional(),
+    retries: z.number().optional(),
+  })
+  .loose();
 const service = z
   .object({
     image: z.string(),
@@ -72,10 +79,23 @@ export function readCompose(file: string, env: NodeJS.ProcessEnv = process.env):
       }),
       mounts: (s.volumes ?? []).map((v) => {
         const [source, target, mode] = v.split(':');
-        return { source: isAbsolute(source!) ? source! : resolve(dir, source!), target: target!, readOnly: mode === 'ro' };
+        return {
+          source: isAbsolute(source!) ? source! : resolve(dir, source!),
+          target: target!,
+          readOnly: mode === 'ro',
+        };
       }),
       dependsOn: Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {}),
-      ...(s.healthcheck ? { healthcheck: { test: s.healthcheck.test, intervalMs: durationMs(s.healthcheck.interval, 5000), timeoutMs: durationMs(s.healthcheck.timeout, 3000), retries: s.healthcheck.retries ?? 10 } } : {}),
+      ...(s.healthcheck
+        ? {
+            healthcheck: {
+              test: s.healthcheck.test,
+              intervalMs: durationMs(s.healthcheck.interval, 5000),
+              timeoutMs: durationMs(s.healthcheck.timeout, 3000),
+              retries: s.healthcheck.retries ?? 10,
+            },
+          }
+        : {}),
     };
   });
   const ordered: ServiceSpec[] = [];

@@ -23,7 +23,10 @@ export function dockerClient(): Docker {
 
 export async function dockerAvailable(docker = dockerClient()): Promise<boolean> {
   try {
-    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+    ]);
     return true;
   } catch {
     return false;
@@ -36,7 +39,9 @@ const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 async function pullImage(docker: Docker, image: string, log: (l: string) => void): Promise<boolean> {
   try {
     const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
+    );
     return true;
   } catch (err) {
     log(`  pull of ${image} failed: ${(err as Error).message.split('\n')[0]}`);
@@ -56,30 +61,66 @@ async function imageExists(docker: Docker, image: string): Promise<boolean> {
 /** Build a service image from its compose build section (context sent as a tar, .dockerignore honoured by the engine). */
 export async function buildImage(docker: Docker, s: ServiceSpec, log: (line: string) => void): Promise<void> {
   if (!s.build) throw new Error(`service ${s.name} has no build section`);
-  const tar = spawn('tar', ['-c', '--exclude=./node_modules', '--exclude=*/node_modules', '--exclude=./.git', '--exclude=./.state', '-C', s.build.context, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const tar = spawn(
+    'tar',
+    [
+      '-c',
+      '--exclude=./node_modules',
+      '--exclude=*/node_modules',
+      '--exclude=./.git',
+      '--exclude=./.state',
+      '-C',
+      s.build.context,
+      '.',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const buildargs: Record<string, string> = {};
   // Behind a TLS-inspecting proxy npm needs its CA inside the build (see docker/Dockerfile). The system
   // bundle is the usual place for such a CA; where the base image lacks the file, Node only warns.
   const ca = process.env.NODE_EXTRA_CA_CERTS ?? (existsSync(SYSTEM_CA_BUNDLE) ? SYSTEM_CA_BUNDLE : undefined);
   if (ca) buildargs.NODE_EXTRA_CA_CERTS = ca;
-  const stream = await docker.buildImage(tar.stdout!, { t: s.image, dockerfile: s.build.dockerfile, target: s.build.target, buildargs, networkmode: 'host', rm: true, forcerm: true });
+  const stream = await docker.buildImage(tar.stdout!, {
+    t: s.image,
+    dockerfile: s.build.dockerfile,
+    target: s.build.target,
+    buildargs,
+    networkmode: 'host',
+    rm: true,
+    forcerm: true,
+  });
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err, output) => {
-      const failure = (output as Array<{ error?: string }> | undefined)?.find((o) => o.error);
-      if (err || failure) reject(new Error(`building ${s.image} failed: ${err?.message ?? failure?.error}`));
-      else resolve();
-    }, (event: { stream?: string }) => {
-      if (event.stream?.startsWith('Step ')) log(`  ${s.name}: ${event.stream.trim()}`);
-    });
+    docker.modem.followProgress(
+      stream,
+      (err, output) => {
+        const failure = (output as Array<{ error?: string }> | undefined)?.find((o) => o.error);
+        if (err || failure) reject(new Error(`building ${s.image} failed: ${err?.message ?? failure?.error}`));
+        else resolve();
+      },
+      (event: { stream?: string }) => {
+        if (event.stream?.startsWith('Step ')) log(`  ${s.name}: ${event.stream.trim()}`);
+      },
+    );
   });
 }
 
-export async function dockerUp(services: ServiceSpec[], project: string, opts: { build: boolean; log: (l: string) => void; skip: Set<string> }): Promise<StackState> {
+export async function dockerUp(
+  services: ServiceSpec[],
+  project: string,
+  opts: { build: boolean; log: (l: string) => void; skip: Set<string> },
+): Promise<StackState> {
   const docker = dockerClient();
   const network = `${project}_default`;
   const existing = await docker.listNetworks({ filters: { name: [network] } });
-  if (!existing.some((n) => n.Name === network)) await docker.createNetwork({ Name: network, Labels: { [LABEL_PROJECT]: project } });
-  const state: StackState = { backend: 'docker', project, startedAt: new Date().toISOString(), services: [], skipped: [] };
+  if (!existing.some((n) => n.Name === network))
+    await docker.createNetwork({ Name: network, Labels: { [LABEL_PROJECT]: project } });
+  const state: StackState = {
+    backend: 'docker',
+    project,
+    startedAt: new Date().toISOString(),
+    services: [],
+    skipped: [],
+  };
   for (const s of services) {
     if (opts.skip.has(s.name)) {
       state.skipped.push({ name: s.name, reason: 'skipped on request' });
@@ -92,7 +133,10 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
       } else {
         opts.log(`pulling ${s.image}...`);
         if (!(await pullImage(docker, s.image, opts.log))) {
-          state.skipped.push({ name: s.name, reason: `image ${s.image} is not available locally and could not be pulled (no registry reachable?)` });
+          state.skipped.push({
+            name: s.name,
+            reason: `image ${s.image} is not available locally and could not be pulled (no registry reachable?)`,
+          });
           opts.log(`skipping ${s.name}: image ${s.image} is not available`);
           continue;
         }
@@ -106,18 +150,38 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
       Image: s.image,
       ...(s.command.length ? { Cmd: s.command } : {}),
       Env: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
-      Labels: { [LABEL_PROJECT]: project, [LABEL_SERVICE]: s.name, 'com.docker.compose.container-number': '1', 'com.docker.compose.oneoff': 'False' },
+      Labels: {
+        [LABEL_PROJECT]: project,
+        [LABEL_SERVICE]: s.name,
+        'com.docker.compose.container-number': '1',
+        'com.docker.compose.oneoff': 'False',
+      },
       ExposedPorts: Object.fromEntries(s.ports.map((p) => [`${p.container}/tcp`, {}])),
-      ...(s.healthcheck ? { Healthcheck: { Test: s.healthcheck.test, Interval: s.healthcheck.intervalMs * 1e6, Timeout: s.healthcheck.timeoutMs * 1e6, Retries: s.healthcheck.retries } } : {}),
+      ...(s.healthcheck
+        ? {
+            Healthcheck: {
+              Test: s.healthcheck.test,
+              Interval: s.healthcheck.intervalMs * 1e6,
+              Timeout: s.healthcheck.timeoutMs * 1e6,
+              Retries: s.healthcheck.retries,
+            },
+          }
+        : {}),
       HostConfig: {
         NetworkMode: network,
-        PortBindings: Object.fromEntries(s.ports.map((p) => [`${p.container}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.host) }]])),
+        PortBindings: Object.fromEntries(
+          s.ports.map((p) => [`${p.container}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.host) }]]),
+        ),
         Binds: s.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
       },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [s.name] } } },
     });
     await container.start();
-    const started: StartedService = { name: s.name, containerId: container.id, ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}) };
+    const started: StartedService = {
+      name: s.name,
+      containerId: container.id,
+      ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}),
+    };
     state.services.push(started);
     await waitHealthy(container, s, opts.log);
   }
@@ -125,7 +189,8 @@ export async function dockerUp(services: ServiceSpec[], project: string, opts: {
 }
 
 /** Without a healthcheck (e.g. Prometheus from a bare image): ready once its published port answers HTTP. */
-const portAnswers = (s: ServiceSpec) => (s.ports[0] ? answersHttp(`http://127.0.0.1:${s.ports[0].host}/`) : Promise.resolve(true));
+const portAnswers = (s: ServiceSpec) =>
+  s.ports[0] ? answersHttp(`http://127.0.0.1:${s.ports[0].host}/`) : Promise.resolve(true);
 
 async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + 180_000;
@@ -140,7 +205,8 @@ async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l:
       log(`${s.name} is ${s.healthcheck ? 'healthy' : 'answering'}`);
       return;
     }
-    if (Date.now() > deadline) throw new Error(`${s.name} not ready after 180 s (health: ${health ?? 'no healthcheck; port not answering'})`);
+    if (Date.now() > deadline)
+      throw new Error(`${s.name} not ready after 180 s (health: ${health ?? 'no healthcheck; port not answering'})`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -149,19 +215,33 @@ export async function dockerDown(project: string): Promise<string[]> {
   const docker = dockerClient();
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } });
   for (const c of containers) await docker.getContainer(c.Id).remove({ force: true, v: true });
-  for (const n of await docker.listNetworks({ filters: { label: [`${LABEL_PROJECT}=${project}`] } })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  for (const n of await docker.listNetworks({ filters: { label: [`${LABEL_PROJECT}=${project}`] } }))
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {});
   return containers.map((c) => c.Labels[LABEL_SERVICE] ?? c.Names[0] ?? c.Id);
 }
 
 export async function dockerStatus(project: string) {
   const docker = dockerClient();
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } });
-  return containers.map((c) => ({ service: c.Labels[LABEL_SERVICE] ?? '?', state: c.State, status: c.Status, ports: c.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}`).join(', ') }));
+  return containers.map((c) => ({
+    service: c.Labels[LABEL_SERVICE] ?? '?',
+    state: c.State,
+    status: c.Status,
+    ports: c.Ports.filter((p) => p.PublicPort)
+      .map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}`)
+      .join(', '),
+  }));
 }
 
 export async function dockerLogs(project: string, service: string): Promise<string> {
   const docker = dockerClient();
-  const [c] = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`, `${LABEL_SERVICE}=${service}`] } });
+  const [c] = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL_PROJECT}=${project}`, `${LABEL_SERVICE}=${service}`] },
+  });
   if (!c) throw new Error(`no container for service ${service} in project ${project}`);
   return (await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail: 200 })).toString();
 }

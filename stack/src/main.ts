@@ -43,20 +43,34 @@ const [command = 'status', arg] = positionals;
 const store = new StateStore(o['state-dir']!);
 const log = (l: string) => console.error(l);
 
-const LABELS: Record<string, string> = { router: 'Router (OpenAI API)', 'llm-sim': 'Simulated models', loadtest: 'Load test UI', prometheus: 'Prometheus', grafana: 'Grafana (admin / secret)' };
+const LABELS: Record<string, string> = {
+  router: 'Router (OpenAI API)',
+  'llm-sim': 'Simulated models',
+  loadtest: 'Load test UI',
+  prometheus: 'Prometheus',
+  grafana: 'Grafana (admin / secret)',
+};
 
 /** --free-ports: every ${X_PORT:-n} in the compose file gets a free port instead of its default. */
 const composeEnv = () => (o['free-ports'] ? freePortEnv(o['compose-file']!) : Promise.resolve(process.env));
 
 function printState(state: StackState): void {
-  if (o.json) return console.log(JSON.stringify(state));
+  if (o.json) {
+    console.log(JSON.stringify(state));
+    return;
+  }
   console.log(`\nStack "${state.project}" is up (${state.backend}):`);
-  for (const s of state.services) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} ${s.url ?? ''}${s.name === 'router' ? '/v1' : ''}`);
+  for (const s of state.services)
+    console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} ${s.url ?? ''}${s.name === 'router' ? '/v1' : ''}`);
   for (const s of state.skipped) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} not started: ${s.reason}`);
   const prometheus = state.services.find((s) => s.name === 'prometheus')?.url;
   if (prometheus && !state.services.some((s) => s.name === 'grafana')) {
-    console.log(`\nNo Grafana here: Prometheus's own graph UI shows the same series. Try ${prometheus}/graph?g0.expr=${encodeURIComponent('sum by (model) (llm_router:requests:rate1m)')}`);
-    console.log(`  (recording rules llm_router:*, alerts at ${prometheus}/alerts; the dashboards' queries are in grafana/dashboards)`);
+    console.log(
+      `\nNo Grafana here: Prometheus's own graph UI shows the same series. Try ${prometheus}/graph?g0.expr=${encodeURIComponent('sum by (model) (llm_router:requests:rate1m)')}`,
+    );
+    console.log(
+      `  (recording rules llm_router:*, alerts at ${prometheus}/alerts; the dashboards' queries are in grafana/dashboards)`,
+    );
   }
   console.log(`\nStop it with: make down`);
 }
@@ -65,13 +79,24 @@ async function main(): Promise<number> {
   switch (command) {
     case 'up': {
       const previous = store.read();
-      if (previous) throw new Error(`a stack is already up (${previous.backend}, started ${previous.startedAt}); run 'make down' first`);
+      if (previous)
+        throw new Error(
+          `a stack is already up (${previous.backend}, started ${previous.startedAt}); run 'make down' first`,
+        );
       const backend = o.backend === 'auto' ? ((await dockerAvailable()) ? 'docker' : 'native') : o.backend;
-      if (backend === 'docker' && !(await dockerAvailable())) throw new Error('no Docker engine answers (set DOCKER_HOST or start dockerd), or use --backend native');
+      if (backend === 'docker' && !(await dockerAvailable()))
+        throw new Error('no Docker engine answers (set DOCKER_HOST or start dockerd), or use --backend native');
       if (o.backend === 'auto' && backend === 'native') log('No Docker engine found: running the services natively.');
       const services = readCompose(o['compose-file']!, await composeEnv());
       const skip = new Set(o.skip!.split(',').filter(Boolean));
-      const state = await backendFor(backend === 'docker' ? 'docker' : 'native').up(services, o.project!, { stateDir: o['state-dir']!, repoRoot: REPO_ROOT, log, skip, build: !o['no-build'], keepData: o['keep-data']! });
+      const state = await backendFor(backend === 'docker' ? 'docker' : 'native').up(services, o.project!, {
+        stateDir: o['state-dir']!,
+        repoRoot: REPO_ROOT,
+        log,
+        skip,
+        build: !o['no-build'],
+        keepData: o['keep-data']!,
+      });
       store.write(state);
       printState(state);
       return 0;
@@ -111,11 +136,13 @@ async function main(): Promise<number> {
     }
     case 'build': {
       const docker = dockerClient();
-      if (!(await dockerAvailable(docker))) throw new Error('no Docker engine answers (set DOCKER_HOST or start dockerd)');
-      for (const s of readCompose(o['compose-file']!)) if (s.build) {
-        log(`building ${s.image}...`);
-        await buildImage(docker, s, log);
-      }
+      if (!(await dockerAvailable(docker)))
+        throw new Error('no Docker engine answers (set DOCKER_HOST or start dockerd)');
+      for (const s of readCompose(o['compose-file']!))
+        if (s.build) {
+          log(`building ${s.image}...`);
+          await buildImage(docker, s, log);
+        }
       return 0;
     }
     default:
@@ -130,11 +157,14 @@ process.once('beforeExit', () => {
   console.error(`stack: ${command} stopped before finishing (nothing left waiting: a stuck network call?)`);
   process.exit(1);
 });
-main().then((code) => {
-  settled = true;
-  process.exit(code);
-}, (err: Error) => {
-  settled = true;
-  console.error(`stack: ${err.message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    settled = true;
+    process.exit(code);
+  },
+  (err: Error) => {
+    settled = true;
+    console.error(`stack: ${err.message}`);
+    process.exit(1);
+  },
+);

@@ -14,13 +14,16 @@ const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status
 
 /** How to get a missing binary, said plainly. */
 const INSTALL_HINTS: Record<string, string> = {
-  prometheus: "Prometheus is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus' (or make install-system-deps).",
-  grafana: 'Grafana is not installed (it is not in Debian and cannot be fetched here). Install it from Grafana Labs\' apt repository or use the docker-compose stack; the dashboards are in grafana/dashboards and provisioning in grafana/provisioning.',
+  prometheus:
+    "Prometheus is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus' (or make install-system-deps).",
+  grafana:
+    "Grafana is not installed (it is not in Debian and cannot be fetched here). Install it from Grafana Labs' apt repository or use the docker-compose stack; the dashboards are in grafana/dashboards and provisioning in grafana/provisioning.",
 };
 
 function rewriteHosts(text: string, services: ServiceSpec[]): string {
   let out = text.replace(/0\.0\.0\.0/g, '127.0.0.1');
-  for (const s of services) for (const p of s.ports) out = out.replaceAll(`${s.name}:${p.container}`, `127.0.0.1:${p.host}`);
+  for (const s of services)
+    for (const p of s.ports) out = out.replaceAll(`${s.name}:${p.container}`, `127.0.0.1:${p.host}`);
   return out;
 }
 
@@ -66,18 +69,35 @@ export interface NativeUpOptions {
 }
 
 export async function nativeUp(services: ServiceSpec[], project: string, opts: NativeUpOptions): Promise<StackState> {
-  const state: StackState = { backend: 'native', project, startedAt: new Date().toISOString(), services: [], skipped: [] };
+  const state: StackState = {
+    backend: 'native',
+    project,
+    startedAt: new Date().toISOString(),
+    services: [],
+    skipped: [],
+  };
   const logs = join(opts.stateDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const port = (name: string) => services.find((s) => s.name === name)?.ports[0]?.host;
 
-  const launch = (s: ServiceSpec, cmd: string, args: string[], env: Record<string, string>, cwd = opts.repoRoot): StartedService => {
+  const launch = (
+    s: ServiceSpec,
+    cmd: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd = opts.repoRoot,
+  ): StartedService => {
     const logFile = join(logs, `${s.name}.log`);
     const fd = openSync(logFile, 'a');
     // Detached: the services outlive this command; `stack down` stops them by the recorded pid.
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], detached: true });
     child.unref();
-    const started = { name: s.name, pid: child.pid!, logFile, ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}) };
+    const started = {
+      name: s.name,
+      pid: child.pid!,
+      logFile,
+      ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}),
+    };
     state.services.push(started);
     return started;
   };
@@ -91,14 +111,19 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
       for (const p of s.ports) {
         if (!(await portFree(p.host))) {
           const envName = `${s.name.toUpperCase().replace(/-/g, '_')}_PORT`;
-          throw new Error(`port ${p.host} (${s.name}) is in use by another program; stop it, or start the stack on other ports (${envName}=N make metrics)`);
+          throw new Error(
+            `port ${p.host} (${s.name}) is in use by another program; stop it, or start the stack on other ports (${envName}=N make metrics)`,
+          );
         }
       }
       if (s.build) {
         const main = resolve(opts.repoRoot, s.build.target, 'src/main.ts');
         if (!existsSync(main)) throw new Error(`no native entry point for ${s.name}: ${main}`);
         // The container's own port becomes the published host port.
-        const args = withPort(s.command.map((a) => hostPath(s, rewriteHosts(a, services))), s.ports[0]?.host);
+        const args = withPort(
+          s.command.map((a) => hostPath(s, rewriteHosts(a, services))),
+          s.ports[0]?.host,
+        );
         const env = Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, rewriteHosts(v, services)]));
         launch(s, process.execPath, ['--import', 'tsx', main, ...args], env);
         const health = healthUrl(s);
@@ -113,9 +138,28 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
         // counters for minutes (staleness), on whatever ports it used. KEEP_PROMETHEUS_DATA=1 keeps history.
         if (!opts.keepData) rmSync(join(dir, 'data'), { recursive: true, force: true });
         mkdirSync(join(dir, 'data'), { recursive: true });
-        const targets = { router: `127.0.0.1:${port('router')}`, llmSim: `127.0.0.1:${port('llm-sim')}`, loadtest: `127.0.0.1:${port('loadtest')}` };
-        writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(targets, { ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml'), join(PROMETHEUS_DIR, 'rules/alerts.yml')] }));
-        launch(s, 'prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${s.ports[0]!.host}`, '--web.enable-lifecycle'], {});
+        const targets = {
+          router: `127.0.0.1:${port('router')}`,
+          llmSim: `127.0.0.1:${port('llm-sim')}`,
+          loadtest: `127.0.0.1:${port('loadtest')}`,
+        };
+        writeFileSync(
+          join(dir, 'prometheus.yml'),
+          prometheusConfig(targets, {
+            ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml'), join(PROMETHEUS_DIR, 'rules/alerts.yml')],
+          }),
+        );
+        launch(
+          s,
+          'prometheus',
+          [
+            `--config.file=${join(dir, 'prometheus.yml')}`,
+            `--storage.tsdb.path=${join(dir, 'data')}`,
+            `--web.listen-address=127.0.0.1:${s.ports[0]!.host}`,
+            '--web.enable-lifecycle',
+          ],
+          {},
+        );
         await waitHttp(`http://127.0.0.1:${s.ports[0]!.host}/-/ready`, 'prometheus');
       } else if (s.image.startsWith('grafana/')) {
         const bin = has('grafana') ? 'grafana' : has('grafana-server') ? 'grafana-server' : null;
@@ -124,10 +168,25 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
           continue;
         }
         // Same provisioning as the container, with its paths mapped to this checkout.
-        const env: Record<string, string> = { ...s.environment, PROMETHEUS_URL: `http://127.0.0.1:${port('prometheus')}`, GF_SERVER_HTTP_PORT: String(s.ports[0]!.host), GF_SERVER_HTTP_ADDR: '127.0.0.1', GF_PATHS_PROVISIONING: resolve(opts.repoRoot, 'grafana/provisioning'), GF_PATHS_DATA: join(opts.stateDir, 'grafana') };
+        const env: Record<string, string> = {
+          ...s.environment,
+          PROMETHEUS_URL: `http://127.0.0.1:${port('prometheus')}`,
+          GF_SERVER_HTTP_PORT: String(s.ports[0]!.host),
+          GF_SERVER_HTTP_ADDR: '127.0.0.1',
+          GF_PATHS_PROVISIONING: resolve(opts.repoRoot, 'grafana/provisioning'),
+          GF_PATHS_DATA: join(opts.stateDir, 'grafana'),
+        };
         const dashboards = resolve(opts.repoRoot, 'grafana/dashboards');
-        env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH = (env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '').replace('/var/lib/grafana/dashboards', dashboards);
-        launch(s, bin, bin === 'grafana' ? ['server', '--homepath', '/usr/share/grafana'] : ['--homepath', '/usr/share/grafana'], env);
+        env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH = (env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '').replace(
+          '/var/lib/grafana/dashboards',
+          dashboards,
+        );
+        launch(
+          s,
+          bin,
+          bin === 'grafana' ? ['server', '--homepath', '/usr/share/grafana'] : ['--homepath', '/usr/share/grafana'],
+          env,
+        );
         await waitHttp(`http://127.0.0.1:${s.ports[0]!.host}/api/health`, 'grafana', 120_000);
       } else {
         state.skipped.push({ name: s.name, reason: `no native way to run image ${s.image}` });

@@ -19,15 +19,42 @@ const env = { ...process.env };
 
 before(async () => {
   if (env.DOCKER_HOST && (await dockerAvailable(dockerClient()))) return; // use the engine we were given
-  assert.equal(spawnSync('sh', ['-c', 'command -v dockerd']).status, 0, 'dockerd is required: make install-system-deps installs docker.io');
+  assert.equal(
+    spawnSync('sh', ['-c', 'command -v dockerd']).status,
+    0,
+    'dockerd is required: make install-system-deps installs docker.io',
+  );
   dockerRoot = mkdtempSync('/tmp/dk-'); // short path: the socket path must stay under 108 bytes
   env.DOCKER_HOST = `unix://${dockerRoot}/docker.sock`;
-  dockerd = spawn('dockerd', ['--data-root', `${dockerRoot}/data`, '--exec-root', `${dockerRoot}/exec`, '--pidfile', `${dockerRoot}/docker.pid`, '--host', env.DOCKER_HOST,
-    '--iptables=false', '--ip-forward=false', '--ip-masq=false'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  dockerd = spawn(
+    'dockerd',
+    [
+      '--data-root',
+      `${dockerRoot}/data`,
+      '--exec-root',
+      `${dockerRoot}/exec`,
+      '--pidfile',
+      `${dockerRoot}/docker.pid`,
+      '--host',
+      env.DOCKER_HOST,
+      '--iptables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   dockerd.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   process.env.DOCKER_HOST = env.DOCKER_HOST;
-  await waitFor('dockerd answering', async () => dockerd!.exitCode === null ? dockerAvailable(dockerClient()) : Promise.reject(new Error(`dockerd exited: ${log}`)), 60_000, 500);
+  await waitFor(
+    'dockerd answering',
+    async () =>
+      dockerd!.exitCode === null
+        ? dockerAvailable(dockerClient())
+        : Promise.reject(new Error(`dockerd exited: ${log}`)),
+    60_000,
+    500,
+  );
 });
 
 after(async () => {
@@ -39,7 +66,10 @@ after(async () => {
   }
   if (dockerRoot) {
     // dockerd leaves bind mounts (e.g. exec/netns/default) behind: unmount what lies under our root first.
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m): m is string => !!m && m.startsWith(dockerRoot!));
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m): m is string => !!m && m.startsWith(dockerRoot!));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
     rmSync(dockerRoot, { recursive: true, force: true });
   }
@@ -58,14 +88,29 @@ const run = (cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
   });
 
 async function trafficAndScrape(routerUrl: string, prometheusUrl: string) {
-  const res = await fetch(`${routerUrl}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'router/complexity_router', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }), signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${routerUrl}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({
+      model: 'router/complexity_router',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('x-router-policy'), 'complexity_router');
-  await waitFor('Prometheus scraping the router', async () => {
-    const q = encodeURIComponent('sum(llm_router_requests_total{status="200"})');
-    const r = (await (await fetch(`${prometheusUrl}/api/v1/query?query=${q}`, { signal: AbortSignal.timeout(5000) })).json()) as { data: { result: Array<{ value: [number, string] }> } };
-    return Number(r.data.result[0]?.value[1] ?? 0) >= 1;
-  }, 30_000, 500);
+  await waitFor(
+    'Prometheus scraping the router',
+    async () => {
+      const q = encodeURIComponent('sum(llm_router_requests_total{status="200"})');
+      const r = (await (
+        await fetch(`${prometheusUrl}/api/v1/query?query=${q}`, { signal: AbortSignal.timeout(5000) })
+      ).json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return Number(r.data.result[0]?.value[1] ?? 0) >= 1;
+    },
+    30_000,
+    500,
+  );
 }
 
 test('images: base images from local binaries, service images built with dockerode', { timeout: 900_000 }, async () => {
@@ -73,14 +118,33 @@ test('images: base images from local binaries, service images built with dockero
   assert.equal(base.code, 0, base.out);
   const build = await run(process.execPath, ['--import', 'tsx', STACK, 'build']);
   assert.equal(build.code, 0, build.out);
-  for (const image of ['llm-router/llm-sim:0.1.0', 'llm-router/router:0.1.0', 'llm-router/loadtest:0.1.0', 'prom/prometheus:v2.42.0']) {
+  for (const image of [
+    'llm-router/llm-sim:0.1.0',
+    'llm-router/router:0.1.0',
+    'llm-router/loadtest:0.1.0',
+    'prom/prometheus:v2.42.0',
+  ]) {
     const info = await dockerClient().getImage(image).inspect();
     if (image.startsWith('llm-router/')) assert.equal(info.Config.User, 'node', `${image} runs as non-root`);
   }
 });
 
-test('stack up via dockerode: traffic flows router -> llm-sim, Prometheus scrapes the router; stack down removes everything', { timeout: 600_000 }, async (t) => {
-  const up = await run(process.execPath, ['--import', 'tsx', STACK, 'up', '--backend', 'docker', '--free-ports', '--state-dir', tmp.dir, '--project', 'lrtest']);
+test('stack up via dockerode: traffic flows router -> llm-sim, Prometheus scrapes the router; stack down removes everything', {
+  timeout: 600_000,
+}, async (t) => {
+  const up = await run(process.execPath, [
+    '--import',
+    'tsx',
+    STACK,
+    'up',
+    '--backend',
+    'docker',
+    '--free-ports',
+    '--state-dir',
+    tmp.dir,
+    '--project',
+    'lrtest',
+  ]);
   assert.equal(up.code, 0, up.out);
   assert.match(up.out, /grafana.*not available/i);
   t.diagnostic('grafana skipped: its image cannot be pulled or built on this machine');
@@ -91,21 +155,45 @@ test('stack up via dockerode: traffic flows router -> llm-sim, Prometheus scrape
   assert.match(status.out, /router +Up .*\(healthy\)/);
   const down = await run(process.execPath, ['--import', 'tsx', STACK, 'down', '--state-dir', tmp.dir]);
   assert.equal(down.code, 0, down.out);
-  const left = await dockerClient().listContainers({ all: true, filters: { label: ['com.docker.compose.project=lrtest'] } });
+  const left = await dockerClient().listContainers({
+    all: true,
+    filters: { label: ['com.docker.compose.project=lrtest'] },
+  });
   assert.deepEqual(left, []);
 });
 
 test('docker-compose up on the same compose file (Grafana skipped), then down', { timeout: 600_000 }, async (t) => {
   const ports = await freePortEnv(join(REPO_ROOT, 'docker-compose.yml'), {});
-  const compose = (...args: string[]) => run('docker-compose', ['-p', 'lrcompose', '-f', 'docker-compose.yml', ...args], ports);
+  const compose = (...args: string[]) =>
+    run('docker-compose', ['-p', 'lrcompose', '-f', 'docker-compose.yml', ...args], ports);
   t.diagnostic('grafana skipped: its image cannot be pulled or built on this machine');
   const up = await compose('up', '-d', 'llm-sim', 'router', 'loadtest', 'prometheus');
   assert.equal(up.code, 0, up.out);
-  const containers = await dockerClient().listContainers({ filters: { label: ['com.docker.compose.project=lrcompose'] } });
-  assert.deepEqual(containers.map((c) => c.Labels['com.docker.compose.service']).sort(), ['llm-sim', 'loadtest', 'prometheus', 'router']);
-  await waitFor('router healthy', async () => (await fetch(`http://127.0.0.1:${ports.ROUTER_PORT}/ready`, { signal: AbortSignal.timeout(2000) }).catch(() => null))?.ok, 60_000, 500);
+  const containers = await dockerClient().listContainers({
+    filters: { label: ['com.docker.compose.project=lrcompose'] },
+  });
+  assert.deepEqual(containers.map((c) => c.Labels['com.docker.compose.service']).sort(), [
+    'llm-sim',
+    'loadtest',
+    'prometheus',
+    'router',
+  ]);
+  await waitFor(
+    'router healthy',
+    async () =>
+      (
+        await fetch(`http://127.0.0.1:${ports.ROUTER_PORT}/ready`, { signal: AbortSignal.timeout(2000) }).catch(
+          () => null,
+        )
+      )?.ok,
+    60_000,
+    500,
+  );
   await trafficAndScrape(`http://127.0.0.1:${ports.ROUTER_PORT}`, `http://127.0.0.1:${ports.PROMETHEUS_PORT}`);
   const down = await compose('down');
   assert.equal(down.code, 0, down.out);
-  assert.deepEqual(await dockerClient().listContainers({ all: true, filters: { label: ['com.docker.compose.project=lrcompose'] } }), []);
+  assert.deepEqual(
+    await dockerClient().listContainers({ all: true, filters: { label: ['com.docker.compose.project=lrcompose'] } }),
+    [],
+  );
 });

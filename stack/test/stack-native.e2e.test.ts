@@ -21,16 +21,34 @@ test('native up: services answer, Prometheus scrapes the router, Grafana is repo
   assert.match(up.stdout, /Grafana \(admin \/ secret\) +not started: Grafana is not installed/);
   const state = JSON.parse(readFileSync(join(tmp.dir, 'stack.json'), 'utf8')) as StackState;
   const url = (name: string) => state.services.find((s) => s.name === name)!.url!;
-  assert.deepEqual(state.services.map((s) => s.name), ['llm-sim', 'router', 'loadtest', 'prometheus']);
+  assert.deepEqual(
+    state.services.map((s) => s.name),
+    ['llm-sim', 'router', 'loadtest', 'prometheus'],
+  );
 
-  const res = await fetch(`${url('router')}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Write a haiku about routers' }], max_tokens: 5 }), signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${url('router')}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({
+      model: 'auto',
+      messages: [{ role: 'user', content: 'Write a haiku about routers' }],
+      max_tokens: 5,
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('x-router-policy'), 'task_router');
   assert.equal((await fetch(`${url('loadtest')}/api/state`, { signal: AbortSignal.timeout(5000) })).status, 200);
-  await waitFor('Prometheus scraping router, llm-sim and loadtest', async () => {
-    const r = (await (await fetch(`${url('prometheus')}/api/v1/query?query=up%3D%3D1`, { signal: AbortSignal.timeout(5000) })).json()) as { data: { result: Array<{ metric: { job: string } }> } };
-    return r.data.result.length === 3;
-  }, 20_000, 500);
+  await waitFor(
+    'Prometheus scraping router, llm-sim and loadtest',
+    async () => {
+      const r = (await (
+        await fetch(`${url('prometheus')}/api/v1/query?query=up%3D%3D1`, { signal: AbortSignal.timeout(5000) })
+      ).json()) as { data: { result: Array<{ metric: { job: string } }> } };
+      return r.data.result.length === 3;
+    },
+    20_000,
+    500,
+  );
 
   const again = await stack('up', '--backend', 'native', '--free-ports');
   assert.equal(again.code, 1);
@@ -41,7 +59,19 @@ test('native up: services answer, Prometheus scrapes the router, Grafana is repo
   const down = await stack('down');
   assert.equal(down.code, 0);
   assert.match(down.stdout, /Stopped prometheus, loadtest, router, llm-sim/);
-  await waitFor('every process gone', () => state.services.every((s) => { try { process.kill(s.pid!, 0); return false; } catch { return true; } }), 10_000);
+  await waitFor(
+    'every process gone',
+    () =>
+      state.services.every((s) => {
+        try {
+          process.kill(s.pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    10_000,
+  );
   await assert.rejects(fetch(`${url('router')}/health`, { signal: AbortSignal.timeout(2000) }));
   assert.match((await stack('down')).stdout, /Nothing to stop/);
 });

@@ -2,7 +2,12 @@
 // unknown or malformed option is one clear line plus the usage (exit 2), never a stack trace.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export function parseCommandLine<T extends ParseArgsConfig>(program: string, usage: string, config: T, argv: string[] = process.argv.slice(2)): ReturnType<typeof parseArgs<T>> {
+export function parseCommandLine<T extends ParseArgsConfig>(
+  program: string,
+  usage: string,
+  config: T,
+  argv: string[] = process.argv.slice(2),
+): ReturnType<typeof parseArgs<T>> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(usage);
     process.exit(0);

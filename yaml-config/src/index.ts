@@ -27,7 +27,9 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string, mis
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (fallback !== undefined) return fallback;
-      missing?.push(`${path}: environment variable ${name} is not set. Fix: export ${name}=... or write \${${name}:-default}`);
+      missing?.push(
+        `${path}: environment variable ${name} is not set. Fix: export ${name}=... or write \${${name}:-default}`,
+      );
       return '';
     });
   }
@@ -105,7 +107,9 @@ export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S, opt
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [`cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: check the path`]);
+    throw new ConfigError(file, [
+      `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: check the path`,
+    ]);
   }
   return parseYamlConfig(file, text, schema, options);
 }

@@ -6,7 +6,12 @@ import { runToEnd, LOADTEST_MAIN, ROUTER_MAIN, SIM_MAIN, REPO_ROOT } from '../..
 import { join } from 'node:path';
 
 const STACK_MAIN = join(REPO_ROOT, 'stack/src/main.ts');
-const programs: Array<[string, string]> = [['llm-router', ROUTER_MAIN], ['llm-sim', SIM_MAIN], ['loadtest', LOADTEST_MAIN], ['stack', STACK_MAIN]];
+const programs: Array<[string, string]> = [
+  ['llm-router', ROUTER_MAIN],
+  ['llm-sim', SIM_MAIN],
+  ['loadtest', LOADTEST_MAIN],
+  ['stack', STACK_MAIN],
+];
 
 for (const [name, main] of programs) {
   test(`${name}: --help and an unknown option`, async () => {

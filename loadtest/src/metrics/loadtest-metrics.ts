@@ -10,12 +10,43 @@ export function createLoadtestMetrics() {
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: M.requests, help: 'Requests sent by the load generator, by model, policy and outcome status (HTTP code or error).', labelNames: ['model', 'policy', 'status'] as const, registers }),
-    requestDuration: new Histogram({ name: M.requestDuration, help: 'Client-side latency to the last byte (open loop: from the intended start time).', labelNames: ['model'] as const, buckets: LATENCY_BUCKETS, registers }),
-    timeToFirstToken: new Histogram({ name: M.timeToFirstToken, help: 'Client-side time to the first content token of streamed answers.', labelNames: ['model'] as const, buckets: LATENCY_BUCKETS, registers }),
-    tokens: new Counter({ name: M.tokens, help: 'Tokens reported in responses, by model and type (prompt or completion).', labelNames: ['model', 'type'] as const, registers }),
-    cost: new Counter({ name: M.cost, help: 'Cost in USD of the responses, from usage and the router config price table.', labelNames: ['model'] as const, registers }),
-    users: new Gauge({ name: M.users, help: 'Simulated users running (closed loop) or requests in flight (open loop).', registers }),
+    requests: new Counter({
+      name: M.requests,
+      help: 'Requests sent by the load generator, by model, policy and outcome status (HTTP code or error).',
+      labelNames: ['model', 'policy', 'status'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: M.requestDuration,
+      help: 'Client-side latency to the last byte (open loop: from the intended start time).',
+      labelNames: ['model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: M.timeToFirstToken,
+      help: 'Client-side time to the first content token of streamed answers.',
+      labelNames: ['model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    tokens: new Counter({
+      name: M.tokens,
+      help: 'Tokens reported in responses, by model and type (prompt or completion).',
+      labelNames: ['model', 'type'] as const,
+      registers,
+    }),
+    cost: new Counter({
+      name: M.cost,
+      help: 'Cost in USD of the responses, from usage and the router config price table.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    users: new Gauge({
+      name: M.users,
+      help: 'Simulated users running (closed loop) or requests in flight (open loop).',
+      registers,
+    }),
     inFlight: new Gauge({ name: M.inFlight, help: 'Requests waiting for an answer right now.', registers }),
   };
 }

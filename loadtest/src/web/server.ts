@@ -35,8 +35,10 @@ export async function startWebUi(opts: WebUiOptions) {
     for (const c of clients) c.write(frame);
   };
   const current = (): RunSummary | undefined => (run ? run.summary() : last);
-  const json = (res: ServerResponse, status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  const error = (res: ServerResponse, status: number, message: string): void => json(res, status, { error: { message, type: 'invalid_request_error', param: null, code: null } });
+  const json = (res: ServerResponse, status: number, body: unknown): void =>
+    void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const error = (res: ServerResponse, status: number, message: string): void =>
+    json(res, status, { error: { message, type: 'invalid_request_error', param: null, code: null } });
 
   async function readJson(req: IncomingMessage): Promise<unknown> {
     let size = 0;
@@ -54,16 +56,24 @@ export async function startWebUi(opts: WebUiOptions) {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     if (req.method === 'GET' && STATIC[path]) {
-      res.writeHead(200, { 'content-type': STATIC[path]!.type, 'cache-control': 'no-cache' }).end(readFileSync(STATIC[path]!.file));
+      res
+        .writeHead(200, { 'content-type': STATIC[path]!.type, 'cache-control': 'no-cache' })
+        .end(readFileSync(STATIC[path]!.file));
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(await opts.metrics.registry.metrics());
+      res
+        .writeHead(200, { 'content-type': opts.metrics.registry.contentType })
+        .end(await opts.metrics.registry.metrics());
       return;
     }
     if (req.method === 'GET' && path === '/api/state') return json(res, 200, { defaults, summary: current() ?? null });
     if (req.method === 'GET' && path === '/api/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       res.write(`event: summary\ndata: ${JSON.stringify(current() ?? null)}\n\n`);
       clients.add(res);
       req.on('close', () => clients.delete(res));
@@ -78,7 +88,12 @@ export async function startWebUi(opts: WebUiOptions) {
         return error(res, 400, `Invalid JSON body: ${(err as Error).message}`);
       }
       const parsed = runOptionsSchema.safeParse({ ...opts.defaults, ...(body as object) });
-      if (!parsed.success) return error(res, 400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        return error(
+          res,
+          400,
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        );
       const started = new LoadRun(parsed.data, opts.metrics, opts.prices);
       run = started;
       started.on('tick', () => broadcast('summary', started.summary()));
@@ -108,7 +123,12 @@ export async function startWebUi(opts: WebUiOptions) {
       const kind = report[1]!;
       const body = kind === 'json' ? JSON.stringify(s, null, 2) : kind === 'csv' ? summaryCsv(s) : summaryHtml(s);
       const type = { json: 'application/json', csv: 'text/csv', html: 'text/html; charset=utf-8' }[kind]!;
-      res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="loadtest-report.${kind}"` }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': type,
+          'content-disposition': `attachment; filename="loadtest-report.${kind}"`,
+        })
+        .end(body);
       return;
     }
     error(res, 404, `Unknown route ${req.method} ${path}`);

@@ -56,8 +56,9 @@ const CUES: Record<Exclude<ComplexityDimension, 'contextual_knowledge' | 'few_sh
   ],
 };
 
-const saturate = (count: number, halfAt: number) => 1 - Math.pow(0.5, count / halfAt);
-const countMatches = (text: string, patterns: RegExp[]) => patterns.reduce((n, re) => n + (text.match(re)?.length ?? 0), 0);
+const saturate = (count: number, halfAt: number) => 1 - 0.5 ** (count / halfAt);
+const countMatches = (text: string, patterns: RegExp[]) =>
+  patterns.reduce((n, re) => n + (text.match(re)?.length ?? 0), 0);
 
 const evidence = (task: TaskEvidence | undefined, weights: TaskEvidence) => {
   let e = 0;
@@ -69,15 +70,24 @@ const either = (a: number, b: number) => 1 - (1 - a) * (1 - b);
 
 export function scoreComplexity(view: PromptView, task?: TaskEvidence): ComplexityScores {
   const text = view.request;
-  const creativity = either(saturate(countMatches(text, CUES.creativity), 1.5), evidence(task, TASK_EVIDENCE.creativity));
+  const creativity = either(
+    saturate(countMatches(text, CUES.creativity), 1.5),
+    evidence(task, TASK_EVIDENCE.creativity),
+  );
   const reasoning = either(saturate(countMatches(text, CUES.reasoning), 2), evidence(task, TASK_EVIDENCE.reasoning));
   const constraints = saturate(countMatches(text, CUES.constraints), 2.5);
-  const domain_knowledge = either(saturate(countMatches(text + '\n' + view.system, CUES.domain_knowledge), 2), evidence(task, TASK_EVIDENCE.domain_knowledge));
+  const domain_knowledge = either(
+    saturate(countMatches(`${text}\n${view.system}`, CUES.domain_knowledge), 2),
+    evidence(task, TASK_EVIDENCE.domain_knowledge),
+  );
   // Context the model must take in: long requests, pasted documents, conversation history.
   const contextWords = view.requestWords + view.historyWords;
-  const contextual_knowledge = saturate(contextWords / 150 + (/"""|```|\n\s*\n|context:|passage:|document:/i.test(text) ? 1 : 0), 1.5);
+  const contextual_knowledge = saturate(
+    contextWords / 150 + (/"""|```|\n\s*\n|context:|passage:|document:/i.test(text) ? 1 : 0),
+    1.5,
+  );
   // Worked examples in the prompt: "Example:", "Input:/Output:", "Q:/A:" pairs.
-  const shots = (text + '\n' + view.system).match(/\b(example\s*\d*|input|q)\s*:/gi)?.length ?? 0;
+  const shots = `${text}\n${view.system}`.match(/\b(example\s*\d*|input|q)\s*:/gi)?.length ?? 0;
   const few_shot = saturate(shots, 2);
   const scores = { creativity, reasoning, constraints, domain_knowledge, contextual_knowledge, few_shot };
   let overall = 0;

@@ -26,8 +26,10 @@ const TOKEN = /[\p{L}\p{N}]+|[{}()[\];=<>+\-*/^%$?#`"':_.,!|&@\\]/gu;
 const PARAGRAPH = /\n\s*\n/;
 /** Characters of the opening paragraph read as "the ask"; past that it is a passage. */
 const ASK_CHARS = 600;
-const CODE_CUE = /```|=>|\bdef |\bfunction\b|[{};]\s*$|\w\(\)|\bfor\s*\(|==|!=|\bSELECT\b|\breturn\b|#include|\bimport\s+\w|\bconst\s+\w|""".*>>>/ms;
-const ARITHMETIC = /\d\s*[-+*/^=x×]\s*\d|\d+%|\$\s?\d|\b\d+(\.\d+)?\s*(per|each|every|times|hours?|minutes?|days?|weeks?|years?|dollars?|cents?|miles?|km|kg|pounds?)\b/i;
+const CODE_CUE =
+  /```|=>|\bdef |\bfunction\b|[{};]\s*$|\w\(\)|\bfor\s*\(|==|!=|\bSELECT\b|\breturn\b|#include|\bimport\s+\w|\bconst\s+\w|""".*>>>/ms;
+const ARITHMETIC =
+  /\d\s*[-+*/^=x×]\s*\d|\d+%|\$\s?\d|\b\d+(\.\d+)?\s*(per|each|every|times|hours?|minutes?|days?|weeks?|years?|dollars?|cents?|miles?|km|kg|pounds?)\b/i;
 
 const lengthBucket = (n: number) => (n === 0 ? '0' : n < 4 ? 'xs' : n < 12 ? 's' : n < 40 ? 'm' : n < 120 ? 'l' : 'xl');
 
@@ -41,7 +43,7 @@ export function featureBuckets(text: string): number[] {
   let ask = split < 0 ? trimmed : trimmed.slice(0, split);
   let rest = split < 0 ? '' : trimmed.slice(split).trim();
   if (ask.length > ASK_CHARS) {
-    rest = ask.slice(ASK_CHARS) + (rest ? '\n\n' + rest : '');
+    rest = ask.slice(ASK_CHARS) + (rest ? `\n\n${rest}` : '');
     ask = ask.slice(0, ASK_CHARS);
   }
   const askTokens = ask.toLowerCase().match(TOKEN) ?? [];
@@ -49,22 +51,26 @@ export function featureBuckets(text: string): number[] {
     const t = askTokens[i]!;
     push(t);
     push(t, NS_ASK);
-    if (i > 0) push(askTokens[i - 1]! + ' ' + t, NS_ASK);
+    if (i > 0) push(`${askTokens[i - 1]!} ${t}`, NS_ASK);
   }
   // The opening words carry the request's intent ("write", "summarize", "what is").
-  if (askTokens.length > 0) push('^' + askTokens[0]);
-  if (askTokens.length > 1) push('^' + askTokens[0] + ' ' + askTokens[1]);
-  if (askTokens.length > 2) push('^' + askTokens[0] + ' ' + askTokens[1] + ' ' + askTokens[2]);
-  push('len:' + lengthBucket(askTokens.length));
+  if (askTokens.length > 0) push(`^${askTokens[0]}`);
+  if (askTokens.length > 1) push(`^${askTokens[0]} ${askTokens[1]}`);
+  if (askTokens.length > 2) push(`^${askTokens[0]} ${askTokens[1]} ${askTokens[2]}`);
+  push(`len:${lengthBucket(askTokens.length)}`);
   if (rest) {
     const restTokens = rest.toLowerCase().match(TOKEN) ?? [];
     for (const t of restTokens) push(t, NS_REST);
-    push('rest:' + lengthBucket(restTokens.length));
+    push(`rest:${lengthBucket(restTokens.length)}`);
     // A question or instruction after the passage ("...\n\nWhat year did she move?").
-    const last = rest.slice(rest.lastIndexOf('\n') + 1).toLowerCase().match(TOKEN) ?? [];
+    const last =
+      rest
+        .slice(rest.lastIndexOf('\n') + 1)
+        .toLowerCase()
+        .match(TOKEN) ?? [];
     if (last.length > 0 && last.length < 40) {
-      push('$' + last[0]);
-      if (last.length > 1) push('$' + last[0] + ' ' + last[1]);
+      push(`$${last[0]}`);
+      if (last.length > 1) push(`$${last[0]} ${last[1]}`);
     }
   }
   if (CODE_CUE.test(text)) push('cue:code');

@@ -71,7 +71,12 @@ export class KServeV2Classifier {
     private readonly defaultLabels: readonly string[],
   ) {
     this.base = new URL(config.url);
-    this.pool = new Pool(this.base.origin, { connections: 64, headersTimeout: config.timeout_ms, bodyTimeout: config.timeout_ms, connect: { timeout: config.timeout_ms } });
+    this.pool = new Pool(this.base.origin, {
+      connections: 64,
+      headersTimeout: config.timeout_ms,
+      bodyTimeout: config.timeout_ms,
+      connect: { timeout: config.timeout_ms },
+    });
     this.inferPath = `${this.base.pathname.replace(/\/$/, '')}/v2/models/${encodeURIComponent(config.model)}/infer`;
   }
 
@@ -96,12 +101,23 @@ export class KServeV2Classifier {
       body = await res.body.text();
     } catch (err) {
       const e = err as { name?: string; code?: string };
-      const timedOut = controller.signal.aborted || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT';
-      throw new ExternalClassifierError(timedOut ? 'timeout' : 'unavailable', `${this.base.origin}: ${timedOut ? `no answer within ${this.config.timeout_ms} ms` : (err as Error).message}`);
+      const timedOut =
+        controller.signal.aborted ||
+        e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        e.code === 'UND_ERR_BODY_TIMEOUT' ||
+        e.code === 'UND_ERR_CONNECT_TIMEOUT';
+      throw new ExternalClassifierError(
+        timedOut ? 'timeout' : 'unavailable',
+        `${this.base.origin}: ${timedOut ? `no answer within ${this.config.timeout_ms} ms` : (err as Error).message}`,
+      );
     } finally {
       clearTimeout(timer);
     }
-    if (status !== 200) throw new ExternalClassifierError('http_error', `${this.inferPath} answered HTTP ${status}: ${body.slice(0, 200)}`);
+    if (status !== 200)
+      throw new ExternalClassifierError(
+        'http_error',
+        `${this.inferPath} answered HTTP ${status}: ${body.slice(0, 200)}`,
+      );
     let outputs: V2Tensor[];
     try {
       const parsed = JSON.parse(body) as { outputs?: unknown };
@@ -123,7 +139,9 @@ export class KServeV2Classifier {
       const v = Number(flat(byName.get(name)?.data)[0]);
       if (byName.has(name) && Number.isFinite(v)) dimensions[dim] = Math.min(1, Math.max(0, v));
     }
-    const overallRaw = byName.has('prompt_complexity_score') ? Number(flat(byName.get('prompt_complexity_score')!.data)[0]) : NaN;
+    const overallRaw = byName.has('prompt_complexity_score')
+      ? Number(flat(byName.get('prompt_complexity_score')!.data)[0])
+      : NaN;
 
     const out = byName.get(this.config.output) ?? (outputs.length === 1 ? outputs[0] : undefined);
     if (!out) {
@@ -137,14 +155,17 @@ export class KServeV2Classifier {
     if (out.datatype === 'BYTES') {
       const label = String(data[0] ?? '');
       if (!labels.includes(label)) throw malformed(`label "${label.slice(0, 60)}" is not one of ${labels.join(', ')}`);
-      const prob = Number(flat(byName.get(`${this.config.output}_prob`)?.data ?? byName.get('task_type_prob')?.data)[0]);
+      const prob = Number(
+        flat(byName.get(`${this.config.output}_prob`)?.data ?? byName.get('task_type_prob')?.data)[0],
+      );
       return { label, confidence: Number.isFinite(prob) ? Math.min(1, Math.max(0, prob)) : 1, dimensions };
     }
     const scores = data.map(Number);
     if (scores.length !== labels.length || scores.some((v) => !Number.isFinite(v))) {
       throw malformed(`${scores.length} scores for ${labels.length} labels (${labels.join(', ')})`);
     }
-    const isDistribution = scores.every((v) => v >= 0 && v <= 1) && Math.abs(scores.reduce((a, b) => a + b, 0) - 1) < 1e-3;
+    const isDistribution =
+      scores.every((v) => v >= 0 && v <= 1) && Math.abs(scores.reduce((a, b) => a + b, 0) - 1) < 1e-3;
     const max = Math.max(...scores);
     const probs = isDistribution ? scores : scores.map((v) => Math.exp(v - max));
     const sum = probs.reduce((a, b) => a + b, 0);
@@ -159,19 +180,30 @@ export class KServeV2Classifier {
   async probe(): Promise<string[]> {
     const base = `${this.base.pathname.replace(/\/$/, '')}/v2/models/${encodeURIComponent(this.config.model)}`;
     const get = async (path: string) => {
-      const res = await this.pool.request({ method: 'GET', path, signal: AbortSignal.timeout(Math.max(1000, this.config.timeout_ms)) });
+      const res = await this.pool.request({
+        method: 'GET',
+        path,
+        signal: AbortSignal.timeout(Math.max(1000, this.config.timeout_ms)),
+      });
       return { status: res.statusCode, text: await res.body.text() };
     };
     try {
       const ready = await get(`${base}/ready`);
-      if (ready.status !== 200) return [`model "${this.config.model}" is not ready (GET ${base}/ready: HTTP ${ready.status})`];
+      if (ready.status !== 200)
+        return [`model "${this.config.model}" is not ready (GET ${base}/ready: HTTP ${ready.status})`];
       const meta = await get(base);
       if (meta.status !== 200) return [`no metadata for "${this.config.model}" (HTTP ${meta.status})`];
       const m = JSON.parse(meta.text) as { inputs?: Array<{ name?: string }>; outputs?: Array<{ name?: string }> };
       const names = (t?: Array<{ name?: string }>) => (t ?? []).map((x) => x.name);
       const problems: string[] = [];
-      if (m.inputs && !names(m.inputs).includes(this.config.input)) problems.push(`its inputs are ${names(m.inputs).join(', ')}, not "${this.config.input}" (set input:)`);
-      if (m.outputs && !names(m.outputs).includes(this.config.output) && !names(m.outputs).includes('prompt_complexity_score')) problems.push(`its outputs are ${names(m.outputs).join(', ')}, not "${this.config.output}" (set output:)`);
+      if (m.inputs && !names(m.inputs).includes(this.config.input))
+        problems.push(`its inputs are ${names(m.inputs).join(', ')}, not "${this.config.input}" (set input:)`);
+      if (
+        m.outputs &&
+        !names(m.outputs).includes(this.config.output) &&
+        !names(m.outputs).includes('prompt_complexity_score')
+      )
+        problems.push(`its outputs are ${names(m.outputs).join(', ')}, not "${this.config.output}" (set output:)`);
       return problems;
     } catch (err) {
       return [`cannot reach ${this.base.origin}: ${(err as Error).message}`];

@@ -10,7 +10,11 @@ export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((p) => (p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' ? String((p as { text?: unknown }).text ?? '') : ''))
+      .map((p) =>
+        p && typeof p === 'object' && (p as { type?: unknown }).type === 'text'
+          ? String((p as { text?: unknown }).text ?? '')
+          : '',
+      )
       .filter(Boolean)
       .join('\n');
   }

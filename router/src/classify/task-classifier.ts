@@ -49,10 +49,14 @@ export class TaskClassifier {
   constructor(model: TaskModelFile, source = 'task model') {
     const retrain = 'retrain with make classifier-train';
     if (model.format !== MODEL_FORMAT || model.hash_bits !== HASH_BITS) {
-      throw new Error(`${source}: format ${model.format}/${model.hash_bits} bits does not match this code (${MODEL_FORMAT}/${HASH_BITS}); ${retrain}`);
+      throw new Error(
+        `${source}: format ${model.format}/${model.hash_bits} bits does not match this code (${MODEL_FORMAT}/${HASH_BITS}); ${retrain}`,
+      );
     }
     if (model.classes.join('|') !== TASK_CLASSES.join('|')) {
-      throw new Error(`${source}: classes [${model.classes.join(', ')}] differ from the router's [${TASK_CLASSES.join(', ')}]; ${retrain}`);
+      throw new Error(
+        `${source}: classes [${model.classes.join(', ')}] differ from the router's [${TASK_CLASSES.join(', ')}]; ${retrain}`,
+      );
     }
     this.classes = model.classes;
     this.temperature = model.temperature;
@@ -61,14 +65,19 @@ export class TaskClassifier {
     const bbuf = Buffer.from(model.buckets, 'base64');
     const buckets = new Uint32Array(bbuf.buffer.slice(bbuf.byteOffset, bbuf.byteOffset + bbuf.byteLength));
     const q = Buffer.from(model.weights, 'base64');
-    if (q.length !== buckets.length * this.classes.length) throw new Error(`${source}: ${q.length} weights for ${buckets.length} buckets x ${this.classes.length} classes; ${retrain}`);
+    if (q.length !== buckets.length * this.classes.length)
+      throw new Error(
+        `${source}: ${q.length} weights for ${buckets.length} buckets x ${this.classes.length} classes; ${retrain}`,
+      );
     // Pre-divided by the temperature, so predict() is a dot product and a softmax.
     const s = model.weight_scale / model.temperature;
     this.weights = Float32Array.from(new Int8Array(q.buffer, q.byteOffset, q.length), (v) => v * s);
     this.bias = Float64Array.from(model.bias, (b) => b / model.temperature);
     // Dense bucket -> row index (1 MiB) so lookups are one array read, no hashing of a Map.
     this.rowOf = new Int32Array(1 << HASH_BITS).fill(-1);
-    buckets.forEach((b, row) => (this.rowOf[b] = row));
+    buckets.forEach((b, row) => {
+      this.rowOf[b] = row;
+    });
   }
 
   static load(file = DEFAULT_MODEL_FILE): TaskClassifier {
@@ -86,7 +95,7 @@ export class TaskClassifier {
     }
     let max = -Infinity;
     let best = 0;
-    for (let c = 0; c < k; c++) if (scores[c]! > max) ((max = scores[c]!), (best = c));
+    for (let c = 0; c < k; c++) if (scores[c]! > max) (max = scores[c]!), (best = c);
     let sum = 0;
     const probabilities = new Array<number>(k);
     for (let c = 0; c < k; c++) sum += probabilities[c] = Math.exp(scores[c]! - max);
@@ -98,7 +107,9 @@ export class TaskClassifier {
   evidence(text: string): Record<string, number> {
     const { probabilities } = this.predict(text);
     const out: Record<string, number> = {};
-    this.classes.forEach((c, i) => (out[c] = probabilities[i]!));
+    this.classes.forEach((c, i) => {
+      out[c] = probabilities[i]!;
+    });
     return out;
   }
 

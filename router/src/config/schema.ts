@@ -30,16 +30,30 @@ const deployment = z
     weight: z.number().positive().default(1),
     max_connections: z.number().int().positive().default(256),
     /** Largest non-stream answer read from this deployment; past it the attempt fails (502), memory stays bounded. */
-    max_response_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+    max_response_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
     /** Largest single server-sent event of a stream (characters); past it the stream ends with an error event. */
-    max_event_bytes: z.number().int().positive().default(8 * 1024 * 1024),
+    max_event_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
     /** Ask for usage on streams (stream_options.include_usage) so they are costed. Set false for a provider
      * that rejects the field; the router also turns it off by itself after such a rejection. */
     stream_include_usage: z.boolean().default(true),
   })
   .strict();
 
-export const BALANCING_STRATEGIES = ['weighted_random', 'least_in_flight', 'latency_aware', 'headroom', 'lowest_cost'] as const;
+export const BALANCING_STRATEGIES = [
+  'weighted_random',
+  'least_in_flight',
+  'latency_aware',
+  'headroom',
+  'lowest_cost',
+] as const;
 
 const model = z
   .object({
@@ -95,7 +109,16 @@ const RESILIENCE_DEFAULTS = resilience.parse({});
 const auth = z
   .object({
     /** Client keys accepted as "Authorization: Bearer <key>". Empty: no auth. The name is what logs and metrics show. */
-    api_keys: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), key: z.string().min(8, 'use a key of at least 8 characters') }).strict()).default([]),
+    api_keys: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+            key: z.string().min(8, 'use a key of at least 8 characters'),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 
@@ -153,9 +176,7 @@ const complexityPolicy = z
     ...policyCommon,
     classifier: z.literal('complexity'),
     /** Ascending: a request belongs to the first tier whose max_score is >= its overall score. */
-    tiers: z
-      .array(z.object({ name: z.string().min(1), max_score: z.number().min(0).max(1) }).strict())
-      .min(1),
+    tiers: z.array(z.object({ name: z.string().min(1), max_score: z.number().min(0).max(1) }).strict()).min(1),
   })
   .strict();
 
@@ -166,7 +187,11 @@ export const routerConfigSchema = z
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4000),
         /** Largest accepted request body. */
-        max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        max_body_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
         /** Router processes sharing the port (node:cluster); metrics are aggregated across them. */
         workers: z.number().int().min(1).max(256).default(1),
         /** A connection that has no request in progress is closed after this long without a byte. */
@@ -174,17 +199,26 @@ export const routerConfigSchema = z
         /** Open client connections at most (new ones are refused past it). 0: the open-files limit less 64. */
         max_connections: z.number().int().min(0).default(0),
         /** Request body bytes held at once, over all requests; past it a request gets a fast 503 (retry-after). */
-        max_body_bytes_in_flight: z.number().int().positive().default(64 * 1024 * 1024),
+        max_body_bytes_in_flight: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
         /** Browser clients: origins allowed to call the API ("*" for any), answered with CORS headers and preflights. */
         cors: z
-          .object({ allowed_origins: z.array(z.string().min(1)).default([]), max_age_s: z.number().int().nonnegative().default(600) })
+          .object({
+            allowed_origins: z.array(z.string().min(1)).default([]),
+            max_age_s: z.number().int().nonnegative().default(600),
+          })
           .strict()
           .prefault({}),
       })
       .strict()
       .prefault({}),
     models: z.array(model).min(1),
-    policies: z.array(z.preprocess(liftExternalClassifier, z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy]))).default([]),
+    policies: z
+      .array(z.preprocess(liftExternalClassifier, z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])))
+      .default([]),
     /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */
     aliases: z.record(z.string(), z.string()).default({}),
     resilience: resilience.default(RESILIENCE_DEFAULTS),
@@ -195,56 +229,94 @@ export const routerConfigSchema = z
     const modelNames = new Set<string>();
     const deploymentIds = new Set<string>();
     cfg.models.forEach((m, i) => {
-      if (modelNames.has(m.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}"` });
+      if (modelNames.has(m.name))
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}"` });
       modelNames.add(m.name);
       m.deployments.forEach((d, j) => {
-        if (deploymentIds.has(d.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'deployments', j, 'id'], message: `duplicate deployment id "${d.id}"` });
+        if (deploymentIds.has(d.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'deployments', j, 'id'],
+            message: `duplicate deployment id "${d.id}"`,
+          });
         deploymentIds.add(d.id);
       });
     });
     const known = [...modelNames].join(', ');
     const checkModel = (name: string, path: PropertyKey[]) => {
-      if (!modelNames.has(name)) ctx.addIssue({ code: 'custom', path, message: `unknown model "${name}" (defined models: ${known})` });
+      if (!modelNames.has(name))
+        ctx.addIssue({ code: 'custom', path, message: `unknown model "${name}" (defined models: ${known})` });
     };
-    cfg.models.forEach((m, i) => m.fallbacks.forEach((f, j) => checkModel(f, ['models', i, 'fallbacks', j])));
+    cfg.models.forEach((m, i) => {
+      for (const [j, f] of m.fallbacks.entries()) checkModel(f, ['models', i, 'fallbacks', j]);
+    });
     const keyNames = new Set<string>();
     cfg.auth.api_keys.forEach((k, i) => {
-      if (keyNames.has(k.name)) ctx.addIssue({ code: 'custom', path: ['auth', 'api_keys', i, 'name'], message: `duplicate key name "${k.name}"` });
+      if (keyNames.has(k.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'api_keys', i, 'name'],
+          message: `duplicate key name "${k.name}"`,
+        });
       keyNames.add(k.name);
     });
     const policyNames = new Set<string>();
     cfg.policies.forEach((p, i) => {
-      if (policyNames.has(p.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name "${p.name}"` });
+      if (policyNames.has(p.name))
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name "${p.name}"` });
       policyNames.add(p.name);
       checkModel(p.default, ['policies', i, 'default']);
-      p.fallbacks.forEach((f, j) => checkModel(f, ['policies', i, 'fallbacks', j]));
+      p.fallbacks.forEach((f, j) => {
+        checkModel(f, ['policies', i, 'fallbacks', j]);
+      });
       if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
       if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
       const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
       p.external?.labels?.forEach((l, j) => {
-        if (!classes.includes(l)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'classifier', 'labels', j], message: `"${l}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})` });
+        if (!classes.includes(l))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'classifier', 'labels', j],
+            message: `"${l}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})`,
+          });
       });
       for (const [cls, target] of Object.entries(p.routes)) {
         checkModel(target, ['policies', i, 'routes', cls]);
         if (!classes.includes(cls)) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'routes', cls], message: `"${cls}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'routes', cls],
+            message: `"${cls}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})`,
+          });
         }
       }
       if (p.classifier === 'complexity') {
         p.tiers.forEach((t, j) => {
           if (j > 0 && t.max_score <= p.tiers[j - 1]!.max_score) {
-            ctx.addIssue({ code: 'custom', path: ['policies', i, 'tiers', j, 'max_score'], message: 'tiers must be in ascending max_score order' });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['policies', i, 'tiers', j, 'max_score'],
+              message: 'tiers must be in ascending max_score order',
+            });
           }
         });
         if (p.tiers.at(-1)!.max_score < 1) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'tiers', p.tiers.length - 1, 'max_score'], message: 'the last tier must have max_score: 1 so every score has a tier' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'tiers', p.tiers.length - 1, 'max_score'],
+            message: 'the last tier must have max_score: 1 so every score has a tier',
+          });
         }
       }
     });
     for (const [alias, target] of Object.entries(cfg.aliases)) {
       const policy = target.startsWith('router/') ? target.slice('router/'.length) : null;
       if (policy !== null ? !policyNames.has(policy) : !modelNames.has(target)) {
-        ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias target "${target}" is neither a model nor router/<policy> (policies: ${[...policyNames].join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aliases', alias],
+          message: `alias target "${target}" is neither a model nor router/<policy> (policies: ${[...policyNames].join(', ')})`,
+        });
       }
     }
   });

@@ -15,7 +15,12 @@ import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { planModels } from '../routing/model-plan.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
-import { recordDeploymentFailure, runAttempts, type AttemptsHooks, type AttemptsOutcome } from '../upstream/attempts.ts';
+import {
+  recordDeploymentFailure,
+  runAttempts,
+  type AttemptsHooks,
+  type AttemptsOutcome,
+} from '../upstream/attempts.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import { failureLabel, type UpstreamFailure } from '../upstream/failures.ts';
 import type { RouterContext } from './context.ts';
@@ -23,7 +28,12 @@ import type { RouterContext } from './context.ts';
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-export function setRoutingHeaders(res: ServerResponse, d: RoutingDecision, servedModel = d.model, fallbackReason?: string): void {
+export function setRoutingHeaders(
+  res: ServerResponse,
+  d: RoutingDecision,
+  servedModel = d.model,
+  fallbackReason?: string,
+): void {
   res.setHeader('x-router-policy', d.policy);
   res.setHeader('x-router-class', d.class);
   res.setHeader('x-router-model', servedModel);
@@ -34,20 +44,44 @@ export function setRoutingHeaders(res: ServerResponse, d: RoutingDecision, serve
 }
 
 /** A provider refusing the stream_options field the router added (some do not support it). */
-const rejectsStreamOptions = (f: UpstreamFailure) => f.type === 'status' && f.status === 400 && /stream_options|include_usage/i.test(f.body);
+const rejectsStreamOptions = (f: UpstreamFailure) =>
+  f.type === 'status' && f.status === 400 && /stream_options|include_usage/i.test(f.body);
 
 /** The client's answer when no deployment served the request: the last upstream failure, or why none was tried. */
-function exhaustedError(outcome: Extract<AttemptsOutcome, { kind: 'exhausted' }>, models: string[], maxRetryMs: number): ApiError {
+function exhaustedError(
+  outcome: Extract<AttemptsOutcome, { kind: 'exhausted' }>,
+  models: string[],
+  maxRetryMs: number,
+): ApiError {
   const last = outcome.failures.at(-1);
   if (last) return upstreamApiError(last.failure, last.dep);
   if (outcome.unavailable) {
     const retryAfter = String(Math.max(1, Math.ceil(outcome.unavailable.retryAfterMs / 1000)));
     const names = models.join(', ');
     return outcome.unavailable.reason === 'rate_limited'
-      ? new ApiError(429, `Every deployment of ${names} is at its rate limit; retry after ${retryAfter}s`, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': retryAfter })
-      : new ApiError(503, `Every deployment of ${names} is cooling down after failures; retry after ${retryAfter}s`, 'server_error', 'deployments_unavailable', null, { 'retry-after': retryAfter });
+      ? new ApiError(
+          429,
+          `Every deployment of ${names} is at its rate limit; retry after ${retryAfter}s`,
+          'rate_limit_error',
+          'rate_limit_exceeded',
+          null,
+          { 'retry-after': retryAfter },
+        )
+      : new ApiError(
+          503,
+          `Every deployment of ${names} is cooling down after failures; retry after ${retryAfter}s`,
+          'server_error',
+          'deployments_unavailable',
+          null,
+          { 'retry-after': retryAfter },
+        );
   }
-  return new ApiError(504, `No deployment answered within the retry budget of ${maxRetryMs} ms`, 'upstream_error', 'retry_budget_exhausted');
+  return new ApiError(
+    504,
+    `No deployment answered within the retry budget of ${maxRetryMs} ms`,
+    'upstream_error',
+    'retry_budget_exhausted',
+  );
 }
 
 export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
@@ -64,22 +98,36 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: label });
       if (label === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
       const detail = failureDetail(failure, dep);
-      if (label === 'auth' && detail) log.warn({ request_id: requestId, deployment: dep.config.id, model, upstream_said: detail }, 'upstream refused the router credentials');
+      if (label === 'auth' && detail)
+        log.warn(
+          { request_id: requestId, deployment: dep.config.id, model, upstream_said: detail },
+          'upstream refused the router credentials',
+        );
     },
   });
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
-    if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) return JSON.stringify({ ...baseBody, model: dep.config.model });
+    if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage)
+      return JSON.stringify({ ...baseBody, model: dep.config.model });
     const options = (baseBody.stream_options ?? {}) as Record<string, unknown>;
-    return JSON.stringify({ ...baseBody, model: dep.config.model, stream_options: { ...options, include_usage: true } });
+    return JSON.stringify({
+      ...baseBody,
+      model: dep.config.model,
+      stream_options: { ...options, include_usage: true },
+    });
   }
 
   /**
    * Plain Node request/response (no express): the fast path calls it with a body it read itself, the
    * express route with body-parser's. `client` is the API key's name, for metrics.
    */
-  return async function serveRequest(req: IncomingMessage, res: ServerResponse, rawBody: unknown, client: string): Promise<void> {
+  return async function serveRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawBody: unknown,
+    client: string,
+  ): Promise<void> {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     const requestId = requestIdOf(req);
@@ -90,7 +138,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
     res.once('close', () => {
       if (!res.writableFinished) clientGone.abort();
-      if (!released) ((released = true), metrics.inFlight.dec());
+      if (!released) (released = true), metrics.inFlight.dec();
     });
 
     const outcome: RequestOutcome = { endpoint: endpoint.name, status: 200, totalSeconds: 0, upstreamSeconds: 0 };
@@ -102,18 +150,36 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const request = endpoint.parse(rawBody);
       const target = resolver.resolve(request.body, headerValue(req.headers['x-router-policy']));
       if (target.kind === 'policy' && !endpoint.byPolicy) {
-        throw new ApiError(400, `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`, 'invalid_request_error', 'policy_not_supported', 'model');
+        throw new ApiError(
+          400,
+          `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`,
+          'invalid_request_error',
+          'policy_not_supported',
+          'model',
+        );
       }
       const decided = decide(target, request.messages, policies, onExternalFallback);
       const d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
       decision = d;
       metrics.classificationDuration.observe({ classifier: d.classifier }, d.classifySeconds);
-      outcome.routing = { policy: d.policy, class: d.class, model: d.model, baselinePrice: modelPrice(deployments.models.get(d.baselineModel)!) };
+      outcome.routing = {
+        policy: d.policy,
+        class: d.class,
+        model: d.model,
+        baselinePrice: modelPrice(deployments.models.get(d.baselineModel)!),
+      };
 
       // Plan the models, then try them.
       const promptTokens = estimatePromptTokens(request.messages);
       const needs = requiredCapabilities({ messages: request.messages, ...request.features });
-      const plan = planModels({ decidedModel: d.model, policy: policies.get(d.policy), endpoint, needs, promptTokens, models: deployments.models });
+      const plan = planModels({
+        decidedModel: d.model,
+        policy: policies.get(d.policy),
+        endpoint,
+        needs,
+        promptTokens,
+        models: deployments.models,
+      });
       const baseBody: Record<string, unknown> = { ...request.body };
       delete baseBody[NIM_EXTENSION_KEY];
       const attempts = await runAttempts(
@@ -126,10 +192,14 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           path: (dep) => dep.basePath + endpoint.path,
           body: (dep) => upstreamBody(baseBody, dep, request.stream),
           retryBodyOnce: (dep, failure) => {
-            if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure)) return false;
+            if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
+              return false;
             // This provider does not take include_usage: stop adding it for this deployment, ask again at once.
             dep.streamUsage = false;
-            log.warn({ deployment: dep.config.id }, 'upstream rejected stream_options.include_usage; streams from it are no longer costed');
+            log.warn(
+              { deployment: dep.config.id },
+              'upstream rejected stream_options.include_usage; streams from it are no longer costed',
+            );
             return true;
           },
           clientGone,
@@ -145,7 +215,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const { dep, result } = attempts;
       servedBy = outcome.served = dep;
       for (const [k, v] of Object.entries(result.passHeaders)) res.setHeader(k, v);
-      if (attempts.fallbackReason) metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
+      if (attempts.fallbackReason)
+        metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
       setRoutingHeaders(res, d, dep.model, attempts.fallbackReason);
       const timing = `classify;dur=${ms(d.classifySeconds)}`;
       if (result.kind === 'body') {
@@ -188,7 +259,19 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       release?.();
       outcome.totalSeconds = elapsed();
       recordRequest(metrics, outcome);
-      log.info({ request_id: requestId, endpoint: endpoint.name, policy: decision?.policy, class: decision?.class, model: servedBy?.model ?? decision?.model, deployment: servedBy?.config.id, status: outcome.status, ms: Math.round(outcome.totalSeconds * 1000) }, 'request');
+      log.info(
+        {
+          request_id: requestId,
+          endpoint: endpoint.name,
+          policy: decision?.policy,
+          class: decision?.class,
+          model: servedBy?.model ?? decision?.model,
+          deployment: servedBy?.config.id,
+          status: outcome.status,
+          ms: Math.round(outcome.totalSeconds * 1000),
+        },
+        'request',
+      );
     }
   };
 }

@@ -6,10 +6,18 @@ import type { RouterConfig } from '../config/schema.ts';
 import { ApiError, sendApiError } from '../http/errors.ts';
 
 export function modelsHandlers(config: RouterConfig) {
-  const entry = (id: string, description: string | null) => ({ id, object: 'model', created: 0, owned_by: 'llm-router', description });
+  const entry = (id: string, description: string | null) => ({
+    id,
+    object: 'model',
+    created: 0,
+    owned_by: 'llm-router',
+    description,
+  });
   const list = [
     ...config.models.map((m) => entry(m.name, m.description ?? null)),
-    ...config.policies.map((p) => entry(POLICY_MODEL_PREFIX + p.name, p.description ?? `routes by ${p.classifier} classifier`)),
+    ...config.policies.map((p) =>
+      entry(POLICY_MODEL_PREFIX + p.name, p.description ?? `routes by ${p.classifier} classifier`),
+    ),
     ...Object.entries(config.aliases).map(([alias, target]) => entry(alias, `alias of ${target}`)),
   ];
   const byId = new Map(list.map((m) => [m.id, m]));
@@ -18,7 +26,11 @@ export function modelsHandlers(config: RouterConfig) {
     retrieve: (req: Request, res: Response) => {
       const id = (req.params as Record<string, string>)[0] ?? '';
       const model = byId.get(id);
-      if (!model) return sendApiError(res, new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'));
+      if (!model)
+        return sendApiError(
+          res,
+          new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'),
+        );
       res.json(model);
     },
   };

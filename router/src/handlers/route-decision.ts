@@ -8,7 +8,9 @@ export function routeDecisionHandler(ctx: RouterContext) {
   return async (req: Request, res: Response) => {
     const body = parseChatRequest(req.body);
     const target = ctx.resolver.resolve(body, req.get('x-router-policy') ?? undefined);
-    const d = await decide(target, body.messages, ctx.policies, (policy, reason) => ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }));
+    const d = await decide(target, body.messages, ctx.policies, (policy, reason) =>
+      ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }),
+    );
     res.json({
       policy: d.policy,
       classifier: d.classifier,

@@ -34,24 +34,44 @@ export function jsonDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolea
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiError(400, 'Request body must be a JSON object with "model" and "messages"', 'invalid_request_error', 'invalid_body');
+    throw new ApiError(
+      400,
+      'Request body must be a JSON object with "model" and "messages"',
+      'invalid_request_error',
+      'invalid_body',
+    );
   }
   if (jsonDepthExceeds(body)) {
-    throw new ApiError(400, `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`, 'invalid_request_error', 'json_too_deep');
+    throw new ApiError(
+      400,
+      `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`,
+      'invalid_request_error',
+      'json_too_deep',
+    );
   }
   const parsed = chatRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = formatPath(issue.path);
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? `Missing required parameter: '${param}'` : `Invalid '${param}': ${issue.message}`;
-    throw new ApiError(400, message, 'invalid_request_error', issue.code === 'invalid_type' && issue.input === undefined ? 'missing_required_parameter' : 'invalid_value', param);
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined
+        ? `Missing required parameter: '${param}'`
+        : `Invalid '${param}': ${issue.message}`;
+    throw new ApiError(
+      400,
+      message,
+      'invalid_request_error',
+      issue.code === 'invalid_type' && issue.input === undefined ? 'missing_required_parameter' : 'invalid_value',
+      param,
+    );
   }
   return parsed.data;
 }

@@ -10,14 +10,22 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
 export const ANONYMOUS_CLIENT = 'anonymous';
 
 /** Returns a check: the caller's key name (ANONYMOUS_CLIENT when auth is off), or the 401 to send. */
-export function clientAuth(config: RouterConfig['auth'], onFailure: (reason: 'missing_api_key' | 'invalid_api_key') => void = () => {}) {
+export function clientAuth(
+  config: RouterConfig['auth'],
+  onFailure: (reason: 'missing_api_key' | 'invalid_api_key') => void = () => {},
+) {
   const keys = config.api_keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
   return (req: IncomingMessage): string | ApiError => {
     if (keys.length === 0) return ANONYMOUS_CLIENT;
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!m) {
       onFailure('missing_api_key');
-      return new ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", 'invalid_request_error', 'missing_api_key');
+      return new ApiError(
+        401,
+        "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
+        'invalid_request_error',
+        'missing_api_key',
+      );
     }
     const presented = digest(m[1]!.trim());
     const match = keys.find((k) => timingSafeEqual(k.digest, presented));

@@ -39,24 +39,50 @@ export interface Endpoint {
 
 function validate<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ApiError(400, `Request body must be a JSON object with "model" and ${what}`, 'invalid_request_error', 'invalid_body');
+    throw new ApiError(
+      400,
+      `Request body must be a JSON object with "model" and ${what}`,
+      'invalid_request_error',
+      'invalid_body',
+    );
   }
-  if (jsonDepthExceeds(raw)) throw new ApiError(400, `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`, 'invalid_request_error', 'json_too_deep');
+  if (jsonDepthExceeds(raw))
+    throw new ApiError(
+      400,
+      `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`,
+      'invalid_request_error',
+      'json_too_deep',
+    );
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = formatPath(issue.path);
     const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    throw new ApiError(400, missing ? `Missing required parameter: '${param}'` : `Invalid '${param}': ${issue.message}`, 'invalid_request_error', missing ? 'missing_required_parameter' : 'invalid_value', param);
+    throw new ApiError(
+      400,
+      missing ? `Missing required parameter: '${param}'` : `Invalid '${param}': ${issue.message}`,
+      'invalid_request_error',
+      missing ? 'missing_required_parameter' : 'invalid_value',
+      param,
+    );
   }
   return parsed.data;
 }
 
 const streamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
-const tokenInput = z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]);
+const tokenInput = z.union([
+  z.string(),
+  z.array(z.string()).min(1),
+  z.array(z.number()).min(1),
+  z.array(z.array(z.number())).min(1),
+]);
 /** Text of a token-array prompt is not known: it is classified as empty and counted by its length. */
 const asMessages = (input: z.output<typeof tokenInput>): ChatMessageLike[] =>
-  typeof input === 'string' ? [{ role: 'user', content: input }] : input.every((x) => typeof x === 'string') ? (input as string[]).map((t) => ({ role: 'user', content: t })) : [{ role: 'user', content: '' }];
+  typeof input === 'string'
+    ? [{ role: 'user', content: input }]
+    : input.every((x) => typeof x === 'string')
+      ? (input as string[]).map((t) => ({ role: 'user', content: t }))
+      : [{ role: 'user', content: '' }];
 
 const chatUsage = (json: { usage?: unknown }) => validUsage(json.usage);
 
@@ -70,11 +96,23 @@ export const CHAT: Endpoint = {
   parse(raw) {
     const body = parseChatRequest(raw);
     const { tools, functions, response_format } = body as Record<string, unknown>;
-    return { body, stream: body.stream === true, messages: body.messages, features: { tools, functions, response_format }, clientWantsUsage: body.stream_options?.include_usage === true };
+    return {
+      body,
+      stream: body.stream === true,
+      messages: body.messages,
+      features: { tools, functions, response_format },
+      clientWantsUsage: body.stream_options?.include_usage === true,
+    };
   },
 };
 
-const completionsSchema = z.looseObject({ model: z.string().optional(), prompt: tokenInput, stream: z.boolean().optional(), stream_options: streamOptions, max_tokens: z.number().int().positive().nullable().optional() });
+const completionsSchema = z.looseObject({
+  model: z.string().optional(),
+  prompt: tokenInput,
+  stream: z.boolean().optional(),
+  stream_options: streamOptions,
+  max_tokens: z.number().int().positive().nullable().optional(),
+});
 export const COMPLETIONS: Endpoint = {
   name: 'completions',
   path: '/completions',
@@ -84,18 +122,31 @@ export const COMPLETIONS: Endpoint = {
   usage: chatUsage,
   parse(raw) {
     const body = validate(completionsSchema, raw, '"prompt"');
-    return { body, stream: body.stream === true, messages: asMessages(body.prompt), features: {}, clientWantsUsage: body.stream_options?.include_usage === true };
+    return {
+      body,
+      stream: body.stream === true,
+      messages: asMessages(body.prompt),
+      features: {},
+      clientWantsUsage: body.stream_options?.include_usage === true,
+    };
   },
 };
 
-const responseItem = z.looseObject({ role: z.string().optional(), type: z.string().optional(), content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional() });
+const responseItem = z.looseObject({
+  role: z.string().optional(),
+  type: z.string().optional(),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+});
 const responsesSchema = z.looseObject({
   model: z.string().optional(),
   input: z.union([z.string(), z.array(responseItem).min(1)]),
   instructions: z.string().nullable().optional(),
   stream: z.boolean().optional(),
   tools: z.array(z.unknown()).optional(),
-  text: z.looseObject({ format: z.looseObject({ type: z.string() }).optional() }).nullable().optional(),
+  text: z
+    .looseObject({ format: z.looseObject({ type: z.string() }).optional() })
+    .nullable()
+    .optional(),
 });
 /** Responses input items as chat messages: input_text parts read as text, images stay image parts. */
 function responsesMessages(body: z.output<typeof responsesSchema>): ChatMessageLike[] {
@@ -104,7 +155,11 @@ function responsesMessages(body: z.output<typeof responsesSchema>): ChatMessageL
   for (const item of body.input) {
     const role = item.role ?? (item.type === 'function_call_output' ? 'tool' : 'assistant');
     const content = Array.isArray(item.content)
-      ? item.content.map((p) => (p.type === 'input_text' || p.type === 'output_text' ? { type: 'text', text: (p as { text?: unknown }).text } : p))
+      ? item.content.map((p) =>
+          p.type === 'input_text' || p.type === 'output_text'
+            ? { type: 'text', text: (p as { text?: unknown }).text }
+            : p,
+        )
       : item.content;
     out.push({ role, content });
   }
@@ -122,7 +177,13 @@ export const RESPONSES: Endpoint = {
   },
   parse(raw) {
     const body = validate(responsesSchema, raw, '"input"');
-    return { body, stream: body.stream === true, messages: responsesMessages(body), features: { tools: body.tools, response_format: body.text?.format }, clientWantsUsage: true };
+    return {
+      body,
+      stream: body.stream === true,
+      messages: responsesMessages(body),
+      features: { tools: body.tools, response_format: body.text?.format },
+      clientWantsUsage: true,
+    };
   },
 };
 
@@ -143,4 +204,9 @@ export const EMBEDDINGS: Endpoint = {
   },
 };
 
-export const ENDPOINT_SPECS: Record<EndpointName, Endpoint> = { chat: CHAT, completions: COMPLETIONS, responses: RESPONSES, embeddings: EMBEDDINGS };
+export const ENDPOINT_SPECS: Record<EndpointName, Endpoint> = {
+  chat: CHAT,
+  completions: COMPLETIONS,
+  responses: RESPONSES,
+  embeddings: EMBEDDINGS,
+};

@@ -36,7 +36,12 @@ export function sendApiError(res: ServerResponse, err: ApiError): void {
   }
   const body = JSON.stringify(err.toJSON());
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  res
+    .writeHead(err.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    })
+    .end(body);
 }
 
 /**

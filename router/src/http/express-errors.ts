@@ -12,12 +12,24 @@ export function expressErrorHandler(maxBodyBytes: number, log: Logger, onAbandon
     const type = (err as { type?: string })?.type;
     if (type === 'entity.parse.failed') return sendApiError(res, invalidJson((err as Error).message));
     if (type === 'entity.too.large') return sendApiError(res, tooLarge(maxBodyBytes));
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendApiError(res, new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'));
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+      return sendApiError(
+        res,
+        new ApiError(415, (err as Error).message, 'invalid_request_error', 'unsupported_encoding'),
+      );
     if (type === 'request.aborted') return onAbandoned(req.path);
     // Any other client-side failure body-parser reports (e.g. a body that is not the gzip it claims to be).
     const status = (err as { status?: number; expose?: boolean })?.status;
     if (status !== undefined && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) {
-      return sendApiError(res, new ApiError(status, `Could not read the request body: ${(err as Error).message}`, 'invalid_request_error', 'invalid_body'));
+      return sendApiError(
+        res,
+        new ApiError(
+          status,
+          `Could not read the request body: ${(err as Error).message}`,
+          'invalid_request_error',
+          'invalid_body',
+        ),
+      );
     }
     log.error({ err }, 'unhandled error');
     sendApiError(res, ApiError.internal());

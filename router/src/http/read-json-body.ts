@@ -20,19 +20,34 @@ export function isPlainJsonRequest(headers: IncomingHttpHeaders): boolean {
 
 /** The 413 both body readers (this one and express's body-parser) answer with. */
 export function tooLarge(limit: number): ApiError {
-  return new ApiError(413, `Request body exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large');
+  return new ApiError(
+    413,
+    `Request body exceeds the limit of ${limit} bytes`,
+    'invalid_request_error',
+    'request_too_large',
+  );
 }
 
 /** The 400 both body readers answer with for a body that is not JSON. */
 export function invalidJson(detail: string): ApiError {
-  return new ApiError(400, `We could not parse the JSON body of your request: ${detail}`, 'invalid_request_error', 'invalid_json');
+  return new ApiError(
+    400,
+    `We could not parse the JSON body of your request: ${detail}`,
+    'invalid_request_error',
+    'invalid_json',
+  );
 }
 
 /**
  * The parsed body; rejects with an ApiError (400, 413, or `busy` when `reserve` refuses a chunk: too many body
  * bytes held router-wide) or BodyAbortedError. An empty body reads as {}.
  */
-export function readJsonBody(req: IncomingMessage, limit: number, reserve: (bytes: number) => boolean = () => true, busy?: () => ApiError): Promise<unknown> {
+export function readJsonBody(
+  req: IncomingMessage,
+  limit: number,
+  reserve: (bytes: number) => boolean = () => true,
+  busy?: () => ApiError,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {

@@ -19,7 +19,8 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
 export const requestIdOf = (req: IncomingMessage) => req.headers['x-request-id'] as string | undefined;
 
 /** Headers a browser client may read. */
-const EXPOSED = 'x-request-id, x-router-policy, x-router-class, x-router-model, x-router-fallback-from, x-router-fallback-reason, server-timing, retry-after, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens';
+const EXPOSED =
+  'x-request-id, x-router-policy, x-router-class, x-router-model, x-router-fallback-from, x-router-fallback-reason, server-timing, retry-after, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens';
 
 /**
  * CORS for the allowed origins. Returns true when it answered the request itself (a preflight).

@@ -51,10 +51,17 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
     const body = JSON.stringify({
       error: tooLarge
-        ? { message: 'Request headers are larger than the router accepts (16 KiB in all)', type: 'invalid_request_error', param: null, code: 'headers_too_large' }
+        ? {
+            message: 'Request headers are larger than the router accepts (16 KiB in all)',
+            type: 'invalid_request_error',
+            param: null,
+            code: 'headers_too_large',
+          }
         : { message: 'Malformed HTTP request', type: 'invalid_request_error', param: null, code: 'bad_request' },
     });
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
 }
 
@@ -80,4 +87,11 @@ export class BodyBudget {
 }
 
 export const serverBusy = () =>
-  new ApiError(503, 'The router is holding as many request bodies as it is allowed to (server.max_body_bytes_in_flight); retry shortly', 'server_error', 'server_busy', null, { 'retry-after': '1' });
+  new ApiError(
+    503,
+    'The router is holding as many request bodies as it is allowed to (server.max_body_bytes_in_flight); retry shortly',
+    'server_error',
+    'server_busy',
+    null,
+    { 'retry-after': '1' },
+  );

@@ -5,12 +5,19 @@ import type { UpstreamFailure } from '../upstream/failures.ts';
 import { ApiError } from './errors.ts';
 
 // What upstream error text must never carry to a caller: provider keys, bearer tokens, key=value secrets.
-const SECRET_PATTERNS = [/\bsk-[A-Za-z0-9_-]{6,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{6,}/gi, /\b(api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',}]{4,}/gi];
+const SECRET_PATTERNS = [
+  /\bsk-[A-Za-z0-9_-]{6,}/g,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{6,}/gi,
+  /\b(api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',}]{4,}/gi,
+];
 
 /** `text` with secrets (and this deployment's own key, whatever its shape) replaced by [redacted]. */
 export function scrubSecrets(text: string, apiKey?: string): string {
   let out = apiKey && apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, (m, name?: string, sep?: string) => (name && sep !== undefined ? `${name}${sep}[redacted]` : '[redacted]'));
+  for (const re of SECRET_PATTERNS)
+    out = out.replace(re, (_m, name?: string, sep?: string) =>
+      name && sep !== undefined ? `${name}${sep}[redacted]` : '[redacted]',
+    );
   return out;
 }
 
@@ -27,27 +34,59 @@ export function upstreamApiError(f: UpstreamFailure, dep: Deployment): ApiError 
         ? new ApiError(504, `Timed out (${f.reason}) waiting for ${where(dep)}`, 'upstream_error', 'upstream_timeout')
         : new ApiError(502, `Could not reach ${where(dep)}`, 'upstream_error', 'upstream_unavailable');
     case 'bad_response':
-      return new ApiError(502, `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent ${f.what}`, 'upstream_error', 'bad_upstream_response');
+      return new ApiError(
+        502,
+        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent ${f.what}`,
+        'upstream_error',
+        'bad_upstream_response',
+      );
     case 'event_too_large':
-      return new ApiError(502, `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent a server-sent event over max_event_bytes (${f.limit})`, 'upstream_error', 'bad_upstream_response');
+      return new ApiError(
+        502,
+        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent a server-sent event over max_event_bytes (${f.limit})`,
+        'upstream_error',
+        'bad_upstream_response',
+      );
     case 'status': {
       if (f.status === 401 || f.status === 403) {
-        return new ApiError(502, `Upstream deployment '${dep.config.id}' of model '${dep.model}' refused the router's credentials (HTTP ${f.status}); check that deployment's api_key`, 'upstream_error', 'upstream_auth_failed');
+        return new ApiError(
+          502,
+          `Upstream deployment '${dep.config.id}' of model '${dep.model}' refused the router's credentials (HTTP ${f.status}); check that deployment's api_key`,
+          'upstream_error',
+          'upstream_auth_failed',
+        );
       }
       const headers = { ...f.headers, ...(f.retryAfterSeconds ? { 'retry-after': String(f.retryAfterSeconds) } : {}) };
       try {
-        const e = (JSON.parse(f.body) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }).error;
+        const e = (
+          JSON.parse(f.body) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }
+        ).error;
         if (e && typeof e.message === 'string') {
           const str = (v: unknown) => (typeof v === 'string' ? scrubSecrets(v, dep.config.api_key) : null);
-          return new ApiError(f.status, scrubSecrets(e.message, dep.config.api_key), str(e.type) ?? 'upstream_error', str(e.code), str(e.param), headers);
+          return new ApiError(
+            f.status,
+            scrubSecrets(e.message, dep.config.api_key),
+            str(e.type) ?? 'upstream_error',
+            str(e.code),
+            str(e.param),
+            headers,
+          );
         }
       } catch {
         /* not JSON */
       }
-      return new ApiError(f.status, `Upstream deployment '${dep.config.id}' of model '${dep.model}' returned HTTP ${f.status}`, 'upstream_error', 'upstream_error', null, headers);
+      return new ApiError(
+        f.status,
+        `Upstream deployment '${dep.config.id}' of model '${dep.model}' returned HTTP ${f.status}`,
+        'upstream_error',
+        'upstream_error',
+        null,
+        headers,
+      );
     }
   }
 }
 
 /** What to log of a refused request: the upstream's own words, scrubbed and bounded. */
-export const failureDetail = (f: UpstreamFailure, dep: Deployment) => (f.type === 'status' ? scrubSecrets(f.body.slice(0, 500), dep.config.api_key) : undefined);
+export const failureDetail = (f: UpstreamFailure, dep: Deployment) =>
+  f.type === 'status' ? scrubSecrets(f.body.slice(0, 500), dep.config.api_key) : undefined;

@@ -10,9 +10,19 @@ import type { Usage } from '../pricing/cost.ts';
 
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 
-export function writeJson(res: ServerResponse, result: Extract<AttemptResult, { kind: 'body' }>, timing: string, totalSeconds: number): void {
-  res.setHeader('server-timing', `${timing}, upstream;dur=${ms(result.upstreamSeconds)}, total;dur=${ms(totalSeconds)}`);
-  res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) }).end(result.text);
+export function writeJson(
+  res: ServerResponse,
+  result: Extract<AttemptResult, { kind: 'body' }>,
+  timing: string,
+  totalSeconds: number,
+): void {
+  res.setHeader(
+    'server-timing',
+    `${timing}, upstream;dur=${ms(result.upstreamSeconds)}, total;dur=${ms(totalSeconds)}`,
+  );
+  res
+    .writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) })
+    .end(result.text);
 }
 
 /**
@@ -51,7 +61,11 @@ export interface StreamOptions {
   clientGone: AbortEmitter;
 }
 
-export async function pipeStream(res: ServerResponse, result: Extract<AttemptResult, { kind: 'stream' }>, o: StreamOptions): Promise<StreamEnd> {
+export async function pipeStream(
+  res: ServerResponse,
+  result: Extract<AttemptResult, { kind: 'stream' }>,
+  o: StreamOptions,
+): Promise<StreamEnd> {
   const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
   const tap = new SseTap(!o.clientWantsUsage, o.onFirstToken, o.maxEventChars, o.dialect);
   res.statusCode = result.status;
@@ -71,7 +85,9 @@ export async function pipeStream(res: ServerResponse, result: Extract<AttemptRes
     }
   } catch (err) {
     const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
-    return o.clientGone.aborted ? { kind: 'client_gone', ...end } : { kind: 'failed', failure: result.failureOf(err), ...end };
+    return o.clientGone.aborted
+      ? { kind: 'client_gone', ...end }
+      : { kind: 'failed', failure: result.failureOf(err), ...end };
   }
   const rest = tap.flush(); // an unterminated last event may still hold the usage
   const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };

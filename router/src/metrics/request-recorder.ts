@@ -22,7 +22,13 @@ export interface RequestOutcome {
 export function recordRequest(metrics: RouterMetrics, o: RequestOutcome): void {
   const policy = o.routing?.policy ?? NONE;
   const model = o.served?.model ?? o.routing?.model ?? NONE;
-  metrics.requests.inc({ endpoint: o.endpoint, policy, class: o.routing?.class ?? NONE, model, status: String(o.status) });
+  metrics.requests.inc({
+    endpoint: o.endpoint,
+    policy,
+    class: o.routing?.class ?? NONE,
+    model,
+    status: String(o.status),
+  });
   if (!o.routing || !o.served) return;
   const dep = o.served;
   metrics.requestDuration.observe({ policy, model }, o.totalSeconds);

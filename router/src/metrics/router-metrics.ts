@@ -23,44 +23,154 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: M.requests, help: 'Requests by endpoint (chat, completions, responses, embeddings), routing policy, class, model and HTTP status.', labelNames: ['endpoint', 'policy', 'class', 'model', 'status'] as const, registers }),
-    requestDuration: new Histogram({ name: M.requestDuration, help: 'End-to-end request latency seen by the router, to the last byte.', labelNames: ['policy', 'model'] as const, buckets: LLM_BUCKETS, registers }),
-    overhead: new Histogram({ name: M.overhead, help: 'Time the router adds: end-to-end latency minus time waiting on the upstream.', labelNames: ['policy'] as const, buckets: OVERHEAD_BUCKETS, registers }),
-    classificationDuration: new Histogram({ name: M.classificationDuration, help: 'Time to classify a request.', labelNames: ['classifier'] as const, buckets: CLASSIFY_BUCKETS, registers }),
-    upstreamDuration: new Histogram({ name: M.upstreamDuration, help: 'Upstream call latency, to the last byte, by model and deployment.', labelNames: ['model', 'deployment'] as const, buckets: LLM_BUCKETS, registers }),
-    timeToFirstToken: new Histogram({ name: M.timeToFirstToken, help: 'Time from request arrival to the first content token of a stream.', labelNames: ['model'] as const, buckets: LLM_BUCKETS, registers }),
-    tokens: new Counter({ name: M.tokens, help: 'Tokens by model and type (prompt or completion), from upstream usage.', labelNames: ['model', 'type'] as const, registers }),
-    cost: new Counter({ name: M.cost, help: 'Cost in USD of routed requests, from usage and deployment prices.', labelNames: ['policy', 'model'] as const, registers }),
-    baselineCost: new Counter({ name: M.baselineCost, help: 'What the same requests would have cost on the policy baseline model, in USD.', labelNames: ['policy'] as const, registers }),
+    requests: new Counter({
+      name: M.requests,
+      help: 'Requests by endpoint (chat, completions, responses, embeddings), routing policy, class, model and HTTP status.',
+      labelNames: ['endpoint', 'policy', 'class', 'model', 'status'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: M.requestDuration,
+      help: 'End-to-end request latency seen by the router, to the last byte.',
+      labelNames: ['policy', 'model'] as const,
+      buckets: LLM_BUCKETS,
+      registers,
+    }),
+    overhead: new Histogram({
+      name: M.overhead,
+      help: 'Time the router adds: end-to-end latency minus time waiting on the upstream.',
+      labelNames: ['policy'] as const,
+      buckets: OVERHEAD_BUCKETS,
+      registers,
+    }),
+    classificationDuration: new Histogram({
+      name: M.classificationDuration,
+      help: 'Time to classify a request.',
+      labelNames: ['classifier'] as const,
+      buckets: CLASSIFY_BUCKETS,
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: M.upstreamDuration,
+      help: 'Upstream call latency, to the last byte, by model and deployment.',
+      labelNames: ['model', 'deployment'] as const,
+      buckets: LLM_BUCKETS,
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: M.timeToFirstToken,
+      help: 'Time from request arrival to the first content token of a stream.',
+      labelNames: ['model'] as const,
+      buckets: LLM_BUCKETS,
+      registers,
+    }),
+    tokens: new Counter({
+      name: M.tokens,
+      help: 'Tokens by model and type (prompt or completion), from upstream usage.',
+      labelNames: ['model', 'type'] as const,
+      registers,
+    }),
+    cost: new Counter({
+      name: M.cost,
+      help: 'Cost in USD of routed requests, from usage and deployment prices.',
+      labelNames: ['policy', 'model'] as const,
+      registers,
+    }),
+    baselineCost: new Counter({
+      name: M.baselineCost,
+      help: 'What the same requests would have cost on the policy baseline model, in USD.',
+      labelNames: ['policy'] as const,
+      registers,
+    }),
     inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
-    clientRequests: new Counter({ name: M.clientRequests, help: 'Chat completion requests by client API key name (anonymous without auth).', labelNames: ['client'] as const, registers }),
+    clientRequests: new Counter({
+      name: M.clientRequests,
+      help: 'Chat completion requests by client API key name (anonymous without auth).',
+      labelNames: ['client'] as const,
+      registers,
+    }),
     // 1 per worker process; summed when workers' metrics are aggregated, so it counts live workers.
-    workers: new Gauge({ name: M.workers, help: 'Router worker processes serving requests (1 unless started with --workers).', registers, aggregator: 'sum', collect() { this.set(1); } }),
-    externalClassifierFallbacks: new Counter({ name: M.externalClassifierFallbacks, help: 'Requests classified by the built-in classifier because the external one (KServe v2) failed, by policy and reason (timeout, unavailable, http_error, malformed).', labelNames: ['policy', 'reason'] as const, registers }),
-    authFailures: new Counter({ name: M.authFailures, help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).', labelNames: ['reason'] as const, registers }),
-    deploymentFailures: new Counter({ name: M.deploymentFailures, help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
-    deploymentCooldowns: new Counter({ name: M.deploymentCooldowns, help: 'Times a deployment was taken out of rotation, by reason.', labelNames: ['model', 'deployment', 'reason'] as const, registers }),
-    retries: new Counter({ name: M.retries, help: 'Retries on another deployment of the same model, by the failure that caused them.', labelNames: ['model', 'reason'] as const, registers }),
-    fallbacks: new Counter({ name: M.fallbacks, help: 'Requests served by a fallback model, by original model, fallback and reason.', labelNames: ['from', 'to', 'reason'] as const, registers }),
-    rateLimited: new Counter({ name: M.rateLimited, help: 'Rate limiting met: source=local (deployment at its rpm/tpm, skipped) or upstream (429).', labelNames: ['model', 'source'] as const, registers }),
+    workers: new Gauge({
+      name: M.workers,
+      help: 'Router worker processes serving requests (1 unless started with --workers).',
+      registers,
+      aggregator: 'sum',
+      collect() {
+        this.set(1);
+      },
+    }),
+    externalClassifierFallbacks: new Counter({
+      name: M.externalClassifierFallbacks,
+      help: 'Requests classified by the built-in classifier because the external one (KServe v2) failed, by policy and reason (timeout, unavailable, http_error, malformed).',
+      labelNames: ['policy', 'reason'] as const,
+      registers,
+    }),
+    authFailures: new Counter({
+      name: M.authFailures,
+      help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    deploymentFailures: new Counter({
+      name: M.deploymentFailures,
+      help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).',
+      labelNames: ['model', 'deployment', 'reason'] as const,
+      registers,
+    }),
+    deploymentCooldowns: new Counter({
+      name: M.deploymentCooldowns,
+      help: 'Times a deployment was taken out of rotation, by reason.',
+      labelNames: ['model', 'deployment', 'reason'] as const,
+      registers,
+    }),
+    retries: new Counter({
+      name: M.retries,
+      help: 'Retries on another deployment of the same model, by the failure that caused them.',
+      labelNames: ['model', 'reason'] as const,
+      registers,
+    }),
+    fallbacks: new Counter({
+      name: M.fallbacks,
+      help: 'Requests served by a fallback model, by original model, fallback and reason.',
+      labelNames: ['from', 'to', 'reason'] as const,
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: M.rateLimited,
+      help: 'Rate limiting met: source=local (deployment at its rpm/tpm, skipped) or upstream (429).',
+      labelNames: ['model', 'source'] as const,
+      registers,
+    }),
     deploymentState: new Gauge({
-      name: M.deploymentState, help: 'Deployment state: 1 for the current state (healthy or cooling), 0 for the other; with several workers, the fraction of workers that see it so.', labelNames: ['model', 'deployment', 'state'] as const, registers,
+      name: M.deploymentState,
+      help: 'Deployment state: 1 for the current state (healthy or cooling), 0 for the other; with several workers, the fraction of workers that see it so.',
+      labelNames: ['model', 'deployment', 'state'] as const,
+      registers,
       aggregator: 'average',
       collect() {
         this.reset();
-        for (const d of snapshot()) for (const state of ['healthy', 'cooling'] as const) this.set({ model: d.model, deployment: d.deployment, state }, d.health === state ? 1 : 0);
+        for (const d of snapshot())
+          for (const state of ['healthy', 'cooling'] as const)
+            this.set({ model: d.model, deployment: d.deployment, state }, d.health === state ? 1 : 0);
       },
     }),
     deploymentInFlight: new Gauge({
-      name: M.deploymentInFlight, help: 'Requests in flight per deployment.', labelNames: ['model', 'deployment'] as const, registers,
+      name: M.deploymentInFlight,
+      help: 'Requests in flight per deployment.',
+      labelNames: ['model', 'deployment'] as const,
+      registers,
       collect() {
         for (const d of snapshot()) this.set({ model: d.model, deployment: d.deployment }, d.inFlight);
       },
     }),
     deploymentRpmRemaining: new Gauge({
-      name: M.deploymentRpmRemaining, help: 'Requests left in the current minute under the deployment rpm limit (only limited deployments).', labelNames: ['model', 'deployment'] as const, registers,
+      name: M.deploymentRpmRemaining,
+      help: 'Requests left in the current minute under the deployment rpm limit (only limited deployments).',
+      labelNames: ['model', 'deployment'] as const,
+      registers,
       collect() {
-        for (const d of snapshot()) if (d.rpmRemaining !== null) this.set({ model: d.model, deployment: d.deployment }, d.rpmRemaining);
+        for (const d of snapshot())
+          if (d.rpmRemaining !== null) this.set({ model: d.model, deployment: d.deployment }, d.rpmRemaining);
       },
     }),
   };

@@ -11,7 +11,10 @@ export const costUsd = (usage: Usage, price: Price): number =>
 
 /** A model's list price: its most expensive deployment, so baselines never understate. */
 export function modelPrice(model: ModelConfig): Price {
-  return model.deployments.reduce((a, d) => (d.price.input_per_1m + d.price.output_per_1m > a.input_per_1m + a.output_per_1m ? d.price : a), model.deployments[0]!.price);
+  return model.deployments.reduce(
+    (a, d) => (d.price.input_per_1m + d.price.output_per_1m > a.input_per_1m + a.output_per_1m ? d.price : a),
+    model.deployments[0]!.price,
+  );
 }
 
 /** Blended price used to rank models: 3 prompt tokens per completion token, a typical chat mix. */

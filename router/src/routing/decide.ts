@@ -26,9 +26,22 @@ export type ExternalFallback = (policy: string, reason: string) => void;
  * Synchronous for built-in classifiers (the hot path awaits nothing); a promise when the policy has an external
  * classifier, which falls back to the built-in one on any failure (reported through `onFallback`).
  */
-export function decide(target: RouteTarget, messages: ReadonlyArray<ChatMessageLike>, policies: Map<string, Policy>, onFallback?: ExternalFallback): RoutingDecision | Promise<RoutingDecision> {
+export function decide(
+  target: RouteTarget,
+  messages: ReadonlyArray<ChatMessageLike>,
+  policies: Map<string, Policy>,
+  onFallback?: ExternalFallback,
+): RoutingDecision | Promise<RoutingDecision> {
   if (target.kind === 'manual') {
-    return { policy: MANUAL, classifier: MANUAL, class: MANUAL, confidence: 1, model: target.model, baselineModel: target.model, classifySeconds: 0 };
+    return {
+      policy: MANUAL,
+      classifier: MANUAL,
+      class: MANUAL,
+      confidence: 1,
+      model: target.model,
+      baselineModel: target.model,
+      classifySeconds: 0,
+    };
   }
   const policy = policies.get(target.policy)!;
   const view = promptView(messages);

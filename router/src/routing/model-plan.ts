@@ -13,9 +13,18 @@ export interface ModelPlan {
   firstSkip?: string;
 }
 
-export function planModels(input: { decidedModel: string; policy: Policy | undefined; endpoint: { name: EndpointName; path: string }; needs: Capability[]; promptTokens: number; models: ReadonlyMap<string, ModelConfig> }): ModelPlan {
+export function planModels(input: {
+  decidedModel: string;
+  policy: Policy | undefined;
+  endpoint: { name: EndpointName; path: string };
+  needs: Capability[];
+  promptTokens: number;
+  models: ReadonlyMap<string, ModelConfig>;
+}): ModelPlan {
   const { decidedModel, policy, endpoint, needs, promptTokens, models } = input;
-  const chain = [...new Set([decidedModel, ...(models.get(decidedModel)?.fallbacks ?? []), ...(policy?.fallbacks ?? [])])];
+  const chain = [
+    ...new Set([decidedModel, ...(models.get(decidedModel)?.fallbacks ?? []), ...(policy?.fallbacks ?? [])]),
+  ];
   const serves = (m: string) => models.get(m)?.endpoints.includes(endpoint.name) === true;
   const capable = (m: string) => serves(m) && missingCapabilities(models.get(m), needs).length === 0;
   let candidates = chain.filter(capable);
@@ -23,20 +32,38 @@ export function planModels(input: { decidedModel: string; policy: Policy | undef
   if (candidates.length === 0) {
     if (!chain.some(serves)) {
       const have = [...models.values()].filter((m) => m.endpoints.includes(endpoint.name)).map((m) => m.name);
-      throw new ApiError(400, `The model '${decidedModel}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`, 'invalid_request_error', 'model_not_supported', 'model');
+      throw new ApiError(
+        400,
+        `The model '${decidedModel}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`,
+        'invalid_request_error',
+        'model_not_supported',
+        'model',
+      );
     }
     const have = [...models.values()].filter((m) => missingCapabilities(m, needs).length === 0).map((m) => m.name);
     const param = needs.includes('vision') ? 'messages' : needs.includes('tools') ? 'tools' : 'response_format';
-    throw new ApiError(400, `No model this request can be routed to supports ${needs.join(' and ')} (${decidedModel} does not${have.length ? `; models that do: ${have.join(', ')}` : ''})`, 'invalid_request_error', 'no_capable_model', param);
+    throw new ApiError(
+      400,
+      `No model this request can be routed to supports ${needs.join(' and ')} (${decidedModel} does not${have.length ? `; models that do: ${have.join(', ')}` : ''})`,
+      'invalid_request_error',
+      'no_capable_model',
+      param,
+    );
   }
   const skippedForWindow: string[] = [];
   const fits = candidates.filter((m) => {
     const window = models.get(m)?.context_window;
-    if (window !== undefined && promptTokens > window) return void skippedForWindow.push(m), false;
+    if (window !== undefined && promptTokens > window) return (void skippedForWindow.push(m), false);
     return true;
   });
   if (fits.length === 0) {
-    throw new ApiError(400, `The prompt (~${promptTokens} tokens) exceeds the context window of ${skippedForWindow.join(', ')} and of every fallback`, 'invalid_request_error', 'context_length_exceeded', 'messages');
+    throw new ApiError(
+      400,
+      `The prompt (~${promptTokens} tokens) exceeds the context window of ${skippedForWindow.join(', ')} and of every fallback`,
+      'invalid_request_error',
+      'context_length_exceeded',
+      'messages',
+    );
   }
   const firstSkip = !serves(decidedModel)
     ? `endpoint_${endpoint.name}`

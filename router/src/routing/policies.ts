@@ -26,7 +26,12 @@ export interface Policy {
   /** Tried after the chosen model's own fallbacks. */
   fallbacks: string[];
   /** An external classifier (KServe v2), when configured; on failure the caller uses classify() instead. */
-  external?: { kind: string; classify(view: PromptView): Promise<Classification>; probe(): Promise<string[]>; close(): Promise<void> };
+  external?: {
+    kind: string;
+    classify(view: PromptView): Promise<Classification>;
+    probe(): Promise<string[]>;
+    close(): Promise<void>;
+  };
   /** When no model of the chain has a capability a request needs: the default, then the policy's other models,
    * then every other configured model, each group cheapest first. */
   capableFallbacks: string[];
@@ -38,11 +43,16 @@ export const EMPTY_CLASS = 'empty';
 export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifier): Map<string, Policy> {
   const models = new Map<string, ModelConfig>(config.models.map((m) => [m.name, m]));
   const policies = new Map<string, Policy>();
-  const byPrice = (names: string[]) => [...names].sort((a, b) => blendedPrice(modelPrice(models.get(a)!)) - blendedPrice(modelPrice(models.get(b)!)));
+  const byPrice = (names: string[]) =>
+    [...names].sort((a, b) => blendedPrice(modelPrice(models.get(a)!)) - blendedPrice(modelPrice(models.get(b)!)));
   for (const p of config.policies) {
     const uncertainModel = p.uncertain ?? p.default;
     const targets = [...new Set([p.default, uncertainModel, ...Object.values(p.routes)])];
-    const baselineModel = p.baseline_model ?? targets.reduce((a, b) => (blendedPrice(modelPrice(models.get(b)!)) > blendedPrice(modelPrice(models.get(a)!)) ? b : a));
+    const baselineModel =
+      p.baseline_model ??
+      targets.reduce((a, b) =>
+        blendedPrice(modelPrice(models.get(b)!)) > blendedPrice(modelPrice(models.get(a)!)) ? b : a,
+      );
     let classify: (view: PromptView) => Classification;
     if (p.classifier === 'task') {
       classify = (view) => {
@@ -75,15 +85,28 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
           let overall = a.overall;
           if (overall === undefined) {
             overall = 0;
-            for (const [dim, w] of Object.entries(COMPLEXITY_WEIGHTS)) overall += w * (dims[dim as ComplexityDimension] ?? 0);
+            for (const [dim, w] of Object.entries(COMPLEXITY_WEIGHTS))
+              overall += w * (dims[dim as ComplexityDimension] ?? 0);
           }
-          const scores = { creativity: 0, reasoning: 0, constraints: 0, domain_knowledge: 0, contextual_knowledge: 0, few_shot: 0, ...dims, overall: Math.round(overall * 1000) / 1000 };
+          const scores = {
+            creativity: 0,
+            reasoning: 0,
+            constraints: 0,
+            domain_knowledge: 0,
+            contextual_knowledge: 0,
+            few_shot: 0,
+            ...dims,
+            overall: Math.round(overall * 1000) / 1000,
+          };
           return tierOf(tiers, scores);
         },
       };
     }
     // Doubt is a route of its own: a policy can send what its classifier is unsure of to a safe model.
-    const doubt = (c: Classification): Classification => (c.class !== EMPTY_CLASS && c.confidence < p.min_confidence ? { ...c, class: UNCERTAIN_CLASS, predicted: c.class } : c);
+    const doubt = (c: Classification): Classification =>
+      c.class !== EMPTY_CLASS && c.confidence < p.min_confidence
+        ? { ...c, class: UNCERTAIN_CLASS, predicted: c.class }
+        : c;
     const classifyOrDoubt = p.min_confidence > 0 ? (view: PromptView) => doubt(classify(view)) : classify;
     if (external && p.min_confidence > 0) {
       const remote = external.classify;
@@ -94,10 +117,15 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
       classifier: p.classifier,
       classify: classifyOrDoubt,
       ...(external ? { external } : {}),
-      modelFor: (cls) => (cls === UNCERTAIN_CLASS ? uncertainModel : Object.hasOwn(p.routes, cls) ? p.routes[cls]! : p.default),
+      modelFor: (cls) =>
+        cls === UNCERTAIN_CLASS ? uncertainModel : Object.hasOwn(p.routes, cls) ? p.routes[cls]! : p.default,
       baselineModel,
       fallbacks: p.fallbacks,
-      capableFallbacks: [p.default, ...byPrice(targets.filter((t) => t !== p.default)), ...byPrice([...models.keys()].filter((m) => !targets.includes(m)))],
+      capableFallbacks: [
+        p.default,
+        ...byPrice(targets.filter((t) => t !== p.default)),
+        ...byPrice([...models.keys()].filter((m) => !targets.includes(m))),
+      ],
     });
   }
   return policies;

@@ -30,7 +30,13 @@ export class TargetResolver {
 
   private policy(name: string, param: string): RouteTarget {
     if (!this.policies.has(name)) {
-      throw new ApiError(404, `Unknown routing policy '${name}'. Available policies: ${[...this.policies].join(', ') || '(none configured)'}`, 'invalid_request_error', 'policy_not_found', param);
+      throw new ApiError(
+        404,
+        `Unknown routing policy '${name}'. Available policies: ${[...this.policies].join(', ') || '(none configured)'}`,
+        'invalid_request_error',
+        'policy_not_found',
+        param,
+      );
     }
     return { kind: 'policy', policy: name };
   }
@@ -40,29 +46,68 @@ export class TargetResolver {
     const alias = this.aliases.get(name);
     if (alias !== undefined) return this.byModelName(alias, param);
     if (this.models.has(name)) return { kind: 'manual', model: name };
-    throw new ApiError(404, `The model '${name}' does not exist. Use one of: ${[...this.models].join(', ')}, or router/<policy> (GET /v1/models lists them)`, 'invalid_request_error', 'model_not_found', param);
+    throw new ApiError(
+      404,
+      `The model '${name}' does not exist. Use one of: ${[...this.models].join(', ')}, or router/<policy> (GET /v1/models lists them)`,
+      'invalid_request_error',
+      'model_not_found',
+      param,
+    );
   }
 
   resolve(body: { model?: unknown; [NIM_EXTENSION_KEY]?: unknown }, policyHeader: string | undefined): RouteTarget {
     const ext = body[NIM_EXTENSION_KEY];
     if (ext !== undefined) {
       if (!ext || typeof ext !== 'object' || Array.isArray(ext)) {
-        throw new ApiError(400, `'${NIM_EXTENSION_KEY}' must be an object like {"policy": "task_router", "routing_strategy": "triton"}`, 'invalid_request_error', 'invalid_type', NIM_EXTENSION_KEY);
+        throw new ApiError(
+          400,
+          `'${NIM_EXTENSION_KEY}' must be an object like {"policy": "task_router", "routing_strategy": "triton"}`,
+          'invalid_request_error',
+          'invalid_type',
+          NIM_EXTENSION_KEY,
+        );
       }
       const e = ext as NimRouterExtension;
       const strategy = e.routing_strategy ?? (e.policy !== undefined ? 'triton' : 'manual');
       if (strategy === 'manual') {
         const model = e.model ?? body.model;
-        if (typeof model !== 'string' || !model) throw new ApiError(400, `routing_strategy "manual" needs a model in '${NIM_EXTENSION_KEY}.model' or 'model'`, 'invalid_request_error', 'missing_model', `${NIM_EXTENSION_KEY}.model`);
+        if (typeof model !== 'string' || !model)
+          throw new ApiError(
+            400,
+            `routing_strategy "manual" needs a model in '${NIM_EXTENSION_KEY}.model' or 'model'`,
+            'invalid_request_error',
+            'missing_model',
+            `${NIM_EXTENSION_KEY}.model`,
+          );
         return this.byModelName(model, `${NIM_EXTENSION_KEY}.model`);
       }
-      if (strategy !== 'triton') throw new ApiError(400, `'${NIM_EXTENSION_KEY}.routing_strategy' must be "triton" or "manual"`, 'invalid_request_error', 'invalid_value', `${NIM_EXTENSION_KEY}.routing_strategy`);
-      if (typeof e.policy !== 'string' || !e.policy) throw new ApiError(400, `routing_strategy "triton" needs '${NIM_EXTENSION_KEY}.policy'`, 'invalid_request_error', 'missing_policy', `${NIM_EXTENSION_KEY}.policy`);
+      if (strategy !== 'triton')
+        throw new ApiError(
+          400,
+          `'${NIM_EXTENSION_KEY}.routing_strategy' must be "triton" or "manual"`,
+          'invalid_request_error',
+          'invalid_value',
+          `${NIM_EXTENSION_KEY}.routing_strategy`,
+        );
+      if (typeof e.policy !== 'string' || !e.policy)
+        throw new ApiError(
+          400,
+          `routing_strategy "triton" needs '${NIM_EXTENSION_KEY}.policy'`,
+          'invalid_request_error',
+          'missing_policy',
+          `${NIM_EXTENSION_KEY}.policy`,
+        );
       return this.policy(e.policy, `${NIM_EXTENSION_KEY}.policy`);
     }
     if (policyHeader) return this.policy(policyHeader, 'x-router-policy');
     if (typeof body.model !== 'string' || !body.model) {
-      throw new ApiError(400, "you must provide a model parameter (a model name, router/<policy>, or an alias)", 'invalid_request_error', 'missing_model', 'model');
+      throw new ApiError(
+        400,
+        'you must provide a model parameter (a model name, router/<policy>, or an alias)',
+        'invalid_request_error',
+        'missing_model',
+        'model',
+      );
     }
     return this.byModelName(body.model, 'model');
   }

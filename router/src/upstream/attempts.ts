@@ -16,12 +16,23 @@ export interface AttemptFailure {
 }
 
 export type AttemptsOutcome =
-  | { kind: 'served'; dep: Deployment; result: Extract<AttemptResult, { kind: 'body' | 'stream' }>; fallbackReason?: string; failures: AttemptFailure[] }
+  | {
+      kind: 'served';
+      dep: Deployment;
+      result: Extract<AttemptResult, { kind: 'body' | 'stream' }>;
+      fallbackReason?: string;
+      failures: AttemptFailure[];
+    }
   /** The upstream refused the request itself (a 4xx that no other deployment would answer differently). */
   | { kind: 'refused'; refusal: AttemptFailure; failures: AttemptFailure[] }
   | { kind: 'client_closed' }
   /** Nothing served it: every attempt failed, no deployment was available, or the time budget ran out. */
-  | { kind: 'exhausted'; failures: AttemptFailure[]; unavailable?: { reason: 'cooling' | 'rate_limited'; retryAfterMs: number }; budgetSpent: boolean };
+  | {
+      kind: 'exhausted';
+      failures: AttemptFailure[];
+      unavailable?: { reason: 'cooling' | 'rate_limited'; retryAfterMs: number };
+      budgetSpent: boolean;
+    };
 
 export interface AttemptsRequest {
   /** The chosen model first, then the fallbacks the plan kept. */
@@ -56,11 +67,18 @@ export interface AttemptsEnv {
 }
 
 /** No other deployment of its model could take its traffic now: cooling it would leave only 503s. */
-const isLastHealthy = (deployments: DeploymentRegistry, dep: Deployment) => !deployments.deploymentsOf(dep.model).some((d) => d !== dep && d.state.health() === 'healthy');
+const isLastHealthy = (deployments: DeploymentRegistry, dep: Deployment) =>
+  !deployments.deploymentsOf(dep.model).some((d) => d !== dep && d.state.health() === 'healthy');
 
 /** Record a failed attempt on the deployment: failure counts, cooldowns, retry-after. */
-export function recordDeploymentFailure(deployments: DeploymentRegistry, dep: Deployment, failure: UpstreamFailure, now = Date.now()): void {
-  if (failure.type === 'status' && failure.retryAfterSeconds) dep.state.coolFor(failure.retryAfterSeconds, 'retry_after', now);
+export function recordDeploymentFailure(
+  deployments: DeploymentRegistry,
+  dep: Deployment,
+  failure: UpstreamFailure,
+  now = Date.now(),
+): void {
+  if (failure.type === 'status' && failure.retryAfterSeconds)
+    dep.state.coolFor(failure.retryAfterSeconds, 'retry_after', now);
   dep.state.recordFailure(failureLabel(failure), now, isLastHealthy(deployments, dep));
 }
 
@@ -97,14 +115,36 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
         if (req.clientGone.aborted) return { kind: 'client_closed' };
       }
       if (now() >= deadline) break;
-      let result = await call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
+      let result = await call(
+        dep,
+        req.path(dep),
+        req.body(dep),
+        req.stream,
+        req.promptTokens,
+        req.clientGone,
+        req.requestId,
+      );
       if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) {
-        result = await call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
+        result = await call(
+          dep,
+          req.path(dep),
+          req.body(dep),
+          req.stream,
+          req.promptTokens,
+          req.clientGone,
+          req.requestId,
+        );
       }
       if (result.kind === 'client_closed') return { kind: 'client_closed' };
       if (result.kind !== 'failed') {
         dep.state.recordSuccess(now());
-        return { kind: 'served', dep, result, failures, ...(model !== req.decidedModel ? { fallbackReason: fallbackReason ?? 'error' } : {}) };
+        return {
+          kind: 'served',
+          dep,
+          result,
+          failures,
+          ...(model !== req.decidedModel ? { fallbackReason: fallbackReason ?? 'error' } : {}),
+        };
       }
       const f: AttemptFailure = { model, dep, failure: result.failure };
       failures.push(f);
@@ -120,7 +160,8 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
       recordDeploymentFailure(deployments, dep, result.failure, now());
     }
     fallbackReason ??= unavailable && failures.length === 0 ? 'unavailable' : 'error';
-    if (now() >= deadline) return { kind: 'exhausted', failures, ...(unavailable ? { unavailable } : {}), budgetSpent: true };
+    if (now() >= deadline)
+      return { kind: 'exhausted', failures, ...(unavailable ? { unavailable } : {}), budgetSpent: true };
   }
   return { kind: 'exhausted', failures, ...(unavailable ? { unavailable } : {}), budgetSpent: false };
 }

@@ -23,7 +23,7 @@ function lowest(c: Deployment[], random: () => number, score: (d: Deployment) =>
   let bestScore = Infinity;
   for (const d of c) {
     const s = score(d);
-    if (s < bestScore) ((bestScore = s), (best = [d]));
+    if (s < bestScore) (bestScore = s), (best = [d]);
     else if (s === bestScore) best.push(d);
   }
   return best[Math.floor(random() * best.length)]!;
@@ -45,7 +45,14 @@ const STRATEGIES: Record<BalancingStrategy, Strategy> = {
   lowest_cost: (c, random) => lowest(c, random, (d) => blendedPrice(d.config.price)),
 };
 
-export function pickDeployment(all: Deployment[], strategy: BalancingStrategy, promptTokens: number, exclude: ReadonlySet<Deployment>, random = Math.random, now = Date.now()): PickResult {
+export function pickDeployment(
+  all: Deployment[],
+  strategy: BalancingStrategy,
+  promptTokens: number,
+  exclude: ReadonlySet<Deployment>,
+  random = Math.random,
+  now = Date.now(),
+): PickResult {
   const candidates: Deployment[] = [];
   let cooling = 0;
   let limited = 0;
@@ -60,7 +67,13 @@ export function pickDeployment(all: Deployment[], strategy: BalancingStrategy, p
       retryAfterMs = Math.min(retryAfterMs, d.state.availableInMs(now));
     }
   }
-  if (candidates.length > 0) return { ok: true, deployment: STRATEGIES[strategy](candidates, random), rateLimitedSkips: limited };
+  if (candidates.length > 0)
+    return { ok: true, deployment: STRATEGIES[strategy](candidates, random), rateLimitedSkips: limited };
   if (cooling + limited === 0) return { ok: false, reason: 'exhausted', retryAfterMs: 0, rateLimitedSkips: 0 };
-  return { ok: false, reason: limited > 0 && cooling === 0 ? 'rate_limited' : 'cooling', retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : 1000, rateLimitedSkips: limited };
+  return {
+    ok: false,
+    reason: limited > 0 && cooling === 0 ? 'rate_limited' : 'cooling',
+    retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : 1000,
+    rateLimitedSkips: limited,
+  };
 }

@@ -11,9 +11,25 @@ import { SseEventTooLargeError } from './sse-tap.ts';
 
 export type AttemptResult =
   /** Non-stream success: the whole body, already read and parsed. `passHeaders`: the provider's rate-limit headers. */
-  | { kind: 'body'; status: number; text: string; json: { usage?: unknown }; upstreamSeconds: number; passHeaders: Record<string, string> }
+  | {
+      kind: 'body';
+      status: number;
+      text: string;
+      json: { usage?: unknown };
+      upstreamSeconds: number;
+      passHeaders: Record<string, string>;
+    }
   /** Stream success: the caller reads the body and must end the lease. `aborted` fires on the total timeout. */
-  | { kind: 'stream'; status: number; response: Dispatcher.ResponseData; lease: Lease; startedAt: bigint; aborted: AbortEmitter; failureOf(err: unknown): UpstreamFailure; passHeaders: Record<string, string> }
+  | {
+      kind: 'stream';
+      status: number;
+      response: Dispatcher.ResponseData;
+      lease: Lease;
+      startedAt: bigint;
+      aborted: AbortEmitter;
+      failureOf(err: unknown): UpstreamFailure;
+      passHeaders: Record<string, string>;
+    }
   /** The attempt failed (isRetryable() says whether another deployment may do better). */
   | { kind: 'failed'; failure: UpstreamFailure }
   | { kind: 'client_closed' };
@@ -31,7 +47,10 @@ export function transportReason(err: unknown): TransportReason {
  * per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and their
  * unref'd timers lingered for the whole timeout after every request.
  */
-function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: AbortEmitter; failureOf(err: unknown): UpstreamFailure; done(): void } {
+function attemptSignal(
+  client: AbortEmitter,
+  timeoutMs: number,
+): { signal: AbortEmitter; failureOf(err: unknown): UpstreamFailure; done(): void } {
   const signal = new AbortEmitter();
   let timedOut = false;
   const onClientAbort = () => signal.abort();
@@ -40,7 +59,10 @@ function attemptSignal(client: AbortEmitter, timeoutMs: number): { signal: Abort
   return {
     signal,
     /** Our own total timeout wins over whatever undici reports for the abort it caused. */
-    failureOf: (err) => (err instanceof SseEventTooLargeError ? { type: 'event_too_large', limit: err.limit } : { type: 'transport', reason: timedOut ? 'timeout' : transportReason(err) }),
+    failureOf: (err) =>
+      err instanceof SseEventTooLargeError
+        ? { type: 'event_too_large', limit: err.limit }
+        : { type: 'transport', reason: timedOut ? 'timeout' : transportReason(err) },
     done() {
       clearTimeout(timer);
       client.off('abort', onClientAbort);
@@ -80,14 +102,25 @@ function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<s
   return out;
 }
 
-export async function callDeployment(dep: Deployment, path: string, body: string, stream: boolean, promptTokens: number, clientGone: AbortEmitter, requestId?: string): Promise<AttemptResult> {
+export async function callDeployment(
+  dep: Deployment,
+  path: string,
+  body: string,
+  stream: boolean,
+  promptTokens: number,
+  clientGone: AbortEmitter,
+  requestId?: string,
+): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
   const attempt = attemptSignal(clientGone, dep.config.timeout_ms);
   // The timeout covers a stream until its last byte: it ends with the lease.
   const lease: Lease = { end: () => (attempt.done(), depLease.end()) };
   const startedAt = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - startedAt) / 1e9;
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+  };
   if (dep.config.api_key) headers.authorization = `Bearer ${dep.config.api_key}`;
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
@@ -103,22 +136,64 @@ export async function callDeployment(dep: Deployment, path: string, body: string
     const status = response.statusCode;
     if (status >= 300 && status < 400) {
       response.body.resume();
-      return { kind: 'failed', failure: { type: 'bad_response', what: `HTTP ${status} (a redirect${response.headers.location ? '' : ' with no Location'})` } };
+      return {
+        kind: 'failed',
+        failure: {
+          type: 'bad_response',
+          what: `HTTP ${status} (a redirect${response.headers.location ? '' : ' with no Location'})`,
+        },
+      };
     }
     if (status >= 400) {
       const text = (await readCapped(response.body, 64 * 1024).catch(() => '')) ?? '';
       const ra = Number(response.headers['retry-after']);
-      return { kind: 'failed', failure: { type: 'status', status, body: text, headers: rateLimitHeaders(response.headers), ...(Number.isFinite(ra) && ra > 0 ? { retryAfterSeconds: ra } : {}) } };
+      return {
+        kind: 'failed',
+        failure: {
+          type: 'status',
+          status,
+          body: text,
+          headers: rateLimitHeaders(response.headers),
+          ...(Number.isFinite(ra) && ra > 0 ? { retryAfterSeconds: ra } : {}),
+        },
+      };
     }
     if (stream) {
       keepLease = true;
-      return { kind: 'stream', status, response, lease, startedAt, aborted: attempt.signal, failureOf: attempt.failureOf, passHeaders: rateLimitHeaders(response.headers) };
+      return {
+        kind: 'stream',
+        status,
+        response,
+        lease,
+        startedAt,
+        aborted: attempt.signal,
+        failureOf: attempt.failureOf,
+        passHeaders: rateLimitHeaders(response.headers),
+      };
     }
     const text = await readCapped(response.body, dep.config.max_response_bytes);
-    if (text === null) return { kind: 'failed', failure: { type: 'bad_response', what: `an answer over max_response_bytes (${dep.config.max_response_bytes})` } };
+    if (text === null)
+      return {
+        kind: 'failed',
+        failure: { type: 'bad_response', what: `an answer over max_response_bytes (${dep.config.max_response_bytes})` },
+      };
     const json = jsonObject(text);
-    if (!json) return { kind: 'failed', failure: { type: 'bad_response', what: `HTTP ${status} that is not a JSON object (${String(response.headers['content-type'] ?? 'no content-type')})` } };
-    return { kind: 'body', status, text, json, upstreamSeconds: seconds(), passHeaders: rateLimitHeaders(response.headers) };
+    if (!json)
+      return {
+        kind: 'failed',
+        failure: {
+          type: 'bad_response',
+          what: `HTTP ${status} that is not a JSON object (${String(response.headers['content-type'] ?? 'no content-type')})`,
+        },
+      };
+    return {
+      kind: 'body',
+      status,
+      text,
+      json,
+      upstreamSeconds: seconds(),
+      passHeaders: rateLimitHeaders(response.headers),
+    };
   } catch (err) {
     if (clientGone.aborted) return { kind: 'client_closed' };
     return { kind: 'failed', failure: attempt.failureOf(err) };

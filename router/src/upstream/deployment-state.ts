@@ -101,7 +101,9 @@ export class DeploymentState {
     const ratio = failures / requests;
     const c = this.cooldown;
     const inARow = this.consecutiveFailures >= c.allowed_fails;
-    const cool = lastHealthy ? inARow && ratio >= c.last_deployment_ratio : inARow || (requests >= c.min_requests && ratio >= c.failure_ratio);
+    const cool = lastHealthy
+      ? inARow && ratio >= c.last_deployment_ratio
+      : inARow || (requests >= c.min_requests && ratio >= c.failure_ratio);
     if (cool) this.coolFor(c.duration_s, reason, now);
   }
 
@@ -151,7 +153,7 @@ export class OutcomeWindow {
     let requests = 0;
     let failures = 0;
     for (let i = 0; i < OutcomeWindow.BUCKETS; i++) {
-      if (this.start[i]! >= oldest) ((requests += this.requests[i]!), (failures += this.failures[i]!));
+      if (this.start[i]! >= oldest) (requests += this.requests[i]!), (failures += this.failures[i]!);
     }
     return { requests, failures };
   }

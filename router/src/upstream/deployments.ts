@@ -40,7 +40,14 @@ export class DeploymentRegistry {
             });
             pools.set(url.origin, pool);
           }
-          return { config: d, model: m.name, pool, basePath: url.pathname.replace(/\/$/, ''), state: new DeploymentState(d, r.cooldown), streamUsage: d.stream_include_usage };
+          return {
+            config: d,
+            model: m.name,
+            pool,
+            basePath: url.pathname.replace(/\/$/, ''),
+            state: new DeploymentState(d, r.cooldown),
+            streamUsage: d.stream_include_usage,
+          };
         }),
       );
     }

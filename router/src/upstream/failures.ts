@@ -1,7 +1,12 @@
 // What can go wrong with one upstream attempt, as data. upstream/ never builds HTTP errors: the handler maps
 // a failure to the client's ApiError once, at the edge (http/upstream-errors.ts).
 
-export type TransportReason = 'connect_timeout' | 'first_byte_timeout' | 'stream_idle_timeout' | 'timeout' | 'connection_error';
+export type TransportReason =
+  | 'connect_timeout'
+  | 'first_byte_timeout'
+  | 'stream_idle_timeout'
+  | 'timeout'
+  | 'connection_error';
 
 export type UpstreamFailure =
   /** The upstream answered an HTTP error. `body` is its raw text (not yet scrubbed: never shown as is). */

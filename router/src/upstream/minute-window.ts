@@ -41,7 +41,8 @@ export class MinuteWindow {
   msUntilOldestExpires(nowMs = Date.now()): number {
     const second = Math.floor(nowMs / 1000);
     let oldest = second;
-    for (let i = 0; i < 60; i++) if (this.stamp[i]! > second - 60 && this.requests[i]! > 0) oldest = Math.min(oldest, this.stamp[i]!);
+    for (let i = 0; i < 60; i++)
+      if (this.stamp[i]! > second - 60 && this.requests[i]! > 0) oldest = Math.min(oldest, this.stamp[i]!);
     return Math.max(0, (oldest + 60) * 1000 - nowMs);
   }
 }

@@ -29,7 +29,8 @@ const LINE = /\r\n|\r|\n/;
 const FIRST_TOKEN = /"(?:content|reasoning_content|refusal|text)":\s*"[^"]|"tool_calls":\s*\[/;
 const HAS_USAGE = /"usage":\s*\{/;
 // The Responses API's stream: typed events; usage comes in response.completed.
-const RESPONSES_FIRST_TOKEN = /"type":\s*"response\.(?:output_text|refusal|function_call_arguments|reasoning_text|reasoning_summary_text)\.delta"/;
+const RESPONSES_FIRST_TOKEN =
+  /"type":\s*"response\.(?:output_text|refusal|function_call_arguments|reasoning_text|reasoning_summary_text)\.delta"/;
 const RESPONSES_DONE = /"type":\s*"response\.(?:completed|incomplete)"/;
 
 /** How a stream's events are read: chat completions (and legacy completions), or the Responses API's. */
@@ -44,7 +45,7 @@ export function eventData(event: string): string | null {
     if ((colon < 0 ? line : line.slice(0, colon)) !== 'data') continue;
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    data = data === null ? value : data + '\n' + value;
+    data = data === null ? value : `${data}\n${value}`;
   }
   return data;
 }
@@ -151,7 +152,8 @@ export class SseTap {
     }
     if (RESPONSES_DONE.test(data)) {
       try {
-        const u = (JSON.parse(data) as { response?: { usage?: { input_tokens?: unknown; output_tokens?: unknown } } }).response?.usage;
+        const u = (JSON.parse(data) as { response?: { usage?: { input_tokens?: unknown; output_tokens?: unknown } } })
+          .response?.usage;
         const usage = u ? validUsage({ prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens }) : undefined;
         if (usage) this.result.usage = usage;
       } catch {

@@ -8,7 +8,9 @@ import type { Usage } from '../pricing/cost.ts';
 export function validUsage(value: unknown): Usage | undefined {
   const u = value as { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   const ok = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  return u && typeof u === 'object' && ok(u.prompt_tokens) && ok(u.completion_tokens) ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens } : undefined;
+  return u && typeof u === 'object' && ok(u.prompt_tokens) && ok(u.completion_tokens)
+    ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }
+    : undefined;
 }
 
 /** Usage of a non-stream chat completion body, or undefined (no usage, not JSON, or malformed counts). */

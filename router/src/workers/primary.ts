@@ -5,7 +5,14 @@
 // AggregatorRegistry (counters and histograms summed, gauges by their declared aggregator).
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
-import { CLUSTER_METRICS_REQUEST, CLUSTER_METRICS_RESPONSE, WORKER_METRICS_REQUEST, WORKER_METRICS_RESPONSE, type ClusterMessage, type WorkerMetrics } from './messages.ts';
+import {
+  CLUSTER_METRICS_REQUEST,
+  CLUSTER_METRICS_RESPONSE,
+  WORKER_METRICS_REQUEST,
+  WORKER_METRICS_RESPONSE,
+  type ClusterMessage,
+  type WorkerMetrics,
+} from './messages.ts';
 
 const RESPAWN_DELAY_MS = 1_000;
 const WORKER_METRICS_TIMEOUT_MS = 3_000;
@@ -16,7 +23,8 @@ export const LISTEN_FAILED = 'llm-router:listen-failed';
 
 /** Counters and histograms only: a dead worker's gauges (in flight, heap) are no longer true. */
 // (prom-client's JSON says type: 'counter' etc.; its typings say a numeric enum, hence the String().)
-const cumulative = (metrics: WorkerMetrics): WorkerMetrics => metrics.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
+const cumulative = (metrics: WorkerMetrics): WorkerMetrics =>
+  metrics.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
 
 export function runPrimary(workers: number, listeningLine: (port: number) => string): void {
   let stopping = false;
@@ -29,7 +37,10 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
   const askWorker = (w: Worker) =>
     new Promise<WorkerMetrics>((resolve, reject) => {
       const id = nextId++;
-      const timer = setTimeout(() => (pending.delete(id), reject(new Error(`worker ${w.id} did not send its metrics`))), WORKER_METRICS_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => (pending.delete(id), reject(new Error(`worker ${w.id} did not send its metrics`))),
+        WORKER_METRICS_TIMEOUT_MS,
+      );
       pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
       // A worker dying right now has a closed channel: fail this scrape at once instead of at the timeout.
       w.send({ type: WORKER_METRICS_REQUEST, id } satisfies ClusterMessage, (err: Error | null) => {
@@ -46,15 +57,19 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
     const last = lastSeen.get(w);
     lastSeen.delete(w);
     if (!last) return;
-    retired = [await AggregatorRegistry.aggregate([...retired, cumulative(last)]).getMetricsAsJSON() as WorkerMetrics];
+    retired = [
+      (await AggregatorRegistry.aggregate([...retired, cumulative(last)]).getMetricsAsJSON()) as WorkerMetrics,
+    ];
   };
   // A scrape fails rather than report part of the workers: partial counters would read as resets.
   const aggregatedMetrics = async () => {
-    const live = await Promise.all([...serving].map(async (w) => {
-      const m = await askWorker(w);
-      lastSeen.set(w, m);
-      return m;
-    }));
+    const live = await Promise.all(
+      [...serving].map(async (w) => {
+        const m = await askWorker(w);
+        lastSeen.set(w, m);
+        return m;
+      }),
+    );
     return AggregatorRegistry.aggregate([...retired, ...live]).metrics();
   };
 
@@ -67,11 +82,13 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
         listenFailureSaid = true;
         return;
       }
-      if (msg?.type === WORKER_METRICS_RESPONSE) return pending.get(msg.id)?.(msg.metrics), void pending.delete(msg.id);
+      if (msg?.type === WORKER_METRICS_RESPONSE)
+        return (pending.get(msg.id)?.(msg.metrics), void pending.delete(msg.id));
       if (msg?.type !== CLUSTER_METRICS_REQUEST) return;
       aggregatedMetrics().then(
         (text) => worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, text }),
-        (err: Error) => worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, error: err.message }),
+        (err: Error) =>
+          worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, error: err.message }),
       );
     });
     worker.once('listening', (address) => {
@@ -88,7 +105,9 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
         stop(1);
         return;
       }
-      console.error(JSON.stringify({ level: 50, msg: 'router worker exited; starting a new one', worker: index, code, signal }));
+      console.error(
+        JSON.stringify({ level: 50, msg: 'router worker exited; starting a new one', worker: index, code, signal }),
+      );
       setTimeout(() => !stopping && fork(index), RESPAWN_DELAY_MS);
     });
     return worker;

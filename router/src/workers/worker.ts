@@ -2,7 +2,13 @@
 // each worker enforces its share of every deployment's rpm/tpm limit (state is per process).
 import type { Registry } from 'prom-client';
 import type { RouterConfig } from '../config/schema.ts';
-import { CLUSTER_METRICS_REQUEST, CLUSTER_METRICS_RESPONSE, WORKER_METRICS_REQUEST, WORKER_METRICS_RESPONSE, type ClusterMessage } from './messages.ts';
+import {
+  CLUSTER_METRICS_REQUEST,
+  CLUSTER_METRICS_RESPONSE,
+  WORKER_METRICS_REQUEST,
+  WORKER_METRICS_RESPONSE,
+  type ClusterMessage,
+} from './messages.ts';
 
 const METRICS_TIMEOUT_MS = 5_000;
 
@@ -13,7 +19,11 @@ const pending = new Map<number, { resolve(text: string): void; reject(err: Error
 export function joinClusterMetrics(registry: Registry): void {
   process.on('message', (msg: ClusterMessage) => {
     if (msg?.type === WORKER_METRICS_REQUEST) {
-      void registry.getMetricsAsJSON().then((metrics) => process.send!({ type: WORKER_METRICS_RESPONSE, id: msg.id, metrics } satisfies ClusterMessage));
+      void registry
+        .getMetricsAsJSON()
+        .then((metrics) =>
+          process.send!({ type: WORKER_METRICS_RESPONSE, id: msg.id, metrics } satisfies ClusterMessage),
+        );
       return;
     }
     if (msg?.type !== CLUSTER_METRICS_RESPONSE) return;
@@ -29,8 +39,14 @@ export function joinClusterMetrics(registry: Registry): void {
 export function clusterMetricsText(): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const id = nextId++;
-    const timer = setTimeout(() => (pending.delete(id), reject(new Error('the primary did not answer with aggregated metrics'))), METRICS_TIMEOUT_MS);
-    pending.set(id, { resolve: (t) => (clearTimeout(timer), resolve(t)), reject: (e) => (clearTimeout(timer), reject(e)) });
+    const timer = setTimeout(
+      () => (pending.delete(id), reject(new Error('the primary did not answer with aggregated metrics'))),
+      METRICS_TIMEOUT_MS,
+    );
+    pending.set(id, {
+      resolve: (t) => (clearTimeout(timer), resolve(t)),
+      reject: (e) => (clearTimeout(timer), reject(e)),
+    });
     process.send!({ type: CLUSTER_METRICS_REQUEST, id } satisfies ClusterMessage);
   });
 }
@@ -42,5 +58,11 @@ export function clusterMetricsText(): Promise<string> {
  */
 export function shareOfLimits(config: RouterConfig, workers: number): RouterConfig {
   const share = (limit: number) => (limit === 0 ? 0 : Math.max(1, Math.floor(limit / workers)));
-  return { ...config, models: config.models.map((m) => ({ ...m, deployments: m.deployments.map((d) => ({ ...d, rpm: share(d.rpm), tpm: share(d.tpm) })) })) };
+  return {
+    ...config,
+    models: config.models.map((m) => ({
+      ...m,
+      deployments: m.deployments.map((d) => ({ ...d, rpm: share(d.rpm), tpm: share(d.tpm) })),
+    })),
+  };
 }

@@ -39,7 +39,7 @@ export function evaluate(classifier: TaskClassifier, set: Example[]): EvalReport
     const ok = p.label === e.label;
     get(e.label).n++;
     get(p.label).predicted++;
-    if (ok) ((correct += 1), get(e.label).tp++);
+    if (ok) (correct += 1), get(e.label).tp++;
     else {
       const key = `${e.label}\u0000${p.label}`;
       const c = confusions.get(key) ?? { count: 0, example: e.text };
@@ -57,9 +57,21 @@ export function evaluate(classifier: TaskClassifier, set: Example[]): EvalReport
     .map(([label, s]) => {
       const precision = s.predicted ? s.tp / s.predicted : 0;
       const recall = s.tp / s.n;
-      return { label, n: s.n, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+      return {
+        label,
+        n: s.n,
+        precision,
+        recall,
+        f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+      };
     });
-  const reliability = bins.map((b, i) => ({ from: i / 10, to: (i + 1) / 10, n: b.n, confidence: b.n ? b.conf / b.n : 0, accuracy: b.n ? b.ok / b.n : 0 }));
+  const reliability = bins.map((b, i) => ({
+    from: i / 10,
+    to: (i + 1) / 10,
+    n: b.n,
+    confidence: b.n ? b.conf / b.n : 0,
+    accuracy: b.n ? b.ok / b.n : 0,
+  }));
   return {
     examples: set.length,
     accuracy: correct / set.length,
@@ -101,7 +113,8 @@ export function complexityOf(classifier: TaskClassifier, text: string): number {
 }
 
 /** One-line factual question: a single short line ending in "?" (what the cheapest tier should answer). */
-export const isOneLineQuestion = (text: string) => !text.includes('\n') && text.trim().endsWith('?') && text.split(/\s+/).length <= 12;
+export const isOneLineQuestion = (text: string) =>
+  !text.includes('\n') && text.trim().endsWith('?') && text.split(/\s+/).length <= 12;
 
 export interface ComplexitySets {
   /** Should land above the cheapest tier. */
@@ -134,7 +147,7 @@ export function deriveTiers(cheap: number[], hard: number[], above: number[]): n
   for (let i = 0; i < candidates.length; i++) {
     const t = candidates[i]!;
     const score = cheap.filter((v) => v <= t).length / cheap.length + hard.filter((v) => v > t).length / hard.length;
-    if (score > bestScore + 1e-12) ((bestScore = score), (best = (t + (candidates[i + 1] ?? t)) / 2));
+    if (score > bestScore + 1e-12) (bestScore = score), (best = (t + (candidates[i + 1] ?? t)) / 2);
   }
   const first = Math.round(best * 1000) / 1000;
   const rest = above.filter((v) => v > first).sort((a, b) => a - b);
@@ -146,18 +159,26 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 function printReport(title: string, r: EvalReport) {
   console.log(`\n## ${title}: ${r.examples} prompts`);
-  console.log(`accuracy ${pct(r.accuracy)}   macro-F1 ${r.macroF1.toFixed(3)}   expected calibration error ${r.ece.toFixed(3)}`);
+  console.log(
+    `accuracy ${pct(r.accuracy)}   macro-F1 ${r.macroF1.toFixed(3)}   expected calibration error ${r.ece.toFixed(3)}`,
+  );
   console.log('  class             n     precision  recall  F1');
   for (const c of r.perClass) {
-    console.log(`  ${c.label.padEnd(16)} ${String(c.n).padStart(5)}   ${pct(c.precision).padStart(7)}   ${pct(c.recall).padStart(6)}  ${c.f1.toFixed(3)}`);
+    console.log(
+      `  ${c.label.padEnd(16)} ${String(c.n).padStart(5)}   ${pct(c.precision).padStart(7)}   ${pct(c.recall).padStart(6)}  ${c.f1.toFixed(3)}`,
+    );
   }
   console.log('top confusions (true -> predicted), with an example:');
   for (const c of r.confusions.slice(0, 5)) {
-    console.log(`  ${String(c.count).padStart(4)}  ${c.from} -> ${c.to}: "${c.example.replace(/\s+/g, ' ').slice(0, 90)}${c.example.length > 90 ? '…' : ''}"`);
+    console.log(
+      `  ${String(c.count).padStart(4)}  ${c.from} -> ${c.to}: "${c.example.replace(/\s+/g, ' ').slice(0, 90)}${c.example.length > 90 ? '…' : ''}"`,
+    );
   }
   console.log('reliability (confidence bin: prompts, mean confidence, accuracy):');
   for (const b of r.reliability.filter((b) => b.n > 0)) {
-    console.log(`  ${b.from.toFixed(1)}-${b.to.toFixed(1)}  ${String(b.n).padStart(5)}  ${b.confidence.toFixed(3)}  ${b.accuracy.toFixed(3)}`);
+    console.log(
+      `  ${b.from.toFixed(1)}-${b.to.toFixed(1)}  ${String(b.n).padStart(5)}  ${b.confidence.toFixed(3)}  ${b.accuracy.toFixed(3)}`,
+    );
   }
 }
 
@@ -166,12 +187,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const classifier = TaskClassifier.load();
   const project = readPrompts();
   const projectHeld = project.filter((e) => e.split === 'heldout');
-  console.log(`task model ${DEFAULT_MODEL_FILE}: ${(statSync(DEFAULT_MODEL_FILE).size / 2 ** 20).toFixed(2)} MB, temperature ${classifier.temperature}`);
+  console.log(
+    `task model ${DEFAULT_MODEL_FILE}: ${(statSync(DEFAULT_MODEL_FILE).size / 2 ** 20).toFixed(2)} MB, temperature ${classifier.temperature}`,
+  );
   let publicTest: Example[] = [];
   if (publicDataAvailable(values.data)) {
     const pub = splitPublic(readPublicPrompts(values.data));
     publicTest = pub.filter((p) => p.split === 'test');
-    printReport(`Public held-out test split (${values.data}; seeded, stratified 15%, never trained on or calibrated on)`, evaluate(classifier, publicTest));
+    printReport(
+      `Public held-out test split (${values.data}; seeded, stratified 15%, never trained on or calibrated on)`,
+      evaluate(classifier, publicTest),
+    );
   } else {
     console.log(`\n(public data not found at ${values.data}: pass --data DIR; only the project's set is evaluated)`);
   }
@@ -179,32 +205,49 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 
   const chatLength = project.map((e) => e.text);
   const lat = measureLatency((t) => classifier.predict(t), chatLength);
-  console.log(`\nlatency per prompt (project prompts, chat length): p50 ${lat.p50_us.toFixed(1)} µs, p99 ${lat.p99_us.toFixed(1)} µs (${lat.samples} calls)`);
+  console.log(
+    `\nlatency per prompt (project prompts, chat length): p50 ${lat.p50_us.toFixed(1)} µs, p99 ${lat.p99_us.toFixed(1)} µs (${lat.samples} calls)`,
+  );
 
   const sets = complexitySets(publicTest, projectHeld);
   const score = (texts: string[]) => texts.map((t) => complexityOf(classifier, t));
-  const scored = { wordProblems: score(sets.wordProblems), codeAsks: score(sets.codeAsks), smallTalk: score(sets.smallTalk), oneLineFacts: score(sets.oneLineFacts) };
+  const scored = {
+    wordProblems: score(sets.wordProblems),
+    codeAsks: score(sets.codeAsks),
+    smallTalk: score(sets.smallTalk),
+    oneLineFacts: score(sets.oneLineFacts),
+  };
   const calibrationTexts = publicDataAvailable(values.data)
-    ? splitPublic(readPublicPrompts(values.data)).filter((p) => p.split === 'calibration').map((p) => p.text)
+    ? splitPublic(readPublicPrompts(values.data))
+        .filter((p) => p.split === 'calibration')
+        .map((p) => p.text)
     : project.filter((e) => e.split === 'train').map((e) => e.text);
   const trainProject = project.filter((e) => e.split === 'train');
   const tiers = deriveTiers(
-    score([...trainProject.filter((e) => e.label === 'Chatbot').map((e) => e.text), ...calibrationTexts.filter(isOneLineQuestion)]),
+    score([
+      ...trainProject.filter((e) => e.label === 'Chatbot').map((e) => e.text),
+      ...calibrationTexts.filter(isOneLineQuestion),
+    ]),
     score(trainProject.filter((e) => e.label === 'Code Generation' || e.label === 'Math/Reasoning').map((e) => e.text)),
     score(calibrationTexts),
   );
   const cheapest = tiers[0]!;
-  const share = (v: number[], above: boolean) => (v.length ? v.filter((s) => (above ? s > cheapest : s <= cheapest)).length / v.length : NaN);
-  console.log(`\n## Complexity (complexity_router), tiers derived from the calibration split and the project's train templates`);
+  const share = (v: number[], above: boolean) =>
+    v.length ? v.filter((s) => (above ? s > cheapest : s <= cheapest)).length / v.length : NaN;
+  console.log(
+    `\n## Complexity (complexity_router), tiers derived from the calibration split and the project's train templates`,
+  );
   console.log(`derived tier max_score: simple ${tiers[0]}, moderate ${tiers[1]}, complex ${tiers[2]}, expert 1`);
   const rows: Array<[string, number[], boolean, number]> = [
     ['word problems (public test, GSM8K)', scored.wordProblems, true, 0.8],
-    ["code-writing asks (project held-out)", scored.codeAsks, true, 0.8],
+    ['code-writing asks (project held-out)', scored.codeAsks, true, 0.8],
     ['greetings and small talk (project held-out)', scored.smallTalk, false, 0.9],
     ['one-line factual questions (public test)', scored.oneLineFacts, false, 0.9],
   ];
   for (const [name, v, above, goal] of rows) {
     const s = share(v, above);
-    console.log(`  ${name.padEnd(46)} ${String(v.length).padStart(5)} prompts  ${above ? 'above' : 'on'} the cheapest tier: ${pct(s)} (goal >= ${pct(goal)}: ${s >= goal ? 'met' : 'NOT met'})`);
+    console.log(
+      `  ${name.padEnd(46)} ${String(v.length).padStart(5)} prompts  ${above ? 'above' : 'on'} the cheapest tier: ${pct(s)} (goal >= ${pct(goal)}: ${s >= goal ? 'met' : 'NOT met'})`,
+    );
   }
 }

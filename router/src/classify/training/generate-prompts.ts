@@ -18,7 +18,6 @@ export interface LabeledPrompt {
 export const isHeldOutTemplate = (index: number) => index % 5 === 2;
 const FILLS_PER_TEMPLATE = 8;
 
-
 const ALL_SLOTS: Record<string, string[]> = { ...SLOTS, ...MORE_SLOTS };
 const SLOT = /\{(\w+)\}/g;
 const HAS_SLOT = /\{\w+\}/;
@@ -64,7 +63,7 @@ export const DATA_FILE = fileURLToPath(new URL('./data/task-prompts.jsonl', impo
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const prompts = generatePrompts();
-  writeFileSync(DATA_FILE, prompts.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  writeFileSync(DATA_FILE, `${prompts.map((p) => JSON.stringify(p)).join('\n')}\n`);
   const held = prompts.filter((p) => p.split === 'heldout').length;
   console.log(`wrote ${prompts.length} prompts (${prompts.length - held} train, ${held} held out) to ${DATA_FILE}`);
 }

@@ -21,7 +21,9 @@ export interface SplitPrompt extends PublicPrompt {
 
 export const PUBLIC_DATA_FILE = 'public-train.jsonl';
 /** `../shared/classifier-data` beside the repository, or CLASSIFIER_DATA_DIR. */
-export const DEFAULT_PUBLIC_DATA_DIR = process.env.CLASSIFIER_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../', import.meta.url)), '../shared/classifier-data');
+export const DEFAULT_PUBLIC_DATA_DIR =
+  process.env.CLASSIFIER_DATA_DIR ??
+  resolve(fileURLToPath(new URL('../../../../', import.meta.url)), '../shared/classifier-data');
 export const SPLIT = { seed: 20261129, test: 0.15, calibration: 0.1 } as const;
 
 export const publicDataAvailable = (dir = DEFAULT_PUBLIC_DATA_DIR) => existsSync(join(dir, PUBLIC_DATA_FILE));
@@ -29,7 +31,9 @@ export const publicDataAvailable = (dir = DEFAULT_PUBLIC_DATA_DIR) => existsSync
 export function readPublicPrompts(dir = DEFAULT_PUBLIC_DATA_DIR): PublicPrompt[] {
   const file = join(dir, PUBLIC_DATA_FILE);
   if (!existsSync(file)) {
-    throw new Error(`${file}: not found. Pass the folder holding ${PUBLIC_DATA_FILE} (--data DIR or CLASSIFIER_DATA_DIR); see README "The built-in task classifier".`);
+    throw new Error(
+      `${file}: not found. Pass the folder holding ${PUBLIC_DATA_FILE} (--data DIR or CLASSIFIER_DATA_DIR); see README "The built-in task classifier".`,
+    );
   }
   const known = new Set<string>(TASK_CLASSES);
   return readFileSync(file, 'utf8')
@@ -37,7 +41,8 @@ export function readPublicPrompts(dir = DEFAULT_PUBLIC_DATA_DIR): PublicPrompt[]
     .filter(Boolean)
     .map((line, i) => {
       const p = JSON.parse(line) as PublicPrompt;
-      if (typeof p.text !== 'string' || !known.has(p.label)) throw new Error(`${file}:${i + 1}: needs "text" and a "label" among ${TASK_CLASSES.join(', ')}`);
+      if (typeof p.text !== 'string' || !known.has(p.label))
+        throw new Error(`${file}:${i + 1}: needs "text" and a "label" among ${TASK_CLASSES.join(', ')}`);
       return p;
     });
 }
@@ -61,7 +66,9 @@ export function splitPublic(prompts: PublicPrompt[], seed: number = SPLIT.seed):
     }
     const nTest = Math.round(idx.length * SPLIT.test);
     const nCal = Math.round(idx.length * SPLIT.calibration);
-    idx.forEach((p, k) => (split[p] = k < nTest ? 'test' : k < nTest + nCal ? 'calibration' : 'train'));
+    idx.forEach((p, k) => {
+      split[p] = k < nTest ? 'test' : k < nTest + nCal ? 'calibration' : 'train';
+    });
   }
   return prompts.map((p, i) => ({ ...p, split: split[i]! }));
 }

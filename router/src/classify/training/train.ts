@@ -29,7 +29,10 @@ export interface Example {
 }
 
 export function readPrompts(file = DATA_FILE): LabeledPrompt[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LabeledPrompt);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LabeledPrompt);
 }
 
 /** Everything the shipped model learns from: the public train split and the project's train templates. */
@@ -86,7 +89,9 @@ export function fitConfidenceMap(set: Array<{ logits: Float64Array; y: number }>
     .map(({ logits: z, y }) => {
       let max = -Infinity;
       let best = 0;
-      z.forEach((v, c) => v > max && ((max = v), (best = c)));
+      z.forEach((v, c) => {
+        if (v > max) (max = v), (best = c);
+      });
       let sum = 0;
       for (const v of z) sum += Math.exp((v - max) / temperature);
       return { p: 1 / sum, ok: best === y ? 1 : 0 };
@@ -97,7 +102,11 @@ export function fitConfidenceMap(set: Array<{ logits: Float64Array; y: number }>
   for (let i = 0; i < bins; i++) {
     const part = points.slice(Math.floor((i * points.length) / bins), Math.floor(((i + 1) * points.length) / bins));
     if (!part.length) continue;
-    blocks.push({ p: part.reduce((a, b) => a + b.p, 0) / part.length, acc: part.reduce((a, b) => a + b.ok, 0) / part.length, n: part.length });
+    blocks.push({
+      p: part.reduce((a, b) => a + b.p, 0) / part.length,
+      acc: part.reduce((a, b) => a + b.ok, 0) / part.length,
+      n: part.length,
+    });
     while (blocks.length > 1 && blocks.at(-2)!.acc >= blocks.at(-1)!.acc) {
       const b = blocks.pop()!;
       const a = blocks.pop()!;
@@ -106,18 +115,28 @@ export function fitConfidenceMap(set: Array<{ logits: Float64Array; y: number }>
     }
   }
   const r = (v: number) => Number(v.toFixed(4));
-  return [[0, r(Math.min(blocks[0]!.acc, 1 / 12))], ...blocks.map((b) => [r(b.p), r(b.acc)]), [1, r(blocks.at(-1)!.acc)]];
+  return [
+    [0, r(Math.min(blocks[0]!.acc, 1 / 12))],
+    ...blocks.map((b) => [r(b.p), r(b.acc)]),
+    [1, r(blocks.at(-1)!.acc)],
+  ];
 }
 
 export function train(examples: Example[], calibration: Example[]): TaskModelFile {
   const classes = [...TASK_CLASSES];
   const k = classes.length;
-  const raw = examples.map((e) => ({ x: featureBuckets(e.text), y: classes.indexOf(e.label as (typeof classes)[number]) }));
+  const raw = examples.map((e) => ({
+    x: featureBuckets(e.text),
+    y: classes.indexOf(e.label as (typeof classes)[number]),
+  }));
   if (raw.some((d) => d.y < 0)) throw new Error('training data has a label outside TASK_CLASSES');
   // Keep features seen in at least minFeatureCount prompts; rows are dense indices into the weight matrix.
   const seenIn = new Map<number, number>();
   for (const d of raw) for (const b of new Set(d.x)) seenIn.set(b, (seenIn.get(b) ?? 0) + 1);
-  const used = [...seenIn].filter(([, n]) => n >= TRAINING.minFeatureCount).map(([b]) => b).sort((a, b) => a - b);
+  const used = [...seenIn]
+    .filter(([, n]) => n >= TRAINING.minFeatureCount)
+    .map(([b]) => b)
+    .sort((a, b) => a - b);
   const rowOf = new Map(used.map((b, i) => [b, i]));
   const encode = (x: number[]) => Int32Array.from(x.filter((b) => rowOf.has(b)).map((b) => rowOf.get(b)!));
   const data: Encoded[] = raw.map((d) => ({ x: encode(d.x), y: d.y }));
@@ -125,7 +144,7 @@ export function train(examples: Example[], calibration: Example[]): TaskModelFil
   const counts = new Array<number>(k).fill(0);
   for (const d of data) counts[d.y]!++;
   const mean = data.length / k;
-  const classWeight = counts.map((n) => (n ? Math.pow(mean / n, TRAINING.classWeightPower) : 0));
+  const classWeight = counts.map((n) => (n ? (mean / n) ** TRAINING.classWeightPower : 0));
 
   const w = new Float64Array(used.length * k);
   const bias = new Float64Array(k);
@@ -179,7 +198,12 @@ export function train(examples: Example[], calibration: Example[]): TaskModelFil
     return { logits: z, y: classes.indexOf(e.label as (typeof classes)[number]) };
   });
   const temperature = calSet.length ? fitTemperature(calSet) : 1;
-  const confidenceMap = calSet.length ? fitConfidenceMap(calSet, temperature) : [[0, 0], [1, 1]];
+  const confidenceMap = calSet.length
+    ? fitConfidenceMap(calSet, temperature)
+    : [
+        [0, 0],
+        [1, 1],
+      ];
 
   return {
     format: MODEL_FORMAT,
@@ -201,19 +225,29 @@ export function train(examples: Example[], calibration: Example[]): TaskModelFil
   };
 }
 
-export const serializeModel = (m: TaskModelFile) => JSON.stringify(m, null, 1) + '\n';
+export const serializeModel = (m: TaskModelFile) => `${JSON.stringify(m, null, 1)}\n`;
 
 /** Train from the public data folder and the project's prompt set, as `make classifier-train` does. */
 export function trainFromData(dataDir = DEFAULT_PUBLIC_DATA_DIR): TaskModelFile {
   const pub = splitPublic(readPublicPrompts(dataDir));
-  return train(trainingSet(pub, readPrompts()), pub.filter((p) => p.split === 'calibration'));
+  return train(
+    trainingSet(pub, readPrompts()),
+    pub.filter((p) => p.split === 'calibration'),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { data: { type: 'string', default: DEFAULT_PUBLIC_DATA_DIR }, out: { type: 'string', default: DEFAULT_MODEL_FILE } } });
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string', default: DEFAULT_PUBLIC_DATA_DIR },
+      out: { type: 'string', default: DEFAULT_MODEL_FILE },
+    },
+  });
   const t0 = performance.now();
   const model = trainFromData(values.data);
   writeFileSync(values.out!, serializeModel(model));
   const t = model.trained_on;
-  console.log(`trained on ${t.examples} prompts (temperature ${model.temperature} fitted on ${t.calibration_examples}) in ${(performance.now() - t0).toFixed(0)} ms -> ${values.out}`);
+  console.log(
+    `trained on ${t.examples} prompts (temperature ${model.temperature} fitted on ${t.calibration_examples}) in ${(performance.now() - t0).toFixed(0)} ms -> ${values.out}`,
+  );
 }
