@@ -29,6 +29,9 @@ const sse = (res: ServerResponse, eol = '\n', sep = ': ') => {
   return (o: unknown) => res.write(`data${sep}${typeof o === 'string' ? o : JSON.stringify(o)}${eol}${eol}`);
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The CRLF fixture waits for the client to have its first content chunk: counted, not timed. */
+const crlfGate = { open: () => {}, seen: Promise.resolve(), heldBack: false };
+crlfGate.seen = new Promise<void>((resolve) => (crlfGate.open = resolve));
 
 const BEHAVIOURS: Record<string, (req: UpstreamRequest, res: ServerResponse) => void | Promise<void>> = {
   ok: (req, res) => {
@@ -73,7 +76,8 @@ const BEHAVIOURS: Record<string, (req: UpstreamRequest, res: ServerResponse) => 
     const chunks = streamChunks('crlf');
     send(chunks[0]);
     send(chunks[1]);
-    await sleep(1500); // the first content chunk must reach the client now, not after this
+    // The rest only once the client has the first content chunk (or after 5 s: then it was held back).
+    crlfGate.heldBack = !(await Promise.race([crlfGate.seen.then(() => true), sleep(5000).then(() => false)]));
     for (const c of chunks.slice(2)) send(c);
     send('[DONE]');
     res.end();
@@ -236,7 +240,7 @@ test('"constructor", "__proto__" and "toString" are unknown models (404), not a 
 });
 
 /** Reads an SSE response, noting when each data event arrived (ms after the request). */
-async function readStream(res: Response, t0: number) {
+async function readStream(res: Response, t0: number, onEvent: (data: string) => void = () => {}) {
   const events: Array<{ at: number; data: string }> = [];
   const decoder = new TextDecoder();
   let buf = '';
@@ -251,7 +255,10 @@ async function readStream(res: Response, t0: number) {
         .filter((l) => l.startsWith('data:'))
         .map((l) => l.slice(5).replace(/^ /, ''))
         .join('\n');
-      if (data) events.push({ at: Date.now() - t0, data });
+      if (data) {
+        events.push({ at: Date.now() - t0, data });
+        onEvent(data);
+      }
     }
   }
   return events;
@@ -261,9 +268,13 @@ test('a CRLF stream is streamed: the first token arrives at once, the added usag
   const before = metricValue(await metrics(), 'llm_router_tokens_total', { model: 'crlf', type: 'completion' });
   const t0 = Date.now();
   const res = await chat('crlf', { stream: true });
-  const events = await readStream(res, t0);
-  const firstContent = events.find((e) => e.data.includes('"Hel"'))!;
-  assert.ok(firstContent.at < 1000, `first content after ${firstContent.at} ms (the upstream paused 1.5 s after it)`);
+  const events = await readStream(res, t0, (data) => data.includes('"Hel"') && crlfGate.open());
+  assert.ok(events.some((e) => e.data.includes('"Hel"')));
+  assert.equal(
+    crlfGate.heldBack,
+    false,
+    'the first content chunk reached the client before the upstream sent the rest',
+  );
   assert.ok(!events.some((e) => e.data.includes('"usage"')), 'the client did not ask for usage');
   assert.equal(events.at(-1)!.data, '[DONE]');
   assert.equal(
