@@ -139,8 +139,13 @@ export function createRouterApp(
   /** Bytes of this request's body held against the router-wide budget until its response closes. */
   const holdBody = (res: ServerResponse) => {
     let held = 0;
-    res.once('close', () => bodyBudget.release(held));
-    return (n: number) => bodyBudget.reserve(n) && ((held += n), true);
+    const reserve = (n: number) => {
+      if (!bodyBudget.reserve(n)) return false;
+      if (held === 0) res.once('close', () => bodyBudget.release(held)); // one listener, only once bytes are held
+      held += n;
+      return true;
+    };
+    return reserve;
   };
 
   /** Same auth, body limits and error shapes as the express route, minus express. */

@@ -91,20 +91,22 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     metrics.externalClassifierFallbacks.inc({ policy, reason });
     log.warn({ policy, reason }, 'external classifier failed; the built-in one answered');
   };
-  const hooks = (requestId: string | undefined): AttemptsHooks => ({
+  // Built once per endpoint, not per request.
+  const hooks: AttemptsHooks = {
     rateLimitedLocally: (model, n) => metrics.rateLimited.inc({ model, source: 'local' }, n),
     retry: (model, reason) => metrics.retries.inc({ model, reason }),
     failed: ({ model, dep, failure }, label) => {
       metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: label });
       if (label === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
+      if (label !== 'auth') return;
       const detail = failureDetail(failure, dep);
-      if (label === 'auth' && detail)
+      if (detail)
         log.warn(
-          { request_id: requestId, deployment: dep.config.id, model, upstream_said: detail },
+          { deployment: dep.config.id, model, upstream_said: detail },
           'upstream refused the router credentials',
         );
     },
-  });
+  };
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
@@ -205,7 +207,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           clientGone,
           ...(requestId ? { requestId } : {}),
         },
-        { deployments, resilience: config.resilience, hooks: hooks(requestId) },
+        { deployments, resilience: config.resilience, hooks },
       );
       if (attempts.kind === 'client_closed') throw ApiError.clientClosed();
       if (attempts.kind === 'refused') throw upstreamApiError(attempts.refusal.failure, attempts.refusal.dep);

@@ -7,16 +7,19 @@ import type { RouterConfig } from '../config/schema.ts';
 /** A client-supplied id is kept when it is short and plain (it is echoed in headers and logs). */
 const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
-/** The request's id: the client's x-request-id when usable, else a new UUID; set on the request and the response. */
+const REQUEST_ID = Symbol('llm-router.requestId');
+type WithId = IncomingMessage & { [REQUEST_ID]?: string };
+
+/** The request's id: the client's x-request-id when usable, else a new UUID; kept on the request, set on the response. */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
-  req.headers['x-request-id'] = id;
+  (req as WithId)[REQUEST_ID] = id;
   res.setHeader('x-request-id', id);
   return id;
 }
 
-export const requestIdOf = (req: IncomingMessage) => req.headers['x-request-id'] as string | undefined;
+export const requestIdOf = (req: IncomingMessage) => (req as WithId)[REQUEST_ID];
 
 /** Headers a browser client may read. */
 const EXPOSED =

@@ -7,16 +7,15 @@ import type { Socket } from 'node:net';
 import type { RouterConfig } from '../config/schema.ts';
 import { ApiError } from './errors.ts';
 
-/** Sockets with a request in progress: the idle timeout leaves them alone (an LLM call can be silent for minutes). */
-const busy = new WeakMap<Socket, number>();
+/** Requests in progress on a socket: the idle timeout leaves it alone (an LLM call can be silent for minutes). */
+const BUSY = Symbol('llm-router.busy');
+type Tracked = Socket & { [BUSY]?: number };
 
+/** Count a request on its socket; call the returned function once when its response closes. */
 export function markBusy(socket: Socket): () => void {
-  busy.set(socket, (busy.get(socket) ?? 0) + 1);
-  let done = false;
+  (socket as Tracked)[BUSY] = ((socket as Tracked)[BUSY] ?? 0) + 1;
   return () => {
-    if (done) return;
-    done = true;
-    busy.set(socket, (busy.get(socket) ?? 1) - 1);
+    (socket as Tracked)[BUSY] = ((socket as Tracked)[BUSY] ?? 1) - 1;
   };
 }
 
@@ -41,7 +40,7 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
   // Node's socket timeout, with a server 'timeout' listener so Node does not destroy busy sockets itself.
   server.timeout = limits.idle_timeout_ms;
   server.on('timeout', (socket: Socket) => {
-    if (!busy.get(socket)) socket.destroy();
+    if (!(socket as Tracked)[BUSY]) socket.destroy();
   });
   // Requests Node refuses before any handler runs (headers over its limit, malformed HTTP) still get an
   // answer in OpenAI's shape: Node's own is an empty body.

@@ -71,7 +71,20 @@ function attemptSignal(
 }
 
 /** The body as text, or null (and the body abandoned) past `limit` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | null> {
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  declaredLength?: unknown,
+): Promise<string | null> {
+  // A declared length within the limit (the usual case) is read in one go; otherwise counted as it arrives.
+  const declared = Number(declaredLength);
+  if (declaredLength !== undefined && Number.isFinite(declared)) {
+    if (declared > limit) {
+      body.destroy();
+      return null;
+    }
+    return body.text();
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -95,11 +108,21 @@ function jsonObject(text: string): { usage?: unknown } | null {
   }
 }
 
+/** OpenAI's rate-limit headers (what other providers send too), looked up by name: cheaper than a scan. */
+const RATE_LIMIT_HEADERS = ['limit', 'remaining', 'reset'].flatMap((k) => [
+  `x-ratelimit-${k}-requests`,
+  `x-ratelimit-${k}-tokens`,
+]);
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** The provider's x-ratelimit-* headers, passed on to the client (it may pace itself by them). */
 function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') out[k] = v;
-  return out;
+  let out: Record<string, string> | undefined;
+  for (const name of RATE_LIMIT_HEADERS) {
+    const v = headers[name];
+    if (typeof v === 'string') (out ??= {})[name] = v;
+  }
+  return out ?? NO_HEADERS;
 }
 
 export async function callDeployment(
@@ -145,7 +168,8 @@ export async function callDeployment(
       };
     }
     if (status >= 400) {
-      const text = (await readCapped(response.body, 64 * 1024).catch(() => '')) ?? '';
+      const text =
+        (await readCapped(response.body, 64 * 1024, response.headers['content-length']).catch(() => '')) ?? '';
       const ra = Number(response.headers['retry-after']);
       return {
         kind: 'failed',
@@ -171,7 +195,7 @@ export async function callDeployment(
         passHeaders: rateLimitHeaders(response.headers),
       };
     }
-    const text = await readCapped(response.body, dep.config.max_response_bytes);
+    const text = await readCapped(response.body, dep.config.max_response_bytes, response.headers['content-length']);
     if (text === null)
       return {
         kind: 'failed',
