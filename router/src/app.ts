@@ -136,25 +136,18 @@ export function createRouterApp(
   );
 
   const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
-  /** Bytes of this request's body held against the router-wide budget until its response closes. */
-  const holdBody = (res: ServerResponse) => {
-    let held = 0;
-    const reserve = (n: number) => {
-      if (!bodyBudget.reserve(n)) return false;
-      if (held === 0) res.once('close', () => bodyBudget.release(held)); // one listener, only once bytes are held
-      held += n;
-      return true;
-    };
-    return reserve;
-  };
-
   /** Same auth, body limits and error shapes as the express route, minus express. */
-  async function fastPath(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function fastPath(
+    endpoint: Endpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    reserve: (bytes: number) => boolean,
+  ): Promise<void> {
     const client = checkClient(req);
     if (client instanceof ApiError) return void (req.resume(), sendApiError(res, client));
     let body: unknown;
     try {
-      body = await readJsonBody(req, config.server.max_body_bytes, holdBody(res), serverBusy);
+      body = await readJsonBody(req, config.server.max_body_bytes, reserve, serverBusy);
     } catch (err) {
       if (err instanceof BodyAbortedError) return void countAbandoned(endpoint); // counted once, like every request
       return sendApiError(res, err as ApiError);
@@ -164,16 +157,24 @@ export function createRouterApp(
 
   const applyCors = cors(config.server.cors);
   const handle: RequestListener = (req, res) => {
-    res.once('close', markBusy(req.socket)); // the idle-connection timeout leaves this socket alone until then
+    // One 'close' listener per request for what the edge holds: the socket's busy mark (the idle-connection
+    // timeout leaves a socket with a request in progress alone) and the request's share of the body budget.
+    const idle = markBusy(req.socket);
+    let held = 0;
+    res.once('close', () => {
+      idle();
+      if (held > 0) bodyBudget.release(held);
+    });
+    const reserve = (n: number) => bodyBudget.reserve(n) && ((held += n), true);
     assignRequestId(req, res);
     if (applyCors(req, res)) return;
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(q === -1 ? url : url.slice(0, q)) : undefined;
-    if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res);
+    if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res, reserve);
     // Other bodies (express's body-parser) are held against the budget by their declared length.
     const declared = Number(req.headers['content-length']);
-    if (declared > 0 && declared <= config.server.max_body_bytes && !holdBody(res)(declared))
+    if (declared > 0 && declared <= config.server.max_body_bytes && !reserve(declared))
       return void (req.resume(), sendApiError(res, serverBusy()));
     app(req, res);
   };
