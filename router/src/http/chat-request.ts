@@ -40,16 +40,20 @@ export function jsonDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolea
   return false;
 }
 
-export function parseChatRequest(body: unknown): ChatRequest {
-  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+/**
+ * A request body checked against `schema`, or the OpenAI-shaped 400 that says what is wrong: not an object
+ * (`what` names the required fields), nested too deep, or the first schema issue with its `param`.
+ */
+export function validateBody<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
+  if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ApiError(
       400,
-      'Request body must be a JSON object with "model" and "messages"',
+      `Request body must be a JSON object with "model" and ${what}`,
       'invalid_request_error',
       'invalid_body',
     );
   }
-  if (jsonDepthExceeds(body)) {
+  if (jsonDepthExceeds(raw)) {
     throw new ApiError(
       400,
       `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`,
@@ -57,21 +61,20 @@ export function parseChatRequest(body: unknown): ChatRequest {
       'json_too_deep',
     );
   }
-  const parsed = chatRequestSchema.safeParse(body, { reportInput: true });
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = formatPath(issue.path);
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined
-        ? `Missing required parameter: '${param}'`
-        : `Invalid '${param}': ${issue.message}`;
+    const missing = issue.code === 'invalid_type' && issue.input === undefined;
     throw new ApiError(
       400,
-      message,
+      missing ? `Missing required parameter: '${param}'` : `Invalid '${param}': ${issue.message}`,
       'invalid_request_error',
-      issue.code === 'invalid_type' && issue.input === undefined ? 'missing_required_parameter' : 'invalid_value',
+      missing ? 'missing_required_parameter' : 'invalid_value',
       param,
     );
   }
   return parsed.data;
 }
+
+export const parseChatRequest = (body: unknown): ChatRequest => validateBody(chatRequestSchema, body, '"messages"');

@@ -2,12 +2,10 @@
 // the prompt (classified, counted, checked for capabilities), where it goes upstream, how its usage reads,
 // and how its stream is framed. The request path (routing, retries, streaming, metrics) is the same for all.
 import { z } from 'zod';
-import { formatPath } from '@llm-router/yaml-config';
 import type { ChatMessageLike } from '../classify/prompt-text.ts';
 import type { Usage } from '../pricing/cost.ts';
 import { validUsage } from '../upstream/usage.ts';
-import { ApiError } from './errors.ts';
-import { jsonDepthExceeds, MAX_JSON_DEPTH, parseChatRequest } from './chat-request.ts';
+import { parseChatRequest, validateBody as validate } from './chat-request.ts';
 
 export const ENDPOINTS = ['chat', 'completions', 'responses', 'embeddings'] as const;
 export type EndpointName = (typeof ENDPOINTS)[number];
@@ -35,38 +33,6 @@ export interface Endpoint {
   sse: 'chat' | 'responses' | null;
   /** Whether the router asks for usage on its streams (stream_options.include_usage). */
   asksStreamUsage: boolean;
-}
-
-function validate<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
-  if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ApiError(
-      400,
-      `Request body must be a JSON object with "model" and ${what}`,
-      'invalid_request_error',
-      'invalid_body',
-    );
-  }
-  if (jsonDepthExceeds(raw))
-    throw new ApiError(
-      400,
-      `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`,
-      'invalid_request_error',
-      'json_too_deep',
-    );
-  const parsed = schema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = formatPath(issue.path);
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    throw new ApiError(
-      400,
-      missing ? `Missing required parameter: '${param}'` : `Invalid '${param}': ${issue.message}`,
-      'invalid_request_error',
-      missing ? 'missing_required_parameter' : 'invalid_value',
-      param,
-    );
-  }
-  return parsed.data;
 }
 
 const streamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();

@@ -115,26 +115,10 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
         if (req.clientGone.aborted) return { kind: 'client_closed' };
       }
       if (now() >= deadline) break;
-      let result = await call(
-        dep,
-        req.path(dep),
-        req.body(dep),
-        req.stream,
-        req.promptTokens,
-        req.clientGone,
-        req.requestId,
-      );
-      if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) {
-        result = await call(
-          dep,
-          req.path(dep),
-          req.body(dep),
-          req.stream,
-          req.promptTokens,
-          req.clientGone,
-          req.requestId,
-        );
-      }
+      const send = () =>
+        call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
+      let result = await send();
+      if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) result = await send();
       if (result.kind === 'client_closed') return { kind: 'client_closed' };
       if (result.kind !== 'failed') {
         dep.state.recordSuccess(now());
