@@ -79,10 +79,6 @@ export class BodyBudget {
   release(n: number): void {
     this.used = Math.max(0, this.used - n);
   }
-
-  get inUse(): number {
-    return this.used;
-  }
 }
 
 export const serverBusy = () =>

@@ -12,12 +12,3 @@ export function validUsage(value: unknown): Usage | undefined {
     ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }
     : undefined;
 }
-
-/** Usage of a non-stream chat completion body, or undefined (no usage, not JSON, or malformed counts). */
-export function readUsage(text: string): Usage | undefined {
-  try {
-    return validUsage((JSON.parse(text) as { usage?: unknown } | null)?.usage);
-  } catch {
-    return undefined;
-  }
-}
