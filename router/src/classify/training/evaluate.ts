@@ -190,10 +190,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(
     `task model ${DEFAULT_MODEL_FILE}: ${(statSync(DEFAULT_MODEL_FILE).size / 2 ** 20).toFixed(2)} MB, temperature ${classifier.temperature}`,
   );
-  let publicTest: Example[] = [];
-  if (publicDataAvailable(values.data)) {
-    const pub = splitPublic(readPublicPrompts(values.data));
-    publicTest = pub.filter((p) => p.split === 'test');
+  // Read and split once: the test split is evaluated, the calibration split derives the tiers below.
+  const pub = publicDataAvailable(values.data) ? splitPublic(readPublicPrompts(values.data)) : [];
+  const publicTest: Example[] = pub.filter((p) => p.split === 'test');
+  if (pub.length > 0) {
     printReport(
       `Public held-out test split (${values.data}; seeded, stratified 15%, never trained on or calibrated on)`,
       evaluate(classifier, publicTest),
@@ -217,11 +217,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     smallTalk: score(sets.smallTalk),
     oneLineFacts: score(sets.oneLineFacts),
   };
-  const calibrationTexts = publicDataAvailable(values.data)
-    ? splitPublic(readPublicPrompts(values.data))
-        .filter((p) => p.split === 'calibration')
-        .map((p) => p.text)
-    : project.filter((e) => e.split === 'train').map((e) => e.text);
+  const calibrationTexts =
+    pub.length > 0
+      ? pub.filter((p) => p.split === 'calibration').map((p) => p.text)
+      : project.filter((e) => e.split === 'train').map((e) => e.text);
   const trainProject = project.filter((e) => e.split === 'train');
   const tiers = deriveTiers(
     score([
