@@ -17,8 +17,8 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 install: node_modules/.package-lock.json ## npm packages, and Prometheus from Debian when missing (what demo and metrics need)
 	@./scripts/install-system-deps.sh prometheus
 
-install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests)
-	@./scripts/install-system-deps.sh prometheus chromium docker.io docker-compose
+install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests), redis-server (shared state)
+	@./scripts/install-system-deps.sh prometheus chromium docker.io docker-compose redis-server
 
 install-system-deps: install-test-deps ## Same as install-test-deps
 

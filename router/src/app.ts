@@ -23,6 +23,8 @@ import { assignRequestId, cors } from './http/request-meta.ts';
 import type { RouterContext } from './handlers/context.ts';
 import { modelsHandlers } from './handlers/models.ts';
 import { expressErrorHandler } from './http/express-errors.ts';
+import { RedisSharedState } from './state/redis-state.ts';
+import type { SharedState } from './state/shared-state.ts';
 
 export interface RouterApp {
   /** The request listener to serve (the chat fast path in front of the express app). */
@@ -44,7 +46,13 @@ const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
 
 export function createRouterApp(
   config: RouterConfig,
-  options: { log?: Logger; classifier?: TaskClassifier; metricsText?: () => Promise<string> } = {},
+  options: {
+    log?: Logger;
+    classifier?: TaskClassifier;
+    metricsText?: () => Promise<string>;
+    /** Router processes on this host (workers): with shared state, the fallback limit is divided by them too. */
+    localProcesses?: number;
+  } = {},
 ): RouterApp {
   // Asynchronous stdout: one log line per request must never block the event loop on a slow or full pipe
   // (a sync write did, and showed up as p99 latency); lines written while a write is pending go out together.
@@ -58,28 +66,39 @@ export function createRouterApp(
     );
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
+  let shared: SharedState | undefined;
   const ctx: RouterContext = {
     config,
     policies: buildPolicies(config, classifier),
     resolver: new TargetResolver(config),
     deployments,
-    metrics: createRouterMetrics(() =>
-      deployments.all().map((d) => ({
-        model: d.model,
-        deployment: d.config.id,
-        health: d.state.health(),
-        inFlight: d.state.inFlight,
-        rpmRemaining: d.config.rpm > 0 ? Math.max(0, d.config.rpm - d.state.usage().requests) : null,
-      })),
+    metrics: createRouterMetrics(
+      () =>
+        deployments.all().map((d) => ({
+          model: d.model,
+          deployment: d.config.id,
+          health: d.state.health(),
+          inFlight: d.state.inFlight,
+          rpmRemaining: d.config.rpm > 0 ? Math.max(0, d.config.rpm - d.state.usage().requests) : null,
+        })),
+      config.state.backend === 'redis' ? { connected: () => shared?.connected ?? false } : undefined,
     ),
     log,
   };
+  if (config.state.backend === 'redis') {
+    shared = new RedisSharedState(config.state, deployments, options.localProcesses ?? 1, log, {
+      localDecision: () => ctx.metrics.sharedStateLocalDecisions.inc(),
+    });
+    ctx.shared = shared;
+  }
 
   for (const d of deployments.all()) {
     d.state.onCooldown = (seconds, reason) => {
       ctx.metrics.deploymentCooldowns.inc({ model: d.model, deployment: d.config.id, reason });
       log.warn({ model: d.model, deployment: d.config.id, seconds, reason }, 'deployment cooling down');
+      shared?.publishCooldown(d, seconds, reason);
     };
+    if (shared) d.state.onCompletionTokens = (tokens) => shared.addTokens(d, tokens);
   }
 
   const checkClient = clientAuth(config.auth, (reason) => ctx.metrics.authFailures.inc({ reason }));
@@ -190,7 +209,11 @@ export function createRouterApp(
     });
   }
   const close = async () => {
-    await Promise.all([deployments.close(), ...[...ctx.policies.values()].map((p) => p.external?.close())]);
+    await Promise.all([
+      deployments.close(),
+      shared?.close(),
+      ...[...ctx.policies.values()].map((p) => p.external?.close()),
+    ]);
   };
   return { handle, ctx, close };
 }

@@ -92,7 +92,9 @@ if (workers > 1 && cluster.isPrimary) {
 }
 
 function createRouterAppInWorker() {
-  const router = createRouterApp(shareOfLimits(config, workers), { metricsText: clusterMetricsText });
+  // Shared state (Redis) holds each whole limit for every worker; otherwise each worker enforces its share.
+  const ownConfig = config.state.backend === 'redis' ? config : shareOfLimits(config, workers);
+  const router = createRouterApp(ownConfig, { metricsText: clusterMetricsText, localProcesses: workers });
   joinClusterMetrics(router.ctx.metrics.registry);
   return router;
 }

@@ -106,6 +106,29 @@ const resilience = z
   .strict();
 const RESILIENCE_DEFAULTS = resilience.parse({});
 
+/**
+ * Where rpm/tpm windows and cooldowns live. memory: in this process (each replica enforces the whole limit).
+ * redis: shared by every replica and worker that names the same Redis and key_prefix.
+ */
+const state = z
+  .discriminatedUnion('backend', [
+    z.object({ backend: z.literal('memory') }).strict(),
+    z
+      .object({
+        backend: z.literal('redis'),
+        /** redis://[user:password@]host:port[/db]; usually ${REDIS_URL}. Never logged with its password. */
+        url: z.url({ protocol: /^rediss?$/ }),
+        /** Prepended to every key and channel: routers with different prefixes do not share. */
+        key_prefix: z.string().min(1).default('llm-router:'),
+        /** Router replicas sharing the limits: while Redis is unreachable each enforces limit / (replicas x workers). */
+        replicas: z.number().int().min(1).default(1),
+        /** A Redis command slower than this counts as Redis unreachable; the request goes on with local limits. */
+        timeout_ms: z.number().int().positive().default(100),
+      })
+      .strict(),
+  ])
+  .default({ backend: 'memory' });
+
 const auth = z
   .object({
     /** Client keys accepted as "Authorization: Bearer <key>". Empty: no auth. The name is what logs and metrics show. */
@@ -223,6 +246,7 @@ export const routerConfigSchema = z
     aliases: z.record(z.string(), z.string()).default({}),
     resilience: resilience.default(RESILIENCE_DEFAULTS),
     auth: auth.default({ api_keys: [] }),
+    state,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -328,3 +352,4 @@ export type PolicyConfig = RouterConfig['policies'][number];
 export type ExternalClassifierConfig = z.output<typeof externalClassifier>;
 export type ResilienceConfig = RouterConfig['resilience'];
 export type BalancingStrategy = (typeof BALANCING_STRATEGIES)[number];
+export type StateConfig = RouterConfig['state'];

@@ -3,6 +3,7 @@ import type { RouterConfig } from '../config/schema.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { Policy } from '../routing/policies.ts';
 import type { TargetResolver } from '../routing/resolve-target.ts';
+import type { SharedState } from '../state/shared-state.ts';
 import type { DeploymentRegistry } from '../upstream/deployments.ts';
 
 /** Everything a request handler needs, built once at start-up. */
@@ -13,4 +14,6 @@ export interface RouterContext {
   deployments: DeploymentRegistry;
   metrics: RouterMetrics;
   log: Logger;
+  /** Rate-limit windows and cooldowns shared with other replicas (state.backend redis). */
+  shared?: SharedState;
 }

@@ -18,6 +18,7 @@ import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import {
   recordDeploymentFailure,
   runAttempts,
+  type AttemptsEnv,
   type AttemptsHooks,
   type AttemptsOutcome,
 } from '../upstream/attempts.ts';
@@ -106,6 +107,12 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           'upstream refused the router credentials',
         );
     },
+  };
+  const attemptsEnv: AttemptsEnv = {
+    deployments,
+    resilience: config.resilience,
+    hooks,
+    ...(ctx.shared ? { shared: ctx.shared } : {}),
   };
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
@@ -207,7 +214,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           clientGone,
           ...(requestId ? { requestId } : {}),
         },
-        { deployments, resilience: config.resilience, hooks },
+        attemptsEnv,
       );
       if (attempts.kind === 'client_closed') throw ApiError.clientClosed();
       if (attempts.kind === 'refused') throw upstreamApiError(attempts.refusal.failure, attempts.refusal.dep);

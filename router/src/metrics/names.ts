@@ -23,6 +23,9 @@ export const ROUTER_METRICS = {
   retries: 'llm_router_retries_total',
   fallbacks: 'llm_router_fallbacks_total',
   rateLimited: 'llm_router_rate_limited_total',
+  // Shared state (state.backend redis)
+  sharedStateConnected: 'llm_router_shared_state_connected',
+  sharedStateLocalDecisions: 'llm_router_shared_state_local_decisions_total',
 } as const;
 
 /** Prefix of the default Node.js process metrics (CPU, memory, event loop lag, GC). */

@@ -17,10 +17,18 @@ export interface DeploymentSnapshot {
   rpmRemaining: number | null;
 }
 
-export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () => []) {
+/**
+ * `sharedState`: whether the shared store (Redis) answers now; given only with state.backend redis, so a router
+ * on in-process state has no shared-state series.
+ */
+export function createRouterMetrics(
+  snapshot: () => DeploymentSnapshot[] = () => [],
+  sharedState?: { connected(): boolean },
+) {
   const registry = new Registry();
   collectProcessMetrics(registry, ROUTER_PROCESS_PREFIX);
   const registers = [registry];
+  const sharedRegisters = sharedState ? registers : [];
   return {
     registry,
     requests: new Counter({
@@ -172,6 +180,21 @@ export function createRouterMetrics(snapshot: () => DeploymentSnapshot[] = () =>
         for (const d of snapshot())
           if (d.rpmRemaining !== null) this.set({ model: d.model, deployment: d.deployment }, d.rpmRemaining);
       },
+    }),
+    // With several workers, the least connected worker: 0 when any of them runs on local limits.
+    sharedStateConnected: new Gauge({
+      name: M.sharedStateConnected,
+      help: '1 while the shared state store (Redis) answers and rate limits and cooldowns are shared; 0 while this router enforces local limits (limit / replicas).',
+      registers: sharedRegisters,
+      aggregator: 'min',
+      collect() {
+        this.set(sharedState?.connected() ? 1 : 0);
+      },
+    }),
+    sharedStateLocalDecisions: new Counter({
+      name: M.sharedStateLocalDecisions,
+      help: 'Requests to rate-limited deployments decided on local limits because the shared state store did not answer.',
+      registers: sharedRegisters,
     }),
   };
 }

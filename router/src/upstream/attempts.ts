@@ -3,8 +3,9 @@
 // (never only the last), for the caller to map to the client's answer. Deployment bookkeeping (cooldowns,
 // failure counts, retry metrics) happens here; HTTP errors are not built here.
 import type { ResilienceConfig } from '../config/schema.ts';
+import type { SharedState } from '../state/shared-state.ts';
 import type { AbortEmitter } from './abort-emitter.ts';
-import { pickDeployment } from './balancer.ts';
+import { type PickResult, pickDeployment } from './balancer.ts';
 import { callDeployment, type AttemptResult } from './call-deployment.ts';
 import type { Deployment, DeploymentRegistry } from './deployments.ts';
 import { failureLabel, isRetryable, upstreamErrorCode, type UpstreamFailure } from './failures.ts';
@@ -60,6 +61,8 @@ export interface AttemptsEnv {
   deployments: DeploymentRegistry;
   resilience: ResilienceConfig;
   hooks: AttemptsHooks;
+  /** Rate-limit windows shared with other replicas (Redis); absent: limits are this process's own. */
+  shared?: SharedState;
   /** Injected in tests: the upstream call, the clock and the jitter. */
   call?: typeof callDeployment;
   now?: () => number;
@@ -92,15 +95,29 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
   let unavailable: { reason: 'cooling' | 'rate_limited'; retryAfterMs: number } | undefined;
   let fallbackReason = req.initialFallbackReason;
 
-  for (const model of req.models) {
+  /**
+   * A deployment with room now: the balancer's pick, counted in the shared window when there is one. A deployment
+   * the shared window refuses is marked full until it frees up, and the balancer picks again without it.
+   */
+  const choose = async (model: string, tried: ReadonlySet<Deployment>): Promise<PickResult> => {
     const strategy = deployments.models.get(model)!.strategy;
+    for (;;) {
+      const pick = pickDeployment(deployments.deploymentsOf(model), strategy, req.promptTokens, tried, random, now());
+      if (pick.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, pick.rateLimitedSkips);
+      if (!pick.ok || !env.shared || !pick.deployment.state.limited) return pick;
+      const r = await env.shared.reserve(pick.deployment, req.promptTokens);
+      if (r.ok) return pick;
+      pick.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
+    }
+  };
+
+  for (const model of req.models) {
     const tried = new Set<Deployment>();
     let lastLabel = '';
     let nextModel = false;
     for (let attempt = 0; attempt <= resilience.retries && !nextModel; attempt++) {
       if (req.clientGone.aborted) return { kind: 'client_closed' };
-      const pick = pickDeployment(deployments.deploymentsOf(model), strategy, req.promptTokens, tried, random, now());
-      if (pick.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, pick.rateLimitedSkips);
+      const pick = await choose(model, tried);
       if (!pick.ok) {
         if (pick.reason !== 'exhausted') unavailable = { reason: pick.reason, retryAfterMs: pick.retryAfterMs };
         break;

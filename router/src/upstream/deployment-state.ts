@@ -17,8 +17,18 @@ export class DeploymentState {
   private readonly outcomes: OutcomeWindow;
   private consecutiveFailures = 0;
   private coolingUntil = 0;
-  /** Called when a cooldown starts (for metrics). */
+  /** Limits this process enforces on its own are divided by this (workers, or replicas while Redis is down). */
+  private localShare = 1;
+  /** The shared window (Redis) refused this deployment until then: it is at its rpm/tpm across replicas. */
+  private sharedFullUntil = 0;
+  private sharedFullReason: 'rpm_limit' | 'tpm_limit' = 'rpm_limit';
+  /** Requests counted in the shared window at its last answer, and when (0: never). */
+  private sharedRequests = 0;
+  private sharedRequestsAt = 0;
+  /** Called when a cooldown starts here (for metrics, and to tell other replicas); not for peers' cooldowns. */
   onCooldown: ((seconds: number, reason: string) => void) | undefined;
+  /** Called with completion tokens once an answer is read (to count them in a shared window). */
+  onCompletionTokens: ((tokens: number) => void) | undefined;
 
   constructor(
     readonly config: DeploymentConfig,
@@ -35,20 +45,51 @@ export class DeploymentState {
     return Math.max(0, this.coolingUntil - now);
   }
 
+  /** Whether the deployment has an rpm or tpm limit to enforce. */
+  get limited(): boolean {
+    return this.config.rpm > 0 || this.config.tpm > 0;
+  }
+
+  /** Requests and tokens of the last minute: this process's own, or the shared window's when that saw more lately. */
   usage(now = Date.now()) {
-    return this.window.usage(now);
+    const local = this.window.usage(now);
+    if (now - this.sharedRequestsAt < 1000 && this.sharedRequests > local.requests)
+      return { ...local, requests: this.sharedRequests };
+    return local;
   }
 
   /** Remaining requests this minute as a fraction of rpm (1 when unlimited). */
   rpmHeadroom(now = Date.now()): number {
     if (this.config.rpm === 0) return 1;
-    return Math.max(0, this.config.rpm - this.window.usage(now).requests) / this.config.rpm;
+    return Math.max(0, this.config.rpm - this.usage(now).requests) / this.config.rpm;
+  }
+
+  /** This process enforces 1/share of each limit on its own (workers on one host; replicas while Redis is down). */
+  setLocalShare(share: number): void {
+    this.localShare = Math.max(1, share);
+  }
+
+  /** The shared window refused a request (at its limit across replicas) for `ms`, or answered with its count. */
+  sharedWindowFull(ms: number, reason: 'rpm_limit' | 'tpm_limit', now = Date.now()): void {
+    this.sharedFullUntil = now + ms;
+    this.sharedFullReason = reason;
+  }
+
+  sharedWindowCount(requests: number, now = Date.now()): void {
+    this.sharedRequests = requests;
+    this.sharedRequestsAt = now;
+  }
+
+  private localLimit(limit: number): number {
+    return limit === 0 || this.localShare === 1 ? limit : Math.max(1, Math.floor(limit / this.localShare));
   }
 
   /** Why the deployment cannot take a request with `tokens` prompt tokens now, or null if it can. */
   unavailableReason(tokens: number, now = Date.now()): 'cooling' | 'rpm_limit' | 'tpm_limit' | null {
     if (this.health(now) === 'cooling') return 'cooling';
-    const { rpm, tpm } = this.config;
+    if (now < this.sharedFullUntil) return this.sharedFullReason;
+    const rpm = this.localLimit(this.config.rpm);
+    const tpm = this.localLimit(this.config.tpm);
     if (rpm === 0 && tpm === 0) return null;
     const used = this.window.usage(now);
     if (rpm > 0 && used.requests >= rpm) return 'rpm_limit';
@@ -59,6 +100,7 @@ export class DeploymentState {
   /** When a deployment that is unavailable now can take requests again, ms from now. */
   availableInMs(now = Date.now()): number {
     if (this.health(now) === 'cooling') return this.cooldownRemainingMs(now);
+    if (now < this.sharedFullUntil) return this.sharedFullUntil - now;
     return this.window.msUntilOldestExpires(now);
   }
 
@@ -77,6 +119,7 @@ export class DeploymentState {
 
   recordCompletionTokens(tokens: number): void {
     this.window.add(0, tokens);
+    this.onCompletionTokens?.(tokens);
   }
 
   recordLatency(ms: number): void {
@@ -110,6 +153,15 @@ export class DeploymentState {
   /** Requests and failures seen over the cooldown window. */
   outcomeTotals(now = Date.now()) {
     return this.outcomes.totals(now);
+  }
+
+  /** Another replica cooled the deployment down until `until` (its clock's remaining time, on ours). */
+  peerCooldown(until: number, now = Date.now()): boolean {
+    if (until <= this.coolingUntil || until <= now) return false;
+    this.coolingUntil = until;
+    this.consecutiveFailures = 0;
+    this.outcomes.clear();
+    return true;
   }
 
   /** Take the deployment out now (upstream 429 with retry-after, or too many failures). */

@@ -1,0 +1,21 @@
+// State that router replicas share: each deployment's rpm/tpm window and its cooldowns. The memory backend is no
+// object at all (DeploymentState enforces limits in process); the redis backend is SharedState below.
+import type { Deployment } from '../upstream/deployments.ts';
+
+export type Reservation =
+  /** Counted in the shared window (or, while the shared store is unreachable, allowed by local limits). */
+  | { ok: true; shared: boolean }
+  /** The deployment is at its limit across replicas; free again in retryAfterMs. */
+  | { ok: false; reason: 'rpm_limit' | 'tpm_limit'; retryAfterMs: number };
+
+export interface SharedState {
+  /** Count one request and its prompt tokens against the deployment's shared window, if it has room. */
+  reserve(dep: Deployment, promptTokens: number): Promise<Reservation>;
+  /** Completion tokens, counted once the answer is read (sent in batches). */
+  addTokens(dep: Deployment, tokens: number): void;
+  /** Tell every replica that this one cooled the deployment down. */
+  publishCooldown(dep: Deployment, seconds: number, reason: string): void;
+  /** Whether the shared store answers now (false: limits are local, each 1/(replicas x workers)). */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}

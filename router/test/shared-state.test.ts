@@ -1,0 +1,135 @@
+// RedisSharedState against a real redis-server: the window script, cooldowns between two "replicas" (two
+// instances in this process, each with its own deployments), and local limits while Redis is gone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Redis } from 'ioredis';
+import { parseRouterConfig } from '../src/config/load.ts';
+import { DeploymentRegistry } from '../src/upstream/deployments.ts';
+import { RedisSharedState } from '../src/state/redis-state.ts';
+import { startRedis, type TestRedis } from '../../test-support/redis.ts';
+import { waitFor } from '../../test-support/services.ts';
+
+const silent = pino({ level: 'silent' });
+let redis: TestRedis;
+const open: Array<{ close(): Promise<void> }> = [];
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  for (const o of open) await o.close();
+  await redis.stop();
+});
+
+let prefixes = 0;
+/** One replica: its own deployments (rpm 5, tpm 1000 on "a"; "b" unlimited) sharing one Redis key prefix. */
+function replica(prefix: string, replicas = 2) {
+  const config = parseRouterConfig(`
+models:
+  - name: m
+    deployments:
+      - {id: a, api_base: "http://127.0.0.1:9/v1", model: x, price: {input_per_1m: 1, output_per_1m: 1}, rpm: 5, tpm: 1000}
+      - {id: b, api_base: "http://127.0.0.1:9/v1", model: x, price: {input_per_1m: 1, output_per_1m: 1}}
+state: {backend: redis, url: "${redis.url}", key_prefix: "${prefix}", replicas: ${replicas}, timeout_ms: 200}
+`);
+  const deployments = new DeploymentRegistry(config);
+  let localDecisions = 0;
+  const state = new RedisSharedState(
+    config.state as Extract<typeof config.state, { backend: 'redis' }>,
+    deployments,
+    1,
+    silent,
+    {
+      localDecision: () => localDecisions++,
+    },
+  );
+  for (const d of deployments.all()) d.state.onCooldown = (s, why) => state.publishCooldown(d, s, why);
+  open.push(state, deployments);
+  const [a, b] = deployments.deploymentsOf('m') as [
+    ReturnType<DeploymentRegistry['all']>[number],
+    ReturnType<DeploymentRegistry['all']>[number],
+  ];
+  return { state, a, b, localDecisions: () => localDecisions };
+}
+
+const fresh = () => `t${++prefixes}:`;
+
+test('the shared window counts requests from every replica and refuses past rpm, with when to retry', async () => {
+  const prefix = fresh();
+  const one = replica(prefix);
+  const two = replica(prefix);
+  await waitFor('both connected', () => one.state.connected && two.state.connected);
+  const answers = [];
+  for (let i = 0; i < 8; i++) answers.push(await (i % 2 ? two : one).state.reserve(i % 2 ? two.a : one.a, 10));
+  assert.deepEqual(
+    answers.map((r) => r.ok),
+    [true, true, true, true, true, false, false, false],
+  );
+  const refused = answers[5]!;
+  assert.ok(!refused.ok && refused.reason === 'rpm_limit');
+  assert.ok(!refused.ok && refused.retryAfterMs > 0 && refused.retryAfterMs <= 60_000, JSON.stringify(refused));
+  // The replica that was refused shows the shared count, not only its own 2 or 3.
+  assert.equal(two.a.state.usage().requests, 5);
+});
+
+test('tokens: prompt tokens at reservation and completion tokens in batches count against tpm', async () => {
+  const prefix = fresh();
+  const one = replica(prefix);
+  await waitFor('connected', () => one.state.connected);
+  assert.equal((await one.state.reserve(one.a, 400)).ok, true);
+  one.state.addTokens(one.a, 500); // flushed within 250 ms
+  const client = new Redis(redis.url);
+  try {
+    await waitFor('completion tokens flushed', async () => {
+      const h = await client.hgetall(`${prefix}window:a`);
+      const tokens = Object.entries(h).filter(([k]) => k.startsWith('t:'));
+      return tokens.reduce((s, [, v]) => s + Number(v), 0) === 900;
+    });
+  } finally {
+    client.disconnect();
+  }
+  const next = await one.state.reserve(one.a, 200); // 900 + 200 > 1000
+  assert.ok(!next.ok && next.reason === 'tpm_limit', JSON.stringify(next));
+  assert.equal((await one.state.reserve(one.a, 50)).ok, true);
+});
+
+test('a cooldown started by one replica reaches the others within a second, and replicas started later', async () => {
+  const prefix = fresh();
+  const one = replica(prefix);
+  const two = replica(prefix);
+  await waitFor('both connected', () => one.state.connected && two.state.connected);
+  // The subscription is made on connect; give it a moment to be in place by round-tripping a no-op cooldown.
+  await waitFor('subscribed', async () => {
+    one.state.publishCooldown(one.b, 0.05, 'probe');
+    await new Promise((r) => setTimeout(r, 20));
+    return two.b.state.health() === 'cooling';
+  });
+  one.a.state.coolFor(30, 'error');
+  const t0 = Date.now();
+  await waitFor('peer cooling', () => two.a.state.health() === 'cooling', 1_000, 5);
+  assert.ok(Date.now() - t0 < 1_000);
+  assert.ok(two.a.state.cooldownRemainingMs() > 28_000);
+  const late = replica(prefix);
+  await waitFor('late replica sees the cooldown', () => late.a.state.health() === 'cooling', 2_000);
+});
+
+test('Redis gone: requests go on at once on local limits (limit / replicas); Redis back: shared again', async () => {
+  const prefix = fresh();
+  const one = replica(prefix, 5); // local share while down: rpm 5 / 5 = 1
+  await waitFor('connected', () => one.state.connected);
+  await redis.kill();
+  await waitFor('disconnected', () => !one.state.connected, 5_000);
+  const r = await one.state.reserve(one.a, 1);
+  assert.deepEqual(r, { ok: true, shared: false });
+  assert.equal(one.localDecisions(), 1);
+  assert.equal(one.a.state.unavailableReason(1), null);
+  one.a.state.begin(1).end(); // one local request: the local share of 1 is used
+  assert.equal(one.a.state.unavailableReason(1), 'rpm_limit');
+  assert.equal(one.b.state.unavailableReason(1), null, 'unlimited deployments stay unlimited');
+  await redis.start();
+  await waitFor('reconnected', () => one.state.connected, 10_000);
+  assert.equal(one.a.state.unavailableReason(1), null, 'the whole limit again, counted in Redis');
+  const back = await one.state.reserve(one.a, 1);
+  assert.deepEqual(back, { ok: true, shared: true });
+});

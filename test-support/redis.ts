@@ -1,0 +1,63 @@
+// A real Redis (Debian's redis-server) on a free loopback port with a temp dir, for shared-state tests.
+// stop() and kill() end only the process started here; start() brings it back on the same port.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { freePort, tempDir, waitFor } from './services.ts';
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** (Re)start on the same port with an empty dataset. */
+  start(): Promise<void>;
+  /** SIGKILL: the abrupt loss a router must survive. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Whether redis-server is installed (make install-test-deps installs it). */
+export const haveRedis = () => spawnSync('redis-server', ['--version']).status === 0;
+
+const ping = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.setTimeout(500, () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(false));
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (d) => (s.destroy(), resolve(d.toString().startsWith('+PONG'))));
+  });
+
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  const tmp = tempDir('llm-router-redis-');
+  let proc: ChildProcess | undefined;
+  const exited = () => !proc || proc.exitCode !== null || proc.signalCode !== null;
+  const end = async (signal: NodeJS.Signals) => {
+    if (exited()) return;
+    const p = proc!;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
+  };
+  const redis: TestRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async start() {
+      if (!exited()) return;
+      // No persistence: every start is empty, like a cache that lost its node.
+      proc = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
+      await waitFor(`redis-server on port ${port}`, () => ping(port), 10_000);
+    },
+    kill: () => end('SIGKILL'),
+    async stop() {
+      await end('SIGTERM');
+      tmp.remove();
+    },
+  };
+  await redis.start();
+  return redis;
+}
