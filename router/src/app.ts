@@ -136,7 +136,14 @@ export function createRouterApp(
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get(
     '/ready',
-    (_req, res) => void res.json({ status: 'ready', models: config.models.length, policies: config.policies.length }),
+    (_req, res) =>
+      void res.json({
+        status: 'ready',
+        models: config.models.length,
+        policies: config.policies.length,
+        // memory: limits are this process's; shared: on Redis; local: Redis unreachable, limit / replicas here.
+        state: !shared ? 'memory' : shared.connected ? 'shared' : 'local',
+      }),
   );
   // With several workers, metricsText returns every worker's metrics aggregated by the primary.
   const metricsText = options.metricsText ?? (() => ctx.metrics.registry.metrics());
