@@ -30,7 +30,10 @@ export interface RouterApp {
   /** The request listener to serve (the chat fast path in front of the express app). */
   handle: RequestListener;
   ctx: RouterContext;
-  close(): Promise<void>;
+  /** From now on /ready answers 503 (a drain has begun). */
+  startDraining(): void;
+  /** Release upstream connections and shared state; `force`: without waiting for upstream calls in progress. */
+  close(force?: boolean): Promise<void>;
 }
 
 /** Each endpoint's path, with and without /v1 (clients configured with a bare base URL drop it). */
@@ -134,11 +137,12 @@ export function createRouterApp(
   app.get(['/v1/models', '/models'], models.list);
   app.get(/^\/(?:v1\/)?models\/(.+)$/, models.retrieve); // ids may hold "/" (router/task_router)
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  let draining = false;
   app.get(
     '/ready',
     (_req, res) =>
-      void res.json({
-        status: 'ready',
+      void res.status(draining ? 503 : 200).json({
+        status: draining ? 'draining' : 'ready',
         models: config.models.length,
         policies: config.policies.length,
         // memory: limits are this process's; shared: on Redis; local: Redis unreachable, limit / replicas here.
@@ -215,12 +219,12 @@ export function createRouterApp(
         );
     });
   }
-  const close = async () => {
+  const close = async (force = false) => {
     await Promise.all([
-      deployments.close(),
+      deployments.close(force),
       shared?.close(),
       ...[...ctx.policies.values()].map((p) => p.external?.close()),
     ]);
   };
-  return { handle, ctx, close };
+  return { handle, ctx, close, startDraining: () => void (draining = true) };
 }

@@ -8,6 +8,7 @@ import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
 import { EXIT_LISTEN_FAILED, LISTEN_FAILED, runPrimary } from './workers/primary.ts';
 import { applyServerLimits } from './http/server-limits.ts';
+import { Drain } from './http/drain.ts';
 import { clusterMetricsText, joinClusterMetrics, shareOfLimits } from './workers/worker.ts';
 
 const USAGE = `llm-router: OpenAI-compatible router (POST /v1/chat/completions, /v1/route, /v1/models, /metrics)
@@ -56,7 +57,7 @@ const listeningLine = (bound: number) =>
   });
 
 if (workers > 1 && cluster.isPrimary) {
-  runPrimary(workers, listeningLine);
+  runPrimary(workers, listeningLine, config.server.drain_delay_ms + config.server.drain_timeout_ms);
 } else {
   const inCluster = cluster.isWorker;
   const router = inCluster ? createRouterAppInWorker() : createRouterApp(config);
@@ -82,13 +83,27 @@ if (workers > 1 && cluster.isPrimary) {
     if (!inCluster) console.log(listeningLine(typeof addr === 'object' && addr ? addr.port : port));
   });
   server.keepAliveTimeout = 65_000;
+  const drain = new Drain(server);
+  let stopping = false;
   const stop = () => {
-    server.close();
-    server.closeAllConnections();
-    void router.close().then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    router.startDraining();
+    const { drain_delay_ms: delay, drain_timeout_ms: timeout } = config.server;
+    if (drain.inProgress > 0 || delay > 0)
+      router.ctx.log.info({ in_progress: drain.inProgress, delay_ms: delay, timeout_ms: timeout }, 'draining');
+    void drain
+      .run(delay, timeout)
+      .then((result) => {
+        if (result === 'timed_out') router.ctx.log.warn({ timeout_ms: timeout }, 'drain timed out; connections cut');
+        return router.close(result === 'timed_out');
+      })
+      // The log is written asynchronously: flush its last lines before exiting.
+      .then(() => router.ctx.log.flush(() => process.exit(0)));
   };
+  // Ctrl-C reaches the primary and the workers; a second Ctrl-C stops at once. SIGTERM only starts the drain.
   process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGINT', () => (stopping ? process.exit(1) : stop()));
 }
 
 function createRouterAppInWorker() {

@@ -61,8 +61,9 @@ export class DeploymentRegistry {
     return [...this.byModel.values()].flat();
   }
 
-  async close(): Promise<void> {
+  /** Close the upstream pools: gracefully (waiting for requests in progress), or at once with `force`. */
+  async close(force = false): Promise<void> {
     const pools = new Set(this.all().map((d) => d.pool));
-    await Promise.all([...pools].map((p) => p.close()));
+    await Promise.all([...pools].map((p) => (force ? p.destroy() : p.close())));
   }
 }

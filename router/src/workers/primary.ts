@@ -26,7 +26,8 @@ export const LISTEN_FAILED = 'llm-router:listen-failed';
 const cumulative = (metrics: WorkerMetrics): WorkerMetrics =>
   metrics.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
 
-export function runPrimary(workers: number, listeningLine: (port: number) => string): void {
+/** drainMs: how long workers may take to drain on SIGTERM before the primary stops them. */
+export function runPrimary(workers: number, listeningLine: (port: number) => string, drainMs = 30_000): void {
   let stopping = false;
   let listening = 0;
   // Only workers that listen are asked: a freshly forked one cannot answer until it has loaded.
@@ -122,10 +123,14 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
     let left = alive.length;
     for (const w of alive) {
       w.once('exit', () => --left === 0 && process.exit(exitCode));
-      w.kill('SIGTERM');
+      // The signal itself, not worker.kill(): that disconnects first, which closes the worker's server and waits
+      // on keep-alive connections; the worker's own SIGTERM handler drains instead.
+      w.process.kill('SIGTERM');
     }
-    setTimeout(() => process.exit(exitCode), 10_000).unref();
+    // Workers drain their requests (they exit when done); past the drain time and a margin, the primary goes.
+    setTimeout(() => process.exit(exitCode), drainMs + 5_000).unref();
   }
+  // A signal to the primary drains every worker; Ctrl-C twice stops at once.
   process.on('SIGTERM', () => stop());
-  process.on('SIGINT', () => stop());
+  process.on('SIGINT', () => (stopping ? process.exit(1) : stop()));
 }
