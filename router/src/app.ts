@@ -88,10 +88,16 @@ export function createRouterApp(
     ),
     log,
   };
-  if (config.state.backend === 'redis') {
-    shared = new RedisSharedState(config.state, deployments, options.localProcesses ?? 1, log, {
-      localDecision: () => ctx.metrics.sharedStateLocalDecisions.inc(),
-    });
+  if (config.state.backend === 'redis' && config.state.url) {
+    shared = new RedisSharedState(
+      { ...config.state, url: config.state.url },
+      deployments,
+      options.localProcesses ?? 1,
+      log,
+      {
+        localDecision: () => ctx.metrics.sharedStateLocalDecisions.inc(),
+      },
+    );
     ctx.shared = shared;
   }
 

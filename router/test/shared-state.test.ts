@@ -35,15 +35,9 @@ state: {backend: redis, url: "${redis.url}", key_prefix: "${prefix}", replicas: 
 `);
   const deployments = new DeploymentRegistry(config);
   let localDecisions = 0;
-  const state = new RedisSharedState(
-    config.state as Extract<typeof config.state, { backend: 'redis' }>,
-    deployments,
-    1,
-    silent,
-    {
-      localDecision: () => localDecisions++,
-    },
-  );
+  const state = new RedisSharedState({ ...config.state, url: redis.url }, deployments, 1, silent, {
+    localDecision: () => localDecisions++,
+  });
   for (const d of deployments.all()) d.state.onCooldown = (s, why) => state.publishCooldown(d, s, why);
   open.push(state, deployments);
   const [a, b] = deployments.deploymentsOf('m') as [

@@ -108,26 +108,33 @@ const RESILIENCE_DEFAULTS = resilience.parse({});
 
 /**
  * Where rpm/tpm windows and cooldowns live. memory: in this process (each replica enforces the whole limit).
- * redis: shared by every replica and worker that names the same Redis and key_prefix.
+ * redis: shared by every replica and worker that names the same Redis and key_prefix. Written so one file serves
+ * both (backend: ${ROUTER_STATE:-memory}); numbers may come from the environment as text.
  */
 const state = z
-  .discriminatedUnion('backend', [
-    z.object({ backend: z.literal('memory') }).strict(),
-    z
-      .object({
-        backend: z.literal('redis'),
-        /** redis://[user:password@]host:port[/db]; usually ${REDIS_URL}. Never logged with its password. */
-        url: z.url({ protocol: /^rediss?$/ }),
-        /** Prepended to every key and channel: routers with different prefixes do not share. */
-        key_prefix: z.string().min(1).default('llm-router:'),
-        /** Router replicas sharing the limits: while Redis is unreachable each enforces limit / (replicas x workers). */
-        replicas: z.number().int().min(1).default(1),
-        /** A Redis command slower than this counts as Redis unreachable; the request goes on with local limits. */
-        timeout_ms: z.number().int().positive().default(100),
-      })
-      .strict(),
-  ])
-  .default({ backend: 'memory' });
+  .object({
+    backend: z.enum(['memory', 'redis']).default('memory'),
+    /** redis://[user:password@]host:port[/db]; usually ${REDIS_URL}. Never logged with its password. */
+    url: z
+      .url({ protocol: /^rediss?$/, error: 'use redis://[user:password@]host:port[/db] (or rediss:// for TLS)' })
+      .optional(),
+    /** Prepended to every key and channel: routers with different prefixes do not share. */
+    key_prefix: z.string().min(1).default('llm-router:'),
+    /** Router replicas sharing the limits: while Redis is unreachable each enforces limit / (replicas x workers). */
+    replicas: z.coerce.number().int().min(1).default(1),
+    /** A Redis command slower than this counts as Redis unreachable; the request goes on with local limits. */
+    timeout_ms: z.coerce.number().int().positive().default(100),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.backend === 'redis' && !s.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'backend redis needs a url, e.g. redis://127.0.0.1:6379',
+      });
+  })
+  .prefault({});
 
 const auth = z
   .object({

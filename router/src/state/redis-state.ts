@@ -12,7 +12,7 @@ import type { Deployment, DeploymentRegistry } from '../upstream/deployments.ts'
 import { ADD_TOKENS, RESERVE } from './redis-scripts.ts';
 import type { Reservation, SharedState } from './shared-state.ts';
 
-type RedisStateConfig = Extract<StateConfig, { backend: 'redis' }>;
+type RedisStateConfig = StateConfig & { url: string };
 
 interface ScriptedRedis extends Redis {
   reserveWindow(
