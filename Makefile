@@ -14,8 +14,8 @@ help: ## Show this help
 node_modules/.package-lock.json: package-lock.json package.json */package.json
 	npm ci --no-audit --no-fund
 
-install: node_modules/.package-lock.json ## npm packages, and Prometheus from Debian when missing (what demo and metrics need)
-	@./scripts/install-system-deps.sh prometheus
+install: node_modules/.package-lock.json ## npm packages, and Prometheus and Redis from Debian when missing (what demo and metrics need)
+	@./scripts/install-system-deps.sh prometheus redis-server
 
 install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests), redis-server (shared state)
 	@./scripts/install-system-deps.sh prometheus chromium docker.io docker-compose redis-server
@@ -27,7 +27,7 @@ demo: install ## Simulated models + router + a short load, then a summary (reque
 
 STACK := $(NODE_RUN) stack/src/main.ts
 
-metrics: install ## Start the whole stack (Docker if an engine answers, else native): Grafana :3000, Prometheus :9090, router :4000, load test UI :8089
+metrics: install ## Start the whole stack (Docker if an engine answers, else native): Grafana :3000, Prometheus :9090, router :4000 (ROUTER_REPLICAS=3: also :4001, :4002), load test UI :8089
 	$(STACK) up $(STACK_ARGS)
 
 up: metrics ## Same as make metrics

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Offline machines cannot pull images. This builds, from binaries already on this machine, the two base
-# images the compose file and Dockerfile name: node:20-bookworm-slim (this machine's Node + npm) and
-# prom/prometheus:v2.42.0 (Debian's prometheus package). Skips an image that already exists.
+# Offline machines cannot pull images. This builds, from binaries already on this machine, the base images
+# the compose file and Dockerfile name: node:20-bookworm-slim (this machine's Node + npm),
+# prom/prometheus:v2.42.0 (Debian's prometheus package) and redis:7.0-bookworm (Debian's redis-server).
+# Skips an image that already exists.
 # Usage: DOCKER_HOST=unix:///path/docker.sock scripts/docker-local-images.sh
 set -euo pipefail
 
@@ -57,4 +58,18 @@ if ! exists prom/prometheus:v2.42.0; then
     --change 'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
     --change 'USER nobody' --change 'EXPOSE 9090' --change 'WORKDIR /prometheus' - prom/prometheus:v2.42.0 >/dev/null
   echo "built prom/prometheus:v2.42.0 from $(prometheus --version 2>&1 | head -1)"
+fi
+
+if ! exists redis:7.0-bookworm && command -v redis-server >/dev/null; then
+  root=$work/redis; mkdir -p "$root"
+  base_files "$root"
+  copy_with_libs "$root" "$(readlink -f "$(command -v redis-server)")" "$(readlink -f "$(command -v redis-cli)")"
+  mkdir -p "$root/usr/local/bin" "$root/data"
+  mv "$root$(readlink -f "$(command -v redis-server)")" "$root/usr/local/bin/redis-server"
+  mv "$root$(readlink -f "$(command -v redis-cli)")" "$root/usr/local/bin/redis-cli"
+  chown 65534:65534 "$root/data"
+  tar -C "$root" -c . | docker import \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'CMD ["redis-server"]' \
+    --change 'USER nobody' --change 'EXPOSE 6379' --change 'WORKDIR /data' - redis:7.0-bookworm >/dev/null
+  echo "built redis:7.0-bookworm from $(redis-server --version | cut -d' ' -f3)"
 fi

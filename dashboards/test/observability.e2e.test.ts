@@ -110,7 +110,7 @@ policies:
   );
   const cfg = prometheusConfig(
     {
-      router: `127.0.0.1:${router.port}`,
+      router: [`127.0.0.1:${router.port}`],
       llmSim: `127.0.0.1:${sim.port}`,
       loadtest: `127.0.0.1:${loadtestMetricsPort}`,
     },

@@ -18,7 +18,9 @@ export interface RequestResult {
 
 export class LoadClient {
   private readonly agent: Agent;
-  private readonly url: URL;
+  /** One per target (router replicas), used in turn. */
+  private readonly urls: URL[];
+  private next = 0;
 
   constructor(
     host: string,
@@ -27,8 +29,10 @@ export class LoadClient {
     timeoutMs: number,
   ) {
     // A host given with its /v1 base keeps it; a bare host gets /v1 added.
-    const base = host.endsWith('/') ? host : `${host}/`;
-    this.url = new URL(/\/v1\/$/.test(new URL(base).pathname) ? 'chat/completions' : '/v1/chat/completions', base);
+    this.urls = host.split(',').map((h) => {
+      const base = h.trim().endsWith('/') ? h.trim() : `${h.trim()}/`;
+      return new URL(/\/v1\/$/.test(new URL(base).pathname) ? 'chat/completions' : '/v1/chat/completions', base);
+    });
     // undici's own timers (not an AbortSignal.timeout per request): same bound, far cheaper at 10K req/s.
     this.agent = new Agent({
       connections,
@@ -43,10 +47,11 @@ export class LoadClient {
     const elapsed = () => (performance.now() - intendedStart) / 1000;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    const url = this.urls[this.next++ % this.urls.length]!;
     try {
       const res = await this.agent.request({
-        origin: this.url.origin,
-        path: this.url.pathname,
+        origin: url.origin,
+        path: url.pathname,
         method: 'POST',
         headers,
         body: req.body,

@@ -11,7 +11,16 @@ export function parseDuration(text: string): number {
 
 export const runOptionsSchema = z
   .object({
-    host: z.url().default('http://127.0.0.1:4000'),
+    /** Target base URL; several, comma-separated (router replicas), share the requests in turn. */
+    host: z
+      .string()
+      .refine(
+        (h) => h.split(',').every((u) => URL.canParse(u.trim()) && /^https?:$/.test(new URL(u.trim()).protocol)),
+        {
+          message: 'use http(s)://host:port, or several separated by commas',
+        },
+      )
+      .default('http://127.0.0.1:4000'),
     /** Closed loop: simulated users, each waiting think time between requests. */
     users: z.number().int().min(1).max(100_000).default(10),
     /** Users started per second. */

@@ -3,13 +3,15 @@
 import { stringify } from 'yaml';
 
 export interface ScrapeTargets {
-  router: string;
+  /** Every router replica ("host:port"), or a DNS name whose A records are the replicas (compose). */
+  router: string[] | { dns: string; port: number };
   llmSim: string;
   loadtest: string;
 }
 
 export const COMPOSE_TARGETS: ScrapeTargets = {
-  router: 'router:4000',
+  // Compose's DNS answers the service name with every replica's address (ROUTER_REPLICAS).
+  router: { dns: 'router', port: 4000 },
   llmSim: 'llm-sim:8000',
   loadtest: 'loadtest:8089',
 };
@@ -24,7 +26,14 @@ export function prometheusConfig(
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: options.ruleFiles ?? ['rules/recording.yml', 'rules/alerts.yml'],
     scrape_configs: [
-      job('llm-router', targets.router),
+      Array.isArray(targets.router)
+        ? { job_name: 'llm-router', static_configs: [{ targets: targets.router }] }
+        : {
+            job_name: 'llm-router',
+            dns_sd_configs: [
+              { names: [targets.router.dns], type: 'A', port: targets.router.port, refresh_interval: interval },
+            ],
+          },
       job('llm-sim', targets.llmSim),
       job('loadtest', targets.loadtest),
     ],

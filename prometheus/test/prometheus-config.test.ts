@@ -31,7 +31,7 @@ test('promtool check config accepts the compose config and a local one', () => {
     const local = tmp.write(
       'local.yml',
       prometheusConfig(
-        { router: '127.0.0.1:4000', llmSim: '127.0.0.1:8000', loadtest: '127.0.0.1:8089' },
+        { router: ['127.0.0.1:4000', '127.0.0.1:4001'], llmSim: '127.0.0.1:8000', loadtest: '127.0.0.1:8089' },
         { ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml')] },
       ),
     );
@@ -43,13 +43,25 @@ test('promtool check config accepts the compose config and a local one', () => {
       }
     ).scrape_configs;
     assert.deepEqual(
-      jobs.map((j) => [j.job_name, j.static_configs[0]!.targets[0]]),
+      jobs.map((j) => [j.job_name, j.static_configs[0]!.targets]),
       [
-        ['llm-router', '127.0.0.1:4000'],
-        ['llm-sim', '127.0.0.1:8000'],
-        ['loadtest', '127.0.0.1:8089'],
+        ['llm-router', ['127.0.0.1:4000', '127.0.0.1:4001']],
+        ['llm-sim', ['127.0.0.1:8000']],
+        ['loadtest', ['127.0.0.1:8089']],
       ],
     );
+    // The compose config finds every router replica by the service's DNS name.
+    const composeJobs = (
+      parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
+        scrape_configs: Array<{ job_name: string; dns_sd_configs?: Array<{ names: string[]; port: number }> }>;
+      }
+    ).scrape_configs;
+    assert.deepEqual(composeJobs.find((j) => j.job_name === 'llm-router')?.dns_sd_configs?.[0], {
+      names: ['router'],
+      type: 'A',
+      port: 4000,
+      refresh_interval: '5s',
+    });
   } finally {
     tmp.remove();
   }

@@ -24,6 +24,8 @@ const service = z
     ports: z.array(z.string()).optional(),
     depends_on: z.union([z.array(z.string()), z.record(z.string(), z.object({ condition: z.string() }))]).optional(),
     healthcheck: healthcheck.optional(),
+    /** Containers of the service (compose's `scale`; e.g. router replicas). Text from ${VAR} is read as a number. */
+    scale: z.coerce.number().int().min(1).max(16).optional(),
   })
   .loose();
 const composeSchema = z.object({ version: z.string().optional(), services: z.record(z.string(), service) }).loose();
@@ -47,7 +49,16 @@ export interface ServiceSpec {
   mounts: Mount[];
   dependsOn: string[];
   healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number };
+  /** How many of it run. Replica i (from 0) publishes each host port + i, and answers to the service's name. */
+  replicas: number;
 }
+
+/** Host ports of every replica of a service's first published port. */
+export const replicaPorts = (s: ServiceSpec): number[] =>
+  s.ports[0] ? Array.from({ length: s.replicas }, (_, i) => s.ports[0]!.host + i) : [];
+
+/** Replica i's name: the service's own for the first, then name-2, name-3... */
+export const replicaName = (s: ServiceSpec, i: number) => (i === 0 ? s.name : `${s.name}-${i + 1}`);
 
 const durationMs = (d: string | undefined, fallback: number) => {
   const m = d ? /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d) : null;
@@ -73,8 +84,9 @@ export function readCompose(file: string, env: NodeJS.ProcessEnv = process.env):
       ...(s.build ? { build: { ...s.build, context: resolve(dir, s.build.context) } } : {}),
       command: s.command ?? [],
       environment,
+      // "HOST:CONTAINER" or "IP:HOST:CONTAINER" (both backends publish on 127.0.0.1).
       ports: (s.ports ?? []).map((p) => {
-        const [host, container] = p.split(':').map(Number);
+        const [host, container] = p.split(':').slice(-2).map(Number);
         return { host: host!, container: container! };
       }),
       mounts: (s.volumes ?? []).map((v) => {
@@ -86,6 +98,7 @@ export function readCompose(file: string, env: NodeJS.ProcessEnv = process.env):
         };
       }),
       dependsOn: Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {}),
+      replicas: s.scale ?? 1,
       ...(s.healthcheck
         ? {
             healthcheck: {

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
-import type { ServiceSpec } from './compose.ts';
+import { replicaName, replicaPorts, type ServiceSpec } from './compose.ts';
 import { answersHttp } from './http-probe.ts';
 import type { StackState, StartedService } from './state.ts';
 
@@ -142,57 +142,68 @@ export async function dockerUp(
         }
       }
     }
-    const name = `${project}_${s.name}_1`;
-    const old = docker.getContainer(name);
-    await old.remove({ force: true, v: true }).catch(() => {});
-    const container = await docker.createContainer({
-      name,
-      Image: s.image,
-      ...(s.command.length ? { Cmd: s.command } : {}),
-      Env: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
-      Labels: {
-        [LABEL_PROJECT]: project,
-        [LABEL_SERVICE]: s.name,
-        'com.docker.compose.container-number': '1',
-        'com.docker.compose.oneoff': 'False',
-      },
-      ExposedPorts: Object.fromEntries(s.ports.map((p) => [`${p.container}/tcp`, {}])),
-      ...(s.healthcheck
-        ? {
-            Healthcheck: {
-              Test: s.healthcheck.test,
-              Interval: s.healthcheck.intervalMs * 1e6,
-              Timeout: s.healthcheck.timeoutMs * 1e6,
-              Retries: s.healthcheck.retries,
-            },
-          }
-        : {}),
-      HostConfig: {
-        NetworkMode: network,
-        PortBindings: Object.fromEntries(
-          s.ports.map((p) => [`${p.container}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.host) }]]),
-        ),
-        Binds: s.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
-      },
-      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [s.name] } } },
-    });
-    await container.start();
-    const started: StartedService = {
-      name: s.name,
-      containerId: container.id,
-      ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}),
-    };
-    state.services.push(started);
-    await waitHealthy(container, s, opts.log);
+    // Replica i is container <project>_<service>_<i+1>, publishes each port + i, and answers to the service's name
+    // on the network (compose's DNS gives clients and Prometheus every replica).
+    for (let i = 0; i < s.replicas; i++) {
+      const name = `${project}_${s.name}_${i + 1}`;
+      await docker
+        .getContainer(name)
+        .remove({ force: true, v: true })
+        .catch(() => {});
+      const container = await docker.createContainer({
+        name,
+        Image: s.image,
+        ...(s.command.length ? { Cmd: s.command } : {}),
+        Env: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
+        Labels: {
+          [LABEL_PROJECT]: project,
+          [LABEL_SERVICE]: s.name,
+          'com.docker.compose.container-number': String(i + 1),
+          'com.docker.compose.oneoff': 'False',
+        },
+        ExposedPorts: Object.fromEntries(s.ports.map((p) => [`${p.container}/tcp`, {}])),
+        ...(s.healthcheck
+          ? {
+              Healthcheck: {
+                Test: s.healthcheck.test,
+                Interval: s.healthcheck.intervalMs * 1e6,
+                Timeout: s.healthcheck.timeoutMs * 1e6,
+                Retries: s.healthcheck.retries,
+              },
+            }
+          : {}),
+        HostConfig: {
+          NetworkMode: network,
+          PortBindings: Object.fromEntries(
+            s.ports.map((p) => [`${p.container}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.host + i) }]]),
+          ),
+          Binds: s.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+        },
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [s.name] } } },
+      });
+      await container.start();
+      const port = replicaPorts(s)[i];
+      state.services.push({
+        name: replicaName(s, i),
+        containerId: container.id,
+        ...(port ? { url: `http://127.0.0.1:${port}` } : {}),
+      });
+      await waitHealthy(container, s, opts.log, port);
+    }
   }
   return state;
 }
 
 /** Without a healthcheck (e.g. Prometheus from a bare image): ready once its published port answers HTTP. */
-const portAnswers = (s: ServiceSpec) =>
-  s.ports[0] ? answersHttp(`http://127.0.0.1:${s.ports[0].host}/`) : Promise.resolve(true);
+const portAnswers = (port: number | undefined) =>
+  port ? answersHttp(`http://127.0.0.1:${port}/`) : Promise.resolve(true);
 
-async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l: string) => void): Promise<void> {
+async function waitHealthy(
+  container: Docker.Container,
+  s: ServiceSpec,
+  log: (l: string) => void,
+  port: number | undefined,
+): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     const info = await container.inspect();
@@ -201,7 +212,7 @@ async function waitHealthy(container: Docker.Container, s: ServiceSpec, log: (l:
       throw new Error(`${s.name} exited (code ${info.State.ExitCode}):\n${logs}`);
     }
     const health = info.State.Health?.Status;
-    if (s.healthcheck ? health === 'healthy' : await portAnswers(s)) {
+    if (s.healthcheck ? health === 'healthy' : await portAnswers(port)) {
       log(`${s.name} is ${s.healthcheck ? 'healthy' : 'answering'}`);
       return;
     }

@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 /**
  * Does `url` answer HTTP within `timeoutMs`? The timeout is a normal (ref'd) timer on purpose: with
  * AbortSignal.timeout (unref'd), a fetch stuck on a socket that a port proxy accepted but nobody
@@ -15,4 +17,16 @@ export async function answersHttp(url: string, opts: { timeoutMs?: number; okOnl
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Does a Redis server answer PING on 127.0.0.1:port? */
+export function answersRedis(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
 }

@@ -45,6 +45,7 @@ const log = (l: string) => console.error(l);
 
 const LABELS: Record<string, string> = {
   router: 'Router (OpenAI API)',
+  redis: 'Redis (shared limits)',
   'llm-sim': 'Simulated models',
   loadtest: 'Load test UI',
   prometheus: 'Prometheus',
@@ -60,9 +61,15 @@ function printState(state: StackState): void {
     return;
   }
   console.log(`\nStack "${state.project}" is up (${state.backend}):`);
-  for (const s of state.services)
-    console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} ${s.url ?? ''}${s.name === 'router' ? '/v1' : ''}`);
-  for (const s of state.skipped) console.log(`  ${(LABELS[s.name] ?? s.name).padEnd(26)} not started: ${s.reason}`);
+  const label = (name: string) => {
+    const replica = /^router-(\d+)$/.exec(name);
+    return replica ? `Router replica ${replica[1]}` : (LABELS[name] ?? name);
+  };
+  for (const s of state.services) {
+    const url = s.name === 'redis' ? s.url?.replace('http://', 'redis://') : s.url;
+    console.log(`  ${label(s.name).padEnd(26)} ${url ?? ''}${s.name.startsWith('router') ? '/v1' : ''}`);
+  }
+  for (const s of state.skipped) console.log(`  ${label(s.name).padEnd(26)} not started: ${s.reason}`);
   const prometheus = state.services.find((s) => s.name === 'prometheus')?.url;
   if (prometheus && !state.services.some((s) => s.name === 'grafana')) {
     console.log(

@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
-import { healthUrl, type ServiceSpec } from './compose.ts';
-import { answersHttp } from './http-probe.ts';
+import { healthUrl, replicaName, replicaPorts, type ServiceSpec } from './compose.ts';
+import { answersHttp, answersRedis } from './http-probe.ts';
 import type { StackState, StartedService } from './state.ts';
 
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
@@ -16,14 +16,25 @@ const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status
 const INSTALL_HINTS: Record<string, string> = {
   prometheus:
     "Prometheus is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus' (or make install-system-deps).",
+  redis:
+    "Redis is not installed: on Debian/Ubuntu run 'sudo apt-get install redis-server' (or make install). The routers run on local limits until it answers.",
   grafana:
     "Grafana is not installed (it is not in Debian and cannot be fetched here). Install it from Grafana Labs' apt repository or use the docker-compose stack; the dashboards are in grafana/dashboards and provisioning in grafana/provisioning.",
 };
 
 function rewriteHosts(text: string, services: ServiceSpec[]): string {
   let out = text.replace(/0\.0\.0\.0/g, '127.0.0.1');
-  for (const s of services)
+  for (const s of services) {
+    // A client of a scaled service (the load generator's --host) gets every replica, comma-separated.
+    if (s.replicas > 1 && s.ports[0])
+      out = out.replaceAll(
+        `http://${s.name}:${s.ports[0].container}`,
+        replicaPorts(s)
+          .map((p) => `http://127.0.0.1:${p}`)
+          .join(','),
+      );
     for (const p of s.ports) out = out.replaceAll(`${s.name}:${p.container}`, `127.0.0.1:${p.host}`);
+  }
   return out;
 }
 
@@ -85,19 +96,21 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
     cmd: string,
     args: string[],
     env: Record<string, string>,
-    cwd = opts.repoRoot,
+    replica = 0,
   ): StartedService => {
-    const logFile = join(logs, `${s.name}.log`);
+    const name = replicaName(s, replica);
+    const logFile = join(logs, `${name}.log`);
     const fd = openSync(logFile, 'a');
     // Detached: the services outlive this command; `stack down` stops them by the recorded pid.
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], detached: true });
+    const child = spawn(cmd, args, {
+      cwd: opts.repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
     child.unref();
-    const started = {
-      name: s.name,
-      pid: child.pid!,
-      logFile,
-      ...(s.ports[0] ? { url: `http://127.0.0.1:${s.ports[0].host}` } : {}),
-    };
+    const port = replicaPorts(s)[replica];
+    const started = { name, pid: child.pid!, logFile, ...(port ? { url: `http://127.0.0.1:${port}` } : {}) };
     state.services.push(started);
     return started;
   };
@@ -108,26 +121,49 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
         state.skipped.push({ name: s.name, reason: 'skipped on request' });
         continue;
       }
-      for (const p of s.ports) {
-        if (!(await portFree(p.host))) {
+      for (const p of s.ports.flatMap((p) => replicaPorts({ ...s, ports: [p] }))) {
+        if (!(await portFree(p))) {
           const envName = `${s.name.toUpperCase().replace(/-/g, '_')}_PORT`;
           throw new Error(
-            `port ${p.host} (${s.name}) is in use by another program; stop it, or start the stack on other ports (${envName}=N make metrics)`,
+            `port ${p} (${s.name}) is in use by another program; stop it, or start the stack on other ports (${envName}=N make metrics)`,
           );
         }
       }
       if (s.build) {
         const main = resolve(opts.repoRoot, s.build.target, 'src/main.ts');
         if (!existsSync(main)) throw new Error(`no native entry point for ${s.name}: ${main}`);
-        // The container's own port becomes the published host port.
-        const args = withPort(
-          s.command.map((a) => hostPath(s, rewriteHosts(a, services))),
-          s.ports[0]?.host,
-        );
         const env = Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, rewriteHosts(v, services)]));
-        launch(s, process.execPath, ['--import', 'tsx', main, ...args], env);
         const health = healthUrl(s);
-        await waitHttp(`http://127.0.0.1:${s.ports[0]!.host}${health?.pathname ?? '/'}`, s.name);
+        // Each replica: the container's own port becomes its published host port (the first, then +1, +2...).
+        for (const [i, hostPort] of replicaPorts(s).entries()) {
+          const args = withPort(
+            s.command.map((a) => hostPath(s, rewriteHosts(a, services))),
+            hostPort,
+          );
+          launch(s, process.execPath, ['--import', 'tsx', main, ...args], env, i);
+        }
+        for (const hostPort of replicaPorts(s))
+          await waitHttp(`http://127.0.0.1:${hostPort}${health?.pathname ?? '/'}`, s.name);
+      } else if (s.image.startsWith('redis')) {
+        if (!has('redis-server')) {
+          state.skipped.push({ name: s.name, reason: INSTALL_HINTS.redis! });
+          continue;
+        }
+        const dir = join(opts.stateDir, 'redis');
+        mkdirSync(dir, { recursive: true });
+        const hostPort = s.ports[0]!.host;
+        // No persistence: shared rate-limit windows and cooldowns live a minute at most.
+        launch(
+          s,
+          'redis-server',
+          ['--port', String(hostPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+          {},
+        );
+        const deadline = Date.now() + 30_000;
+        while (!(await answersRedis(hostPort))) {
+          if (Date.now() > deadline) throw new Error(`redis did not answer on port ${hostPort} within 30 s`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       } else if (s.image.startsWith('prom/prometheus')) {
         if (!has('prometheus')) {
           state.skipped.push({ name: s.name, reason: INSTALL_HINTS.prometheus! });
@@ -138,8 +174,9 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
         // counters for minutes (staleness), on whatever ports it used. KEEP_PROMETHEUS_DATA=1 keeps history.
         if (!opts.keepData) rmSync(join(dir, 'data'), { recursive: true, force: true });
         mkdirSync(join(dir, 'data'), { recursive: true });
+        const router = services.find((x) => x.name === 'router');
         const targets = {
-          router: `127.0.0.1:${port('router')}`,
+          router: router ? replicaPorts(router).map((p) => `127.0.0.1:${p}`) : [],
           llmSim: `127.0.0.1:${port('llm-sim')}`,
           loadtest: `127.0.0.1:${port('loadtest')}`,
         };

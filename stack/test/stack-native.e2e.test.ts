@@ -1,5 +1,5 @@
-// `stack up` without Docker: our services as processes, Prometheus from Debian's package, Grafana
-// reported as unavailable; `stack down` stops exactly what it started.
+// `stack up` without Docker: our services as processes (three router replicas on one Redis), Prometheus and
+// Redis from Debian's packages, Grafana reported as unavailable; `stack down` stops exactly what it started.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,13 +9,14 @@ import type { StackState } from '../src/state.ts';
 
 const STACK = join(REPO_ROOT, 'stack/src/main.ts');
 const tmp = tempDir('stack-native-');
-const stack = (...args: string[]) => runToEnd(STACK, [...args, '--state-dir', tmp.dir], 180_000);
+const stack = (...args: string[]) =>
+  runToEnd(STACK, [...args, '--state-dir', tmp.dir], 180_000, { ROUTER_REPLICAS: '3' });
 after(async () => {
   await stack('down');
   tmp.remove();
 });
 
-test('native up: services answer, Prometheus scrapes the router, Grafana is reported missing; down stops everything', async () => {
+test('native up, ROUTER_REPLICAS=3: replicas share Redis, Prometheus scrapes each, the load generator spreads over them; down stops everything', async () => {
   const up = await stack('up', '--backend', 'native', '--free-ports');
   assert.equal(up.code, 0, up.stdout + up.stderr);
   assert.match(up.stdout, /Grafana \(admin \/ secret\) +not started: Grafana is not installed/);
@@ -23,8 +24,16 @@ test('native up: services answer, Prometheus scrapes the router, Grafana is repo
   const url = (name: string) => state.services.find((s) => s.name === name)!.url!;
   assert.deepEqual(
     state.services.map((s) => s.name),
-    ['llm-sim', 'router', 'loadtest', 'prometheus'],
+    ['llm-sim', 'redis', 'router', 'router-2', 'router-3', 'loadtest', 'prometheus'],
   );
+  const replicas = ['router', 'router-2', 'router-3'].map(url);
+  for (const r of replicas) {
+    const ready = (await (await fetch(`${r}/ready`, { signal: AbortSignal.timeout(5000) })).json()) as {
+      state: string;
+    };
+    assert.equal(ready.state, 'shared', `${r} shares rate limits and cooldowns through Redis`);
+  }
+  assert.match(up.stdout, /Router replica 3 +http:\/\/127\.0\.0\.1:\d+\/v1/);
 
   const res = await fetch(`${url('router')}/v1/chat/completions`, {
     method: 'POST',
@@ -37,14 +46,17 @@ test('native up: services answer, Prometheus scrapes the router, Grafana is repo
   });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('x-router-policy'), 'task_router');
-  assert.equal((await fetch(`${url('loadtest')}/api/state`, { signal: AbortSignal.timeout(5000) })).status, 200);
+  const ui = await fetch(`${url('loadtest')}/api/state`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(ui.status, 200);
+  // The load generator's target is every replica.
+  assert.equal(((await ui.json()) as { defaults: { host: string } }).defaults.host, replicas.join(','));
   await waitFor(
-    'Prometheus scraping router, llm-sim and loadtest',
+    'Prometheus scraping the three routers, llm-sim and loadtest',
     async () => {
       const r = (await (
         await fetch(`${url('prometheus')}/api/v1/query?query=up%3D%3D1`, { signal: AbortSignal.timeout(5000) })
       ).json()) as { data: { result: Array<{ metric: { job: string } }> } };
-      return r.data.result.length === 3;
+      return r.data.result.filter((m) => m.metric.job === 'llm-router').length === 3 && r.data.result.length === 5;
     },
     20_000,
     500,
@@ -58,7 +70,7 @@ test('native up: services answer, Prometheus scrapes the router, Grafana is repo
 
   const down = await stack('down');
   assert.equal(down.code, 0);
-  assert.match(down.stdout, /Stopped prometheus, loadtest, router, llm-sim/);
+  assert.match(down.stdout, /Stopped prometheus, loadtest, router-3, router-2, router, redis, llm-sim/);
   await waitFor(
     'every process gone',
     () =>
