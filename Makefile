@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: lint format help install install-system-deps install-test-deps bench-soak demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config test typecheck classifier-data classifier-train classifier-eval
+.PHONY: lint format help install install-system-deps install-test-deps bench-soak demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -101,6 +101,9 @@ bench-loadtest: node_modules/.package-lock.json ## Load generator throughput vs 
 
 dashboards: node_modules/.package-lock.json ## Regenerate Grafana dashboard JSON (grafana/dashboards) from dashboards/src
 	$(NODE_RUN) dashboards/src/generate.ts
+
+k8s: node_modules/.package-lock.json ## Regenerate the Kubernetes manifests in k8s/ from k8s/src (validated against the Kubernetes schemas)
+	$(NODE_RUN) k8s/src/generate.ts
 
 prometheus-config: node_modules/.package-lock.json ## Regenerate prometheus/prometheus.yml and rules/*.yml from TypeScript
 	$(NODE_RUN) prometheus/src/generate.ts

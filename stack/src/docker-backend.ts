@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
 import { replicaName, replicaPorts, type ServiceSpec } from './compose.ts';
 import { answersHttp } from './http-probe.ts';
-import type { StackState, StartedService } from './state.ts';
+import type { StackState } from './state.ts';
 
 const LABEL_PROJECT = 'com.docker.compose.project';
 const LABEL_SERVICE = 'com.docker.compose.service';

@@ -123,34 +123,55 @@ test('images: base images from local binaries, service images built with dockero
     'llm-router/router:0.1.0',
     'llm-router/loadtest:0.1.0',
     'prom/prometheus:v2.42.0',
+    'redis:7.0-bookworm',
   ]) {
     const info = await dockerClient().getImage(image).inspect();
     if (image.startsWith('llm-router/')) assert.equal(info.Config.User, 'node', `${image} runs as non-root`);
   }
 });
 
-test('stack up via dockerode: traffic flows router -> llm-sim, Prometheus scrapes the router; stack down removes everything', {
+test('stack up via dockerode, two router replicas: traffic flows, Prometheus finds both by DNS; stack down removes everything', {
   timeout: 600_000,
 }, async (t) => {
-  const up = await run(process.execPath, [
-    '--import',
-    'tsx',
-    STACK,
-    'up',
-    '--backend',
-    'docker',
-    '--free-ports',
-    '--state-dir',
-    tmp.dir,
-    '--project',
-    'lrtest',
-  ]);
+  const up = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      STACK,
+      'up',
+      '--backend',
+      'docker',
+      '--free-ports',
+      '--state-dir',
+      tmp.dir,
+      '--project',
+      'lrtest',
+    ],
+    { ROUTER_REPLICAS: '2' },
+  );
   assert.equal(up.code, 0, up.out);
   assert.match(up.out, /grafana.*not available/i);
   t.diagnostic('grafana skipped: its image cannot be pulled or built on this machine');
   const state = JSON.parse(readFileSync(join(tmp.dir, 'stack.json'), 'utf8')) as StackState;
   const url = (n: string) => state.services.find((s) => s.name === n)!.url!;
   await trafficAndScrape(url('router'), url('prometheus'));
+  await waitFor(
+    'Prometheus scraping both replicas (DNS service discovery on the compose service)',
+    async () => {
+      const q = encodeURIComponent('count(up{job="llm-router"} == 1)');
+      const r = (await (await fetch(`${url('prometheus')}/api/v1/query?query=${q}`)).json()) as {
+        data: { result: Array<{ value: [number, string] }> };
+      };
+      return r.data.result[0]?.value[1] === '2';
+    },
+    30_000,
+    500,
+  );
+  for (const replica of ['router', 'router-2']) {
+    const ready = (await (await fetch(`${url(replica)}/ready`)).json()) as { state: string };
+    assert.equal(ready.state, 'shared');
+  }
   const status = await run(process.execPath, ['--import', 'tsx', STACK, 'status', '--state-dir', tmp.dir]);
   assert.match(status.out, /router +Up .*\(healthy\)/);
   const down = await run(process.execPath, ['--import', 'tsx', STACK, 'down', '--state-dir', tmp.dir]);
@@ -176,6 +197,7 @@ test('docker-compose up on the same compose file (Grafana skipped), then down', 
     'llm-sim',
     'loadtest',
     'prometheus',
+    'redis',
     'router',
   ]);
   await waitFor(

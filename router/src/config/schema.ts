@@ -228,8 +228,8 @@ export const routerConfigSchema = z
         idle_timeout_ms: z.number().int().positive().default(30_000),
         /** On SIGTERM: /ready answers 503 at once; new connections are still taken for this long (so load
          * balancers notice), then refused; requests in progress get up to drain_timeout_ms to finish. */
-        drain_delay_ms: z.number().int().min(0).default(0),
-        drain_timeout_ms: z.number().int().positive().default(30_000),
+        drain_delay_ms: z.coerce.number().int().min(0).default(0),
+        drain_timeout_ms: z.coerce.number().int().positive().default(30_000),
         /** Open client connections at most (new ones are refused past it). 0: the open-files limit less 64. */
         max_connections: z.number().int().min(0).default(0),
         /** Request body bytes held at once, over all requests; past it a request gets a fast 503 (retry-after). */
