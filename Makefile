@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: lint format help install install-system-deps install-test-deps bench-soak demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval
+.PHONY: lint format help install install-system-deps install-test-deps bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -79,7 +79,7 @@ build: node_modules/.package-lock.json ## Production build of the router: router
 router-prod: build ## Run the production build of the router on :4000 (WORKERS=N for N processes)
 	node router/dist/main.mjs --config $(ROUTER_CONFIG) $(if $(WORKERS),--workers $(WORKERS))
 
-bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest ## All benchmarks (~9 min; numbers and ratios, never pass/fail)
+bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest bench-shared-state ## All benchmarks (~9 min; numbers and ratios, never pass/fail)
 
 bench-router: build ## Router vs direct vs Portkey: req/s at 16/64/256 conns, added latency at 1K/5K req/s, streaming TTFT
 	$(NODE_RUN) bench/router-overhead.ts $(BENCH_ARGS)
@@ -92,6 +92,9 @@ bench-memory: build ## Router RSS with 1,000 concurrent streams
 
 bench-classifier: node_modules/.package-lock.json ## Classifier p50/p99 µs per prompt and model memory
 	node --expose-gc --import tsx bench/classifier.ts
+
+bench-shared-state: build install-test-deps ## Shared state on Redis vs in process: added p50 at 1K req/s, requests per router CPU-second (3 rounds)
+	$(NODE_RUN) bench/router-shared-state.ts $(BENCH_ARGS)
 
 bench-soak: build ## Soak: steady load for 5 min with upstream errors, hangs and client hang-ups; counts, in-flight and RSS slope (SOAK_ARGS="--duration 300 --rate 100")
 	$(NODE_RUN) bench/soak.ts $(SOAK_ARGS)

@@ -1,21 +1,20 @@
 // A real Redis (Debian's redis-server) on a free loopback port with a temp dir, for shared-state tests.
 // stop() and kill() end only the process started here; start() brings it back on the same port.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { freePort, tempDir, waitFor } from './services.ts';
 
 export interface TestRedis {
   url: string;
   port: number;
+  /** The running server's process id. */
+  pid(): number | undefined;
   /** (Re)start on the same port with an empty dataset. */
   start(): Promise<void>;
   /** SIGKILL: the abrupt loss a router must survive. */
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Whether redis-server is installed (make install-test-deps installs it). */
-export const haveRedis = () => spawnSync('redis-server', ['--version']).status === 0;
 
 const ping = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -42,6 +41,7 @@ export async function startRedis(): Promise<TestRedis> {
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: () => (exited() ? undefined : proc!.pid),
     async start() {
       if (!exited()) return;
       // No persistence: every start is empty, like a cache that lost its node.

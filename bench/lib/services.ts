@@ -124,7 +124,14 @@ export async function startNodeService(
  */
 export async function startBenchRouter(
   upstreamUrl: string,
-  options: { workers?: number; logLevel?: string; deploymentYaml?: string; runtime?: RouterRuntime } = {},
+  options: {
+    workers?: number;
+    logLevel?: string;
+    deploymentYaml?: string;
+    runtime?: RouterRuntime;
+    /** Top-level YAML added to the config (e.g. a state: section). */
+    extraYaml?: string;
+  } = {},
 ): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-bench-'));
   const file = join(dir, 'router.yaml');
@@ -138,6 +145,7 @@ export async function startBenchRouter(
       // Send "model": "router/task_router" to measure with classification on the path.
       'policies:',
       '  - { name: task_router, classifier: task, routes: {}, default: bench }',
+      options.extraYaml ?? '',
       '',
     ].join('\n'),
   );
