@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { parseRouterConfig } from '../src/config/load.ts';
 import { DeploymentRegistry } from '../src/upstream/deployments.ts';
 import { RedisSharedState } from '../src/state/redis-state.ts';
+import { RESERVE } from '../src/state/redis-scripts.ts';
 import { startRedis, type TestRedis } from '../../test-support/redis.ts';
 import { waitFor } from '../../test-support/services.ts';
 
@@ -126,4 +127,31 @@ test('Redis gone: requests go on at once on local limits (limit / replicas); Red
   assert.equal(one.a.state.unavailableReason(1), null, 'the whole limit again, counted in Redis');
   const back = await one.state.reserve(one.a, 1);
   assert.deepEqual(back, { ok: true, shared: true });
+});
+
+test('the window slides: seconds leave it after a minute, totals follow, retry-after points at the oldest', async () => {
+  const client = new Redis(redis.url);
+  const key = `${fresh()}window:x`;
+  // rpm 5, no tpm; the clock is given (ms) instead of Redis's own.
+  const reserve = async (atMs: number, tokens = 0) =>
+    (await client.eval(RESERVE, 1, key, 5, 0, tokens, atMs)) as [number, number, number, number, string];
+  try {
+    const t0 = 1_000_000_000_000;
+    for (const at of [0, 0, 10_000, 20_000, 30_000]) assert.equal((await reserve(t0 + at))[0], 1);
+    const full = await reserve(t0 + 40_000);
+    assert.deepEqual(full.slice(0, 2), [0, 5]);
+    assert.equal(full[4], 'rpm_limit');
+    assert.equal(full[3], 20_000, 'the two requests of second 0 leave at 60 s');
+    // At 60 s the first second has left: two places free, the totals say 3 before this request.
+    const later = await reserve(t0 + 60_000);
+    assert.deepEqual(later.slice(0, 2), [1, 4]);
+    assert.equal((await reserve(t0 + 60_500))[0], 1);
+    assert.equal((await reserve(t0 + 60_900))[0], 0);
+    // Long idle: everything has left, the hash does not keep old seconds.
+    assert.deepEqual((await reserve(t0 + 500_000)).slice(0, 2), [1, 1]);
+    const fields = Object.keys(await client.hgetall(key)).filter((f) => f.startsWith('r:'));
+    assert.deepEqual(fields, [`r:${(t0 + 500_000) / 1000}`]);
+  } finally {
+    client.disconnect();
+  }
 });
