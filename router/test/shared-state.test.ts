@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { parseRouterConfig } from '../src/config/load.ts';
 import { DeploymentRegistry } from '../src/upstream/deployments.ts';
 import { RedisSharedState } from '../src/state/redis-state.ts';
-import { RESERVE } from '../src/state/redis-scripts.ts';
+import { RELEASE, RESERVE } from '../src/state/redis-scripts.ts';
 import { startRedis, type TestRedis } from '../../test-support/redis.ts';
 import { waitFor } from '../../test-support/services.ts';
 
@@ -134,7 +134,7 @@ test('the window slides: seconds leave it after a minute, totals follow, retry-a
   const key = `${fresh()}window:x`;
   // rpm 5, no tpm; the clock is given (ms) instead of Redis's own.
   const reserve = async (atMs: number, tokens = 0) =>
-    (await client.eval(RESERVE, 1, key, 5, 0, tokens, atMs)) as [number, number, number, number, string];
+    (await client.eval(RESERVE, 1, key, 5, 0, tokens, 1, atMs)) as [number, number, number, number, string];
   try {
     const t0 = 1_000_000_000_000;
     for (const at of [0, 0, 10_000, 20_000, 30_000]) assert.equal((await reserve(t0 + at))[0], 1);
@@ -151,6 +151,31 @@ test('the window slides: seconds leave it after a minute, totals follow, retry-a
     assert.deepEqual((await reserve(t0 + 500_000)).slice(0, 2), [1, 1]);
     const fields = Object.keys(await client.hgetall(key)).filter((f) => f.startsWith('r:'));
     assert.deepEqual(fields, [`r:${(t0 + 500_000) / 1000}`]);
+  } finally {
+    client.disconnect();
+  }
+});
+
+test('leases: far from the limit a batch is counted at once, within the last 1% one at a time; unspent ones return', async () => {
+  const client = new Redis(redis.url);
+  const key = `${fresh()}window:x`;
+  const at = 2_000_000_000_000;
+  const reserve = async (rpm: number, wanted: number, tpm = 0) =>
+    (await client.eval(RESERVE, 1, key, rpm, tpm, 0, wanted, at)) as [number, number, number, number, string, number];
+  try {
+    assert.deepEqual((await reserve(100_000, 50)).slice(0, 2), [50, 50]);
+    // rpm 1000 with 50 used: 950 left, a hundredth of it is 9.
+    assert.deepEqual((await reserve(1_000, 50)).slice(0, 2), [9, 59]);
+    // 150 left of rpm 209: under 200 left, one at a time.
+    assert.deepEqual((await reserve(209, 50)).slice(0, 2), [1, 60]);
+    assert.deepEqual((await reserve(100_000, 50, 1_000_000)).slice(0, 2), [1, 61], 'a tpm limit: never a batch');
+    const [, , , , , second] = await reserve(100_000, 1);
+    assert.equal(second, at / 1000);
+    assert.equal(await client.eval(RELEASE, 1, key, 40, second), 40);
+    assert.equal(Number(await client.hget(key, 'R')), 22);
+    // Only what was counted in that second can come back.
+    assert.equal(await client.eval(RELEASE, 1, key, 1_000, second), 22);
+    assert.equal(await client.eval(RELEASE, 1, key, 5, second - 1), 0);
   } finally {
     client.disconnect();
   }

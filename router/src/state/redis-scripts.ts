@@ -38,19 +38,21 @@ end
 `;
 
 /**
- * KEYS[1] window; ARGV rpm, tpm, prompt tokens[, now ms: tests only, instead of Redis's clock].
- * Returns {allowed 0|1, requests, tokens, retry-after ms, why}.
+ * KEYS[1] window; ARGV rpm, tpm, prompt tokens, wanted[, now ms: tests only, instead of Redis's clock].
+ * Counts up to `wanted` requests at once (a lease the caller spends locally), but only far from the limit: within
+ * the last 1% of rpm (or with a tpm limit) one request at a time, so the limit holds to the request.
+ * Returns {granted (0: refused), requests, tokens, retry-after ms, why, the second it was counted in}.
  */
 export const RESERVE = `${RETIRE}
 local nowMs
-if ARGV[4] then
-  nowMs = tonumber(ARGV[4])
+if ARGV[5] then
+  nowMs = tonumber(ARGV[5])
 else
   local t = redis.call('TIME')
   nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local sec = math.floor(nowMs / 1000)
-local rpm, tpm, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local rpm, tpm, tokens, wanted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local lo = retire(KEYS[1], sec)
 local totals = redis.call('HMGET', KEYS[1], 'R', 'T')
 local req, tok = tonumber(totals[1] or 0), tonumber(totals[2] or 0)
@@ -65,14 +67,31 @@ if why ~= '' then
   end
   return {0, req, tok, (oldest + 60) * 1000 - nowMs, why}
 end
-redis.call('HINCRBY', KEYS[1], 'r:' .. sec, 1)
-redis.call('HINCRBY', KEYS[1], 'R', 1)
+local granted = 1
+if wanted > 1 and tpm == 0 then
+  granted = wanted
+  if rpm > 0 then granted = math.max(1, math.min(wanted, math.floor((rpm - req) / 100))) end
+end
+redis.call('HINCRBY', KEYS[1], 'r:' .. sec, granted)
+redis.call('HINCRBY', KEYS[1], 'R', granted)
 if tokens > 0 then
   redis.call('HINCRBY', KEYS[1], 't:' .. sec, tokens)
   redis.call('HINCRBY', KEYS[1], 'T', tokens)
 end
 redis.call('PEXPIRE', KEYS[1], 61000)
-return {1, req + 1, tok + tokens, 0, ''}
+return {granted, req + granted, tok + tokens, 0, '', sec}
+`;
+
+/** KEYS[1] window; ARGV count, second. Gives back the unspent part of a lease counted in that second. */
+export const RELEASE = `
+local f = 'r:' .. ARGV[2]
+local n = tonumber(redis.call('HGET', KEYS[1], f) or 0)
+local back = math.min(n, tonumber(ARGV[1]))
+if back > 0 then
+  redis.call('HINCRBY', KEYS[1], f, -back)
+  redis.call('HINCRBY', KEYS[1], 'R', -back)
+end
+return back
 `;
 
 /** KEYS[1] window; ARGV tokens. Completion tokens, counted in the current second. */

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { StateConfig } from '../config/schema.ts';
 import type { Deployment, DeploymentRegistry } from '../upstream/deployments.ts';
-import { ADD_TOKENS, RESERVE } from './redis-scripts.ts';
+import { ADD_TOKENS, RELEASE, RESERVE } from './redis-scripts.ts';
 import type { Reservation, SharedState } from './shared-state.ts';
 
 type RedisStateConfig = StateConfig & { url: string };
@@ -20,9 +20,30 @@ interface ScriptedRedis extends Redis {
     rpm: number,
     tpm: number,
     tokens: number,
-  ): Promise<[number, number, number, number, string]>;
+    wanted: number,
+  ): Promise<[number, number, number, number, string, number?]>;
+  releaseWindow(key: string, count: number, second: number): Promise<number>;
   addWindowTokens(key: string, tokens: number): Promise<number>;
 }
+
+/**
+ * Requests counted in the shared window ahead of use, spent here without a round trip. Only far from the limit
+ * (the script decides) and for rpm-only deployments; what is left after LEASE_MS goes back to the window.
+ */
+interface WindowLease {
+  left: number;
+  until: number;
+  /** The second (Redis's clock) the lease was counted in. */
+  second: number;
+}
+/** A lease covers about this much of a deployment's recent request rate... */
+const LEASE_SHARE_OF_SECOND = 0.1;
+/** ...is only taken at this rate or more (below it, a round trip per request costs little)... */
+const LEASE_MIN_RATE = 50;
+/** ...and lasts this long. */
+const LEASE_MS = 1_000;
+const SHARED: Reservation = { ok: true, shared: true };
+const LOCAL: Reservation = { ok: true, shared: false };
 
 /** Only host and port: the URL may carry a password. */
 export const redisAddress = (url: string) => {
@@ -44,6 +65,9 @@ export class RedisSharedState implements SharedState {
   private readonly channel: string;
   private readonly byId = new Map<string, Deployment>();
   private readonly pendingTokens = new Map<Deployment, number>();
+  private readonly leases = new Map<Deployment, WindowLease>();
+  /** Requests per deployment since the last lease sizing, and when that began: the local rate. */
+  private readonly recent = new Map<Deployment, { count: number; since: number }>();
   private readonly flushTimer: NodeJS.Timeout;
   private up = false;
   private closed = false;
@@ -73,6 +97,7 @@ export class RedisSharedState implements SharedState {
     this.client = new Redis(config.url, options) as ScriptedRedis;
     this.client.defineCommand('reserveWindow', { numberOfKeys: 1, lua: RESERVE });
     this.client.defineCommand('addWindowTokens', { numberOfKeys: 1, lua: ADD_TOKENS });
+    this.client.defineCommand('releaseWindow', { numberOfKeys: 1, lua: RELEASE });
     this.client.on('ready', () => this.setUp(true));
     this.client.on('close', () => this.setUp(false));
     // Errors are reported once per outage (setUp), not per reconnect attempt.
@@ -120,17 +145,31 @@ export class RedisSharedState implements SharedState {
     return `${this.prefix}cooldown:${id}`;
   }
 
-  async reserve(dep: Deployment, promptTokens: number): Promise<Reservation> {
+  reserve(dep: Deployment, promptTokens: number): Reservation | Promise<Reservation> {
     if (!this.up) return this.local();
+    const now = Date.now();
+    const lease = this.leases.get(dep);
+    if (lease && lease.left > 0 && now < lease.until) {
+      lease.left--;
+      return SHARED;
+    }
+    if (lease) this.giveBack(dep, lease);
+    return this.reserveRemote(dep, promptTokens, now);
+  }
+
+  private async reserveRemote(dep: Deployment, promptTokens: number, now: number): Promise<Reservation> {
     try {
-      const [allowed, requests, , waitMs, why] = await this.client.reserveWindow(
+      const [granted, requests, , waitMs, why, second] = await this.client.reserveWindow(
         this.windowKey(dep),
         dep.config.rpm,
         dep.config.tpm,
         promptTokens,
+        this.wanted(dep, now),
       );
+      if (granted > 1 && second !== undefined)
+        this.leases.set(dep, { left: granted - 1, until: Date.now() + LEASE_MS, second });
       dep.state.sharedWindowCount(requests);
-      if (allowed === 1) return { ok: true, shared: true };
+      if (granted > 0) return SHARED;
       return { ok: false, reason: why === 'tpm_limit' ? 'tpm_limit' : 'rpm_limit', retryAfterMs: Math.max(50, waitMs) };
     } catch (err) {
       // Too slow or gone: this request goes on with local limits; so do the next until Redis answers again.
@@ -144,9 +183,29 @@ export class RedisSharedState implements SharedState {
     }
   }
 
+  /** How many requests to ask for: one, or a lease of about a tenth of a second at this deployment's recent rate. */
+  private wanted(dep: Deployment, now: number): number {
+    if (dep.config.tpm > 0) return 1;
+    const r = this.recent.get(dep) ?? { count: 0, since: now };
+    r.count++;
+    this.recent.set(dep, r);
+    const elapsed = now - r.since;
+    if (elapsed < 200) return 1;
+    const rate = (r.count * 1000) / elapsed;
+    if (elapsed > 2_000) this.recent.set(dep, { count: 0, since: now });
+    return rate < LEASE_MIN_RATE ? 1 : Math.ceil(rate * LEASE_SHARE_OF_SECOND);
+  }
+
+  /** The unspent part of a lease goes back to the shared window (if its second is still in it). */
+  private giveBack(dep: Deployment, lease: WindowLease): void {
+    this.leases.delete(dep);
+    if (lease.left > 0 && this.up)
+      void this.client.releaseWindow(this.windowKey(dep), lease.left, lease.second).catch(() => {});
+  }
+
   private local(): Reservation {
     this.hooks.localDecision?.();
-    return { ok: true, shared: false };
+    return LOCAL;
   }
 
   private async probe(): Promise<void> {
@@ -210,6 +269,7 @@ export class RedisSharedState implements SharedState {
   }
 
   async close(): Promise<void> {
+    for (const [dep, lease] of this.leases) this.giveBack(dep, lease);
     this.closed = true;
     clearInterval(this.flushTimer);
     this.flushTokens();

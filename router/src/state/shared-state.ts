@@ -9,8 +9,9 @@ export type Reservation =
   | { ok: false; reason: 'rpm_limit' | 'tpm_limit'; retryAfterMs: number };
 
 export interface SharedState {
-  /** Count one request and its prompt tokens against the deployment's shared window, if it has room. */
-  reserve(dep: Deployment, promptTokens: number): Promise<Reservation>;
+  /** Count one request and its prompt tokens against the deployment's shared window, if it has room. Answers at
+   * once (no promise) when it can decide locally: a lease in hand, or the store unreachable. */
+  reserve(dep: Deployment, promptTokens: number): Reservation | Promise<Reservation>;
   /** Completion tokens, counted once the answer is read (sent in batches). */
   addTokens(dep: Deployment, tokens: number): void;
   /** Tell every replica that this one cooled the deployment down. */

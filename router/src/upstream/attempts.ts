@@ -3,7 +3,7 @@
 // (never only the last), for the caller to map to the client's answer. Deployment bookkeeping (cooldowns,
 // failure counts, retry metrics) happens here; HTTP errors are not built here.
 import type { ResilienceConfig } from '../config/schema.ts';
-import type { SharedState } from '../state/shared-state.ts';
+import type { Reservation, SharedState } from '../state/shared-state.ts';
 import type { AbortEmitter } from './abort-emitter.ts';
 import { type PickResult, pickDeployment } from './balancer.ts';
 import { callDeployment, type AttemptResult } from './call-deployment.ts';
@@ -98,17 +98,35 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
   /**
    * A deployment with room now: the balancer's pick, counted in the shared window when there is one. A deployment
    * the shared window refuses is marked full until it frees up, and the balancer picks again without it.
+   * Synchronous unless the shared window needs a round trip (in-process state, or a local lease, never waits).
    */
-  const choose = async (model: string, tried: ReadonlySet<Deployment>): Promise<PickResult> => {
-    const strategy = deployments.models.get(model)!.strategy;
-    for (;;) {
-      const pick = pickDeployment(deployments.deploymentsOf(model), strategy, req.promptTokens, tried, random, now());
-      if (pick.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, pick.rateLimitedSkips);
-      if (!pick.ok || !env.shared || !pick.deployment.state.limited) return pick;
-      const r = await env.shared.reserve(pick.deployment, req.promptTokens);
-      if (r.ok) return pick;
-      pick.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
-    }
+  const pick = (model: string, tried: ReadonlySet<Deployment>) => {
+    const p = pickDeployment(
+      deployments.deploymentsOf(model),
+      deployments.models.get(model)!.strategy,
+      req.promptTokens,
+      tried,
+      random,
+      now(),
+    );
+    if (p.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, p.rateLimitedSkips);
+    return p;
+  };
+  const choose = (model: string, tried: ReadonlySet<Deployment>): PickResult | Promise<PickResult> => {
+    const p = pick(model, tried);
+    if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
+    const r = env.shared.reserve(p.deployment, req.promptTokens);
+    return r instanceof Promise ? r.then((x) => settle(model, tried, p, x)) : settle(model, tried, p, r);
+  };
+  const settle = (
+    model: string,
+    tried: ReadonlySet<Deployment>,
+    p: Extract<PickResult, { ok: true }>,
+    r: Reservation,
+  ): PickResult | Promise<PickResult> => {
+    if (r.ok) return p;
+    p.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
+    return choose(model, tried);
   };
 
   for (const model of req.models) {
@@ -117,7 +135,8 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
     let nextModel = false;
     for (let attempt = 0; attempt <= resilience.retries && !nextModel; attempt++) {
       if (req.clientGone.aborted) return { kind: 'client_closed' };
-      const pick = await choose(model, tried);
+      const chosen = choose(model, tried);
+      const pick = chosen instanceof Promise ? await chosen : chosen;
       if (!pick.ok) {
         if (pick.reason !== 'exhausted') unavailable = { reason: pick.reason, retryAfterMs: pick.retryAfterMs };
         break;
