@@ -107,6 +107,29 @@ test('three replicas, two deployments of rpm 30: exactly 60 of 150 requests serv
   }
 });
 
+test('at high rates replicas spend leases of the shared window: never above the limit, and close to it', async () => {
+  const before = upstream.requests.length;
+  const { replicas, prefix } = await startReplicas([{ id: 'busy', name: 'busy', rpm: 1_000 }]);
+  const results = await spread(replicas, 1_200, 30);
+  const ok = results.filter((r) => r.status === 200).length;
+  assert.ok(ok <= 1_000, `${ok} served: over the limit`);
+  assert.ok(ok >= 950, `${ok} served: leases held back too much`);
+  assert.equal(upstream.requests.length - before, ok);
+  assert.equal(results.filter((r) => r.status !== 200 && r.status !== 429).length, 0);
+  // Leases given back (after a second) leave the window's count at what was served.
+  const client = new Redis(redis.url);
+  try {
+    await waitFor(
+      'unspent leases returned',
+      async () => Number(await client.hget(`${prefix}window:busy`, 'R')) === ok,
+      5_000,
+      100,
+    );
+  } finally {
+    client.disconnect();
+  }
+});
+
 test('a cooldown started by one replica is honoured by the others within a second', async () => {
   const { replicas } = await startReplicas([
     { id: 'good', name: 'good' },

@@ -166,8 +166,7 @@ export class RedisSharedState implements SharedState {
         promptTokens,
         this.wanted(dep, now),
       );
-      if (granted > 1 && second !== undefined)
-        this.leases.set(dep, { left: granted - 1, until: Date.now() + LEASE_MS, second });
+      if (granted > 1 && second !== undefined) this.keepLease(dep, granted - 1, second);
       dep.state.sharedWindowCount(requests);
       if (granted > 0) return SHARED;
       return { ok: false, reason: why === 'tpm_limit' ? 'tpm_limit' : 'rpm_limit', retryAfterMs: Math.max(50, waitMs) };
@@ -194,6 +193,17 @@ export class RedisSharedState implements SharedState {
     const rate = (r.count * 1000) / elapsed;
     if (elapsed > 2_000) this.recent.set(dep, { count: 0, since: now });
     return rate < LEASE_MIN_RATE ? 1 : Math.ceil(rate * LEASE_SHARE_OF_SECOND);
+  }
+
+  /** Concurrent requests may each bring back a lease: one counted in the same second joins the one held. */
+  private keepLease(dep: Deployment, left: number, second: number): void {
+    const held = this.leases.get(dep);
+    if (held && held.second === second) {
+      held.left += left;
+      return;
+    }
+    if (held) this.giveBack(dep, held);
+    this.leases.set(dep, { left, until: Date.now() + LEASE_MS, second });
   }
 
   /** The unspent part of a lease goes back to the shared window (if its second is still in it). */
