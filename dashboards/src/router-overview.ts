@@ -178,6 +178,44 @@ export function routerOverview() {
           { expr: `sum(${M.baselineCost})`, legend: 'baseline' },
         ],
       }),
+    )
+    .row('Fleet')
+    .add(
+      stat({
+        title: 'Router replicas up',
+        description: 'Router replicas Prometheus scrapes successfully (ROUTER_REPLICAS, or the Kubernetes Deployment).',
+        unit: 'short',
+        w: 4,
+        queries: [{ expr: 'count(up{job="llm-router"} == 1)' }],
+      }),
+      stat({
+        title: 'Replicas on shared state',
+        description:
+          'Replicas whose rate limits and cooldowns are shared through Redis; one that cannot reach Redis enforces limit / replicas on its own until it can.',
+        unit: 'short',
+        w: 4,
+        queries: [{ expr: `sum(${M.sharedStateConnected})` }],
+      }),
+      timeseries({
+        title: 'Requests/s by replica',
+        description: 'How the load balancer spreads requests over the replicas.',
+        unit: 'reqps',
+        w: 8,
+        queries: [{ expr: rate(M.requests, 'instance'), legend: '{{instance}}' }],
+      }),
+      timeseries({
+        title: 'Decisions on local limits',
+        description:
+          'Requests to rate-limited deployments decided without Redis (it did not answer), per second by replica.',
+        unit: 'reqps',
+        w: 8,
+        queries: [
+          {
+            expr: `sum by (instance) (rate(${M.sharedStateLocalDecisions}[$__rate_interval]))`,
+            legend: '{{instance}}',
+          },
+        ],
+      }),
     );
 
   const spec: DashboardSpec = {

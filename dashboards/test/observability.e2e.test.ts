@@ -20,6 +20,7 @@ import {
   type RunningService,
 } from '../../test-support/services.ts';
 import { startPrometheus, type RunningPrometheus } from '../../test-support/prometheus.ts';
+import { startRedis, type TestRedis } from '../../test-support/redis.ts';
 import { dashboardFiles } from '../src/generate.ts';
 import { panelQueries, substituteMacros, type DashboardJson } from './dashboard-json.ts';
 
@@ -28,6 +29,7 @@ let sim: RunningService;
 let router: RunningService;
 let loadtest: ChildProcess | undefined;
 let prometheus: RunningPrometheus;
+let redis: TestRedis;
 
 const fast = {
   ttft_ms: { mean: 20, stddev: 5 },
@@ -36,6 +38,8 @@ const fast = {
 };
 
 before(async () => {
+  // The router shares its limits through Redis, as a fleet would: the Fleet row's panels have data.
+  redis = await startRedis();
   sim = await startService(SIM_MAIN, [
     '--config',
     tmp.write(
@@ -67,6 +71,7 @@ before(async () => {
         broken_only: { deployments: [{ model: 'broken', id: 'broken-only' }] },
       },
       `resilience: { retries: 2, backoff_ms: 5, cooldown: { allowed_fails: 2, window_s: 10, duration_s: 2 } }
+state: { backend: redis, url: "${redis.url}" }
 policies:
   - { name: task_router, classifier: task, routes: { Code Generation: primary }, default: chat }
   - { name: complexity_router, classifier: complexity, tiers: [ { name: simple, max_score: 0.1 }, { name: hard, max_score: 1 } ], routes: { simple: chat, hard: primary }, default: chat }
@@ -128,6 +133,7 @@ after(async () => {
   await prometheus?.stop();
   await router?.stop();
   await sim?.stop();
+  await redis?.stop();
   tmp.remove();
 });
 
