@@ -5,6 +5,8 @@ import {
   DashboardCursorSync,
   QueryVariableBuilder,
   RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -17,7 +19,12 @@ import {
   LegendDisplayMode,
   LegendPlacement,
   ReduceDataOptionsBuilder,
+  SortOrder,
+  StackingConfigBuilder,
+  StackingMode,
+  TooltipDisplayMode,
   VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
 
 /** Fixed uid of the provisioned Prometheus datasource (grafana/provisioning/datasources). */
@@ -58,6 +65,10 @@ export function timeseries(spec: PanelSpec & { stacked?: boolean; min?: number }
     .unit(spec.unit)
     .targets(targets(spec.queries))
     .fillOpacity(spec.stacked ? 40 : 10)
+    // Stacked panels add their series up (the top line is the total); others overlap.
+    .stacking(new StackingConfigBuilder().mode(spec.stacked ? StackingMode.Normal : StackingMode.None))
+    // Every series at the cursor, largest first: comparing models or replicas is what these panels are for.
+    .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending))
     .lineWidth(1)
     .legend(
       new VizLegendOptionsBuilder()
@@ -70,7 +81,11 @@ export function timeseries(spec: PanelSpec & { stacked?: boolean; min?: number }
   return { builder: b, w: spec.w, h: spec.h ?? 8 };
 }
 
-export function stat(spec: PanelSpec & { decimals?: number }) {
+/**
+ * A stat panel. `alertAt`: the value at which an alert fires (ALERT_THRESHOLDS), shown red from there on, so the
+ * panel and the alert never disagree; `alertBelow` when lower is worse.
+ */
+export function stat(spec: PanelSpec & { decimals?: number; alertAt?: number; alertBelow?: boolean }) {
   const b = new StatPanelBuilder()
     .title(spec.title)
     .description(spec.description)
@@ -80,6 +95,20 @@ export function stat(spec: PanelSpec & { decimals?: number }) {
     .graphMode(BigValueGraphMode.Area)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
   if (spec.decimals !== undefined) b.decimals(spec.decimals);
+  if (spec.alertAt !== undefined)
+    b.thresholds(
+      new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(
+        spec.alertBelow
+          ? [
+              { value: null, color: 'red' },
+              { value: spec.alertAt, color: 'green' },
+            ]
+          : [
+              { value: null, color: 'green' },
+              { value: spec.alertAt, color: 'red' },
+            ],
+      ),
+    );
   return { builder: b, w: spec.w, h: spec.h ?? 4 };
 }
 

@@ -11,7 +11,9 @@ export function runtimeDashboard() {
       description: 'How late timers fire: the first sign of a saturated Node process.',
       unit: 's',
       w: 12,
-      queries: [{ expr: `max by (job) (${m('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{job}}' }],
+      queries: [
+        { expr: `max by (job, instance) (${m('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{job}} {{instance}}' },
+      ],
     }),
     timeseries({
       title: 'CPU',
@@ -19,22 +21,29 @@ export function runtimeDashboard() {
       unit: 'percentunit',
       w: 12,
       queries: [
-        { expr: `sum by (job) (rate(${m('process_cpu_seconds_total')}[$__rate_interval]))`, legend: '{{job}}' },
+        {
+          expr: `sum by (job, instance) (rate(${m('process_cpu_seconds_total')}[$__rate_interval]))`,
+          legend: '{{job}} {{instance}}',
+        },
       ],
     }),
     timeseries({
       title: 'Resident memory',
-      description: 'Resident set size of each process.',
+      description: 'Resident set size of each process (with --workers, the sum over the workers).',
       unit: 'bytes',
       w: 12,
-      queries: [{ expr: `max by (job) (${m('process_resident_memory_bytes')})`, legend: '{{job}}' }],
+      queries: [
+        { expr: `sum by (job, instance) (${m('process_resident_memory_bytes')})`, legend: '{{job}} {{instance}}' },
+      ],
     }),
     timeseries({
       title: 'Heap used',
       description: 'V8 heap in use.',
       unit: 'bytes',
       w: 12,
-      queries: [{ expr: `max by (job) (${m('nodejs_heap_size_used_bytes')})`, legend: '{{job}}' }],
+      queries: [
+        { expr: `sum by (job, instance) (${m('nodejs_heap_size_used_bytes')})`, legend: '{{job}} {{instance}}' },
+      ],
     }),
     timeseries({
       title: 'GC time',
@@ -51,10 +60,11 @@ export function runtimeDashboard() {
     }),
     timeseries({
       title: 'Open handles',
-      description: 'Active libuv handles (sockets, timers).',
+      description: 'Active libuv handles (sockets, timers), all types added up, per process.',
       unit: 'short',
       w: 12,
-      queries: [{ expr: `max by (job) (${m('nodejs_active_handles')})`, legend: '{{job}}' }],
+      // The metric is split by handle type: the total is their sum (max would show only the largest type).
+      queries: [{ expr: `sum by (job, instance) (${m('nodejs_active_handles')})`, legend: '{{job}} {{instance}}' }],
     }),
     timeseries({
       title: 'Router worker processes',

@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import type { RouterConfig } from './config/schema.ts';
 import { TaskClassifier } from './classify/task-classifier.ts';
 import { ApiError, sendApiError } from './http/errors.ts';
-import { createRouterMetrics } from './metrics/router-metrics.ts';
+import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
 import { TargetResolver } from './routing/resolve-target.ts';
 import { DeploymentRegistry } from './upstream/deployments.ts';
@@ -88,6 +88,7 @@ export function createRouterApp(
     ),
     log,
   };
+  initConfiguredSeries(ctx.metrics, config);
   if (config.state.backend === 'redis' && config.state.url) {
     shared = new RedisSharedState(
       { ...config.state, url: config.state.url },

@@ -427,3 +427,36 @@ test('metrics: counts, tokens, cost vs baseline, overhead; promtool check metric
   assert.equal(promtool.error, undefined, 'promtool must be installed (make install-system-deps)');
   assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);
 });
+
+test('metrics: counters whose labels come from config start at 0; streams record inter-token latency and lengths', async () => {
+  const first = await metrics();
+  // Every configured deployment and model has its failure, cooldown, retry and rate-limit series from the start.
+  for (const name of ['small', 'medium', 'coder', 'reasoner', 'huge', 'broken', 'tiny-window']) {
+    for (const series of [
+      `llm_router_deployment_failures_total{model="${name}",deployment="${name}-d1",reason="429"}`,
+      `llm_router_deployment_cooldowns_total{model="${name}",deployment="${name}-d1",reason="retry_after"}`,
+      `llm_router_retries_total{model="${name}",reason="500"}`,
+      `llm_router_rate_limited_total{model="${name}",source="local"}`,
+    ])
+      assert.ok(first.includes(`${series} `), `${series} missing`);
+  }
+  const itl = (text: string, suffix: string) =>
+    counter(text, `llm_router_inter_token_latency_seconds_${suffix}`, { model: 'medium' });
+  const lengths = (text: string) => counter(text, 'llm_router_request_completion_tokens_count', { model: 'medium' });
+  const stream = await client.chat.completions.create({
+    model: 'medium',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'Tell me a story.' }],
+  });
+  let completionTokens = 0;
+  for await (const chunk of stream) completionTokens = chunk.usage?.completion_tokens ?? completionTokens;
+  assert.ok(completionTokens > 1);
+  const after = await metrics();
+  assert.equal(itl(after, 'count') - itl(first, 'count'), 1);
+  // The sim streams 200 tokens/s at time_scale 0.01: ~0.05 ms per token after the first, plus delivery.
+  const perToken = itl(after, 'sum') - itl(first, 'sum');
+  assert.ok(perToken > 0 && perToken < 0.01, `inter-token latency ${perToken}s`);
+  assert.equal(lengths(after) - lengths(first), 1);
+  assert.ok(counter(after, 'llm_router_request_prompt_tokens_count', { model: 'medium' }) >= 1);
+});

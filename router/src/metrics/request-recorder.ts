@@ -36,6 +36,13 @@ export function recordRequest(metrics: RouterMetrics, o: RequestOutcome): void {
   metrics.upstreamDuration.observe({ model, deployment: dep.config.id }, o.upstreamSeconds);
   if (o.ttftSeconds !== undefined) metrics.timeToFirstToken.observe({ model }, o.ttftSeconds);
   if (o.usage) {
+    metrics.promptTokens.observe({ model }, o.usage.prompt_tokens);
+    metrics.completionTokens.observe({ model }, o.usage.completion_tokens);
+    if (o.ttftSeconds !== undefined && o.usage.completion_tokens > 1)
+      metrics.interTokenLatency.observe(
+        { model },
+        Math.max(0, o.totalSeconds - o.ttftSeconds) / (o.usage.completion_tokens - 1),
+      );
     dep.state.recordCompletionTokens(o.usage.completion_tokens);
     metrics.tokens.inc({ model, type: 'prompt' }, o.usage.prompt_tokens);
     metrics.tokens.inc({ model, type: 'completion' }, o.usage.completion_tokens);

@@ -1,10 +1,15 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '@llm-router/process-metrics';
+import type { RouterConfig } from '../config/schema.ts';
 import { ROUTER_METRICS as M, ROUTER_PROCESS_PREFIX } from './names.ts';
 
 // Latency of an LLM call spans 50 ms to minutes; router overhead and classification are sub-millisecond.
 const LLM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+// Time per output token of a stream after its first: 1 ms (1,000 tokens/s) to 1 s.
+const ITL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1];
+// Prompt and completion lengths, in tokens: powers of two up to a 128K context.
+const TOKEN_BUCKETS = Array.from({ length: 14 }, (_, i) => 2 ** (i + 4));
 const CLASSIFY_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005];
 
 /** Live deployment rows, read at scrape time. */
@@ -70,6 +75,27 @@ export function createRouterMetrics(
       help: 'Time from request arrival to the first content token of a stream.',
       labelNames: ['model'] as const,
       buckets: LLM_BUCKETS,
+      registers,
+    }),
+    interTokenLatency: new Histogram({
+      name: M.interTokenLatency,
+      help: 'Time per output token of a stream after the first: (end - first token) / (completion tokens - 1).',
+      labelNames: ['model'] as const,
+      buckets: ITL_BUCKETS,
+      registers,
+    }),
+    promptTokens: new Histogram({
+      name: M.promptTokens,
+      help: 'Prompt length of served requests, in tokens (upstream usage).',
+      labelNames: ['model'] as const,
+      buckets: TOKEN_BUCKETS,
+      registers,
+    }),
+    completionTokens: new Histogram({
+      name: M.completionTokens,
+      help: 'Completion length of served requests, in tokens (upstream usage).',
+      labelNames: ['model'] as const,
+      buckets: TOKEN_BUCKETS,
       registers,
     }),
     tokens: new Counter({
@@ -199,3 +225,26 @@ export function createRouterMetrics(
   };
 }
 export type RouterMetrics = ReturnType<typeof createRouterMetrics>;
+
+/** Failure and retry reasons most worth seeing from the first one (the rest start at their first event). */
+const COMMON_FAILURES = ['429', '500', '502', '503', 'timeout', 'connection_error'];
+
+/**
+ * Series whose labels the config decides start at 0: rate() and increase() need a sample before the first event
+ * to count it, and panels filtered to one model show 0 rather than "No data".
+ */
+export function initConfiguredSeries(metrics: RouterMetrics, config: RouterConfig): void {
+  for (const m of config.models) {
+    for (const source of ['local', 'upstream']) metrics.rateLimited.inc({ model: m.name, source }, 0);
+    for (const reason of COMMON_FAILURES) metrics.retries.inc({ model: m.name, reason }, 0);
+    for (const to of m.fallbacks)
+      for (const reason of ['error', 'unavailable', 'context_window'])
+        metrics.fallbacks.inc({ from: m.name, to, reason }, 0);
+    for (const d of m.deployments) {
+      const labels = { model: m.name, deployment: d.id };
+      for (const reason of COMMON_FAILURES) metrics.deploymentFailures.inc({ ...labels, reason }, 0);
+      for (const reason of ['retry_after', ...COMMON_FAILURES])
+        metrics.deploymentCooldowns.inc({ ...labels, reason }, 0);
+    }
+  }
+}
