@@ -11,7 +11,13 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard, Panel, RowPanel } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import {
+  HeatmapColorMode,
+  HeatmapColorOptionsBuilder,
+  PanelBuilder as HeatmapPanelBuilder,
+  YAxisConfigBuilder,
+} from '@grafana/grafana-foundation-sdk/heatmap';
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import {
@@ -34,6 +40,8 @@ const GRID_COLUMNS = 24;
 export interface Query {
   expr: string;
   legend?: string;
+  /** heatmap: histogram buckets as rows (for heatmap panels). */
+  format?: 'heatmap';
 }
 
 function targets(queries: Query[]) {
@@ -43,6 +51,7 @@ function targets(queries: Query[]) {
       .refId(String.fromCharCode(65 + i))
       .datasource(PROMETHEUS_DATASOURCE);
     if (q.legend) b.legendFormat(q.legend);
+    if (q.format === 'heatmap') b.format(PromQueryFormat.Heatmap);
     return b;
   });
 }
@@ -110,6 +119,20 @@ export function stat(spec: PanelSpec & { decimals?: number; alertAt?: number; al
       ),
     );
   return { builder: b, w: spec.w, h: spec.h ?? 4 };
+}
+
+/** A histogram's buckets over time, one row per bucket (`sum by (le) (increase(x_bucket[$__rate_interval]))`). */
+export function heatmap(spec: PanelSpec) {
+  const b = new HeatmapPanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(PROMETHEUS_DATASOURCE)
+    .unit(spec.unit)
+    .targets(targets(spec.queries.map((q) => ({ ...q, format: 'heatmap' as const, legend: q.legend ?? '{{le}}' }))))
+    .calculate(false)
+    .color(new HeatmapColorOptionsBuilder().mode(HeatmapColorMode.Scheme).scheme('Oranges').exponent(0.5).steps(64))
+    .yAxis(new YAxisConfigBuilder().unit(spec.unit));
+  return { builder: b, w: spec.w, h: spec.h ?? 8 };
 }
 
 type Placed = {

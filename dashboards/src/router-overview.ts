@@ -1,10 +1,26 @@
 import { ROUTER_METRICS as M } from '@llm-router/router/metrics-names';
-import { RECORDED } from '@llm-router/prometheus-config';
-import { buildDashboard, labelVariable, Layout, stat, timeseries, type DashboardSpec } from './panels.ts';
+import { ALERT_THRESHOLDS as T } from '@llm-router/prometheus-config';
+import { buildDashboard, heatmap, labelVariable, Layout, stat, timeseries, type DashboardSpec } from './panels.ts';
 
+// Every panel honours the variables its series can: policy and model where the metric has them, policy alone
+// where it has only that (overhead, baseline cost), none for process-wide series (in flight, auth).
 const sel = 'policy=~"$policy", model=~"$model"';
+const byPolicy = 'policy=~"$policy"';
+const byModel = 'model=~"$model"';
 const rate = (metric: string, by: string, filter = sel) =>
   `sum by (${by}) (rate(${metric}{${filter}}[$__rate_interval]))`;
+const quantile = (q: number, histogram: string, by: string, filter: string) =>
+  `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${histogram}_bucket{${filter}}[$__rate_interval])))`;
+const mean = (histogram: string, by: string, filter: string) =>
+  `sum by (${by}) (rate(${histogram}_sum{${filter}}[$__rate_interval])) / sum by (${by}) (rate(${histogram}_count{${filter}}[$__rate_interval]))`;
+/** p50, p95, p99 and mean of a histogram per model, for one panel. */
+const perModelLatency = (histogram: string, filter: string) => [
+  ...[0.5, 0.95, 0.99].map((q) => ({ expr: quantile(q, histogram, 'model', filter), legend: `{{model}} p${q * 100}` })),
+  { expr: mean(histogram, 'model', filter), legend: '{{model}} mean' },
+];
+/** 5xx share of requests; 0 (not "No data") when there were none. */
+const errorRatio = (by: string) =>
+  `(sum by (${by}) (rate(${M.requests}{${sel}, status=~"5.."}[$__rate_interval])) or ${by ? `sum by (${by}) (rate(${M.requests}{${sel}}[$__rate_interval])) * 0` : 'vector(0)'}) / clamp_min(sum by (${by}) (rate(${M.requests}{${sel}}[$__rate_interval])), 1e-9)`;
 
 export function routerOverview() {
   const layout = new Layout()
@@ -12,49 +28,71 @@ export function routerOverview() {
     .add(
       stat({
         title: 'Requests/s',
-        description: 'Chat completion requests per second, all statuses.',
+        description: 'Requests per second, all statuses, for the selected policies and models.',
         unit: 'reqps',
-        w: 4,
+        w: 3,
         queries: [{ expr: `sum(rate(${M.requests}{${sel}}[$__rate_interval]))` }],
       }),
       stat({
         title: 'Error ratio',
-        description: 'Share of requests answered 5xx (recorded over 1m).',
+        description: `Share of requests answered 5xx. Red from ${T.errorRatio * 100}%, where LLMRouterHighErrorRate fires.`,
         unit: 'percentunit',
-        w: 4,
+        w: 3,
         decimals: 2,
-        queries: [{ expr: RECORDED.errorRatio }],
+        alertAt: T.errorRatio,
+        queries: [{ expr: errorRatio('') }],
       }),
       stat({
         title: 'Latency p95',
-        description: 'End-to-end latency p95 seen by the router (recorded over 1m).',
+        description: `End-to-end latency p95 seen by the router. Red from ${T.modelLatencyP95Seconds} s (LLMRouterModelLatencyHigh).`,
         unit: 's',
-        w: 4,
-        queries: [{ expr: `${RECORDED.latencyQuantile}{quantile="0.95"}` }],
+        w: 3,
+        alertAt: T.modelLatencyP95Seconds,
+        queries: [{ expr: quantile(0.95, M.requestDuration, '', sel) }],
+      }),
+      stat({
+        title: 'TTFT p95',
+        description: `Time to first token of streams, p95. Red from ${T.modelTtftP95Seconds} s (LLMRouterModelTTFTHigh).`,
+        unit: 's',
+        w: 3,
+        alertAt: T.modelTtftP95Seconds,
+        queries: [{ expr: quantile(0.95, M.timeToFirstToken, '', byModel) }],
       }),
       stat({
         title: 'Router overhead p99',
-        description: 'Time the router adds (not waiting on upstreams), p99 over 1m.',
+        description: `Time the router adds (not waiting on upstreams), p99, by policy only. Red from ${T.overheadP99Seconds * 1000} ms (LLMRouterOverheadP99High).`,
         unit: 's',
-        w: 4,
-        queries: [{ expr: `${RECORDED.overheadQuantile}{quantile="0.99"}` }],
+        w: 3,
+        alertAt: T.overheadP99Seconds,
+        queries: [{ expr: quantile(0.99, M.overhead, '', byPolicy) }],
       }),
       stat({
-        title: 'Cost per hour',
-        description: 'USD per hour at the current request rate (5m).',
+        title: 'In flight',
+        description: 'Requests the router is serving right now (all replicas).',
+        unit: 'short',
+        w: 3,
+        queries: [{ expr: `sum(${M.inFlight})` }],
+      }),
+      stat({
+        title: 'Cost in range',
+        description: 'USD spent on routed requests over the dashboard time range.',
         unit: 'currencyUSD',
-        w: 4,
+        w: 3,
         decimals: 4,
-        queries: [{ expr: `sum(${RECORDED.costPerHour})` }],
+        queries: [{ expr: `sum(increase(${M.cost}{${sel}}[$__range]))` }],
       }),
       stat({
         title: 'Savings vs baseline',
         description:
-          'Share of cost saved compared with sending everything to each policy baseline model, since the router started.',
+          'Share of cost saved over the time range, against sending the same requests to each policy baseline model (by policy).',
         unit: 'percentunit',
-        w: 4,
+        w: 3,
         decimals: 1,
-        queries: [{ expr: `1 - sum(${M.cost}) / sum(${M.baselineCost})` }],
+        queries: [
+          {
+            expr: `1 - sum(increase(${M.cost}{${byPolicy}}[$__range])) / clamp_min(sum(increase(${M.baselineCost}{${byPolicy}}[$__range])), 1e-12)`,
+          },
+        ],
       }),
     )
     .row('Traffic')
@@ -63,7 +101,7 @@ export function routerOverview() {
         title: 'Requests by model',
         description: 'Requests per second by the model that served them.',
         unit: 'reqps',
-        w: 12,
+        w: 8,
         stacked: true,
         queries: [{ expr: rate(M.requests, 'model'), legend: '{{model}}' }],
       }),
@@ -71,7 +109,7 @@ export function routerOverview() {
         title: 'Requests by policy',
         description: 'Requests per second by routing policy (manual = routed by model name).',
         unit: 'reqps',
-        w: 12,
+        w: 8,
         stacked: true,
         queries: [{ expr: rate(M.requests, 'policy'), legend: '{{policy}}' }],
       }),
@@ -79,7 +117,7 @@ export function routerOverview() {
         title: 'Class distribution per policy',
         description: 'What the classifiers decided: requests per second by policy and class.',
         unit: 'reqps',
-        w: 12,
+        w: 8,
         stacked: true,
         queries: [{ expr: rate(M.requests, 'policy, class'), legend: '{{policy}} / {{class}}' }],
       }),
@@ -87,62 +125,96 @@ export function routerOverview() {
         title: 'Responses by status',
         description: 'Requests per second by HTTP status.',
         unit: 'reqps',
-        w: 12,
+        w: 8,
         stacked: true,
         queries: [{ expr: rate(M.requests, 'status'), legend: '{{status}}' }],
+      }),
+      timeseries({
+        title: 'Error ratio by model',
+        description: `Share of each model's requests answered 5xx (the alert threshold is ${T.errorRatio * 100}% overall).`,
+        unit: 'percentunit',
+        w: 8,
+        queries: [{ expr: errorRatio('model'), legend: '{{model}}' }],
+      }),
+      timeseries({
+        title: 'Requests by client key',
+        description: 'Requests per second by client API key name (anonymous without auth).',
+        unit: 'reqps',
+        w: 4,
+        stacked: true,
+        queries: [{ expr: `sum by (client) (rate(${M.clientRequests}[$__rate_interval]))`, legend: '{{client}}' }],
+      }),
+      timeseries({
+        title: 'Auth failures',
+        description: 'Requests refused 401, by reason (missing or invalid key).',
+        unit: 'reqps',
+        w: 4,
+        stacked: true,
+        queries: [{ expr: `sum by (reason) (rate(${M.authFailures}[$__rate_interval]))`, legend: '{{reason}}' }],
       }),
     )
     .row('Latency')
     .add(
       timeseries({
-        title: 'End-to-end latency',
-        description: 'p50 / p95 / p99 latency of chat completions at the router (recorded).',
+        title: 'End-to-end latency by model',
+        description: 'p50 / p95 / p99 and mean latency of requests at the router, to the last byte, by serving model.',
         unit: 's',
         w: 12,
-        queries: [{ expr: RECORDED.latencyQuantile, legend: 'p{{quantile}}' }],
+        queries: perModelLatency(M.requestDuration, sel),
+      }),
+      timeseries({
+        title: 'Time to first token by model',
+        description: 'From request arrival to the first streamed token: p50 / p95 / p99 and mean by model.',
+        unit: 's',
+        w: 12,
+        queries: perModelLatency(M.timeToFirstToken, byModel),
+      }),
+      timeseries({
+        title: 'Inter-token latency by model',
+        description: `Time per output token of streams after the first, p50 / p95 and mean (LLMRouterModelInterTokenLatencyHigh above ${T.modelInterTokenP95Seconds * 1000} ms at p95).`,
+        unit: 's',
+        w: 8,
+        queries: [
+          ...[0.5, 0.95].map((q) => ({
+            expr: quantile(q, M.interTokenLatency, 'model', byModel),
+            legend: `{{model}} p${q * 100}`,
+          })),
+          { expr: mean(M.interTokenLatency, 'model', byModel), legend: '{{model}} mean' },
+        ],
       }),
       timeseries({
         title: 'Router overhead',
-        description: 'Time the router adds: end-to-end latency minus upstream time. Sub-millisecond is normal.',
-        unit: 's',
-        w: 12,
-        queries: [{ expr: `${RECORDED.overheadQuantile}{quantile=~"0.5|0.99"}`, legend: 'p{{quantile}}' }],
-      }),
-      timeseries({
-        title: 'LLM response time by model (p95)',
-        description: 'Upstream call latency to the last byte, p95 by model.',
+        description: 'Time the router adds: end-to-end latency minus upstream time, p50 / p99 by policy.',
         unit: 's',
         w: 8,
-        queries: [
-          {
-            expr: `histogram_quantile(0.95, sum by (le, model) (rate(${M.upstreamDuration}_bucket{model=~"$model"}[$__rate_interval])))`,
-            legend: '{{model}}',
-          },
-        ],
-      }),
-      timeseries({
-        title: 'Time to first token by model (p50)',
-        description: 'From request arrival to the first streamed token, p50 by model.',
-        unit: 's',
-        w: 8,
-        queries: [
-          {
-            expr: `histogram_quantile(0.5, sum by (le, model) (rate(${M.timeToFirstToken}_bucket{model=~"$model"}[$__rate_interval])))`,
-            legend: '{{model}}',
-          },
-        ],
+        queries: [0.5, 0.99].map((q) => ({
+          expr: quantile(q, M.overhead, 'policy', byPolicy),
+          legend: `{{policy}} p${q * 100}`,
+        })),
       }),
       timeseries({
         title: 'Classification time (p99)',
         description: 'Time to classify a request, p99 by classifier.',
         unit: 's',
         w: 8,
-        queries: [
-          {
-            expr: `histogram_quantile(0.99, sum by (le, classifier) (rate(${M.classificationDuration}_bucket[$__rate_interval])))`,
-            legend: '{{classifier}}',
-          },
-        ],
+        queries: [{ expr: quantile(0.99, M.classificationDuration, 'classifier', ''), legend: '{{classifier}}' }],
+      }),
+    )
+    .row('Lengths')
+    .add(
+      heatmap({
+        title: 'Prompt length',
+        description: 'Prompt tokens of served requests (upstream usage), per time bucket.',
+        unit: 'short',
+        w: 12,
+        queries: [{ expr: `sum by (le) (increase(${M.promptTokens}_bucket{${byModel}}[$__rate_interval]))` }],
+      }),
+      heatmap({
+        title: 'Completion length',
+        description: 'Completion tokens of served requests (upstream usage), per time bucket.',
+        unit: 'short',
+        w: 12,
+        queries: [{ expr: `sum by (le) (increase(${M.completionTokens}_bucket{${byModel}}[$__rate_interval]))` }],
       }),
     )
     .row('Tokens and cost')
@@ -155,27 +227,28 @@ export function routerOverview() {
         stacked: true,
         queries: [
           {
-            expr: `sum by (model, type) (rate(${M.tokens}{model=~"$model"}[$__rate_interval]))`,
+            expr: `sum by (model, type) (rate(${M.tokens}{${byModel}}[$__rate_interval]))`,
             legend: '{{model}} {{type}}',
           },
         ],
       }),
       timeseries({
         title: 'Cost per hour by model',
-        description: 'USD per hour at the current rate (recorded over 5m).',
+        description: 'USD per hour at the current request rate, stacked: the top line is the total.',
         unit: 'currencyUSD',
         w: 8,
         stacked: true,
-        queries: [{ expr: `${RECORDED.costPerHour}{model=~"$model"}`, legend: '{{model}}' }],
+        queries: [{ expr: `sum by (model) (rate(${M.cost}{${sel}}[$__rate_interval])) * 3600`, legend: '{{model}}' }],
       }),
       timeseries({
-        title: 'Cumulative cost vs baseline',
-        description: 'Total USD spent, and what the same tokens would have cost on each policy baseline model.',
+        title: 'Cost per hour vs baseline',
+        description:
+          'USD per hour routed, and what the same requests would cost on each policy baseline model (by policy).',
         unit: 'currencyUSD',
         w: 8,
         queries: [
-          { expr: `sum(${M.cost})`, legend: 'routed' },
-          { expr: `sum(${M.baselineCost})`, legend: 'baseline' },
+          { expr: `sum(rate(${M.cost}{${byPolicy}}[$__rate_interval])) * 3600`, legend: 'routed' },
+          { expr: `sum(rate(${M.baselineCost}{${byPolicy}}[$__rate_interval])) * 3600`, legend: 'baseline' },
         ],
       }),
     )

@@ -128,3 +128,19 @@ test('provisioning: datasource uid matches the panels, dashboards provider, home
   const homeFile = home.slice(provider.providers[0]!.options.path.length + 1);
   assert.equal((JSON.parse(files[homeFile]!) as DashboardJson).uid, HOME_DASHBOARD_UID);
 });
+
+test('every recording rule is used: by a dashboard, an alert, or the launcher', async () => {
+  const { recordingRules, alertRules } = await import('@llm-router/prometheus-config');
+  const used = [
+    ...dashboards.flatMap((d) => panelQueries(d.json).map((q) => q.expr)),
+    ...alertRules.groups.flatMap((g) => g.rules.map((r) => r.expr)),
+    readFileSync(join(DASHBOARDS_DIR, '../../stack/src/main.ts'), 'utf8'),
+  ].join('\n');
+  const recorded = [...new Set(recordingRules.groups.flatMap((g) => g.rules.map((r) => r.record)))];
+  assert.ok(recorded.length >= 5);
+  assert.deepEqual(
+    recorded.filter((name) => !used.includes(name)),
+    [],
+    'recorded but never read',
+  );
+});

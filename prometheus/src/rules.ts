@@ -7,20 +7,46 @@ import { LOADTEST_METRICS as L } from '@llm-router/loadtest/metrics-names';
 export const RECORDED = {
   requestRate: 'llm_router:requests:rate1m',
   errorRatio: 'llm_router:error_ratio:rate1m',
-  latencyQuantile: 'llm_router:request_duration_seconds:quantile1m',
   overheadQuantile: 'llm_router:overhead_seconds:quantile1m',
-  costPerHour: 'llm_router:cost_usd_per_hour:rate5m',
-  baselineCostPerHour: 'llm_router:baseline_cost_usd_per_hour:rate5m',
-  loadtestRequestRate: 'loadtest:requests:rate1m',
+  /** Share of requests answered 5xx over each burn-rate window (availability SLO). */
+  errorRatioOver: (w: BurnWindow) => `llm_router:request_errors:ratio_rate${w}`,
+  /** Share of streams whose first token came later than the TTFT SLO threshold, over each window. */
+  slowTtftRatioOver: (w: BurnWindow) => `llm_router:ttft_slow:ratio_rate${w}`,
   loadtestFailureRatio: 'loadtest:failure_ratio:rate1m',
 } as const;
 
-/** Alert thresholds, in one place for the rules and their tests. */
+/** Service level objectives the burn-rate alerts defend. */
+export const SLO = {
+  /** 99.5% of requests are not answered 5xx. */
+  availability: 0.995,
+  /** 95% of streams get their first token within 2 s (a bucket boundary of the TTFT histogram). */
+  ttft: { target: 0.95, thresholdSeconds: 2 },
+} as const;
+
+/** Alert thresholds, in one place for the rules, their tests and the dashboards' stat colours. */
 export const ALERT_THRESHOLDS = {
   errorRatio: 0.05,
   overheadP99Seconds: 0.05,
+  modelTtftP95Seconds: 5,
+  modelLatencyP95Seconds: 60,
+  modelInterTokenP95Seconds: 0.2,
+  fallbackRatio: 0.1,
+  /** A deployment (or every deployment of a model) out for more than this share of the last 5 minutes. */
+  outShareOf5m: 0.25,
   loadtestFailureRatio: 0.05,
 } as const;
+
+/** Multiwindow, multi-burn-rate (the Google SRE workbook / kubernetes-mixin pattern): page fast, ticket slow. */
+type BurnWindow = '5m' | '30m' | '1h' | '6h';
+const BURN_RATES = [
+  { severity: 'critical', long: '1h', short: '5m', factor: 14.4, for: '2m' },
+  { severity: 'warning', long: '6h', short: '30m', factor: 6, for: '15m' },
+] as const;
+const BURN_WINDOWS: BurnWindow[] = ['5m', '30m', '1h', '6h'];
+
+/** Each alert links to its section of the README ("Alerts and runbooks"): what it means and what to do. */
+export const RUNBOOK_BASE = 'README.md';
+const runbook = (alert: string) => `${RUNBOOK_BASE}#${alert.toLowerCase()}`;
 
 const quantiles = (record: string, histogram: string, by: string) =>
   [0.5, 0.95, 0.99].map((q) => ({
@@ -40,17 +66,28 @@ export const recordingRules = {
           record: RECORDED.errorRatio,
           expr: `sum(rate(${R.requests}{status=~"5.."}[1m])) / clamp_min(sum(rate(${R.requests}[1m])), 1e-9)`,
         },
-        ...quantiles(RECORDED.latencyQuantile, R.requestDuration, ''),
         ...quantiles(RECORDED.overheadQuantile, R.overhead, ''),
-        { record: RECORDED.costPerHour, expr: `sum by (model) (rate(${R.cost}[5m])) * 3600` },
-        { record: RECORDED.baselineCostPerHour, expr: `sum(rate(${R.baselineCost}[5m])) * 3600` },
       ],
+    },
+    {
+      // The SLO ratios over every window the burn-rate alerts compare (0 when there was no traffic).
+      name: 'llm_router_slo',
+      interval: '30s',
+      rules: BURN_WINDOWS.flatMap((w) => [
+        {
+          record: RECORDED.errorRatioOver(w),
+          expr: `(sum(rate(${R.requests}{status=~"5.."}[${w}])) or vector(0)) / clamp_min(sum(rate(${R.requests}[${w}])), 1e-9)`,
+        },
+        {
+          record: RECORDED.slowTtftRatioOver(w),
+          expr: `(sum(rate(${R.timeToFirstToken}_count[${w}])) - sum(rate(${R.timeToFirstToken}_bucket{le="${SLO.ttft.thresholdSeconds}"}[${w}]))) / clamp_min(sum(rate(${R.timeToFirstToken}_count[${w}])), 1e-9)`,
+        },
+      ]),
     },
     {
       name: 'loadtest_recording',
       interval: '15s',
       rules: [
-        { record: RECORDED.loadtestRequestRate, expr: `sum by (model, policy, status) (rate(${L.requests}[1m]))` },
         {
           record: RECORDED.loadtestFailureRatio,
           expr: `sum(rate(${L.requests}{status!~"2.."}[1m])) / clamp_min(sum(rate(${L.requests}[1m])), 1e-9)`,
@@ -60,78 +97,154 @@ export const recordingRules = {
   ],
 };
 
+interface AlertSpec {
+  alert: string;
+  expr: string;
+  for: string;
+  severity: 'critical' | 'warning';
+  summary: string;
+  description: string;
+  labels?: Record<string, string>;
+}
+const alert = (a: AlertSpec) => ({
+  alert: a.alert,
+  expr: a.expr,
+  for: a.for,
+  labels: { severity: a.severity, ...a.labels },
+  annotations: { summary: a.summary, description: a.description, runbook_url: runbook(a.alert) },
+});
+
+const T = ALERT_THRESHOLDS;
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+const p95By = (histogram: string, by: string, window: string) =>
+  `histogram_quantile(0.95, sum by (le, ${by}) (rate(${histogram}_bucket[${window}])))`;
+
 export const alertRules = {
   groups: [
     {
       name: 'llm_router_alerts',
       rules: [
-        {
+        alert({
           alert: 'LLMRouterHighErrorRate',
-          expr: `${RECORDED.errorRatio} > ${ALERT_THRESHOLDS.errorRatio}`,
+          expr: `${RECORDED.errorRatio} > ${T.errorRatio}`,
           for: '2m',
-          labels: { severity: 'critical' },
-          annotations: {
-            summary: 'More than 5% of router requests fail with 5xx',
-            description: 'Error ratio is {{ $value | humanizePercentage }} over the last minute.',
-          },
-        },
-        {
+          severity: 'critical',
+          summary: `More than ${pct(T.errorRatio)} of router requests fail with 5xx`,
+          description: 'Error ratio is {{ $value | humanizePercentage }} over the last minute.',
+        }),
+        ...BURN_RATES.map((b) =>
+          alert({
+            alert: 'LLMRouterErrorBudgetBurn',
+            expr: `${RECORDED.errorRatioOver(b.long)} > ${b.factor} * ${(1 - SLO.availability).toFixed(4)} and ${RECORDED.errorRatioOver(b.short)} > ${b.factor} * ${(1 - SLO.availability).toFixed(4)}`,
+            for: b.for,
+            severity: b.severity,
+            labels: { long: b.long, short: b.short },
+            summary: `The ${pct(SLO.availability)} availability SLO's error budget burns ${b.factor}x too fast`,
+            description: `5xx answers over the last ${b.long} and ${b.short} are ${b.factor} times what the SLO allows ({{ $value | humanizePercentage }} over ${b.long}); at this rate the month's budget is gone in ${Math.round((30 * 24) / b.factor)} hours.`,
+          }),
+        ),
+        ...BURN_RATES.map((b) =>
+          alert({
+            alert: 'LLMRouterTTFTBudgetBurn',
+            expr: `${RECORDED.slowTtftRatioOver(b.long)} > ${b.factor} * ${(1 - SLO.ttft.target).toFixed(4)} and ${RECORDED.slowTtftRatioOver(b.short)} > ${b.factor} * ${(1 - SLO.ttft.target).toFixed(4)}`,
+            for: b.for,
+            severity: b.severity,
+            labels: { long: b.long, short: b.short },
+            summary: `Streams miss the time-to-first-token SLO (${pct(SLO.ttft.target)} within ${SLO.ttft.thresholdSeconds} s) ${b.factor}x too often`,
+            description: `{{ $value | humanizePercentage }} of streams over the last ${b.long} got their first token later than ${SLO.ttft.thresholdSeconds} s.`,
+          }),
+        ),
+        alert({
           alert: 'LLMRouterOverheadP99High',
-          expr: `${RECORDED.overheadQuantile}{quantile="0.99"} > ${ALERT_THRESHOLDS.overheadP99Seconds}`,
+          expr: `${RECORDED.overheadQuantile}{quantile="0.99"} > ${T.overheadP99Seconds}`,
           for: '5m',
-          labels: { severity: 'warning' },
-          annotations: {
-            summary: 'Router overhead p99 above 50 ms',
-            description:
-              'The router adds {{ $value | humanizeDuration }} at p99 (time not spent waiting on upstreams).',
-          },
-        },
-        {
+          severity: 'warning',
+          summary: `Router overhead p99 above ${T.overheadP99Seconds * 1000} ms`,
+          description: 'The router adds {{ $value | humanizeDuration }} at p99 (time not spent waiting on upstreams).',
+        }),
+        alert({
+          alert: 'LLMRouterModelTTFTHigh',
+          expr: `${p95By(R.timeToFirstToken, 'model', '5m')} > ${T.modelTtftP95Seconds}`,
+          for: '5m',
+          severity: 'warning',
+          summary: 'Time to first token p95 of {{ $labels.model }} above ' + `${T.modelTtftP95Seconds} s`,
+          description:
+            'Streams from {{ $labels.model }} wait {{ $value | humanizeDuration }} for their first token (p95, 5m).',
+        }),
+        alert({
+          alert: 'LLMRouterModelLatencyHigh',
+          expr: `${p95By(R.requestDuration, 'model', '5m')} > ${T.modelLatencyP95Seconds}`,
+          for: '10m',
+          severity: 'warning',
+          summary: 'End-to-end latency p95 of {{ $labels.model }} above ' + `${T.modelLatencyP95Seconds} s`,
+          description: 'Requests served by {{ $labels.model }} take {{ $value | humanizeDuration }} at p95 (5m).',
+        }),
+        alert({
+          alert: 'LLMRouterModelInterTokenLatencyHigh',
+          expr: `${p95By(R.interTokenLatency, 'model', '5m')} > ${T.modelInterTokenP95Seconds}`,
+          for: '10m',
+          severity: 'warning',
+          summary: 'Inter-token latency p95 of {{ $labels.model }} above ' + `${T.modelInterTokenP95Seconds * 1000} ms`,
+          description:
+            '{{ $labels.model }} streams a token every {{ $value | humanizeDuration }} at p95 (5m): readers see text crawl.',
+        }),
+        alert({
+          alert: 'LLMRouterFallbackRateHigh',
+          expr: `sum by (from) (rate(${R.fallbacks}[10m])) / scalar(clamp_min(sum(rate(${R.requests}[10m])), 1e-9)) > ${T.fallbackRatio}`,
+          for: '10m',
+          severity: 'warning',
+          summary: `More than ${pct(T.fallbackRatio)} of requests fall back from {{ $labels.from }}`,
+          description:
+            '{{ $value | humanizePercentage }} of all requests are served by a fallback of {{ $labels.from }} (10m).',
+        }),
+        alert({
           alert: 'LLMRouterDeploymentCoolingDown',
-          expr: `${R.deploymentState}{state="cooling"} > 0`, // > 0: with several workers, the fraction of workers that see it cooling
+          // Over a window, not "cooling now for 1m": a 30 s cooldown that keeps coming back must alert too.
+          expr: `avg_over_time(${R.deploymentState}{state="cooling"}[5m]) > ${T.outShareOf5m}`,
           for: '1m',
-          labels: { severity: 'warning' },
-          annotations: {
-            summary: 'Deployment {{ $labels.deployment }} of {{ $labels.model }} is cooling down',
-            description:
-              'It failed repeatedly and is out of rotation; traffic goes to its other deployments or fallbacks.',
-          },
-        },
-        {
+          severity: 'warning',
+          summary: 'Deployment {{ $labels.deployment }} of {{ $labels.model }} keeps cooling down',
+          description: `It was out of rotation {{ $value | humanizePercentage }} of the last 5 minutes (failures or upstream 429s); traffic goes to its other deployments or fallbacks.`,
+        }),
+        alert({
           alert: 'LLMRouterAllDeploymentsDown',
-          expr: `sum by (model) (${R.deploymentState}{state="healthy"}) == 0`,
+          expr: `avg_over_time((sum by (model) (${R.deploymentState}{state="healthy"}) == bool 0)[5m:15s]) > ${T.outShareOf5m}`,
           for: '1m',
-          labels: { severity: 'critical' },
-          annotations: {
-            summary: 'Every deployment of {{ $labels.model }} is cooling down',
-            description: 'Requests for this model are answered 503 or served by fallbacks.',
-          },
-        },
-        {
+          severity: 'critical',
+          summary: 'Every deployment of {{ $labels.model }} keeps cooling down',
+          description:
+            'No deployment of {{ $labels.model }} could serve for {{ $value | humanizePercentage }} of the last 5 minutes: requests get 503s or fallbacks.',
+        }),
+        alert({
+          alert: 'LLMRouterSharedStateDown',
+          expr: `min(${R.sharedStateConnected}) == 0`,
+          for: '1m',
+          severity: 'warning',
+          summary: 'A router replica cannot reach Redis',
+          description:
+            'At least one replica enforces its own share of each rate limit (limit / replicas) instead of the shared one; cooldowns are not shared.',
+        }),
+        alert({
           alert: 'LLMRouterTargetDown',
           expr: 'up == 0',
           for: '1m',
-          labels: { severity: 'critical' },
-          annotations: {
-            summary: '{{ $labels.job }} on {{ $labels.instance }} is not being scraped',
-            description: 'Prometheus cannot reach the target.',
-          },
-        },
+          severity: 'critical',
+          summary: '{{ $labels.job }} on {{ $labels.instance }} is not being scraped',
+          description: 'Prometheus cannot reach the target.',
+        }),
       ],
     },
     {
       name: 'loadtest_alerts',
       rules: [
-        {
+        alert({
           alert: 'LoadtestFailureRatioHigh',
-          expr: `${RECORDED.loadtestFailureRatio} > ${ALERT_THRESHOLDS.loadtestFailureRatio}`,
+          expr: `${RECORDED.loadtestFailureRatio} > ${T.loadtestFailureRatio}`,
           for: '2m',
-          labels: { severity: 'warning' },
-          annotations: {
-            summary: 'More than 5% of load test requests fail',
-            description: 'Failure ratio is {{ $value | humanizePercentage }}.',
-          },
-        },
+          severity: 'warning',
+          summary: `More than ${pct(T.loadtestFailureRatio)} of load test requests fail`,
+          description: 'Failure ratio is {{ $value | humanizePercentage }}.',
+        }),
       ],
     },
   ],
