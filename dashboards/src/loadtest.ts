@@ -80,7 +80,8 @@ export function loadtestDashboard() {
         stacked: true,
         queries: [
           {
-            expr: `sum by (status) (rate(${L.requests}{status!~"2..", ${model}}[$__rate_interval]))`,
+            // 0 rather than "No data" when nothing failed.
+            expr: `sum by (status) (rate(${L.requests}{status!~"2..", ${model}}[$__rate_interval])) or on() vector(0)`,
             legend: '{{status}}',
           },
         ],

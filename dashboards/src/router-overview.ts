@@ -297,7 +297,11 @@ export function routerOverview() {
     description: 'Requests, latency, router overhead, tokens and cost of the LLM router.',
     folder: 'llm-router',
     tags: ['llm-router'],
-    variables: [labelVariable('policy', 'Policy', M.requests), labelVariable('model', 'Model', M.requests)],
+    // Policies and models that served requests (not "none", the label of requests refused before routing).
+    variables: [
+      labelVariable('policy', 'Policy', `${M.requestDuration}_count`),
+      labelVariable('model', 'Model', `${M.requestDuration}_count`),
+    ],
     layout,
   };
   return { spec, dashboard: buildDashboard(spec) };

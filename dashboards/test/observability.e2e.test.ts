@@ -191,3 +191,64 @@ test('every template variable has values', async () => {
     }
   }
 });
+
+/**
+ * Panels allowed to be empty for some values of a variable, because no data is the true answer there. Each entry:
+ * dashboard title / panel title -> the values, and why.
+ */
+const EMPTY_BY_DESIGN: Record<string, { values: string[]; why: string }> = {
+  'LLM Router deployments / RPM headroom': {
+    values: ['primary', 'broken_only'],
+    why: 'only deployments with an rpm limit have requests left to show; these models have none',
+  },
+  'LLM Router deployments / Upstream latency p95 by deployment': {
+    values: ['primary', 'broken_only'],
+    why: 'upstream latency is that of answered calls; every deployment of these models fails on purpose',
+  },
+  'Load test / Prompt and completion tokens/s': {
+    values: ['broken_only'],
+    why: 'every request to broken_only fails: no tokens',
+  },
+  'Load test / Cost by model': { values: ['broken_only'], why: 'every request to broken_only fails: no cost' },
+  'Load test / Time to first token (client, p50)': {
+    values: ['broken_only'],
+    why: 'every request to broken_only fails: no first token',
+  },
+  'Runtime / GC time': {
+    values: ['loadtest'],
+    why: "prom-client's GC histogram has series only once the process has collected; the short run may not have",
+  },
+};
+
+test('every panel that uses a variable returns data for each of its values, and only for that value', async () => {
+  const dashboards = Object.values(dashboardFiles()).map((t) => JSON.parse(t) as DashboardJson);
+  const valuesOf = async (q: string) => {
+    const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(q)!;
+    const res = (await (await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as {
+      data: string[];
+    };
+    return res.data;
+  };
+  const problems: string[] = [];
+  let checked = 0;
+  for (const d of dashboards)
+    for (const v of d.templating.list) {
+      const values = await valuesOf(typeof v.query === 'string' ? v.query : v.query.query);
+      assert.ok(values.length > 0, `${d.title}: $${v.name} has no values`);
+      for (const value of values)
+        for (const q of panelQueries(d).filter((p) => p.expr.includes(`$${v.name}`))) {
+          const promql = substituteMacros(q.expr.replaceAll(`$${v.name}`, value), '30s');
+          const series = (await prometheus.query(promql)).filter((s) => Number.isFinite(Number(s.value[1])));
+          checked++;
+          const exempt = EMPTY_BY_DESIGN[`${d.title} / ${q.title}`];
+          if (series.length === 0 && !exempt?.values.includes(value))
+            problems.push(`${d.title} / ${q.title} with $${v.name}=${value}: no data (${promql})`);
+          // A panel split by the variable's label shows only the chosen value.
+          const other = series.find((s) => s.metric[v.name] !== undefined && s.metric[v.name] !== value);
+          if (other)
+            problems.push(`${d.title} / ${q.title} with $${v.name}=${value} shows ${JSON.stringify(other.metric)}`);
+        }
+    }
+  assert.ok(checked > 50, `only ${checked} panel/value pairs`);
+  assert.deepEqual(problems, []);
+});

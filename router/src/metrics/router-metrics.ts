@@ -234,6 +234,7 @@ const COMMON_FAILURES = ['429', '500', '502', '503', 'timeout', 'connection_erro
  * to count it, and panels filtered to one model show 0 rather than "No data".
  */
 export function initConfiguredSeries(metrics: RouterMetrics, config: RouterConfig): void {
+  for (const reason of ['missing_api_key', 'invalid_api_key']) metrics.authFailures.inc({ reason }, 0);
   for (const m of config.models) {
     for (const source of ['local', 'upstream']) metrics.rateLimited.inc({ model: m.name, source }, 0);
     for (const reason of COMMON_FAILURES) metrics.retries.inc({ model: m.name, reason }, 0);
