@@ -144,3 +144,22 @@ test('every recording rule is used: by a dashboard, an alert, or the launcher', 
     'recorded but never read',
   );
 });
+
+/** The first Grafana release line of each dashboard schema version the SDK may write (grafana/grafana#110517: v42). */
+const FIRST_GRAFANA_FOR_SCHEMA: Record<number, [number, number]> = { 41: [12, 0], 42: [12, 2] };
+
+test("the compose Grafana image reads the dashboards' schema version", () => {
+  const compose = readFileSync(join(DASHBOARDS_DIR, '../../docker-compose.yml'), 'utf8');
+  const m = /image: grafana\/grafana:(\d+)\.(\d+)\.\d+/.exec(compose);
+  assert.ok(m, 'Grafana is pinned to an exact version');
+  for (const { name, json } of dashboards) {
+    const schema = (json as unknown as { schemaVersion: number }).schemaVersion;
+    const first = FIRST_GRAFANA_FOR_SCHEMA[schema];
+    assert.ok(first, `${name}: schemaVersion ${schema} is not in the table: check which Grafana reads it`);
+    const [major, minor] = [Number(m[1]), Number(m[2])];
+    assert.ok(
+      major > first[0] || (major === first[0] && minor >= first[1]),
+      `${name}: schemaVersion ${schema} needs Grafana ${first.join('.')}+, compose pins ${m[1]}.${m[2]}`,
+    );
+  }
+});

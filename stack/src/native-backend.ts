@@ -2,7 +2,7 @@
 // names the workspace), Prometheus and Grafana from local binaries when installed. Compose service
 // names in arguments and environment (http://llm-sim:8000) are rewritten to 127.0.0.1 and host ports.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
@@ -60,6 +60,28 @@ function portFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** Where the compose file mounts grafana/dashboards in the Grafana container. */
+const CONTAINER_DASHBOARDS = '/var/lib/grafana/dashboards';
+
+/**
+ * grafana/provisioning for a Grafana running here: a copy under the state dir whose dashboard provider reads this
+ * checkout's grafana/dashboards (every folder and dashboard, as in the container), not the container's path.
+ */
+export function nativeGrafanaProvisioning(repoRoot: string, stateDir: string): string {
+  const source = resolve(repoRoot, 'grafana/provisioning');
+  const target = join(stateDir, 'grafana-provisioning');
+  rmSync(target, { recursive: true, force: true });
+  cpSync(source, target, { recursive: true });
+  for (const file of readdirSync(join(target, 'dashboards'))) {
+    const path = join(target, 'dashboards', file);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replaceAll(CONTAINER_DASHBOARDS, resolve(repoRoot, 'grafana/dashboards')),
+    );
+  }
+  return target;
 }
 
 /** `command` with its --port value set to the published host port (appended when it has none). */
@@ -210,13 +232,12 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
           PROMETHEUS_URL: `http://127.0.0.1:${port('prometheus')}`,
           GF_SERVER_HTTP_PORT: String(s.ports[0]!.host),
           GF_SERVER_HTTP_ADDR: '127.0.0.1',
-          GF_PATHS_PROVISIONING: resolve(opts.repoRoot, 'grafana/provisioning'),
+          GF_PATHS_PROVISIONING: nativeGrafanaProvisioning(opts.repoRoot, opts.stateDir),
           GF_PATHS_DATA: join(opts.stateDir, 'grafana'),
         };
-        const dashboards = resolve(opts.repoRoot, 'grafana/dashboards');
         env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH = (env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '').replace(
-          '/var/lib/grafana/dashboards',
-          dashboards,
+          CONTAINER_DASHBOARDS,
+          resolve(opts.repoRoot, 'grafana/dashboards'),
         );
         launch(
           s,
