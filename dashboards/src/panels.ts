@@ -1,8 +1,12 @@
 // Shared panel helpers. Each call makes fresh builders: the SDK's build() returns shared references,
 // so a builder is never reused across panels.
+import { LOADTEST_METRICS } from '@llm-router/loadtest/metrics-names';
 import {
+  AnnotationQueryBuilder,
   DashboardBuilder,
   DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
   QueryVariableBuilder,
   RowBuilder,
   ThresholdsConfigBuilder,
@@ -32,6 +36,8 @@ import {
   VizLegendOptionsBuilder,
   VizTooltipOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
+
+const LOADTEST_USERS = LOADTEST_METRICS.users;
 
 /** Fixed uid of the provisioned Prometheus datasource (grafana/provisioning/datasources). */
 export const PROMETHEUS_DATASOURCE = { type: 'prometheus', uid: 'prometheus' } as const;
@@ -213,11 +219,47 @@ export interface DashboardSpec {
   layout: Layout;
 }
 
+/** Every dashboard carries this tag; the links bar lists the others by it. */
+export const STACK_TAG = 'llm-router-stack';
+
+/** Annotations on every dashboard: alerts while they fire, load test runs from start to stop. */
+const ANNOTATIONS = [
+  new AnnotationQueryBuilder()
+    .name('Firing alerts')
+    .datasource(PROMETHEUS_DATASOURCE)
+    .enable(true)
+    .iconColor('red')
+    .expr('ALERTS{alertstate="firing"}')
+    .titleFormat('{{alertname}}')
+    .textFormat('{{severity}} {{model}}{{deployment}}')
+    .tagKeys('severity')
+    .step('15s'),
+  new AnnotationQueryBuilder()
+    .name('Load test runs')
+    .datasource(PROMETHEUS_DATASOURCE)
+    .enable(true)
+    .iconColor('blue')
+    // Consecutive samples merge into one region: from the run's start to its stop.
+    .expr(`${LOADTEST_USERS} > 0`)
+    .titleFormat('Load test')
+    .textFormat('{{value}} users')
+    .step('5s'),
+];
+
 export function buildDashboard(spec: DashboardSpec): Dashboard {
   const b = new DashboardBuilder(spec.title)
     .uid(spec.uid)
     .description(spec.description)
-    .tags(spec.tags)
+    .tags([...spec.tags, STACK_TAG])
+    .annotations(ANNOTATIONS)
+    .link(
+      new DashboardLinkBuilder('Stack dashboards')
+        .type(DashboardLinkType.Dashboards)
+        .tags([STACK_TAG])
+        .asDropdown(false)
+        .includeVars(true)
+        .keepTime(true),
+    )
     .refresh('10s')
     .time({ from: 'now-30m', to: 'now' })
     .timezone('browser')

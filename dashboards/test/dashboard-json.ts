@@ -14,10 +14,20 @@ export interface DashboardJson {
     targets?: Array<{ expr: string; refId: string }>;
   }>;
   templating: { list: Array<{ name: string; query: string | { query: string } }> };
+  annotations?: { list: Array<{ name: string; expr?: string }> };
+  links?: Array<{ type: string; tags?: string[] }>;
+  tags?: string[];
 }
 
 export function panelQueries(d: DashboardJson): Array<{ title: string; expr: string }> {
   return d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+}
+
+/** The PromQL of the dashboard's annotations (as "annotation: <name>"). */
+export function annotationQueries(d: DashboardJson): Array<{ title: string; expr: string }> {
+  return (d.annotations?.list ?? [])
+    .filter((a) => a.expr)
+    .map((a) => ({ title: `annotation: ${a.name}`, expr: a.expr! }));
 }
 
 /** What Grafana would send with "All" selected and a short time range. */

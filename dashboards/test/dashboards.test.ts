@@ -11,8 +11,8 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
 import { dashboardFiles, DASHBOARDS_DIR } from '../src/generate.ts';
 import { HOME_DASHBOARD_UID } from '../src/index.ts';
-import { PROMETHEUS_DATASOURCE } from '../src/panels.ts';
-import { panelQueries, substituteMacros, type DashboardJson } from './dashboard-json.ts';
+import { PROMETHEUS_DATASOURCE, STACK_TAG } from '../src/panels.ts';
+import { annotationQueries, panelQueries, substituteMacros, type DashboardJson } from './dashboard-json.ts';
 
 const require = createRequire(import.meta.url);
 const files = dashboardFiles();
@@ -84,7 +84,7 @@ test('every PromQL expression parses and uses only defined template variables', 
   let count = 0;
   for (const { name, json } of dashboards) {
     const defined = new Set(json.templating.list.map((v) => v.name));
-    for (const { title, expr } of panelQueries(json)) {
+    for (const { title, expr } of [...panelQueries(json), ...annotationQueries(json)]) {
       count++;
       for (const [, v] of expr.matchAll(/\$(\w+)/g))
         if (!v!.startsWith('__')) assert.ok(defined.has(v!), `${name}: "${title}" uses undefined variable $${v}`);
@@ -160,6 +160,20 @@ test("the compose Grafana image reads the dashboards' schema version", () => {
     assert.ok(
       major > first[0] || (major === first[0] && minor >= first[1]),
       `${name}: schemaVersion ${schema} needs Grafana ${first.join('.')}+, compose pins ${m[1]}.${m[2]}`,
+    );
+  }
+});
+
+test('each dashboard links to the others (by the stack tag) and annotates firing alerts and load test runs', () => {
+  for (const { name, json } of dashboards) {
+    assert.ok(json.tags?.includes(STACK_TAG), `${name}: tagged ${STACK_TAG}`);
+    assert.ok(
+      json.links?.some((l) => l.type === 'dashboards' && l.tags?.includes(STACK_TAG)),
+      `${name}: links the stack dashboards`,
+    );
+    assert.deepEqual(
+      annotationQueries(json).map((a) => a.title),
+      ['annotation: Firing alerts', 'annotation: Load test runs'],
     );
   }
 });
