@@ -14,11 +14,11 @@ help: ## Show this help
 node_modules/.package-lock.json: package-lock.json package.json */package.json
 	npm ci --no-audit --no-fund
 
-install: node_modules/.package-lock.json ## npm packages, and Prometheus and Redis from Debian when missing (what demo and metrics need)
-	@./scripts/install-system-deps.sh prometheus redis-server
+install: node_modules/.package-lock.json ## npm packages, and Prometheus, Alertmanager and Redis from Debian when missing (what demo and metrics need)
+	@./scripts/install-system-deps.sh prometheus prometheus-alertmanager redis-server
 
 install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests), redis-server (shared state)
-	@./scripts/install-system-deps.sh prometheus chromium docker.io docker-compose redis-server
+	@./scripts/install-system-deps.sh prometheus prometheus-alertmanager chromium docker.io docker-compose redis-server
 
 install-system-deps: install-test-deps ## Same as install-test-deps
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline machines cannot pull images. This builds, from binaries already on this machine, the base images
 # the compose file and Dockerfile name: node:20-bookworm-slim (this machine's Node + npm),
-# prom/prometheus:v2.42.0 (Debian's prometheus package) and redis:7.0-bookworm (Debian's redis-server).
+# prom/prometheus:v2.42.0 (Debian's prometheus package), redis:7.0-bookworm (Debian's redis-server) and
+# prom/alertmanager:v0.25.0 (Debian's prometheus-alertmanager).
 # Skips an image that already exists.
 # Usage: DOCKER_HOST=unix:///path/docker.sock scripts/docker-local-images.sh
 set -euo pipefail
@@ -72,4 +73,18 @@ if ! exists redis:7.0-bookworm && command -v redis-server >/dev/null; then
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'CMD ["redis-server"]' \
     --change 'USER nobody' --change 'EXPOSE 6379' --change 'WORKDIR /data' - redis:7.0-bookworm >/dev/null
   echo "built redis:7.0-bookworm from $(redis-server --version | cut -d' ' -f3)"
+fi
+
+if ! exists prom/alertmanager:v0.25.0 && command -v prometheus-alertmanager >/dev/null; then
+  root=$work/alertmanager; mkdir -p "$root"
+  base_files "$root"
+  copy_with_libs "$root" /usr/bin/prometheus-alertmanager /usr/bin/amtool
+  mkdir -p "$root/bin" "$root/etc/alertmanager" "$root/alertmanager"
+  mv "$root/usr/bin/prometheus-alertmanager" "$root/bin/alertmanager"; mv "$root/usr/bin/amtool" "$root/bin/"
+  chown 65534:65534 "$root/alertmanager"
+  tar -C "$root" -c . | docker import \
+    --change 'ENTRYPOINT ["/bin/alertmanager"]' \
+    --change 'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
+    --change 'USER nobody' --change 'EXPOSE 9093' --change 'WORKDIR /alertmanager' - prom/alertmanager:v0.25.0 >/dev/null
+  echo "built prom/alertmanager:v0.25.0 from $(prometheus-alertmanager --version 2>&1 | head -1)"
 fi

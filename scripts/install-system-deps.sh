@@ -4,10 +4,11 @@
 #   chromium       the load generator UI browser test (make test)
 #   docker.io      the stack tests start their own Docker engine on a private socket (make test)
 #   docker-compose the compose test (make test)
+#   prometheus-alertmanager  alerts sent on by Prometheus (make metrics), the Alertmanager live test (make test)
 #   redis-server   shared state tests: router replicas sharing rate limits and cooldowns (make test)
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
-[ $# -eq 0 ] && set -- prometheus chromium docker.io docker-compose redis-server
+[ $# -eq 0 ] && set -- prometheus prometheus-alertmanager chromium docker.io docker-compose redis-server
 present() {
   case "$1" in
     prometheus) command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 ;;
@@ -15,7 +16,8 @@ present() {
     docker.io) command -v dockerd >/dev/null 2>&1 ;;
     docker-compose) command -v docker-compose >/dev/null 2>&1 ;;
     redis-server) command -v redis-server >/dev/null 2>&1 ;;
-    *) echo "install-system-deps: unknown package '$1' (known: prometheus chromium docker.io docker-compose redis-server)" >&2; exit 2 ;;
+    prometheus-alertmanager) command -v prometheus-alertmanager >/dev/null 2>&1 ;;
+    *) echo "install-system-deps: unknown package '$1' (known: prometheus prometheus-alertmanager chromium docker.io docker-compose redis-server)" >&2; exit 2 ;;
   esac
 }
 need=()

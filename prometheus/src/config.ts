@@ -9,6 +9,9 @@ export interface ScrapeTargets {
   loadtest: string;
 }
 
+/** Alertmanagers Prometheus sends alerts to, by the same two set-ups. */
+export const COMPOSE_ALERTMANAGERS = ['alertmanager:9093'];
+
 export const COMPOSE_TARGETS: ScrapeTargets = {
   // Compose's DNS answers the service name with every replica's address (ROUTER_REPLICAS).
   router: { dns: 'router', port: 4000 },
@@ -18,13 +21,16 @@ export const COMPOSE_TARGETS: ScrapeTargets = {
 
 export function prometheusConfig(
   targets: ScrapeTargets,
-  options: { scrapeInterval?: string; ruleFiles?: string[] } = {},
+  options: { scrapeInterval?: string; ruleFiles?: string[]; alertmanagers?: string[] } = {},
 ): string {
   const interval = options.scrapeInterval ?? '5s';
   const job = (name: string, target: string) => ({ job_name: name, static_configs: [{ targets: [target] }] });
   return stringify({
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: options.ruleFiles ?? ['rules/recording.yml', 'rules/alerts.yml'],
+    ...(options.alertmanagers?.length
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: options.alertmanagers }] }] } }
+      : {}),
     scrape_configs: [
       Array.isArray(targets.router)
         ? { job_name: 'llm-router', static_configs: [{ targets: targets.router }] }

@@ -1,3 +1,3 @@
-export { prometheusConfig, COMPOSE_TARGETS, type ScrapeTargets } from './config.ts';
+export { prometheusConfig, COMPOSE_ALERTMANAGERS, COMPOSE_TARGETS, type ScrapeTargets } from './config.ts';
 export { recordingRules, alertRules, RECORDED, ALERT_THRESHOLDS } from './rules.ts';
 export { generatedFiles, PROMETHEUS_DIR } from './generate.ts';

@@ -49,6 +49,7 @@ const LABELS: Record<string, string> = {
   'llm-sim': 'Simulated models',
   loadtest: 'Load test UI',
   prometheus: 'Prometheus',
+  alertmanager: 'Alertmanager',
   grafana: 'Grafana (admin / secret)',
 };
 

@@ -16,6 +16,8 @@ const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status
 const INSTALL_HINTS: Record<string, string> = {
   prometheus:
     "Prometheus is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus' (or make install-system-deps).",
+  alertmanager:
+    "Alertmanager is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus-alertmanager' (or make install). Prometheus still evaluates the alerts (see its /alerts page).",
   redis:
     "Redis is not installed: on Debian/Ubuntu run 'sudo apt-get install redis-server' (or make install). The routers run on local limits until it answers.",
   grafana:
@@ -166,6 +168,28 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
         }
         for (const hostPort of replicaPorts(s))
           await waitHttp(`http://127.0.0.1:${hostPort}${health?.pathname ?? '/'}`, s.name);
+      } else if (s.image.startsWith('prom/alertmanager')) {
+        if (!has('prometheus-alertmanager')) {
+          state.skipped.push({ name: s.name, reason: INSTALL_HINTS.alertmanager! });
+          continue;
+        }
+        const hostPort = s.ports[0]!.host;
+        const dir = join(opts.stateDir, 'alertmanager');
+        mkdirSync(dir, { recursive: true });
+        launch(
+          s,
+          'prometheus-alertmanager',
+          [
+            // The container's flags, with its config mount mapped back to this checkout and its own storage here.
+            ...s.command
+              .filter((a) => !a.startsWith('--storage.path='))
+              .map((a) => (a.startsWith('--config.file=') ? `--config.file=${hostPath(s, a.slice(14))}` : a)),
+            `--storage.path=${dir}`,
+            `--web.listen-address=127.0.0.1:${hostPort}`,
+          ],
+          {},
+        );
+        await waitHttp(`http://127.0.0.1:${hostPort}/-/ready`, 'alertmanager');
       } else if (s.image.startsWith('redis')) {
         if (!has('redis-server')) {
           state.skipped.push({ name: s.name, reason: INSTALL_HINTS.redis! });
@@ -206,6 +230,10 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
           join(dir, 'prometheus.yml'),
           prometheusConfig(targets, {
             ruleFiles: [join(PROMETHEUS_DIR, 'rules/recording.yml'), join(PROMETHEUS_DIR, 'rules/alerts.yml')],
+            // The Alertmanager this stack started, if it could (it starts first: Prometheus depends on it).
+            alertmanagers: state.services
+              .filter((x) => x.name === 'alertmanager' && x.url)
+              .map((x) => x.url!.replace('http://', '')),
           }),
         );
         launch(

@@ -124,6 +124,7 @@ test('images: base images from local binaries, service images built with dockero
     'llm-router/loadtest:0.1.0',
     'prom/prometheus:v2.42.0',
     'redis:7.0-bookworm',
+    'prom/alertmanager:v0.25.0',
   ]) {
     const info = await dockerClient().getImage(image).inspect();
     if (image.startsWith('llm-router/')) assert.equal(info.Config.User, 'node', `${image} runs as non-root`);
@@ -194,6 +195,7 @@ test('docker-compose up on the same compose file (Grafana skipped), then down', 
     filters: { label: ['com.docker.compose.project=lrcompose'] },
   });
   assert.deepEqual(containers.map((c) => c.Labels['com.docker.compose.service']).sort(), [
+    'alertmanager',
     'llm-sim',
     'loadtest',
     'prometheus',

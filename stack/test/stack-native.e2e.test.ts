@@ -24,7 +24,7 @@ test('native up, ROUTER_REPLICAS=3: replicas share Redis, Prometheus scrapes eac
   const url = (name: string) => state.services.find((s) => s.name === name)!.url!;
   assert.deepEqual(
     state.services.map((s) => s.name),
-    ['llm-sim', 'redis', 'router', 'router-2', 'router-3', 'loadtest', 'prometheus'],
+    ['llm-sim', 'redis', 'router', 'router-2', 'router-3', 'loadtest', 'alertmanager', 'prometheus'],
   );
   const replicas = ['router', 'router-2', 'router-3'].map(url);
   for (const r of replicas) {
@@ -65,12 +65,24 @@ test('native up, ROUTER_REPLICAS=3: replicas share Redis, Prometheus scrapes eac
   const again = await stack('up', '--backend', 'native', '--free-ports');
   assert.equal(again.code, 1);
   assert.match(again.stderr, /a stack is already up/);
+  // Prometheus sends its alerts to the stack's Alertmanager.
+  await waitFor(
+    'Prometheus discovered the Alertmanager',
+    async () => {
+      const r = (await (await fetch(`${url('prometheus')}/api/v1/alertmanagers`)).json()) as {
+        data: { activeAlertmanagers: Array<{ url: string }> };
+      };
+      return r.data.activeAlertmanagers.some((a) => a.url.startsWith(url('alertmanager')));
+    },
+    20_000,
+    500,
+  );
   const status = await stack('status');
   assert.match(status.stdout, /router +running \(pid \d+\)/);
 
   const down = await stack('down');
   assert.equal(down.code, 0);
-  assert.match(down.stdout, /Stopped prometheus, loadtest, router-3, router-2, router, redis, llm-sim/);
+  assert.match(down.stdout, /Stopped prometheus, alertmanager, loadtest, router-3, router-2, router, redis, llm-sim/);
   await waitFor(
     'every process gone',
     () =>
