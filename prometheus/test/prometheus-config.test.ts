@@ -74,3 +74,17 @@ test('promtool check rules and promtool test rules pass', () => {
   assert.equal(unit.status, 0, unit.stdout + unit.stderr);
   assert.match(unit.stdout, /SUCCESS/);
 });
+
+test('every alert has a summary, a description and a runbook section in the README', async () => {
+  const { alertRules } = await import('../src/index.ts');
+  const readme = readFileSync(join(PROMETHEUS_DIR, '../README.md'), 'utf8');
+  const headings = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase()));
+  const alerts = alertRules.groups.flatMap((g) => g.rules);
+  assert.ok(alerts.length >= 12);
+  for (const a of alerts) {
+    assert.ok(a.annotations.summary && a.annotations.description, `${a.alert}: summary and description`);
+    const [file, anchor] = a.annotations.runbook_url.split('#');
+    assert.equal(file, 'README.md');
+    assert.ok(headings.has(anchor!), `${a.alert}: README has no section #${anchor}`);
+  }
+});
