@@ -1,5 +1,5 @@
 import { LOADTEST_METRICS as L } from '@llm-router/loadtest/metrics-names';
-import { RECORDED } from '@llm-router/prometheus-config';
+import { ALERT_THRESHOLDS as T } from '@llm-router/prometheus-config';
 import { buildDashboard, labelVariable, Layout, stat, timeseries, type DashboardSpec } from './panels.ts';
 
 const model = 'model=~"$model"';
@@ -26,23 +26,28 @@ export function loadtestDashboard() {
       }),
       stat({
         title: 'Failure ratio',
-        description: 'Share of load test requests that failed (recorded over 1m).',
+        description: `Share of load test requests that failed. Red from ${T.loadtestFailureRatio * 100}%, where LoadtestFailureRatioHigh fires.`,
         unit: 'percentunit',
         w: 6,
         decimals: 2,
-        queries: [{ expr: RECORDED.loadtestFailureRatio }],
+        alertAt: T.loadtestFailureRatio,
+        queries: [
+          {
+            expr: `(sum(rate(${L.requests}{status!~"2..", ${model}}[$__rate_interval])) or on() vector(0)) / clamp_min(sum(rate(${L.requests}{${model}}[$__rate_interval])), 1e-9)`,
+          },
+        ],
       }),
       stat({
-        title: 'Load test cost',
-        description: 'USD spent by the load test so far, from usage and router prices.',
+        title: 'Load test cost in range',
+        description: 'USD spent by the load test over the dashboard time range, from usage and router prices.',
         unit: 'currencyUSD',
         w: 6,
         decimals: 4,
-        queries: [{ expr: `sum(${L.cost})` }],
+        queries: [{ expr: `sum(increase(${L.cost}{${model}}[$__range])) or vector(0)` }],
       }),
       timeseries({
-        title: 'Users',
-        description: 'Users over time.',
+        title: 'Users and requests in flight',
+        description: 'Simulated users and requests in flight over time.',
         unit: 'short',
         w: 8,
         queries: [

@@ -79,7 +79,7 @@ export function routerOverview() {
         unit: 'currencyUSD',
         w: 3,
         decimals: 4,
-        queries: [{ expr: `sum(increase(${M.cost}{${sel}}[$__range]))` }],
+        queries: [{ expr: `sum(increase(${M.cost}{${sel}}[$__range])) or vector(0)` }],
       }),
       stat({
         title: 'Savings vs baseline',

@@ -177,3 +177,14 @@ test('each dashboard links to the others (by the stack tag) and annotates firing
     );
   }
 });
+
+test('panel titles are unique within each dashboard', () => {
+  for (const { name, json } of dashboards) {
+    const titles = json.panels.filter((p) => p.type !== 'row').map((p) => p.title);
+    assert.deepEqual(
+      titles.filter((t, i) => titles.indexOf(t) !== i),
+      [],
+      `${name}: repeated titles`,
+    );
+  }
+});
