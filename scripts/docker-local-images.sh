@@ -79,6 +79,8 @@ if ! exists prom/alertmanager:v0.25.0 && command -v prometheus-alertmanager >/de
   root=$work/alertmanager; mkdir -p "$root"
   base_files "$root"
   copy_with_libs "$root" /usr/bin/prometheus-alertmanager /usr/bin/amtool
+  # Debian's build reads its notification templates (and its UI page) from here.
+  mkdir -p "$root/usr/share/prometheus" && cp -r /usr/share/prometheus/alertmanager "$root/usr/share/prometheus/"
   mkdir -p "$root/bin" "$root/etc/alertmanager" "$root/alertmanager"
   mv "$root/usr/bin/prometheus-alertmanager" "$root/bin/alertmanager"; mv "$root/usr/bin/amtool" "$root/bin/"
   chown 65534:65534 "$root/alertmanager"
