@@ -169,6 +169,17 @@ test('stack up via dockerode, two router replicas: traffic flows, Prometheus fin
     30_000,
     500,
   );
+  await waitFor(
+    "Prometheus sends alerts to the stack's Alertmanager",
+    async () => {
+      const r = (await (await fetch(`${url('prometheus')}/api/v1/alertmanagers`)).json()) as {
+        data: { activeAlertmanagers: unknown[] };
+      };
+      return r.data.activeAlertmanagers.length === 1;
+    },
+    30_000,
+    500,
+  );
   for (const replica of ['router', 'router-2']) {
     const ready = (await (await fetch(`${url(replica)}/ready`)).json()) as { state: string };
     assert.equal(ready.state, 'shared');
