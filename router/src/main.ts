@@ -6,6 +6,7 @@ import { ConfigError, parseCommandLine } from '@llm-router/yaml-config';
 import { loadRouterConfig } from './config/load.ts';
 import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
+import { loadRedisClient } from './state/redis-state.ts';
 import { EXIT_LISTEN_FAILED, LISTEN_FAILED, runPrimary } from './workers/primary.ts';
 import { applyServerLimits } from './http/server-limits.ts';
 import { Drain } from './http/drain.ts';
@@ -55,6 +56,9 @@ const listeningLine = (bound: number) =>
     policies: config.policies.map((p) => p.name),
     models: config.models.map((m) => m.name),
   });
+
+// Only a router on shared state loads the Redis client (it costs ~13 MB of memory).
+if (config.state.backend === 'redis' && !(workers > 1 && cluster.isPrimary)) await loadRedisClient();
 
 if (workers > 1 && cluster.isPrimary) {
   runPrimary(workers, listeningLine, config.server.drain_delay_ms + config.server.drain_timeout_ms);

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { parseRouterConfig } from '../src/config/load.ts';
 import { DeploymentRegistry } from '../src/upstream/deployments.ts';
-import { RedisSharedState } from '../src/state/redis-state.ts';
+import { loadRedisClient, RedisSharedState } from '../src/state/redis-state.ts';
 import { RELEASE, RESERVE } from '../src/state/redis-scripts.ts';
 import { startRedis, type TestRedis } from '../../test-support/redis.ts';
 import { waitFor } from '../../test-support/services.ts';
@@ -17,6 +17,7 @@ const open: Array<{ close(): Promise<void> }> = [];
 
 before(async () => {
   redis = await startRedis();
+  await loadRedisClient();
 });
 after(async () => {
   for (const o of open) await o.close();

@@ -5,7 +5,9 @@
 // Redis unreachable (refused, killed, slower than timeout_ms): requests go on at once with local limits, each
 // process enforcing limit / (replicas x workers); a log line and llm_router_shared_state_connected say so, and
 // shared limits come back by themselves when Redis answers again.
-import { Redis } from 'ioredis';
+// ioredis is loaded by main.ts only with state.backend redis (~13 MB of memory a router on in-process state
+// does not pay): this module takes the class, never imports it.
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { StateConfig } from '../config/schema.ts';
 import type { Deployment, DeploymentRegistry } from '../upstream/deployments.ts';
@@ -51,6 +53,16 @@ export const redisAddress = (url: string) => {
   return `${u.hostname}:${u.port || 6379}`;
 };
 
+let loaded: (new (url: string, options: RedisOptions) => Redis) | undefined;
+/** Load ioredis (once) before a RedisSharedState is made without its class: `await loadRedisClient()`. */
+export async function loadRedisClient(): Promise<void> {
+  loaded ??= (await import('ioredis')).Redis;
+}
+function requireRedis() {
+  if (!loaded) throw new Error('shared state: call loadRedisClient() before creating RedisSharedState');
+  return loaded;
+}
+
 export interface RedisStateHooks {
   /** Connection to the shared store gained (true) or lost (false). */
   connectedChanged?(connected: boolean): void;
@@ -79,6 +91,7 @@ export class RedisSharedState implements SharedState {
     private readonly localProcesses: number,
     private readonly log: Logger,
     private readonly hooks: RedisStateHooks = {},
+    RedisClient: new (url: string, options: RedisOptions) => Redis = requireRedis(),
   ) {
     this.prefix = config.key_prefix;
     this.channel = `${this.prefix}cooldowns`;
@@ -94,7 +107,7 @@ export class RedisSharedState implements SharedState {
       enableAutoPipelining: true,
       lazyConnect: false,
     };
-    this.client = new Redis(config.url, options) as ScriptedRedis;
+    this.client = new RedisClient(config.url, options) as ScriptedRedis;
     this.client.defineCommand('reserveWindow', { numberOfKeys: 1, lua: RESERVE });
     this.client.defineCommand('addWindowTokens', { numberOfKeys: 1, lua: ADD_TOKENS });
     this.client.defineCommand('releaseWindow', { numberOfKeys: 1, lua: RELEASE });
@@ -103,7 +116,9 @@ export class RedisSharedState implements SharedState {
     // Errors are reported once per outage (setUp), not per reconnect attempt.
     this.client.on('error', () => {});
 
-    this.sub = new Redis(config.url, { ...options, enableAutoPipelining: false, commandTimeout: undefined });
+    // The subscriber waits for messages indefinitely: no command timeout there.
+    const { commandTimeout: _, ...subscriberOptions } = options;
+    this.sub = new RedisClient(config.url, { ...subscriberOptions, enableAutoPipelining: false });
     this.sub.on('error', () => {});
     this.sub.on('message', (_channel: string, message: string) => this.onPeerCooldown(message));
     this.sub.on('ready', () => void this.sub.subscribe(this.channel).catch(() => {}));
