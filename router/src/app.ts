@@ -20,6 +20,7 @@ import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
 import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-json-body.ts';
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
 import { assignRequestId, cors } from './http/request-meta.ts';
+import { InProgress } from './http/drain.ts';
 import type { RouterContext } from './handlers/context.ts';
 import { modelsHandlers } from './handlers/models.ts';
 import { expressErrorHandler } from './http/express-errors.ts';
@@ -32,6 +33,8 @@ export interface RouterApp {
   ctx: RouterContext;
   /** From now on /ready answers 503 (a drain has begun). */
   startDraining(): void;
+  /** Requests being answered (what a drain waits for). */
+  inProgress: InProgress;
   /** Release upstream connections and shared state; `force`: without waiting for upstream calls in progress. */
   close(force?: boolean): Promise<void>;
 }
@@ -173,6 +176,7 @@ export function createRouterApp(
   );
 
   const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
+  const inProgress = new InProgress();
   /** Same auth, body limits and error shapes as the express route, minus express. */
   async function fastPath(
     endpoint: Endpoint,
@@ -198,9 +202,13 @@ export function createRouterApp(
     // timeout leaves a socket with a request in progress alone) and the request's share of the body budget.
     const idle = markBusy(req.socket);
     let held = 0;
+    inProgress.begin();
+    // A connection that asks during a drain is not kept alive after its answer.
+    if (draining) res.shouldKeepAlive = false;
     res.once('close', () => {
       idle();
       if (held > 0) bodyBudget.release(held);
+      inProgress.end();
     });
     const reserve = (n: number) => bodyBudget.reserve(n) && ((held += n), true);
     assignRequestId(req, res);
@@ -233,5 +241,5 @@ export function createRouterApp(
       ...[...ctx.policies.values()].map((p) => p.external?.close()),
     ]);
   };
-  return { handle, ctx, close, startDraining: () => void (draining = true) };
+  return { handle, ctx, close, inProgress, startDraining: () => void (draining = true) };
 }

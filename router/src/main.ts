@@ -87,7 +87,7 @@ if (workers > 1 && cluster.isPrimary) {
     if (!inCluster) console.log(listeningLine(typeof addr === 'object' && addr ? addr.port : port));
   });
   server.keepAliveTimeout = 65_000;
-  const drain = new Drain(server);
+  const drain = new Drain(server, router.inProgress);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -5,42 +5,50 @@ import type { Server } from 'node:http';
 
 export type DrainResult = 'drained' | 'timed_out';
 
-export class Drain {
-  draining = false;
-  private active = 0;
-  private wake: (() => void) | undefined;
+/** Requests the edge is answering: counted in its one per-request 'close' listener (no second listener here). */
+export class InProgress {
+  count = 0;
+  private onZero: (() => void) | undefined;
 
-  constructor(private readonly server: Server) {
-    server.on('request', (_req, res) => {
-      this.active++;
-      // A connection that asks during a drain is not kept alive after its answer.
-      if (this.draining) res.shouldKeepAlive = false;
-      res.once('close', () => {
-        this.active--;
-        if (this.active === 0) this.wake?.();
-      });
-    });
+  begin(): void {
+    this.count++;
   }
+
+  end(): void {
+    if (--this.count === 0) this.onZero?.();
+  }
+
+  /** Resolves when no request is in progress (at once if none is). */
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => (this.onZero = resolve));
+  }
+}
+
+export class Drain {
+  constructor(
+    private readonly server: Server,
+    private readonly requests: InProgress,
+  ) {}
 
   /** Requests being answered now. */
   get inProgress(): number {
-    return this.active;
+    return this.requests.count;
   }
 
   async run(delayMs: number, timeoutMs: number): Promise<DrainResult> {
-    this.draining = true;
     const deadline = Date.now() + timeoutMs;
     if (delayMs > 0) await new Promise((r) => setTimeout(r, Math.min(delayMs, timeoutMs)));
     this.server.close(); // no new connections; idle keep-alive ones are closed now
     // Connections whose request finished become idle: close them as they do.
     const sweep = setInterval(() => this.server.closeIdleConnections(), 100);
     try {
-      if (this.active > 0)
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        });
-      return this.active === 0 ? 'drained' : 'timed_out';
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.requests.idle(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+      return this.requests.count === 0 ? 'drained' : 'timed_out';
     } finally {
       clearInterval(sweep);
       this.server.closeAllConnections();
