@@ -1,41 +1,19 @@
 // Capability-aware routing against llm-sim: image, tools and json_schema requests never reach a model that
 // declares it cannot take them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ROUTER_MAIN,
-  SIM_MAIN,
-  metricValue,
-  simConfigYaml,
-  startService,
-  tempDir,
-  type RunningService,
-} from '../../test-support/services.ts';
+import { metricValue } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
 import { requiredCapabilities } from '../src/routing/capabilities.ts';
 
-const tmp = tempDir();
-let sim: RunningService;
-let router: RunningService;
-
-before(async () => {
-  const fast = { ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 3 } };
-  sim = await startService(SIM_MAIN, [
-    '--config',
-    tmp.write(
-      'sim.yaml',
-      simConfigYaml(
-        ['text', 'vis', 'schema', 'cheapvis'].map((id) => ({ id, ...fast })),
-        1,
-      ),
-    ),
-  ]);
-  const dep = (m: string, price: number) =>
-    `[ { id: ${m}-d, api_base: "${sim.url}/v1", model: ${m}, price: { input_per_1m: ${price}, output_per_1m: ${price} } } ]`;
-  router = await startService(ROUTER_MAIN, [
-    '--config',
-    tmp.write(
-      'router.yaml',
-      `models:
+const fast = { ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 3 } };
+const stack = simAndRouter({
+  simModels: ['text', 'vis', 'schema', 'cheapvis'].map((id) => ({ id, ...fast })),
+  timeScale: 1,
+  routerYaml: (simUrl) => {
+    const dep = (m: string, price: number) =>
+      `[ { id: ${m}-d, api_base: "${simUrl}/v1", model: ${m}, price: { input_per_1m: ${price}, output_per_1m: ${price} } } ]`;
+    return `models:
   - { name: text, capabilities: [tools], deployments: ${dep('text', 1)} }
   - { name: vis, capabilities: [vision], fallbacks: [text], deployments: ${dep('vis', 5)} }
   - { name: cheapvis, capabilities: [vision], deployments: ${dep('cheapvis', 2)} }
@@ -45,18 +23,12 @@ policies:
     classifier: task
     routes: {}
     default: text
-`,
-    ),
-  ]);
-});
-after(async () => {
-  await router?.stop();
-  await sim?.stop();
-  tmp.remove();
+`;
+  },
 });
 
 const chat = async (body: Record<string, unknown>) => {
-  const res = await fetch(`${router.url}/v1/chat/completions`, {
+  const res = await fetch(`${stack.router.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -100,7 +72,7 @@ test('an image-only prompt is routed by capability, never to the text-only defau
   assert.equal(r.headers.get('x-router-model'), 'cheapvis', 'the cheapest capable model');
   assert.equal(r.headers.get('x-router-fallback-from'), 'text');
   assert.equal(r.headers.get('x-router-fallback-reason'), 'capability_vision');
-  const m = await (await fetch(`${router.url}/metrics`)).text();
+  const m = await (await fetch(`${stack.router.url}/metrics`)).text();
   assert.equal(
     metricValue(m, 'llm_router_fallbacks_total', { from: 'text', to: 'cheapvis', reason: 'capability_vision' }),
     1,

@@ -1,43 +1,25 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import {
-  ROUTER_MAIN,
-  SIM_MAIN,
-  metricValue,
-  routerYaml,
-  simConfigYaml,
-  startService,
-  tempDir,
-  type RunningService,
-} from '../../test-support/services.ts';
+import { metricValue, routerYaml } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
-const tmp = tempDir();
-let sim: RunningService;
-let router: RunningService;
 const KEY = 'sk-team-a-0123456789abcdef';
-
-before(async () => {
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml([{ id: 'ok' }], 0))]);
-  const yaml = routerYaml(
-    sim.url,
-    { m: { deployments: [{ model: 'ok' }] } },
-    'auth:\n  api_keys:\n    - { name: team-a, key: "${TEAM_A_KEY}" }\n',
-  );
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', yaml)], {
-    TEAM_A_KEY: KEY,
-    LOG_LEVEL: 'info',
-  });
-});
-after(async () => {
-  await router.stop();
-  await sim.stop();
-  tmp.remove();
+const stack = simAndRouter({
+  simModels: [{ id: 'ok' }],
+  timeScale: 0,
+  routerYaml: (simUrl) =>
+    routerYaml(
+      simUrl,
+      { m: { deployments: [{ model: 'ok' }] } },
+      'auth:\n  api_keys:\n    - { name: team-a, key: "${TEAM_A_KEY}" }\n',
+    ),
+  routerEnv: { TEAM_A_KEY: KEY, LOG_LEVEL: 'info' },
 });
 
 test('missing or wrong keys get 401 in OpenAI shape; the right key works', async () => {
   const call = (apiKey: string) =>
-    new OpenAI({ baseURL: `${router.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
+    new OpenAI({ baseURL: `${stack.router.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
       model: 'm',
       messages: [{ role: 'user', content: 'hi' }],
     });
@@ -45,20 +27,20 @@ test('missing or wrong keys get 401 in OpenAI shape; the right key works', async
     call('sk-wrong-key-123456'),
     (e: unknown) => e instanceof OpenAI.AuthenticationError && e.code === 'invalid_api_key',
   );
-  const bare = await fetch(`${router.url}/v1/models`, { signal: AbortSignal.timeout(5000) });
+  const bare = await fetch(`${stack.router.url}/v1/models`, { signal: AbortSignal.timeout(5000) });
   assert.equal(bare.status, 401);
   assert.equal(((await bare.json()) as { error: { code: string } }).error.code, 'missing_api_key');
   const ok = await call(KEY);
   assert.equal(ok.model, 'ok');
-  const health = await fetch(`${router.url}/health`, { signal: AbortSignal.timeout(5000) });
+  const health = await fetch(`${stack.router.url}/health`, { signal: AbortSignal.timeout(5000) });
   assert.equal(health.status, 200, 'health and metrics stay open for probes and Prometheus');
 });
 
 test('keys never appear in logs or metrics; metrics show the key name', async () => {
-  const text = await (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const text = await (await fetch(`${stack.router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   assert.equal(metricValue(text, 'llm_router_client_requests_total', { client: 'team-a' }), 1);
   assert.equal(metricValue(text, 'llm_router_auth_failures_total', { reason: 'invalid_api_key' }), 1);
   assert.equal(metricValue(text, 'llm_router_auth_failures_total', { reason: 'missing_api_key' }), 1);
   assert.ok(!text.includes(KEY) && !text.includes('sk-wrong-key'));
-  assert.ok(!router.output().includes(KEY) && !router.output().includes('sk-wrong-key'));
+  assert.ok(!stack.router.output().includes(KEY) && !stack.router.output().includes('sk-wrong-key'));
 });

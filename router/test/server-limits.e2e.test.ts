@@ -1,55 +1,28 @@
 // What one client can hold on the router is bounded: idle connections, open connections, request body bytes
 // in flight; and the CLI refuses a busy port or a bad --port in one line, with or without workers.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { request } from 'node:http';
-import {
-  ROUTER_MAIN,
-  SIM_MAIN,
-  routerYaml,
-  runToEnd,
-  simConfigYaml,
-  startService,
-  tempDir,
-  waitFor,
-  type RunningService,
-} from '../../test-support/services.ts';
+import { join } from 'node:path';
+import { ROUTER_MAIN, routerYaml, runToEnd, waitFor } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
-const tmp = tempDir();
-let sim: RunningService;
-let router: RunningService;
-let config: string;
-
-before(async () => {
-  sim = await startService(SIM_MAIN, [
-    '--config',
-    tmp.write(
-      'sim.yaml',
-      simConfigYaml(
-        [
-          { id: 'slow', ttft_ms: { mean: 1500 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 3 } },
-          { id: 'fast', ttft_ms: { mean: 1 }, output_tokens: { mean: 3 }, context_window: 10_000_000 },
-        ],
-        1,
-      ),
-    ),
-  ]);
-  config = tmp.write(
-    'router.yaml',
-    `server: { idle_timeout_ms: 500, max_connections: 40, max_body_bytes: 2000000, max_body_bytes_in_flight: 1000000 }\n${routerYaml(sim.url, { slow: { deployments: [{ model: 'slow' }] }, fast: { deployments: [{ model: 'fast' }] } })}`,
-  );
-  router = await startService(ROUTER_MAIN, ['--config', config]);
+const stack = simAndRouter({
+  simModels: [
+    { id: 'slow', ttft_ms: { mean: 1500 }, tokens_per_second: { mean: 1000 }, output_tokens: { mean: 3 } },
+    { id: 'fast', ttft_ms: { mean: 1 }, output_tokens: { mean: 3 }, context_window: 10_000_000 },
+  ],
+  timeScale: 1,
+  routerYaml: (simUrl) =>
+    `server: { idle_timeout_ms: 500, max_connections: 40, max_body_bytes: 2000000, max_body_bytes_in_flight: 1000000 }\n${routerYaml(simUrl, { slow: { deployments: [{ model: 'slow' }] }, fast: { deployments: [{ model: 'fast' }] } })}`,
 });
-after(async () => {
-  await router?.stop();
-  await sim?.stop();
-  tmp.remove();
-});
+/** The router's config file (the CLI tests start more routers from it). */
+const config = () => join(stack.tmp.dir, 'router.yaml');
 
 const openSocket = () =>
   new Promise<Socket>((resolve, reject) => {
-    const s = connect(router.port, '127.0.0.1', () => resolve(s));
+    const s = connect(stack.router.port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
 const closedWithin = (s: Socket, ms: number) =>
@@ -59,7 +32,7 @@ const closedWithin = (s: Socket, ms: number) =>
     s.once('close', () => (clearTimeout(t), resolve(true)));
   });
 const chat = (model: string, body?: string) =>
-  fetch(`${router.url}/v1/chat/completions`, {
+  fetch(`${stack.router.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: body ?? JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
@@ -98,7 +71,7 @@ test('request body bytes held at once are capped: a fast 503 with retry-after pa
   // Request A sends most of its body, then waits.
   const a = request({
     host: '127.0.0.1',
-    port: router.port,
+    port: stack.router.port,
     method: 'POST',
     path: '/v1/chat/completions',
     headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) },
@@ -127,7 +100,7 @@ test('request body bytes held at once are capped: a fast 503 with retry-after pa
 
 test('--port abc and --port 70000 are usage errors (exit 2, one line, no stack trace)', async () => {
   for (const port of ['abc', '70000']) {
-    const r = await runToEnd(ROUTER_MAIN, ['--config', config, '--port', port], 30_000);
+    const r = await runToEnd(ROUTER_MAIN, ['--config', config(), '--port', port], 30_000);
     assert.equal(r.code, 2, port);
     assert.match(r.stderr, /--port must be a port number from 0 to 65535/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
@@ -141,7 +114,7 @@ test('a busy port: one line and a non-zero exit, with one process or with worker
   try {
     for (const workers of ['1', '2']) {
       const t0 = Date.now();
-      const r = await runToEnd(ROUTER_MAIN, ['--config', config, '--port', port, '--workers', workers], 30_000);
+      const r = await runToEnd(ROUTER_MAIN, ['--config', config(), '--port', port, '--workers', workers], 30_000);
       assert.equal(r.code, 1, `workers ${workers}: ${r.stderr}`);
       assert.ok(Date.now() - t0 < 20_000);
       const lines = r.stderr.split('\n').filter((l) => l.includes('cannot listen'));
