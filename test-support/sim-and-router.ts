@@ -14,6 +14,8 @@ export interface SimAndRouterOptions {
   routerYaml: (simUrl: string, tmp: ReturnType<typeof tempDir>) => string;
   routerArgs?: string[];
   routerEnv?: NodeJS.ProcessEnv;
+  /** Runs once both are up, inside the same hook (a second root before() hook may not wait for this one). */
+  onStarted?: (started: { sim: RunningService; router: RunningService }) => void | Promise<void>;
 }
 
 export interface SimAndRouter {
@@ -37,6 +39,7 @@ export function simAndRouter(options: SimAndRouterOptions): SimAndRouter {
       ['--config', tmp.write('router.yaml', options.routerYaml(sim.url, tmp)), ...(options.routerArgs ?? [])],
       options.routerEnv ?? {},
     );
+    await options.onStarted?.({ sim, router });
   });
   after(async () => {
     await router?.stop();

@@ -1,24 +1,13 @@
 // The official openai client against real llm-sim + router processes on loopback.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
-import {
-  ROUTER_MAIN,
-  SIM_MAIN,
-  metricValue,
-  simConfigYaml,
-  startService,
-  tempDir,
-  waitFor,
-  type RunningService,
-} from '../../test-support/services.ts';
+import { metricValue, waitFor } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
-const tmp = tempDir();
-let sim: RunningService;
-let router: RunningService;
 let client: OpenAI;
 
 const SIM_MODELS = ['small', 'medium', 'coder', 'reasoner', 'huge'].map((id) => ({
@@ -71,25 +60,20 @@ aliases:
 `;
 }
 
-before(async () => {
-  sim = await startService(SIM_MAIN, ['--config', tmp.write('sim.yaml', simConfigYaml(SIM_MODELS, 0.01))]);
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', routerYaml(sim.url))], {
-    SIM_KEY: 'sk-test-secret-123',
-  });
-  client = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 15_000 });
-});
-
-after(async () => {
-  await router?.stop();
-  await sim?.stop();
-  tmp.remove();
+const stack = simAndRouter({
+  simModels: SIM_MODELS,
+  routerYaml,
+  routerEnv: { SIM_KEY: 'sk-test-secret-123' },
+  onStarted: ({ router }) => {
+    client = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 15_000 });
+  },
 });
 
 const CODE = 'Write a Python function that merges two sorted arrays.';
 const MATH = 'Solve for x: 4x + 12 = 36.';
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  return (await fetch(`${stack.router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
 }
 const counter = metricValue;
 
@@ -186,11 +170,11 @@ test('alias, x-router-policy header and the nim-llm-router extension all select 
 
 test('POST /v1/route returns the decision without calling a model', async () => {
   const before = counter(
-    (await sim.url) && (await (await fetch(`${sim.url}/metrics`)).text()),
+    (await stack.sim.url) && (await (await fetch(`${stack.sim.url}/metrics`)).text()),
     'llm_sim_requests_total',
     {},
   );
-  const res = await fetch(`${router.url}/v1/route`, {
+  const res = await fetch(`${stack.router.url}/v1/route`, {
     method: 'POST',
     body: JSON.stringify({ model: 'router/task_router', messages: [{ role: 'user', content: CODE }] }),
     signal: AbortSignal.timeout(5000),
@@ -205,7 +189,7 @@ test('POST /v1/route returns the decision without calling a model', async () => 
     ['coder-d1'],
   );
   assert.ok((d.confidence as number) > 0 && (d.confidence as number) <= 1);
-  const after = counter(await (await fetch(`${sim.url}/metrics`)).text(), 'llm_sim_requests_total', {});
+  const after = counter(await (await fetch(`${stack.sim.url}/metrics`)).text(), 'llm_sim_requests_total', {});
   assert.equal(after, before, 'no upstream call');
 });
 
@@ -217,7 +201,7 @@ test('a classification under min_confidence goes to the uncertain route, in head
   assert.equal(res.response.headers.get('x-router-model'), 'medium');
   assert.equal(res.data.model, 'medium');
   const d = (await (
-    await fetch(`${router.url}/v1/route`, {
+    await fetch(`${stack.router.url}/v1/route`, {
       method: 'POST',
       body: JSON.stringify({ model: 'router/doubtful', messages: [{ role: 'user', content: 'Tell me about it.' }] }),
       signal: AbortSignal.timeout(5000),
@@ -245,7 +229,7 @@ test('GET /v1/models lists models, router/<policy> entries and aliases', async (
 
 test('bad input gets OpenAI-shaped errors with the right status', async () => {
   const raw = async (body: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${router.url}/v1/chat/completions`, {
+    const res = await fetch(`${stack.router.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body,
@@ -309,7 +293,7 @@ test('bad input gets OpenAI-shaped errors with the right status', async () => {
 test('the chat fast path (plain JSON) and the express route (encoded bodies) accept the same requests', async () => {
   const body = JSON.stringify({ model: 'small', messages: [{ role: 'user', content: 'hello' }] });
   const post = async (data: Buffer | string | ReadableStream, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${router.url}/v1/chat/completions`, {
+    const res = await fetch(`${stack.router.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: data,
@@ -348,7 +332,7 @@ test('the chat fast path (plain JSON) and the express route (encoded bodies) acc
 
 test('a client that hangs up while sending its body is counted once, as 499', async () => {
   const before = metricValue(await metrics(), 'llm_router_requests_total', { status: '499' });
-  const socket = connect(router.port, '127.0.0.1');
+  const socket = connect(stack.router.port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
   socket.write(
     'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":"small",',
@@ -388,7 +372,7 @@ test('upstream errors pass through with the upstream status and OpenAI shape, wi
       return true;
     },
   );
-  assert.ok(!router.output().includes('sk-test-secret-123'), 'the upstream key never appears in logs');
+  assert.ok(!stack.router.output().includes('sk-test-secret-123'), 'the upstream key never appears in logs');
   assert.ok(!(await metrics()).includes('sk-test-secret-123'));
 });
 

@@ -1,68 +1,42 @@
 // Under mixed faults every request gets exactly one answer and the books balance; malformed input never
 // produces a 5xx or a crash.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import {
-  ROUTER_MAIN,
-  SIM_MAIN,
-  metricValue,
-  routerYaml,
-  simConfigYaml,
-  startService,
-  tempDir,
-  waitFor,
-  type RunningService,
-} from '../../test-support/services.ts';
+import { metricValue, routerYaml, waitFor } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
-const tmp = tempDir();
-let sim: RunningService;
-let router: RunningService;
 const base = {
   ttft_ms: { mean: 10, stddev: 5 },
   tokens_per_second: { mean: 400 },
   output_tokens: { mean: 20, stddev: 10 },
 };
-
-before(async () => {
-  sim = await startService(SIM_MAIN, [
-    '--config',
-    tmp.write(
-      'sim.yaml',
-      simConfigYaml(
-        [
-          { id: 'flaky', ...base, error_rate: 0.15, hang_probability: 0.05 },
-          { id: 'limited', ...base, rpm: 60 },
-          { id: 'ok', ...base },
-        ],
-        1,
-      ),
-    ),
-  ]);
-  const yaml = routerYaml(
-    sim.url,
-    {
-      mixed: {
-        strategy: 'least_in_flight',
-        fallbacks: ['steady'],
-        deployments: [{ model: 'flaky' }, { model: 'limited' }, { model: 'flaky' }],
+const stack = simAndRouter({
+  simModels: [
+    { id: 'flaky', ...base, error_rate: 0.15, hang_probability: 0.05 },
+    { id: 'limited', ...base, rpm: 60 },
+    { id: 'ok', ...base },
+  ],
+  timeScale: 1,
+  routerYaml: (simUrl) =>
+    routerYaml(
+      simUrl,
+      {
+        mixed: {
+          strategy: 'least_in_flight',
+          fallbacks: ['steady'],
+          deployments: [{ model: 'flaky' }, { model: 'limited' }, { model: 'flaky' }],
+        },
+        steady: { deployments: [{ model: 'ok' }] },
       },
-      steady: { deployments: [{ model: 'ok' }] },
-    },
-    `resilience: { retries: 2, backoff_ms: 5, first_byte_timeout_ms: 400, cooldown: { allowed_fails: 3, window_s: 5, duration_s: 1 } }
+      `resilience: { retries: 2, backoff_ms: 5, first_byte_timeout_ms: 400, cooldown: { allowed_fails: 3, window_s: 5, duration_s: 1 } }
 policies:
   - { name: p, classifier: task, routes: {}, default: mixed }
 `,
-  );
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', yaml)]);
-});
-after(async () => {
-  await router.stop();
-  await sim.stop();
-  tmp.remove();
+    ),
 });
 
-const metrics = async () => (await fetch(`${router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+const metrics = async () => (await fetch(`${stack.router.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
 
 test('soak with mixed faults: one answer per request, counters match, nothing left in flight, memory stable', async () => {
   const N = 400;
@@ -90,7 +64,7 @@ test('soak with mixed faults: one answer per request, counters match, nothing le
           const req = httpRequest(
             {
               host: '127.0.0.1',
-              port: router.port,
+              port: stack.router.port,
               method: 'POST',
               path: '/v1/chat/completions',
               headers: { 'content-type': 'application/json' },
@@ -154,8 +128,8 @@ test('soak with mixed faults: one answer per request, counters match, nothing le
     async () => metricValue(await metrics(), 'llm_router_deployment_in_flight') === 0,
   );
   assert.ok(metricValue(after, 'llm_router_deployment_failures_total') > 0, 'faults really happened');
-  assert.equal(router.proc.exitCode, null, 'router still running');
-  assert.doesNotMatch(router.output(), /Unhandled|uncaught|FATAL/i);
+  assert.equal(stack.router.proc.exitCode, null, 'router still running');
+  assert.doesNotMatch(stack.router.output(), /Unhandled|uncaught|FATAL/i);
   const heapAfter = metricValue(after, 'llm_router_nodejs_heap_size_used_bytes');
   assert.ok(heapAfter - heapBefore < 64 * 1024 * 1024, `heap grew ${(heapAfter - heapBefore) / 1e6} MB`);
 });
@@ -166,7 +140,7 @@ function rawPost(path: string, headers: Record<string, string>, body: Buffer): P
     const req = httpRequest(
       {
         host: '127.0.0.1',
-        port: router.port,
+        port: stack.router.port,
         method: 'POST',
         path,
         headers: { ...headers, 'content-length': String(body.length) },
@@ -285,6 +259,6 @@ test('fuzz: 600 malformed bodies and headers never cause a 5xx, a hang or a cras
   const routerOwn500 = metricValue(text, 'llm_router_requests_total', { policy: 'none', status: '500' });
   assert.equal(routerOwn500, 0, 'no internal error before routing');
   assert.ok((statuses.get(400) ?? 0) > 200, `mostly rejected as bad input: ${JSON.stringify([...statuses])}`);
-  assert.equal(router.proc.exitCode, null);
-  assert.doesNotMatch(router.output(), /Unhandled|uncaught|internal router error/i);
+  assert.equal(stack.router.proc.exitCode, null);
+  assert.doesNotMatch(stack.router.output(), /Unhandled|uncaught|internal router error/i);
 });
