@@ -1,26 +1,24 @@
 // Multi-core mode (--workers N, node:cluster): one port, metrics aggregated across workers, rate limits
 // shared out, crashed workers replaced, every worker stopped on shutdown.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { childPids } from '../../test-support/proc-stats.ts';
-import {
-  ROUTER_MAIN,
-  SIM_MAIN,
-  metricValue,
-  routerYaml,
-  simConfigYaml,
-  startService,
-  tempDir,
-  waitFor,
-  type RunningService,
-} from '../../test-support/services.ts';
+import { metricValue, routerYaml, waitFor } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
-const tmp = tempDir();
-let sim: RunningService;
-let router: RunningService;
+const stack = simAndRouter({
+  simModels: [{ id: 'fast', ttft_ms: { mean: 2 }, tokens_per_second: { mean: 2000 }, output_tokens: { mean: 5 } }],
+  timeScale: 1,
+  routerYaml: (simUrl) =>
+    routerYaml(simUrl, {
+      open: { deployments: [{ model: 'fast' }] },
+      limited: { deployments: [{ model: 'fast', rpm: 30 }] },
+    }),
+  routerArgs: ['--workers', '2'],
+});
 
 const cmdline = (pid: number) => {
   try {
@@ -36,7 +34,7 @@ const metrics = async () => {
   const agent = new Agent();
   try {
     return await (
-      await request(`${router.url}/metrics`, { dispatcher: agent, signal: AbortSignal.timeout(5_000) })
+      await request(`${stack.router.url}/metrics`, { dispatcher: agent, signal: AbortSignal.timeout(5_000) })
     ).body.text();
   } finally {
     void agent.close();
@@ -48,7 +46,7 @@ const metrics = async () => {
 const chat = async (model: string) => {
   const agent = new Agent({ pipelining: 0 });
   try {
-    const res = await request(`${router.url}/v1/chat/completions`, {
+    const res = await request(`${stack.router.url}/v1/chat/completions`, {
       method: 'POST',
       dispatcher: agent,
       headers: { 'content-type': 'application/json' },
@@ -61,32 +59,8 @@ const chat = async (model: string) => {
   }
 };
 
-before(async () => {
-  sim = await startService(SIM_MAIN, [
-    '--config',
-    tmp.write(
-      'sim.yaml',
-      simConfigYaml(
-        [{ id: 'fast', ttft_ms: { mean: 2 }, tokens_per_second: { mean: 2000 }, output_tokens: { mean: 5 } }],
-        1,
-      ),
-    ),
-  ]);
-  const yaml = routerYaml(sim.url, {
-    open: { deployments: [{ model: 'fast' }] },
-    limited: { deployments: [{ model: 'fast', rpm: 30 }] },
-  });
-  router = await startService(ROUTER_MAIN, ['--config', tmp.write('router.yaml', yaml), '--workers', '2']);
-});
-
-after(async () => {
-  await router?.stop();
-  await sim?.stop();
-  tmp.remove();
-});
-
 test('every scrape shows the requests of all workers, whichever worker answers it', async () => {
-  assert.equal(workersOf(router.proc.pid!).length, 2, 'two worker processes');
+  assert.equal(workersOf(stack.router.proc.pid!).length, 2, 'two worker processes');
   const results = await Promise.all(
     Array.from({ length: 200 }, () =>
       chat('open').then(async (r) => ({
@@ -119,12 +93,12 @@ test('a deployment rpm limit holds across workers: each enforces its share', asy
 test('a crashed worker is replaced, traffic keeps flowing, and aggregated counters never go back', async () => {
   const countedBefore = metricValue(await metrics(), 'llm_router_requests_total');
   assert.ok(countedBefore > 0);
-  const [victim] = workersOf(router.proc.pid!);
+  const [victim] = workersOf(stack.router.proc.pid!);
   process.kill(victim!, 'SIGKILL');
   await waitFor(
     'a replacement worker',
     () => {
-      const now = workersOf(router.proc.pid!);
+      const now = workersOf(stack.router.proc.pid!);
       return now.length === 2 && !now.includes(victim!);
     },
     15_000,
@@ -144,8 +118,8 @@ test('a crashed worker is replaced, traffic keeps flowing, and aggregated counte
 });
 
 test('stopping the primary stops every worker', async () => {
-  const workers = workersOf(router.proc.pid!);
-  await router.stop();
+  const workers = workersOf(stack.router.proc.pid!);
+  await stack.router.stop();
   await waitFor(
     'workers to exit',
     () =>
