@@ -1,7 +1,7 @@
 // A real Redis (Debian's redis-server) on a free loopback port with a temp dir, for shared-state tests.
 // stop() and kill() end only the process started here; start() brings it back on the same port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { answersRedis } from '../stack/src/http-probe.ts';
 import { freePort, tempDir, waitFor } from './services.ts';
 
 export interface TestRedis {
@@ -15,15 +15,6 @@ export interface TestRedis {
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
-
-const ping = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.setTimeout(500, () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => (s.destroy(), resolve(d.toString().startsWith('+PONG'))));
-  });
 
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
@@ -50,7 +41,7 @@ export async function startRedis(): Promise<TestRedis> {
         ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '', '--appendonly', 'no'],
         { stdio: 'ignore' },
       );
-      await waitFor(`redis-server on port ${port}`, () => ping(port), 10_000);
+      await waitFor(`redis-server on port ${port}`, () => answersRedis(port), 10_000);
     },
     kill: () => end('SIGKILL'),
     async stop() {
