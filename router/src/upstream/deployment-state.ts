@@ -157,22 +157,22 @@ export class DeploymentState {
 
   /** Another replica cooled the deployment down until `until` (its clock's remaining time, on ours). */
   peerCooldown(until: number, now = Date.now()): boolean {
-    if (until <= this.coolingUntil || until <= now) return false;
-    this.coolingUntil = until;
-    this.consecutiveFailures = 0;
-    this.outcomes.clear();
-    return true;
+    return until > now && this.coolUntil(until);
   }
 
   /** Take the deployment out now (upstream 429 with retry-after, or too many failures). */
   coolFor(seconds: number, reason: string, now = Date.now()): void {
-    const until = now + seconds * 1000;
-    if (until <= this.coolingUntil) return;
     const wasHealthy = this.health(now) === 'healthy';
+    if (this.coolUntil(now + seconds * 1000) && wasHealthy) this.onCooldown?.(seconds, reason);
+  }
+
+  /** Out of rotation until `until`, unless already out longer; a fresh start for the failure counts after it. */
+  private coolUntil(until: number): boolean {
+    if (until <= this.coolingUntil) return false;
     this.coolingUntil = until;
     this.consecutiveFailures = 0;
     this.outcomes.clear();
-    if (wasHealthy) this.onCooldown?.(seconds, reason);
+    return true;
   }
 }
 
