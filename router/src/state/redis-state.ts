@@ -54,7 +54,7 @@ export const redisAddress = (url: string) => {
 };
 
 let loaded: (new (url: string, options: RedisOptions) => Redis) | undefined;
-/** Load ioredis (once) before a RedisSharedState is made without its class: `await loadRedisClient()`. */
+/** Load ioredis (once) before a RedisSharedState is made: `await loadRedisClient()`. */
 export async function loadRedisClient(): Promise<void> {
   loaded ??= (await import('ioredis')).Redis;
 }
@@ -64,8 +64,6 @@ function requireRedis() {
 }
 
 export interface RedisStateHooks {
-  /** Connection to the shared store gained (true) or lost (false). */
-  connectedChanged?(connected: boolean): void;
   /** A request decided on local limits because the store did not answer. */
   localDecision?(): void;
 }
@@ -91,8 +89,8 @@ export class RedisSharedState implements SharedState {
     private readonly localProcesses: number,
     private readonly log: Logger,
     private readonly hooks: RedisStateHooks = {},
-    RedisClient: new (url: string, options: RedisOptions) => Redis = requireRedis(),
   ) {
+    const RedisClient = requireRedis();
     this.prefix = config.key_prefix;
     this.channel = `${this.prefix}cooldowns`;
     for (const d of deployments.all()) this.byId.set(d.config.id, d);
@@ -133,18 +131,18 @@ export class RedisSharedState implements SharedState {
   private setUp(up: boolean): void {
     if (this.up === up || this.closed) return;
     this.up = up;
+    const where = redisAddress(this.config.url);
     if (up) {
       for (const d of this.byId.values()) d.state.setLocalShare(1);
       void this.loadCooldowns();
-    } else this.fallBackToLocal();
-    const where = redisAddress(this.config.url);
-    if (up) this.log.info({ redis: where }, 'shared state: connected to Redis; rate limits and cooldowns are shared');
-    else
+      this.log.info({ redis: where }, 'shared state: connected to Redis; rate limits and cooldowns are shared');
+    } else {
+      this.fallBackToLocal();
       this.log.warn(
         { redis: where, local_share: this.config.replicas * this.localProcesses },
         'shared state: Redis unreachable; enforcing local limits (limit / replicas) until it answers again',
       );
-    this.hooks.connectedChanged?.(up);
+    }
   }
 
   /** Local limits while the store is away: this process's share of each deployment's limit. */

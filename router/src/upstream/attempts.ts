@@ -100,7 +100,7 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
    * the shared window refuses is marked full until it frees up, and the balancer picks again without it.
    * Synchronous unless the shared window needs a round trip (in-process state, or a local lease, never waits).
    */
-  const pick = (model: string, tried: ReadonlySet<Deployment>) => {
+  const balance = (model: string, tried: ReadonlySet<Deployment>) => {
     const p = pickDeployment(
       deployments.deploymentsOf(model),
       deployments.models.get(model)!.strategy,
@@ -113,7 +113,7 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
     return p;
   };
   const choose = (model: string, tried: ReadonlySet<Deployment>): PickResult | Promise<PickResult> => {
-    const p = pick(model, tried);
+    const p = balance(model, tried);
     if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
     const r = env.shared.reserve(p.deployment, req.promptTokens);
     return r instanceof Promise ? r.then((x) => settle(model, tried, p, x)) : settle(model, tried, p, r);
