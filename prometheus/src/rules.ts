@@ -119,6 +119,25 @@ const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const p95By = (histogram: string, by: string, window: string) =>
   `histogram_quantile(0.95, sum by (le, ${by}) (rate(${histogram}_bucket[${window}])))`;
 
+/** The page and ticket alerts of one SLO: its bad-event ratio over the long and the short window both burn fast. */
+const burnRateAlerts = (
+  name: string,
+  ratioOver: (w: BurnWindow) => string,
+  target: number,
+  text: (b: (typeof BURN_RATES)[number]) => { summary: string; description: string },
+) =>
+  BURN_RATES.map((b) => {
+    const budget = `${b.factor} * ${(1 - target).toFixed(4)}`;
+    return alert({
+      alert: name,
+      expr: `${ratioOver(b.long)} > ${budget} and ${ratioOver(b.short)} > ${budget}`,
+      for: b.for,
+      severity: b.severity,
+      labels: { long: b.long, short: b.short },
+      ...text(b),
+    });
+  });
+
 export const alertRules = {
   groups: [
     {
@@ -132,28 +151,14 @@ export const alertRules = {
           summary: `More than ${pct(T.errorRatio)} of router requests fail with 5xx`,
           description: 'Error ratio is {{ $value | humanizePercentage }} over the last minute.',
         }),
-        ...BURN_RATES.map((b) =>
-          alert({
-            alert: 'LLMRouterErrorBudgetBurn',
-            expr: `${RECORDED.errorRatioOver(b.long)} > ${b.factor} * ${(1 - SLO.availability).toFixed(4)} and ${RECORDED.errorRatioOver(b.short)} > ${b.factor} * ${(1 - SLO.availability).toFixed(4)}`,
-            for: b.for,
-            severity: b.severity,
-            labels: { long: b.long, short: b.short },
-            summary: `The ${pct(SLO.availability)} availability SLO's error budget burns ${b.factor}x too fast`,
-            description: `5xx answers over the last ${b.long} and ${b.short} are ${b.factor} times what the SLO allows ({{ $value | humanizePercentage }} over ${b.long}); at this rate the month's budget is gone in ${Math.round((30 * 24) / b.factor)} hours.`,
-          }),
-        ),
-        ...BURN_RATES.map((b) =>
-          alert({
-            alert: 'LLMRouterTTFTBudgetBurn',
-            expr: `${RECORDED.slowTtftRatioOver(b.long)} > ${b.factor} * ${(1 - SLO.ttft.target).toFixed(4)} and ${RECORDED.slowTtftRatioOver(b.short)} > ${b.factor} * ${(1 - SLO.ttft.target).toFixed(4)}`,
-            for: b.for,
-            severity: b.severity,
-            labels: { long: b.long, short: b.short },
-            summary: `Streams miss the time-to-first-token SLO (${pct(SLO.ttft.target)} within ${SLO.ttft.thresholdSeconds} s) ${b.factor}x too often`,
-            description: `{{ $value | humanizePercentage }} of streams over the last ${b.long} got their first token later than ${SLO.ttft.thresholdSeconds} s.`,
-          }),
-        ),
+        ...burnRateAlerts('LLMRouterErrorBudgetBurn', RECORDED.errorRatioOver, SLO.availability, (b) => ({
+          summary: `The ${pct(SLO.availability)} availability SLO's error budget burns ${b.factor}x too fast`,
+          description: `5xx answers over the last ${b.long} and ${b.short} are ${b.factor} times what the SLO allows ({{ $value | humanizePercentage }} over ${b.long}); at this rate the month's budget is gone in ${Math.round((30 * 24) / b.factor)} hours.`,
+        })),
+        ...burnRateAlerts('LLMRouterTTFTBudgetBurn', RECORDED.slowTtftRatioOver, SLO.ttft.target, (b) => ({
+          summary: `Streams miss the time-to-first-token SLO (${pct(SLO.ttft.target)} within ${SLO.ttft.thresholdSeconds} s) ${b.factor}x too often`,
+          description: `{{ $value | humanizePercentage }} of streams over the last ${b.long} got their first token later than ${SLO.ttft.thresholdSeconds} s.`,
+        })),
         alert({
           alert: 'LLMRouterOverheadP99High',
           expr: `${RECORDED.overheadQuantile}{quantile="0.99"} > ${T.overheadP99Seconds}`,
