@@ -17,7 +17,7 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 install: node_modules/.package-lock.json ## npm packages, and Prometheus, Alertmanager and Redis from Debian when missing (what demo and metrics need)
 	@./scripts/install-system-deps.sh prometheus prometheus-alertmanager redis-server
 
-install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests), redis-server (shared state)
+install-test-deps: install ## Also what the tests need: chromium (browser test), docker.io and docker-compose (stack tests)
 	@./scripts/install-system-deps.sh prometheus prometheus-alertmanager chromium docker.io docker-compose redis-server
 
 install-system-deps: install-test-deps ## Same as install-test-deps
@@ -79,7 +79,7 @@ build: node_modules/.package-lock.json ## Production build of the router: router
 router-prod: build ## Run the production build of the router on :4000 (WORKERS=N for N processes)
 	node router/dist/main.mjs --config $(ROUTER_CONFIG) $(if $(WORKERS),--workers $(WORKERS))
 
-bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest bench-shared-state ## All benchmarks (~9 min; numbers and ratios, never pass/fail)
+bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest bench-shared-state ## All benchmarks (~10 min; numbers and ratios, never pass/fail)
 
 bench-router: build ## Router vs direct vs Portkey: req/s at 16/64/256 conns, added latency at 1K/5K req/s, streaming TTFT
 	$(NODE_RUN) bench/router-overhead.ts $(BENCH_ARGS)
