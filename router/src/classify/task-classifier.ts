@@ -71,7 +71,11 @@ export class TaskClassifier {
       );
     // Pre-divided by the temperature, so predict() is a dot product and a softmax.
     const s = model.weight_scale / model.temperature;
-    this.weights = Float32Array.from(new Int8Array(q.buffer, q.byteOffset, q.length), (v) => v * s);
+    // A plain loop: Float32Array.from(source, mapFn) first copies the million weights into a JS array
+    // (~36 MB of garbage at start, which stayed in the idle router's RSS until load made the heap collect).
+    const quantised = new Int8Array(q.buffer, q.byteOffset, q.length);
+    this.weights = new Float32Array(quantised.length);
+    for (let i = 0; i < quantised.length; i++) this.weights[i] = quantised[i]! * s;
     this.bias = Float64Array.from(model.bias, (b) => b / model.temperature);
     // Dense bucket -> row index (1 MiB) so lookups are one array read, no hashing of a Map.
     this.rowOf = new Int32Array(1 << HASH_BITS).fill(-1);
