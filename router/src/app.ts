@@ -1,10 +1,9 @@
 // The router's HTTP surface. POST /v1/chat/completions with a plain JSON body (the hot path) is served
 // straight from Node's request listener; everything else, and chat bodies that need decoding, go through
 // express 5. Profiling showed express's per-request middleware costing more than the proxying itself.
-import cluster from 'node:cluster';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { RouterConfig } from './config/schema.ts';
 import { TaskClassifier } from './classify/task-classifier.ts';
 import { ApiError, sendApiError } from './http/errors.ts';
@@ -21,6 +20,7 @@ import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
 import { assignRequestId, cors } from './http/request-meta.ts';
 import { InProgress } from './http/drain.ts';
+import { createLogger } from './log.ts';
 import type { RouterContext } from './handlers/context.ts';
 import { modelsHandlers } from './handlers/models.ts';
 import { expressErrorHandler } from './http/express-errors.ts';
@@ -60,16 +60,7 @@ export function createRouterApp(
     localProcesses?: number;
   } = {},
 ): RouterApp {
-  // Asynchronous stdout: one log line per request must never block the event loop on a slow or full pipe
-  // (a sync write did, and showed up as p99 latency); lines written while a write is pending go out together.
-  // Except in --workers mode: workers share stdout, and a coalesced write larger than PIPE_BUF could
-  // interleave with another worker's mid-line, while a one-line write cannot.
-  const log =
-    options.log ??
-    pino(
-      { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', '*.api_key'] },
-      pino.destination({ dest: 1, sync: cluster.isWorker }),
-    );
+  const log = options.log ?? createLogger();
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
   let shared: SharedState | undefined;

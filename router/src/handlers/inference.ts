@@ -8,7 +8,7 @@ import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { requestIdOf } from '../http/request-meta.ts';
 import { failureDetail, upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, writeJson } from '../http/write-response.ts';
-import { recordRequest, type RequestOutcome } from '../metrics/request-recorder.ts';
+import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
 import { modelPrice } from '../pricing/cost.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
@@ -87,6 +87,7 @@ function exhaustedError(
 
 export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   const { metrics, deployments, policies, resolver, log, config } = ctx;
+  const recorder = new RequestRecorder(metrics);
 
   const onExternalFallback = (policy: string, reason: string) => {
     metrics.externalClassifierFallbacks.inc({ policy, reason });
@@ -140,14 +141,13 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     const requestId = requestIdOf(req);
-    metrics.inFlight.inc();
-    metrics.clientRequests.inc({ client });
+    recorder.started(client);
     const clientGone = new AbortEmitter();
     let released = false;
     // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
     res.once('close', () => {
       if (!res.writableFinished) clientGone.abort();
-      if (!released) (released = true), metrics.inFlight.dec();
+      if (!released) (released = true), recorder.left();
     });
 
     const outcome: RequestOutcome = { endpoint: endpoint.name, status: 200, totalSeconds: 0, upstreamSeconds: 0 };
@@ -170,7 +170,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const decided = decide(target, request.messages, policies, onExternalFallback);
       const d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
       decision = d;
-      metrics.classificationDuration.observe({ classifier: d.classifier }, d.classifySeconds);
+      recorder.classified(d.classifier, d.classifySeconds);
       outcome.routing = {
         policy: d.policy,
         class: d.class,
@@ -267,7 +267,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     } finally {
       release?.();
       outcome.totalSeconds = elapsed();
-      recordRequest(metrics, outcome);
+      recorder.record(outcome);
       log.info(
         {
           request_id: requestId,

@@ -1,8 +1,10 @@
 // Everything one request leaves in the metrics, from one value: what was asked, how it was routed, what served
-// it, how it ended. Called once per request, on every path.
+// it, how it ended. record() is called once per request, on every path. Built once per handler: the series of
+// each label combination (all from the config) are resolved on first use (metrics/series.ts).
 import { costUsd, type Price, type Usage } from '../pricing/cost.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import type { RouterMetrics } from './router-metrics.ts';
+import { counterSeries, histogramSeries, SeriesCache } from './series.ts';
 
 export const NONE = 'none';
 
@@ -19,34 +21,82 @@ export interface RequestOutcome {
   usage?: Usage;
 }
 
-export function recordRequest(metrics: RouterMetrics, o: RequestOutcome): void {
-  const policy = o.routing?.policy ?? NONE;
-  const model = o.served?.model ?? o.routing?.model ?? NONE;
-  metrics.requests.inc({
-    endpoint: o.endpoint,
-    policy,
-    class: o.routing?.class ?? NONE,
-    model,
-    status: String(o.status),
-  });
-  if (!o.routing || !o.served) return;
-  const dep = o.served;
-  metrics.requestDuration.observe({ policy, model }, o.totalSeconds);
-  metrics.overhead.observe({ policy }, Math.max(0, o.totalSeconds - o.upstreamSeconds));
-  metrics.upstreamDuration.observe({ model, deployment: dep.config.id }, o.upstreamSeconds);
-  if (o.ttftSeconds !== undefined) metrics.timeToFirstToken.observe({ model }, o.ttftSeconds);
-  if (o.usage) {
-    metrics.promptTokens.observe({ model }, o.usage.prompt_tokens);
-    metrics.completionTokens.observe({ model }, o.usage.completion_tokens);
-    if (o.ttftSeconds !== undefined && o.usage.completion_tokens > 1)
-      metrics.interTokenLatency.observe(
-        { model },
-        Math.max(0, o.totalSeconds - o.ttftSeconds) / (o.usage.completion_tokens - 1),
-      );
-    dep.state.recordCompletionTokens(o.usage.completion_tokens);
-    metrics.tokens.inc({ model, type: 'prompt' }, o.usage.prompt_tokens);
-    metrics.tokens.inc({ model, type: 'completion' }, o.usage.completion_tokens);
-    metrics.cost.inc({ policy, model }, costUsd(o.usage, dep.config.price));
-    metrics.baselineCost.inc({ policy }, costUsd(o.usage, o.routing.baselinePrice));
+export class RequestRecorder {
+  private readonly requests: SeriesCache<ReturnType<typeof counterSeries>>;
+  private readonly clients: SeriesCache<ReturnType<typeof counterSeries>>;
+  private readonly classifiers: SeriesCache<ReturnType<typeof histogramSeries>>;
+  private readonly byPolicy: SeriesCache<{
+    overhead: ReturnType<typeof histogramSeries>;
+    baselineCost: ReturnType<typeof counterSeries>;
+  }>;
+  private readonly served: SeriesCache<ReturnType<typeof servedSeries>>;
+
+  constructor(private readonly metrics: RouterMetrics) {
+    const m = metrics;
+    this.requests = new SeriesCache((endpoint, policy, cls, model, status) =>
+      counterSeries(m.requests, { endpoint, policy, class: cls, model, status }),
+    );
+    this.clients = new SeriesCache((client) => counterSeries(m.clientRequests, { client }));
+    this.classifiers = new SeriesCache((classifier) => histogramSeries(m.classificationDuration, { classifier }));
+    this.byPolicy = new SeriesCache((policy) => ({
+      overhead: histogramSeries(m.overhead, { policy }),
+      baselineCost: counterSeries(m.baselineCost, { policy }),
+    }));
+    this.served = new SeriesCache((policy, model, deployment) => servedSeries(m, policy, model, deployment));
   }
+
+  /** A request arrived from `client` (the API key's name). */
+  started(client: string): void {
+    this.metrics.inFlight.inc();
+    this.clients.get(client).inc();
+  }
+
+  /** It left (on every path, once). */
+  left(): void {
+    this.metrics.inFlight.dec();
+  }
+
+  classified(classifier: string, seconds: number): void {
+    this.classifiers.get(classifier).observe(seconds);
+  }
+
+  record(o: RequestOutcome): void {
+    const policy = o.routing?.policy ?? NONE;
+    const model = o.served?.model ?? o.routing?.model ?? NONE;
+    this.requests.get(o.endpoint, policy, o.routing?.class ?? NONE, model, String(o.status)).inc();
+    if (!o.routing || !o.served) return;
+    const dep = o.served;
+    const s = this.served.get(policy, model, dep.config.id);
+    const p = this.byPolicy.get(policy);
+    s.duration.observe(o.totalSeconds);
+    p.overhead.observe(Math.max(0, o.totalSeconds - o.upstreamSeconds));
+    s.upstream.observe(o.upstreamSeconds);
+    if (o.ttftSeconds !== undefined) s.ttft.observe(o.ttftSeconds);
+    if (o.usage) {
+      s.promptTokens.observe(o.usage.prompt_tokens);
+      s.completionTokens.observe(o.usage.completion_tokens);
+      if (o.ttftSeconds !== undefined && o.usage.completion_tokens > 1)
+        s.interTokenLatency.observe(Math.max(0, o.totalSeconds - o.ttftSeconds) / (o.usage.completion_tokens - 1));
+      dep.state.recordCompletionTokens(o.usage.completion_tokens);
+      s.promptTokenTotal.inc(o.usage.prompt_tokens);
+      s.completionTokenTotal.inc(o.usage.completion_tokens);
+      s.cost.inc(costUsd(o.usage, dep.config.price));
+      p.baselineCost.inc(costUsd(o.usage, o.routing.baselinePrice));
+    }
+  }
+}
+
+/** The series a request served by `deployment` of `model` under `policy` adds to. */
+function servedSeries(m: RouterMetrics, policy: string, model: string, deployment: string) {
+  return {
+    duration: histogramSeries(m.requestDuration, { policy, model }),
+    upstream: histogramSeries(m.upstreamDuration, { model, deployment }),
+    ttft: histogramSeries(m.timeToFirstToken, { model }),
+    interTokenLatency: histogramSeries(m.interTokenLatency, { model }),
+    promptTokens: histogramSeries(m.promptTokens, { model }),
+    completionTokens: histogramSeries(m.completionTokens, { model }),
+    promptTokenTotal: counterSeries(m.tokens, { model, type: 'prompt' }),
+    completionTokenTotal: counterSeries(m.tokens, { model, type: 'completion' }),
+    cost: counterSeries(m.cost, { policy, model }),
+  };
 }

@@ -1,0 +1,79 @@
+// Resolved series (metrics/series.ts) write into prom-client's own storage: what a scrape shows must be exactly
+// what prom-client's labelled calls would have produced, whatever the values, and after a reset.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { mulberry32 } from '@llm-router/common/prng';
+import { counterSeries, histogramSeries, SeriesCache } from '../src/metrics/series.ts';
+
+const BUCKETS = [0.001, 0.01, 0.1, 1, 10];
+
+function pair() {
+  const make = () => {
+    const registry = new Registry();
+    return {
+      registry,
+      counter: new Counter({ name: 'c_total', help: 'c', labelNames: ['model', 'status'], registers: [registry] }),
+      histogram: new Histogram({
+        name: 'h_seconds',
+        help: 'h',
+        labelNames: ['model'],
+        buckets: BUCKETS,
+        registers: [registry],
+      }),
+    };
+  };
+  return { viaLabels: make(), viaSeries: make() };
+}
+
+test('resolved series expose exactly what labelled calls do (bucket edges, above the last bucket, fractions)', async () => {
+  const { viaLabels, viaSeries } = pair();
+  const random = mulberry32(7);
+  const models = ['a', 'b', 'c'];
+  const statuses = ['200', '429', '500'];
+  const counters = new SeriesCache((model, status) => counterSeries(viaSeries.counter, { model, status }));
+  const histograms = new SeriesCache((model) => histogramSeries(viaSeries.histogram, { model }));
+  const values = [...BUCKETS, 0, 20, 1e-9, ...Array.from({ length: 500 }, () => random() ** 3 * 30)];
+  for (const [i, v] of values.entries()) {
+    const model = models[i % 3]!;
+    const status = statuses[Math.floor(random() * 3)]!;
+    const by = i % 4 === 0 ? 1 : Math.floor(random() * 1000) / 7;
+    viaLabels.counter.inc({ model, status }, by);
+    counters.get(model, status).inc(by);
+    viaLabels.histogram.observe({ model }, v);
+    histograms.get(model).observe(v);
+  }
+  assert.equal(await viaSeries.registry.metrics(), await viaLabels.registry.metrics());
+  assert.match(await viaSeries.registry.metrics(), /h_seconds_bucket\{le="\+Inf",model="a"\} 1\d\d/);
+});
+
+test('a series is created on resolution (counter at 0, histogram empty), as prom-client would with inc(0)/zero()', async () => {
+  const { viaLabels, viaSeries } = pair();
+  counterSeries(viaSeries.counter, { model: 'a', status: '200' }).inc(0);
+  histogramSeries(viaSeries.histogram, { model: 'a' }).observe(0.5);
+  viaLabels.counter.inc({ model: 'a', status: '200' }, 0);
+  viaLabels.histogram.observe({ model: 'a' }, 0.5);
+  assert.equal(await viaSeries.registry.metrics(), await viaLabels.registry.metrics());
+});
+
+test('after reset() the series resolve again instead of writing to the old storage', async () => {
+  const { viaSeries } = pair();
+  const c = counterSeries(viaSeries.counter, { model: 'a', status: '200' });
+  const h = histogramSeries(viaSeries.histogram, { model: 'a' });
+  c.inc(5);
+  h.observe(0.05);
+  viaSeries.registry.resetMetrics();
+  c.inc(2);
+  h.observe(5);
+  const text = await viaSeries.registry.metrics();
+  assert.match(text, /^c_total\{model="a",status="200"\} 2$/m);
+  assert.match(text, /^h_seconds_count\{model="a"\} 1$/m);
+  assert.match(text, /^h_seconds_bucket\{le="0.1",model="a"\} 0$/m);
+});
+
+test('bad values and labels are refused as prom-client refuses them', () => {
+  const { viaSeries } = pair();
+  assert.throws(() => counterSeries(viaSeries.counter, { model: 'a', status: '200' }).inc(-1), TypeError);
+  assert.throws(() => histogramSeries(viaSeries.histogram, { model: 'a' }).observe(Number.NaN), TypeError);
+  assert.throws(() => counterSeries(viaSeries.counter, { model: 'a', nope: 'x' }).inc(), /label/i);
+});
