@@ -3,7 +3,6 @@
 // express 5. Profiling showed express's per-request middleware costing more than the proxying itself.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from 'pino';
 import type { RouterConfig } from './config/schema.ts';
 import { TaskClassifier } from './classify/task-classifier.ts';
 import { ApiError, sendApiError } from './http/errors.ts';
@@ -20,7 +19,7 @@ import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
 import { assignRequestId, cors } from './http/request-meta.ts';
 import { InProgress } from './http/drain.ts';
-import { createLogger } from './log.ts';
+import { createLogs } from './log.ts';
 import type { RouterContext } from './handlers/context.ts';
 import { modelsHandlers } from './handlers/models.ts';
 import { expressErrorHandler } from './http/express-errors.ts';
@@ -53,14 +52,13 @@ const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
 export function createRouterApp(
   config: RouterConfig,
   options: {
-    log?: Logger;
     classifier?: TaskClassifier;
     metricsText?: () => Promise<string>;
     /** Router processes on this host (workers): with shared state, the fallback limit is divided by them too. */
     localProcesses?: number;
   } = {},
 ): RouterApp {
-  const log = options.log ?? createLogger();
+  const { log, requests: requestLog } = createLogs();
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
   let shared: SharedState | undefined;
@@ -81,6 +79,7 @@ export function createRouterApp(
       config.state.backend === 'redis' ? { connected: () => shared?.connected ?? false } : undefined,
     ),
     log,
+    requestLog,
   };
   initConfiguredSeries(ctx.metrics, config);
   if (config.state.backend === 'redis' && config.state.url) {

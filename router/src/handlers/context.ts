@@ -14,6 +14,8 @@ export interface RouterContext {
   deployments: DeploymentRegistry;
   metrics: RouterMetrics;
   log: Logger;
+  /** The line per request (log.ts). */
+  requestLog: Logger;
   /** Rate-limit windows and cooldowns shared with other replicas (state.backend redis). */
   shared?: SharedState;
 }

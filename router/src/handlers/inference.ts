@@ -86,7 +86,7 @@ function exhaustedError(
 }
 
 export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
-  const { metrics, deployments, policies, resolver, log, config } = ctx;
+  const { metrics, deployments, policies, resolver, log, requestLog, config } = ctx;
   const recorder = new RequestRecorder(metrics);
 
   const onExternalFallback = (policy: string, reason: string) => {
@@ -268,7 +268,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       release?.();
       outcome.totalSeconds = elapsed();
       recorder.record(outcome);
-      log.info(
+      requestLog.info(
         {
           request_id: requestId,
           endpoint: endpoint.name,
