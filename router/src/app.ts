@@ -1,28 +1,24 @@
-// The router's HTTP surface. POST /v1/chat/completions with a plain JSON body (the hot path) is served
-// straight from Node's request listener; everything else, and chat bodies that need decoding, go through
-// express 5. Profiling showed express's per-request middleware costing more than the proxying itself.
+// The router's HTTP surface. POST inference with a plain JSON body (the hot path), /health, /ready and /metrics
+// are served straight from Node's request listener; everything else goes through express 5, loaded on first
+// use (http/express-app.ts). Profiling showed express's per-request middleware costing more than the proxying.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import type { RouterConfig } from './config/schema.ts';
 import { TaskClassifier } from './classify/task-classifier.ts';
-import { ApiError, sendApiError } from './http/errors.ts';
+import { ApiError, sendApiError, sendJson } from './http/errors.ts';
 import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
 import { TargetResolver } from './routing/resolve-target.ts';
 import { DeploymentRegistry } from './upstream/deployments.ts';
 import { inferenceHandler } from './handlers/inference.ts';
 import { ENDPOINT_SPECS, type Endpoint } from './http/endpoints.ts';
-import { routeDecisionHandler } from './handlers/route-decision.ts';
-import { deploymentsStatusHandler } from './handlers/deployments-status.ts';
-import { clientAuth, clientAuthMiddleware } from './http/client-auth.ts';
+import { clientAuth } from './http/client-auth.ts';
+import { expressApp } from './http/express-app.ts';
 import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-json-body.ts';
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
 import { assignRequestId, cors } from './http/request-meta.ts';
 import { InProgress } from './http/drain.ts';
 import { createLogs } from './log.ts';
 import type { RouterContext } from './handlers/context.ts';
-import { modelsHandlers } from './handlers/models.ts';
-import { expressErrorHandler } from './http/express-errors.ts';
 import { RedisSharedState } from './state/redis-state.ts';
 import type { SharedState } from './state/shared-state.ts';
 
@@ -120,50 +116,58 @@ export function createRouterApp(
       sendApiError(res, ApiError.internal());
     });
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
-  // Auth first: an unauthenticated caller gets 401 before any body is read.
-  app.use(['/v1', '/chat', '/models', '/completions', '/responses', '/embeddings'], clientAuthMiddleware(checkClient));
-  app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
+  // Express serves the rare routes; it is loaded by the first request that needs it (http/express-app.ts).
+  let expressRoutes: Promise<RequestListener> | undefined;
+  const viaExpress: RequestListener = (req, res) => {
+    expressRoutes ??= expressApp({
+      ctx,
+      endpointByPath: ENDPOINT_BY_PATH,
+      checkClient,
+      serveInference,
+      countAbandoned,
+    });
+    expressRoutes.then(
+      (app) => app(req, res),
+      (err: unknown) => (log.error({ err }, 'cannot load the express routes'), sendApiError(res, ApiError.internal())),
+    );
+  };
 
-  app.post([...ENDPOINT_BY_PATH.keys()], (req: Request, res: Response) =>
-    serveInference(ENDPOINT_BY_PATH.get(req.path)!, req, res, req.body, res.locals.client as string),
-  );
-  app.post('/v1/route', routeDecisionHandler(ctx));
-  app.get('/v1/deployments', deploymentsStatusHandler(ctx));
-  const models = modelsHandlers(config);
-  app.get(['/v1/models', '/models'], models.list);
-  app.get(/^\/(?:v1\/)?models\/(.+)$/, models.retrieve); // ids may hold "/" (router/task_router)
-  app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  // The routes every probe and scrape hits, served without express.
   let draining = false;
-  app.get(
-    '/ready',
-    (_req, res) =>
-      void res.status(draining ? 503 : 200).json({
-        status: draining ? 'draining' : 'ready',
-        models: config.models.length,
-        policies: config.policies.length,
-        // memory: limits are this process's; shared: on Redis; local: Redis unreachable, limit / replicas here.
-        state: !shared ? 'memory' : shared.connected ? 'shared' : 'local',
-      }),
-  );
   // With several workers, metricsText returns every worker's metrics aggregated by the primary.
   const metricsText = options.metricsText ?? (() => ctx.metrics.registry.metrics());
-  app.get('/metrics', async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await metricsText());
-  });
-
-  app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
-  });
-  app.use(
-    expressErrorHandler(config.server.max_body_bytes, log, (path) => {
-      const endpoint = ENDPOINT_BY_PATH.get(path);
-      if (endpoint) countAbandoned(endpoint); // the client left while still sending: counted once, like every request
-    }),
-  );
+  const probes = new Map<string, (res: ServerResponse) => void | Promise<void>>([
+    ['/health', (res) => sendJson(res, 200, { status: 'ok' })],
+    [
+      '/ready',
+      (res) =>
+        sendJson(res, draining ? 503 : 200, {
+          status: draining ? 'draining' : 'ready',
+          models: config.models.length,
+          policies: config.policies.length,
+          // memory: limits are this process's; shared: on Redis; local: Redis unreachable, limit / replicas here.
+          state: !shared ? 'memory' : shared.connected ? 'shared' : 'local',
+        }),
+    ],
+    [
+      '/metrics',
+      async (res) => {
+        const text = await metricsText();
+        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType }).end(text);
+      },
+    ],
+  ]);
+  const serveProbe = (
+    probe: (res: ServerResponse) => void | Promise<void>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => {
+    req.resume();
+    Promise.resolve(probe(res)).catch((err: unknown) => {
+      log.error({ err }, 'unexpected error serving a probe');
+      if (!res.headersSent) sendApiError(res, ApiError.internal());
+    });
+  };
 
   const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
   const inProgress = new InProgress();
@@ -205,13 +209,16 @@ export function createRouterApp(
     if (applyCors(req, res)) return;
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(q === -1 ? url : url.slice(0, q)) : undefined;
+    const path = q === -1 ? url : url.slice(0, q);
+    const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(path) : undefined;
     if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res, reserve);
+    const probe = req.method === 'GET' ? probes.get(path) : undefined;
+    if (probe) return serveProbe(probe, req, res);
     // Other bodies (express's body-parser) are held against the budget by their declared length.
     const declared = Number(req.headers['content-length']);
     if (declared > 0 && declared <= config.server.max_body_bytes && !reserve(declared))
       return void (req.resume(), sendApiError(res, serverBusy()));
-    app(req, res);
+    viaExpress(req, res);
   };
 
   // External classifiers are checked once, in the background: a problem is logged, the router starts anyway.

@@ -43,7 +43,8 @@ export class TaskClassifier {
   private readonly mapFrom: Float64Array;
   private readonly mapTo: Float64Array;
   private readonly rowOf: Int32Array;
-  private readonly weights: Float32Array;
+  private readonly weights: Int8Array;
+  private readonly scale: number;
   private readonly bias: Float64Array;
 
   constructor(model: TaskModelFile, source = 'task model') {
@@ -69,13 +70,10 @@ export class TaskClassifier {
       throw new Error(
         `${source}: ${q.length} weights for ${buckets.length} buckets x ${this.classes.length} classes; ${retrain}`,
       );
-    // Pre-divided by the temperature, so predict() is a dot product and a softmax.
-    const s = model.weight_scale / model.temperature;
-    // A plain loop: Float32Array.from(source, mapFn) first copies the million weights into a JS array
-    // (~36 MB of garbage at start, which stayed in the idle router's RSS until load made the heap collect).
-    const quantised = new Int8Array(q.buffer, q.byteOffset, q.length);
-    this.weights = new Float32Array(quantised.length);
-    for (let i = 0; i < quantised.length; i++) this.weights[i] = quantised[i]! * s;
+    // Kept as the file's 8-bit integers (1 MB, not 4 MB as floats): predict() sums integers per class and
+    // scales once. The scale is pre-divided by the temperature, so scores come out calibrated.
+    this.weights = new Int8Array(q.buffer, q.byteOffset, q.length);
+    this.scale = model.weight_scale / model.temperature;
     this.bias = Float64Array.from(model.bias, (b) => b / model.temperature);
     // Dense bucket -> row index (1 MiB) so lookups are one array read, no hashing of a Map.
     this.rowOf = new Int32Array(1 << HASH_BITS).fill(-1);
@@ -90,13 +88,15 @@ export class TaskClassifier {
 
   predict(text: string): TaskPrediction {
     const k = this.classes.length;
-    const scores = Float64Array.from(this.bias);
+    const sums = new Int32Array(k);
     for (const b of featureBuckets(text)) {
       const row = this.rowOf[b]!;
       if (row < 0) continue;
       const off = row * k;
-      for (let c = 0; c < k; c++) scores[c]! += this.weights[off + c]!;
+      for (let c = 0; c < k; c++) sums[c]! += this.weights[off + c]!;
     }
+    const scores = new Float64Array(k);
+    for (let c = 0; c < k; c++) scores[c] = this.bias[c]! + sums[c]! * this.scale;
     let max = -Infinity;
     let best = 0;
     for (let c = 0; c < k; c++) if (scores[c]! > max) (max = scores[c]!), (best = c);

@@ -34,13 +34,15 @@ export function sendApiError(res: ServerResponse, err: ApiError): void {
     res.destroy();
     return;
   }
-  const body = JSON.stringify(err.toJSON());
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  sendJson(res, err.status, err.toJSON());
+}
+
+/** A JSON answer, as express's res.json writes it. */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
   res
-    .writeHead(err.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    })
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
     .end(body);
 }
 

@@ -1,0 +1,61 @@
+// Every route but the busy ones: inference with a non-plain body (gzip, other charsets), /v1/route,
+// /v1/deployments, /v1/models, unknown routes. Express 5 is loaded on the first such request (app.ts), not at
+// start: most routers never serve one, and express costs ~6 MB of resident memory.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
+import type { RouterContext } from '../handlers/context.ts';
+import { deploymentsStatusHandler } from '../handlers/deployments-status.ts';
+import { modelsHandlers } from '../handlers/models.ts';
+import { routeDecisionHandler } from '../handlers/route-decision.ts';
+import { clientAuthMiddleware, type clientAuth } from './client-auth.ts';
+import type { Endpoint } from './endpoints.ts';
+import { ApiError } from './errors.ts';
+import { expressErrorHandler } from './express-errors.ts';
+
+export interface ExpressRoutes {
+  ctx: RouterContext;
+  endpointByPath: Map<string, Endpoint>;
+  checkClient: ReturnType<typeof clientAuth>;
+  serveInference(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, body: unknown, client: string): void;
+  /** An inference request whose client left while still sending. */
+  countAbandoned(endpoint: Endpoint): void;
+}
+
+export async function expressApp({
+  ctx,
+  endpointByPath,
+  checkClient,
+  serveInference,
+  countAbandoned,
+}: ExpressRoutes): Promise<RequestListener> {
+  const { config, log } = ctx;
+  // Imported here, not at the top: a bundler hoists static imports, and this one is meant to wait.
+  const { default: express } = await import('express');
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
+  // Auth first: an unauthenticated caller gets 401 before any body is read.
+  app.use(['/v1', '/chat', '/models', '/completions', '/responses', '/embeddings'], clientAuthMiddleware(checkClient));
+  app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
+
+  app.post([...endpointByPath.keys()], (req: Request, res: Response) =>
+    serveInference(endpointByPath.get(req.path)!, req, res, req.body, res.locals.client as string),
+  );
+  app.post('/v1/route', routeDecisionHandler(ctx));
+  app.get('/v1/deployments', deploymentsStatusHandler(ctx));
+  const models = modelsHandlers(config);
+  app.get(['/v1/models', '/models'], models.list);
+  app.get(/^\/(?:v1\/)?models\/(.+)$/, models.retrieve); // ids may hold "/" (router/task_router)
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
+  });
+  app.use(
+    expressErrorHandler(config.server.max_body_bytes, log, (path) => {
+      const endpoint = endpointByPath.get(path);
+      if (endpoint) countAbandoned(endpoint); // the client left while still sending: counted once, like every request
+    }),
+  );
+  return app;
+}
