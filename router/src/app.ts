@@ -34,6 +34,12 @@ export interface RouterApp {
   close(force?: boolean): Promise<void>;
 }
 
+/** A probe's route as express matched it when it served them: any case, one trailing slash allowed. */
+function probeRoute(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
+}
+
 /** Each endpoint's path, with and without /v1 (clients configured with a bare base URL drop it). */
 const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
   Object.values(ENDPOINT_SPECS).flatMap(
@@ -153,7 +159,12 @@ export function createRouterApp(
       '/metrics',
       async (res) => {
         const text = await metricsText();
-        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType }).end(text);
+        res
+          .writeHead(200, {
+            'content-type': ctx.metrics.registry.contentType,
+            'content-length': Buffer.byteLength(text),
+          })
+          .end(text);
       },
     ],
   ]);
@@ -212,7 +223,7 @@ export function createRouterApp(
     const path = q === -1 ? url : url.slice(0, q);
     const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(path) : undefined;
     if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res, reserve);
-    const probe = req.method === 'GET' ? probes.get(path) : undefined;
+    const probe = req.method === 'GET' || req.method === 'HEAD' ? probes.get(probeRoute(path)) : undefined;
     if (probe) return serveProbe(probe, req, res);
     // Other bodies (express's body-parser) are held against the budget by their declared length.
     const declared = Number(req.headers['content-length']);

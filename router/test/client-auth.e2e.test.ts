@@ -44,3 +44,28 @@ test('keys never appear in logs or metrics; metrics show the key name', async ()
   assert.ok(!text.includes(KEY) && !text.includes('sk-wrong-key'));
   assert.ok(!stack.router.output().includes(KEY) && !stack.router.output().includes('sk-wrong-key'));
 });
+
+test('probes answer without a key as express matched them: GET and HEAD, any case, one trailing slash', async () => {
+  const probe = (method: string, path: string) =>
+    fetch(`${stack.router.url}${path}`, { method, signal: AbortSignal.timeout(5000) });
+  for (const path of ['/health', '/HEALTH', '/health/', '/health?x=1', '/ready', '/Ready/', '/metrics', '/metrics/']) {
+    const get = await probe('GET', path);
+    assert.equal(get.status, 200, `GET ${path}`);
+    const body = await get.text();
+    const head = await probe('HEAD', path);
+    assert.equal(head.status, 200, `HEAD ${path}`);
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), `HEAD ${path}`);
+    assert.equal(await head.text(), '', `HEAD ${path} has no body`);
+    if (!path.toLowerCase().startsWith('/metrics'))
+      assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(body), `HEAD ${path}`);
+  }
+  for (const [method, path] of [
+    ['POST', '/health'],
+    ['GET', '/healthz'],
+    ['GET', '/metrics//'],
+  ] as const) {
+    const res = await probe(method, path);
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'not_found');
+  }
+});
