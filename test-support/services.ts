@@ -1,5 +1,6 @@
 // Starts the project's services as real child processes on free loopback ports (--port 0) and stops them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,30 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * The router's output once every line it logged so far is written. The router writes its log in batches
+ * (router/src/log.ts), so a check that something is absent from the log must wait for them: this sends one
+ * marked request (an empty body: a 400, logged like every request) and waits for its line, which is written
+ * after every line logged before it. `headers`: e.g. the client key of a router with auth.
+ */
+export async function flushedRouterOutput(
+  router: RunningService,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const marker = `log-flush-${randomUUID()}`;
+  const res = await fetch(`${router.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': marker, ...headers },
+    body: '{}',
+    signal: AbortSignal.timeout(5_000),
+  });
+  await res.arrayBuffer();
+  return waitFor(
+    `the router's log line for request ${marker}`,
+    () => router.output().includes(marker) && router.output(),
+  );
 }
 
 /** Sum of a metric's samples whose labels include `labels`, from Prometheus text. */

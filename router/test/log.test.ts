@@ -1,0 +1,56 @@
+// The router's log (router/src/log.ts) in a child process writing to a pipe, with the periodic flush set to an
+// hour so that only the mechanisms under test can write: info lines wait in the batch, a warning takes them out
+// with it, in order; exit writes what is left; the router log still redacts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT, waitFor } from '../../test-support/services.ts';
+
+/** Runs `body` (with `log` and `requests` from createLogs in scope) in a child; its stdout so far, and its exit. */
+function child(body: string) {
+  const script = `import { createLogs } from './router/src/log.ts';
+const { log, requests } = createLogs('info', 3_600_000);
+${body}`;
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const messages = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; api_key?: string });
+  return { proc, messages, exited };
+}
+
+test('a warning writes the batch of info lines waiting before it, in order, while the process runs', async (t) => {
+  const c = child(`log.info('first'); requests.info('a request'); log.warn('a warning'); setInterval(() => {}, 1000);`);
+  t.after(() => c.proc.kill());
+  const lines = await waitFor('the warning on stdout', () => {
+    const m = c.messages();
+    return m.some((l) => l.msg === 'a warning') && m;
+  });
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['first', 'a request', 'a warning'],
+  );
+});
+
+test('info lines still in the batch are written at exit', async () => {
+  const c = child(`log.info('one'); requests.info('two'); process.exit(0);`);
+  assert.equal(await c.exited, 0);
+  assert.deepEqual(
+    c.messages().map((l) => l.msg),
+    ['one', 'two'],
+  );
+});
+
+test('the router log still redacts api_key fields', async () => {
+  const c = child(`log.info({ deployment: { api_key: 'sk-secret-1' } }, 'config'); process.exit(0);`);
+  await c.exited;
+  const [line] = c.messages();
+  assert.ok(line && !JSON.stringify(line).includes('sk-secret-1'));
+});
