@@ -20,10 +20,7 @@ export interface RouterLogs {
   requests: Logger;
 }
 
-export function createLogs(
-  level = process.env.LOG_LEVEL ?? 'info',
-  flushIntervalMs = FLUSH_INTERVAL_MS,
-): RouterLogs {
+export function createLogs(level = process.env.LOG_LEVEL ?? 'info', flushIntervalMs = FLUSH_INTERVAL_MS): RouterLogs {
   const batched = !cluster.isWorker;
   const destination = pino.destination({ dest: 1, sync: !batched, minLength: batched ? LOG_BATCH_BYTES : 0 });
   if (batched) setInterval(() => destination.flush(), flushIntervalMs).unref();
