@@ -1,12 +1,14 @@
 // One attempt against one deployment. Classifies the outcome as data (a success to serve, or a typed failure)
 // so the attempts loop can decide: serve it, pass it on, or retry elsewhere. Holds a lease on the deployment
 // while the call is open.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { TransportReason, UpstreamFailure } from './failures.ts';
 import type { Lease } from './deployment-state.ts';
 import { AbortEmitter } from './abort-emitter.ts';
 import type { Deployment } from './deployments.ts';
+import { readAnswer } from './read-answer.ts';
 import { SseEventTooLargeError } from './sse-tap.ts';
 
 export type AttemptResult =
@@ -125,6 +127,74 @@ function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<s
   return out ?? NO_HEADERS;
 }
 
+/** How much of an error answer is kept (it is logged and may be passed on). */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** A 3xx or an error status as a typed failure (the body of a redirect is not read). */
+function failedStatus(status: number, headers: IncomingHttpHeaders, text: string): AttemptResult {
+  if (status < 400)
+    return {
+      kind: 'failed',
+      failure: {
+        type: 'bad_response',
+        what: `HTTP ${status} (a redirect${headers.location ? '' : ' with no Location'})`,
+      },
+    };
+  const ra = Number(headers['retry-after']);
+  return {
+    kind: 'failed',
+    failure: {
+      type: 'status',
+      status,
+      body: text,
+      headers: rateLimitHeaders(headers),
+      ...(Number.isFinite(ra) && ra > 0 ? { retryAfterSeconds: ra } : {}),
+    },
+  };
+}
+
+/** A non-stream attempt: the answer read whole (read-answer.ts), then checked and parsed once. */
+async function answerOf(
+  dep: Deployment,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortEmitter,
+  startedAt: bigint,
+  failureOf: (err: unknown) => UpstreamFailure,
+): Promise<AttemptResult> {
+  const maxBytes = dep.config.max_response_bytes;
+  const answer = await readAnswer(dep.pool, { method: 'POST', path, headers, body }, signal, (status) =>
+    status >= 300 ? ERROR_BODY_LIMIT : maxBytes,
+  );
+  const { status } = answer;
+  dep.state.recordLatency(Number(answer.headersAt - startedAt) / 1e6);
+  if (status >= 300) return failedStatus(status, answer.headers, answer.text ?? '');
+  if (answer.bodyError) return { kind: 'failed', failure: failureOf(answer.bodyError) };
+  if (answer.text === null)
+    return {
+      kind: 'failed',
+      failure: { type: 'bad_response', what: `an answer over max_response_bytes (${maxBytes})` },
+    };
+  const json = jsonObject(answer.text);
+  if (!json)
+    return {
+      kind: 'failed',
+      failure: {
+        type: 'bad_response',
+        what: `HTTP ${status} that is not a JSON object (${String(answer.headers['content-type'] ?? 'no content-type')})`,
+      },
+    };
+  return {
+    kind: 'body',
+    status,
+    text: answer.text,
+    json,
+    upstreamSeconds: Number(process.hrtime.bigint() - startedAt) / 1e9,
+    passHeaders: rateLimitHeaders(answer.headers),
+  };
+}
+
 export async function callDeployment(
   dep: Deployment,
   path: string,
@@ -148,6 +218,7 @@ export async function callDeployment(
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {
+    if (!stream) return await answerOf(dep, path, headers, body, attempt.signal, startedAt, attempt.failureOf);
     const response = await dep.pool.request({
       method: 'POST',
       path,
@@ -157,65 +228,23 @@ export async function callDeployment(
     });
     dep.state.recordLatency(seconds() * 1000);
     const status = response.statusCode;
-    if (status >= 300 && status < 400) {
-      response.body.resume();
-      return {
-        kind: 'failed',
-        failure: {
-          type: 'bad_response',
-          what: `HTTP ${status} (a redirect${response.headers.location ? '' : ' with no Location'})`,
-        },
-      };
-    }
-    if (status >= 400) {
+    if (status >= 300) {
       const text =
-        (await readCapped(response.body, 64 * 1024, response.headers['content-length']).catch(() => '')) ?? '';
-      const ra = Number(response.headers['retry-after']);
-      return {
-        kind: 'failed',
-        failure: {
-          type: 'status',
-          status,
-          body: text,
-          headers: rateLimitHeaders(response.headers),
-          ...(Number.isFinite(ra) && ra > 0 ? { retryAfterSeconds: ra } : {}),
-        },
-      };
+        status >= 400
+          ? await readCapped(response.body, ERROR_BODY_LIMIT, response.headers['content-length']).catch(() => '')
+          : '';
+      if (status < 400) response.body.resume();
+      return failedStatus(status, response.headers, text ?? '');
     }
-    if (stream) {
-      keepLease = true;
-      return {
-        kind: 'stream',
-        status,
-        response,
-        lease,
-        startedAt,
-        aborted: attempt.signal,
-        failureOf: attempt.failureOf,
-        passHeaders: rateLimitHeaders(response.headers),
-      };
-    }
-    const text = await readCapped(response.body, dep.config.max_response_bytes, response.headers['content-length']);
-    if (text === null)
-      return {
-        kind: 'failed',
-        failure: { type: 'bad_response', what: `an answer over max_response_bytes (${dep.config.max_response_bytes})` },
-      };
-    const json = jsonObject(text);
-    if (!json)
-      return {
-        kind: 'failed',
-        failure: {
-          type: 'bad_response',
-          what: `HTTP ${status} that is not a JSON object (${String(response.headers['content-type'] ?? 'no content-type')})`,
-        },
-      };
+    keepLease = true;
     return {
-      kind: 'body',
+      kind: 'stream',
       status,
-      text,
-      json,
-      upstreamSeconds: seconds(),
+      response,
+      lease,
+      startedAt,
+      aborted: attempt.signal,
+      failureOf: attempt.failureOf,
       passHeaders: rateLimitHeaders(response.headers),
     };
   } catch (err) {
