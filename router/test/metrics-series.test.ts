@@ -2,9 +2,9 @@
 // what prom-client's labelled calls would have produced, whatever the values, and after a reset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { mulberry32 } from '@llm-router/common/prng';
-import { counterSeries, histogramSeries, SeriesCache } from '../src/metrics/series.ts';
+import { counterSeries, gaugeSeries, histogramSeries, SeriesCache } from '../src/metrics/series.ts';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1, 10];
 
@@ -21,6 +21,7 @@ function pair() {
         buckets: BUCKETS,
         registers: [registry],
       }),
+      gauge: new Gauge({ name: 'g', help: 'g', registers: [registry] }),
     };
   };
   return { viaLabels: make(), viaSeries: make() };
@@ -33,8 +34,11 @@ test('resolved series expose exactly what labelled calls do (bucket edges, above
   const statuses = ['200', '429', '500'];
   const counters = new SeriesCache((model, status) => counterSeries(viaSeries.counter, { model, status }));
   const histograms = new SeriesCache((model) => histogramSeries(viaSeries.histogram, { model }));
+  const gauge = gaugeSeries(viaSeries.gauge);
   const values = [...BUCKETS, 0, 20, 1e-9, ...Array.from({ length: 500 }, () => random() ** 3 * 30)];
   for (const [i, v] of values.entries()) {
+    if (random() < 0.6) viaLabels.gauge.inc(), gauge.inc();
+    else viaLabels.gauge.dec(), gauge.dec();
     const model = models[i % 3]!;
     const status = statuses[Math.floor(random() * 3)]!;
     const by = i % 4 === 0 ? 1 : Math.floor(random() * 1000) / 7;
@@ -60,12 +64,16 @@ test('after reset() the series resolve again instead of writing to the old stora
   const { viaSeries } = pair();
   const c = counterSeries(viaSeries.counter, { model: 'a', status: '200' });
   const h = histogramSeries(viaSeries.histogram, { model: 'a' });
+  const g = gaugeSeries(viaSeries.gauge);
   c.inc(5);
   h.observe(0.05);
+  g.inc();
   viaSeries.registry.resetMetrics();
   c.inc(2);
   h.observe(5);
+  g.dec();
   const text = await viaSeries.registry.metrics();
+  assert.match(text, /^g -1$/m);
   assert.match(text, /^c_total\{model="a",status="200"\} 2$/m);
   assert.match(text, /^h_seconds_count\{model="a"\} 1$/m);
   assert.match(text, /^h_seconds_bucket\{le="0.1",model="a"\} 0$/m);
@@ -76,4 +84,15 @@ test('bad values and labels are refused as prom-client refuses them', () => {
   assert.throws(() => counterSeries(viaSeries.counter, { model: 'a', status: '200' }).inc(-1), TypeError);
   assert.throws(() => histogramSeries(viaSeries.histogram, { model: 'a' }).observe(Number.NaN), TypeError);
   assert.throws(() => counterSeries(viaSeries.counter, { model: 'a', nope: 'x' }).inc(), /label/i);
+});
+
+test('SeriesCache: one series per combination of values, made once, never confusing "ab","c" with "a","bc"', () => {
+  const made: string[] = [];
+  const cache = new SeriesCache((a: string, b: string) => (made.push(`${a}|${b}`), { a, b }));
+  const first = cache.get('ab', 'c');
+  assert.equal(cache.get('ab', 'c'), first);
+  assert.deepEqual(cache.get('a', 'bc'), { a: 'a', b: 'bc' });
+  assert.deepEqual(cache.get('a\u0000b', 'c'), { a: 'a\u0000b', b: 'c' });
+  cache.get('a', 'bc');
+  assert.deepEqual(made, ['ab|c', 'a|bc', 'a\u0000b|c']);
 });

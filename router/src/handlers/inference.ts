@@ -189,8 +189,13 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         promptTokens,
         models: deployments.models,
       });
-      const baseBody: Record<string, unknown> = { ...request.body };
-      delete baseBody[NIM_EXTENSION_KEY];
+      // The body as sent, less the router's own extension field (copied only when present: a delete turns the
+      // object into a slow dictionary for the stringify that follows).
+      let baseBody = request.body;
+      if (NIM_EXTENSION_KEY in baseBody) {
+        baseBody = { ...baseBody };
+        delete baseBody[NIM_EXTENSION_KEY];
+      }
       const attempts = await runAttempts(
         {
           models: plan.models,

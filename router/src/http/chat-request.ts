@@ -27,16 +27,16 @@ export type ChatRequest = z.output<typeof chatRequestSchema>;
  * the stack of every recursive JSON walker downstream (JSON.stringify first), so they are refused here. */
 export const MAX_JSON_DEPTH = 128;
 
-/** Nesting depth of a parsed JSON value, measured without recursion, stopping past `limit`. */
+/** Whether a parsed JSON value nests deeper than `limit`. Recursion stops at the limit, so it cannot overflow. */
 export function jsonDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v))
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-  }
+  return deeper(value, limit);
+}
+function deeper(v: unknown, levelsLeft: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (levelsLeft === 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (deeper(v[i], levelsLeft - 1)) return true;
+  } else for (const k in v) if (deeper((v as Record<string, unknown>)[k], levelsLeft - 1)) return true;
   return false;
 }
 

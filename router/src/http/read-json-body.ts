@@ -13,7 +13,7 @@ export function isPlainJsonRequest(headers: IncomingHttpHeaders): boolean {
   const encoding = headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
   const type = headers['content-type'];
-  if (type === undefined) return true;
+  if (type === undefined || type === 'application/json') return true; // what SDKs send: no charset to read
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(type);
   return !charset || UTF8.test(charset[1]!);
 }
@@ -87,12 +87,13 @@ export function readJsonBody(
       if (!failed) (failed = true), reject(new BodyAbortedError('client closed the request while sending its body'));
     };
     const cleanup = () => {
-      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onClose);
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
     };
-    // 'close' before 'end' means the body never finished.
+    // 'close' before 'end' means the body never finished (an aborted request also closes; with no 'error'
+    // listener, node does not emit its 'aborted' error).
     const onClose = () => {
       if (!req.complete) onAbort();
     };
-    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose);
+    req.on('data', onData).on('end', onEnd).on('close', onClose);
   });
 }

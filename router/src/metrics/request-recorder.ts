@@ -4,7 +4,14 @@
 import { costUsd, type Price, type Usage } from '../pricing/cost.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import type { RouterMetrics } from './router-metrics.ts';
-import { counterSeries, histogramSeries, SeriesCache } from './series.ts';
+import {
+  type CounterSeries,
+  counterSeries,
+  gaugeSeries,
+  type HistogramSeries,
+  histogramSeries,
+  SeriesCache,
+} from './series.ts';
 
 export const NONE = 'none';
 
@@ -22,17 +29,16 @@ export interface RequestOutcome {
 }
 
 export class RequestRecorder {
-  private readonly requests: SeriesCache<ReturnType<typeof counterSeries>>;
-  private readonly clients: SeriesCache<ReturnType<typeof counterSeries>>;
-  private readonly classifiers: SeriesCache<ReturnType<typeof histogramSeries>>;
-  private readonly byPolicy: SeriesCache<{
-    overhead: ReturnType<typeof histogramSeries>;
-    baselineCost: ReturnType<typeof counterSeries>;
-  }>;
-  private readonly served: SeriesCache<ReturnType<typeof servedSeries>>;
+  private readonly inFlight: ReturnType<typeof gaugeSeries>;
+  private readonly requests: SeriesCache<[string, string, string, string, string], CounterSeries>;
+  private readonly clients: SeriesCache<[string], CounterSeries>;
+  private readonly classifiers: SeriesCache<[string], HistogramSeries>;
+  private readonly byPolicy: SeriesCache<[string], { overhead: HistogramSeries; baselineCost: CounterSeries }>;
+  private readonly served: SeriesCache<[string, string, string], ReturnType<typeof servedSeries>>;
 
-  constructor(private readonly metrics: RouterMetrics) {
+  constructor(metrics: RouterMetrics) {
     const m = metrics;
+    this.inFlight = gaugeSeries(m.inFlight);
     this.requests = new SeriesCache((endpoint, policy, cls, model, status) =>
       counterSeries(m.requests, { endpoint, policy, class: cls, model, status }),
     );
@@ -47,13 +53,13 @@ export class RequestRecorder {
 
   /** A request arrived from `client` (the API key's name). */
   started(client: string): void {
-    this.metrics.inFlight.inc();
+    this.inFlight.inc();
     this.clients.get(client).inc();
   }
 
   /** It left (on every path, once). */
   left(): void {
-    this.metrics.inFlight.dec();
+    this.inFlight.dec();
   }
 
   classified(classifier: string, seconds: number): void {

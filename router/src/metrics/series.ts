@@ -5,7 +5,7 @@
 // This reads prom-client 15's internal `hashMap` (counter: {value}, histogram: {sum, count, bucketValues});
 // router/test/metrics-series.test.ts checks the exposition against prom-client's own labelled calls, so an
 // upgrade that changes that storage fails there, not in production.
-import type { Counter, Histogram, LabelValues } from 'prom-client';
+import type { Counter, Gauge, Histogram, LabelValues } from 'prom-client';
 
 type Labels = LabelValues<string>;
 interface CounterEntry {
@@ -60,6 +60,9 @@ export function counterSeries(counter: Counter<string>, labels: Labels): Counter
 /** The series of `histogram` with `labels` (created empty if new). */
 export function histogramSeries(histogram: Histogram<string>, labels: Labels): HistogramSeries {
   const stored = histogram as unknown as Stored<HistogramEntry> & { upperBounds: readonly number[] };
+  // bucketValues is keyed by the bound as a property name: converted once here, not on every observation.
+  const bounds = stored.upperBounds;
+  const keys = bounds.map(String);
   let map: Stored<HistogramEntry>['hashMap'] | undefined;
   let entry: HistogramEntry | undefined;
   const resolve = () => {
@@ -78,25 +81,50 @@ export function histogramSeries(histogram: Histogram<string>, labels: Labels): H
       e.sum += value;
       e.count += 1;
       // The first bucket that holds it; above the last one only the count (+Inf) and the sum grow, as in prom-client.
-      const bounds = stored.upperBounds;
       for (let i = 0; i < bounds.length; i++)
         if (value <= bounds[i]!) {
-          e.bucketValues[bounds[i]!]! += 1;
+          (e.bucketValues as Record<string, number>)[keys[i]!]! += 1;
           break;
         }
     },
   };
 }
 
-/** Series built on first use for each combination of label values (the parts of the key). */
-export class SeriesCache<T> {
-  private readonly byKey = new Map<string, T>();
-  constructor(private readonly make: (...parts: string[]) => T) {}
+/**
+ * Series built on first use for each combination of label values, looked up by the values themselves (one
+ * map per label, up to five): no key string is built per lookup.
+ */
+export class SeriesCache<P extends string[], T> {
+  private readonly root = new Map<string, unknown>();
+  constructor(private readonly make: (...parts: P) => T) {}
 
-  get(...parts: string[]): T {
-    const key = parts.join('\u0000');
-    let series = this.byKey.get(key);
-    if (!series) this.byKey.set(key, (series = this.make(...parts)));
+  get(...parts: P): T {
+    let level = this.root;
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(parts[i]!) as Map<string, unknown> | undefined;
+      if (!next) level.set(parts[i]!, (next = new Map()));
+      level = next;
+    }
+    let series = level.get(parts[last]!) as T | undefined;
+    if (series === undefined) level.set(parts[last]!, (series = this.make(...parts)));
     return series;
   }
+}
+
+/** An unlabelled gauge moved up and down on every request, without prom-client's label check and hash per call. */
+export function gaugeSeries(gauge: Gauge<string>): { inc(): void; dec(): void } {
+  const stored = gauge as unknown as Stored<CounterEntry>;
+  let map: Stored<CounterEntry>['hashMap'] | undefined;
+  let entry: CounterEntry | undefined;
+  const resolve = () => {
+    if (!stored.hashMap['']) gauge.set(0);
+    map = stored.hashMap;
+    entry = stored.hashMap['']!;
+    return entry;
+  };
+  return {
+    inc: () => void ((map === stored.hashMap && entry ? entry : resolve()).value += 1),
+    dec: () => void ((map === stored.hashMap && entry ? entry : resolve()).value -= 1),
+  };
 }
