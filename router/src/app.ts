@@ -210,7 +210,7 @@ export function createRouterApp(
     inProgress.begin();
     // A connection that asks during a drain is not kept alive after its answer.
     if (draining) res.shouldKeepAlive = false;
-    res.once('close', () => {
+    res.on('close', () => {
       idle();
       if (held > 0) bodyBudget.release(held);
       inProgress.end();

@@ -13,7 +13,8 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 // Values each field may take: the valid ones and the near misses a client sends by mistake.
 const ANY = [undefined, null, 0, -1, 1, 1.5, 2, 2.5, 129, 2 ** 53, '', '1', true, false, [], {}, [1], { a: 1 }];
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function', 'User', 'bot', '', 1, null];
-const part = () => pick<unknown>([{ type: 'text', text: 'hi' }, { type: 'image_url' }, { type: 1 }, {}, 'text', null, []]);
+const part = () =>
+  pick<unknown>([{ type: 'text', text: 'hi' }, { type: 'image_url' }, { type: 1 }, {}, 'text', null, []]);
 const content = () =>
   pick<() => unknown>([
     () => 'hello',
@@ -38,7 +39,8 @@ function body(): unknown {
   const b: Record<string, unknown> = {};
   if (random() < 0.9) b.model = field(['gpt-4o', 'router/p']);
   if (random() < 0.97)
-    b.messages = random() < 0.05 ? pick<unknown>([[], {}, 'hi']) : Array.from({ length: 1 + Math.floor(random() * 3) }, message);
+    b.messages =
+      random() < 0.05 ? pick<unknown>([[], {}, 'hi']) : Array.from({ length: 1 + Math.floor(random() * 3) }, message);
   const optional: Array<[string, unknown[]]> = [
     ['stream', [true, false]],
     ['stream_options', [null, {}, { include_usage: true }, { include_usage: false }, { include_usage: 'yes' }]],

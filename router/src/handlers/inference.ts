@@ -145,7 +145,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     const clientGone = new AbortEmitter();
     let released = false;
     // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
-    res.once('close', () => {
+    res.on('close', () => {
       if (!res.writableFinished) clientGone.abort();
       if (!released) (released = true), recorder.left();
     });

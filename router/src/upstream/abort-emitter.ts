@@ -1,15 +1,46 @@
-// A cancellation flag with an 'abort' event. undici accepts an EventEmitter as a request's `signal`, and
-// constructing one is far cheaper than an AbortController: two controllers per request (client + attempt)
-// plus their listeners were ~7% of the router's CPU in profiles.
-import { EventEmitter } from 'node:events';
+// A cancellation flag with an 'abort' event, two per request (the client's, and each attempt's). undici takes
+// any object with on/removeListener as a request's `signal`. This is a listener list and a flag, nothing more:
+// AbortController + AbortSignal.any were ~7% of the router's CPU in profiles, and a full EventEmitter per
+// signal still showed (construction, once-wrappers).
+type Listener = () => void;
 
-export class AbortEmitter extends EventEmitter {
+export class AbortEmitter {
   aborted = false;
+  private listeners: Listener[] | undefined;
 
+  /** `event` is always 'abort' (the name is kept so undici and EventEmitter-style callers work unchanged). */
+  on(_event: 'abort', listener: Listener): this {
+    (this.listeners ??= []).push(listener);
+    return this;
+  }
+
+  /** Same as on(): 'abort' fires at most once. */
+  once(event: 'abort', listener: Listener): this {
+    return this.on(event, listener);
+  }
+
+  off(_event: 'abort', listener: Listener): this {
+    const ls = this.listeners;
+    const i = ls ? ls.lastIndexOf(listener) : -1;
+    if (i !== -1) ls!.splice(i, 1);
+    return this;
+  }
+
+  removeListener(event: 'abort', listener: Listener): this {
+    return this.off(event, listener);
+  }
+
+  listenerCount(_event: 'abort'): number {
+    return this.listeners?.length ?? 0;
+  }
+
+  /** Sets the flag and calls each listener once, in order (listeners removed meanwhile still run, as with emit). */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.emit('abort');
+    const ls = this.listeners;
+    this.listeners = undefined;
+    if (ls) for (const listener of ls) listener();
   }
 
   /** Wait `ms`, or less if aborted meanwhile (never rejects). */
@@ -22,7 +53,7 @@ export class AbortEmitter extends EventEmitter {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.once('abort', done);
+      this.on('abort', done);
     });
   }
 }

@@ -8,7 +8,7 @@ import type { TransportReason, UpstreamFailure } from './failures.ts';
 import type { Lease } from './deployment-state.ts';
 import { AbortEmitter } from './abort-emitter.ts';
 import type { Deployment } from './deployments.ts';
-import { readAnswer } from './read-answer.ts';
+import { ERROR_BODY_LIMIT, readAnswer } from './read-answer.ts';
 import { SseEventTooLargeError } from './sse-tap.ts';
 
 export type AttemptResult =
@@ -49,28 +49,38 @@ export function transportReason(err: unknown): TransportReason {
  * per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and their
  * unref'd timers lingered for the whole timeout after every request.
  */
-function attemptSignal(
-  client: AbortEmitter,
-  timeoutMs: number,
-): { signal: AbortEmitter; failureOf(err: unknown): UpstreamFailure; done(): void } {
-  const signal = new AbortEmitter();
-  let timedOut = false;
-  const onClientAbort = () => signal.abort();
-  client.once('abort', onClientAbort);
-  const timer = setTimeout(() => ((timedOut = true), signal.abort()), timeoutMs);
-  return {
-    signal,
-    /** Our own total timeout wins over whatever undici reports for the abort it caused. */
-    failureOf: (err) =>
-      err instanceof SseEventTooLargeError
-        ? { type: 'event_too_large', limit: err.limit }
-        : { type: 'transport', reason: timedOut ? 'timeout' : transportReason(err) },
-    done() {
-      clearTimeout(timer);
-      client.off('abort', onClientAbort);
-    },
-  };
+class AttemptSignal extends AbortEmitter {
+  private timedOut = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onClientAbort = () => this.abort();
+
+  constructor(
+    private readonly client: AbortEmitter,
+    timeoutMs: number,
+  ) {
+    super();
+    client.on('abort', this.onClientAbort);
+    this.timer = setTimeout(timeOut, timeoutMs, this);
+  }
+
+  static timeOut(attempt: AttemptSignal): void {
+    attempt.timedOut = true;
+    attempt.abort();
+  }
+
+  /** Our own total timeout wins over whatever undici reports for the abort it caused. */
+  failureOf(err: unknown): UpstreamFailure {
+    return err instanceof SseEventTooLargeError
+      ? { type: 'event_too_large', limit: err.limit }
+      : { type: 'transport', reason: this.timedOut ? 'timeout' : transportReason(err) };
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+    this.client.off('abort', this.onClientAbort);
+  }
 }
+const timeOut = AttemptSignal.timeOut;
 
 /** The body as text, or null (and the body abandoned) past `limit` bytes. */
 async function readCapped(
@@ -127,9 +137,6 @@ function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<s
   return out ?? NO_HEADERS;
 }
 
-/** How much of an error answer is kept (it is logged and may be passed on). */
-const ERROR_BODY_LIMIT = 64 * 1024;
-
 /** A 3xx or an error status as a typed failure (the body of a redirect is not read). */
 function failedStatus(status: number, headers: IncomingHttpHeaders, text: string): AttemptResult {
   if (status < 400)
@@ -159,22 +166,18 @@ async function answerOf(
   path: string,
   headers: Record<string, string>,
   body: string,
-  signal: AbortEmitter,
+  attempt: AttemptSignal,
   startedAt: bigint,
-  failureOf: (err: unknown) => UpstreamFailure,
 ): Promise<AttemptResult> {
-  const maxBytes = dep.config.max_response_bytes;
-  const answer = await readAnswer(dep.pool, { method: 'POST', path, headers, body }, signal, (status) =>
-    status >= 300 ? ERROR_BODY_LIMIT : maxBytes,
-  );
+  const answer = await readAnswer(dep.pool, { method: 'POST', path, headers, body }, attempt, dep.answerLimits);
   const { status } = answer;
   dep.state.recordLatency(Number(answer.headersAt - startedAt) / 1e6);
   if (status >= 300) return failedStatus(status, answer.headers, answer.text ?? '');
-  if (answer.bodyError) return { kind: 'failed', failure: failureOf(answer.bodyError) };
+  if (answer.bodyError) return { kind: 'failed', failure: attempt.failureOf(answer.bodyError) };
   if (answer.text === null)
     return {
       kind: 'failed',
-      failure: { type: 'bad_response', what: `an answer over max_response_bytes (${maxBytes})` },
+      failure: { type: 'bad_response', what: `an answer over max_response_bytes (${dep.config.max_response_bytes})` },
     };
   const json = jsonObject(answer.text);
   if (!json)
@@ -205,7 +208,7 @@ export async function callDeployment(
   requestId?: string,
 ): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
-  const attempt = attemptSignal(clientGone, dep.config.timeout_ms);
+  const attempt = new AttemptSignal(clientGone, dep.config.timeout_ms);
   // The timeout covers a stream until its last byte: it ends with the lease.
   const lease: Lease = { end: () => (attempt.done(), depLease.end()) };
   const startedAt = process.hrtime.bigint();
@@ -218,13 +221,13 @@ export async function callDeployment(
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {
-    if (!stream) return await answerOf(dep, path, headers, body, attempt.signal, startedAt, attempt.failureOf);
+    if (!stream) return await answerOf(dep, path, headers, body, attempt, startedAt);
     const response = await dep.pool.request({
       method: 'POST',
       path,
       headers,
       body,
-      signal: attempt.signal,
+      signal: attempt,
     });
     dep.state.recordLatency(seconds() * 1000);
     const status = response.statusCode;
@@ -243,8 +246,8 @@ export async function callDeployment(
       response,
       lease,
       startedAt,
-      aborted: attempt.signal,
-      failureOf: attempt.failureOf,
+      aborted: attempt,
+      failureOf: (err) => attempt.failureOf(err),
       passHeaders: rateLimitHeaders(response.headers),
     };
   } catch (err) {

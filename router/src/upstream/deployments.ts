@@ -3,6 +3,7 @@
 import { Pool } from 'undici';
 import type { DeploymentConfig, ModelConfig, RouterConfig } from '../config/schema.ts';
 import { DeploymentState } from './deployment-state.ts';
+import { ERROR_BODY_LIMIT } from './read-answer.ts';
 
 export interface Deployment {
   config: DeploymentConfig;
@@ -13,6 +14,8 @@ export interface Deployment {
   state: DeploymentState;
   /** Whether streams ask this deployment for usage (config; off for good once the provider rejects it). */
   streamUsage: boolean;
+  /** Bytes of an answer read whole: a 2xx (max_response_bytes), anything else (an error body). */
+  answerLimits: { ok: number; other: number };
 }
 
 export class DeploymentRegistry {
@@ -47,6 +50,7 @@ export class DeploymentRegistry {
             basePath: url.pathname.replace(/\/$/, ''),
             state: new DeploymentState(d, r.cooldown),
             streamUsage: d.stream_include_usage,
+            answerLimits: { ok: d.max_response_bytes, other: ERROR_BODY_LIMIT },
           };
         }),
       );

@@ -7,6 +7,9 @@ import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { AbortEmitter } from './abort-emitter.ts';
 
+/** How much of an answer that is not a 2xx is kept (an error body: logged, and may be passed on). */
+export const ERROR_BODY_LIMIT = 64 * 1024;
+
 export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -19,72 +22,89 @@ export interface Answer {
 }
 
 /**
- * Send `options` and read the answer whole, up to `limitFor(status)` bytes (a declared length over it is
- * refused before any byte). Rejects only when no answer arrived (connect, first-byte timeout, abort); a
+ * Send `options` and read the answer whole, up to `limits.ok` bytes for a 2xx and `limits.other` for any other
+ * status (a declared length over the limit is refused before any byte). Rejects only when no answer arrived (connect, first-byte timeout, abort); a
  * failure after the headers is `bodyError`. `signal` aborts it, as it aborts pool.request().
  */
 export function readAnswer(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   signal: AbortEmitter,
-  limitFor: (status: number) => number,
+  limits: { ok: number; other: number },
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    let answer: Answer | undefined;
-    let chunks: Buffer[] = [];
-    let size = 0;
-    let limit = 0;
-    let settled = false;
-    let controller: Dispatcher.DispatchController | undefined;
-    const aborted = () => new undiciErrors.RequestAbortedError();
-    const onAbort = () => controller?.abort(aborted());
-    const settle = () => {
-      settled = true;
-      signal.off('abort', onAbort);
-    };
-    const fail = (err: Error) => {
-      if (settled) return;
-      settle();
-      if (!answer) return reject(err);
-      answer.text = null;
-      answer.bodyError = err;
-      resolve(answer);
-    };
-    /** Past the limit: answer now without the body, and drop the connection rather than read the rest. */
-    const overLimit = (c: Dispatcher.DispatchController) => {
-      settle();
-      chunks = [];
-      resolve(answer!);
-      c.abort(aborted());
-    };
-    signal.once('abort', onAbort);
-    dispatcher.dispatch(options, {
-      onRequestStart(c) {
-        controller = c;
-        if (signal.aborted) c.abort(aborted());
-      },
-      onResponseStart(c, status, headers) {
-        if (status < 200) return; // 1xx: the real answer follows
-        answer = { status, headers, headersAt: process.hrtime.bigint(), text: null };
-        limit = limitFor(status);
-        const declared = headers['content-length'];
-        if (declared !== undefined && Number(declared) > limit) overLimit(c);
-      },
-      onResponseData(c, chunk) {
-        if (settled) return;
-        size += chunk.length;
-        if (size > limit) return overLimit(c);
-        chunks.push(chunk);
-      },
-      onResponseEnd() {
-        if (settled || !answer) return;
-        settle();
-        answer.text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
-        resolve(answer);
-      },
-      onResponseError(_c, err) {
-        fail(err);
-      },
-    });
+    dispatcher.dispatch(options, new AnswerReader(signal, limits, resolve, reject));
   });
+}
+
+const aborted = () => new undiciErrors.RequestAbortedError();
+
+/** The dispatch handler: one object per call, its methods on the prototype (no closures per request). */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  private answer: Answer | undefined;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private limit = 0;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly onAbort = () => this.controller?.abort(aborted());
+
+  constructor(
+    private readonly signal: AbortEmitter,
+    private readonly limits: { ok: number; other: number },
+    private readonly resolve: (a: Answer) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    signal.on('abort', this.onAbort);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(aborted());
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 1xx: the real answer follows
+    this.answer = { status, headers, headersAt: process.hrtime.bigint(), text: null };
+    this.limit = status < 300 ? this.limits.ok : this.limits.other;
+    const declared = headers['content-length'];
+    if (declared !== undefined && Number(declared) > this.limit) this.overLimit(controller);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (this.size > this.limit) return this.overLimit(controller);
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { answer, chunks } = this;
+    if (this.settled || !answer) return;
+    this.settle();
+    answer.text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+    this.resolve(answer);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.settled) return;
+    this.settle();
+    if (!this.answer) return this.reject(err);
+    this.answer.text = null;
+    this.answer.bodyError = err;
+    this.resolve(this.answer);
+  }
+
+  /** Past the limit: answer now without the body, and drop the connection rather than read the rest. */
+  private overLimit(controller: Dispatcher.DispatchController): void {
+    this.settle();
+    this.chunks = [];
+    this.resolve(this.answer!);
+    controller.abort(aborted());
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.signal.off('abort', this.onAbort);
+  }
 }
