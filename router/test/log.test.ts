@@ -6,6 +6,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, waitFor } from '../../test-support/services.ts';
 
+const LINE = JSON.stringify({
+  request_id: 'r-1',
+  endpoint: 'chat',
+  policy: undefined,
+  class: undefined,
+  model: 'm',
+  deployment: 'd',
+  status: 200,
+  ms: 3,
+});
+
 /** Runs `body` (with `log` and `requests` from createLogs in scope) in a child; its stdout so far, and its exit. */
 function child(body: string) {
   const script = `import { createLogs } from './router/src/log.ts';
@@ -27,7 +38,7 @@ ${body}`;
 }
 
 test('a warning writes the batch of info lines waiting before it, in order, while the process runs', async (t) => {
-  const c = child(`log.info('first'); requests.info('a request'); log.warn('a warning'); setInterval(() => {}, 1000);`);
+  const c = child(`log.info('first'); requests.write(${LINE}); log.warn('a warning'); setInterval(() => {}, 1000);`);
   t.after(() => c.proc.kill());
   const lines = await waitFor('the warning on stdout', () => {
     const m = c.messages();
@@ -35,16 +46,16 @@ test('a warning writes the batch of info lines waiting before it, in order, whil
   });
   assert.deepEqual(
     lines.map((l) => l.msg),
-    ['first', 'a request', 'a warning'],
+    ['first', 'request', 'a warning'],
   );
 });
 
 test('info lines still in the batch are written at exit', async () => {
-  const c = child(`log.info('one'); requests.info('two'); process.exit(0);`);
+  const c = child(`log.info('one'); requests.write(${LINE}); process.exit(0);`);
   assert.equal(await c.exited, 0);
   assert.deepEqual(
     c.messages().map((l) => l.msg),
-    ['one', 'two'],
+    ['one', 'request'],
   );
 });
 
@@ -53,4 +64,51 @@ test('the router log still redacts api_key fields', async () => {
   await c.exited;
   const [line] = c.messages();
   assert.ok(line && !JSON.stringify(line).includes('sk-secret-1'));
+});
+
+test('the request line is the line pino would write for the same fields (order, escaping, undefined left out)', async () => {
+  const fields = {
+    request_id: 'id "quoted" \\ é',
+    endpoint: 'chat',
+    policy: 'p\n1',
+    class: undefined,
+    model: 'm/☃',
+    deployment: undefined,
+    status: 429,
+    ms: 12,
+  };
+  const c = child(`import { pino } from 'pino';
+const f = ${JSON.stringify(fields)};
+const p = pino({ level: 'info' }, pino.destination({ dest: 1, sync: true }));
+p.info(f, 'request');
+requests.write(f);
+process.exit(0);`);
+  await c.exited;
+  const [viaPino, viaWriter] = c.messages() as Array<Record<string, unknown>>;
+  assert.ok(viaPino && viaWriter);
+  // Same keys in the same order, same values; the times are a moment apart.
+  assert.deepEqual(Object.keys(viaWriter), Object.keys(viaPino));
+  assert.deepEqual({ ...viaWriter, time: 0 }, { ...viaPino, time: 0 });
+  assert.ok(Math.abs((viaWriter.time as number) - (viaPino.time as number)) < 5_000);
+});
+
+test('the request line is not written below info', async () => {
+  const script = `import { createLogs } from './router/src/log.ts';
+const { log, requests } = createLogs('warn', 3_600_000);
+requests.write(${LINE}); log.warn('only this'); process.exit(0);`;
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((resolve) => proc.once('exit', resolve));
+  const lines = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { msg: string });
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['only this'],
+  );
 });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RouterLogs } from '../log.ts';
 import type { RouterConfig } from '../config/schema.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { Policy } from '../routing/policies.ts';
@@ -15,7 +16,7 @@ export interface RouterContext {
   metrics: RouterMetrics;
   log: Logger;
   /** The line per request (log.ts). */
-  requestLog: Logger;
+  requestLog: RouterLogs['requests'];
   /** Rate-limit windows and cooldowns shared with other replicas (state.backend redis). */
   shared?: SharedState;
 }

@@ -273,19 +273,16 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       release?.();
       outcome.totalSeconds = elapsed();
       recorder.record(outcome);
-      requestLog.info(
-        {
-          request_id: requestId,
-          endpoint: endpoint.name,
-          policy: decision?.policy,
-          class: decision?.class,
-          model: servedBy?.model ?? decision?.model,
-          deployment: servedBy?.config.id,
-          status: outcome.status,
-          ms: Math.round(outcome.totalSeconds * 1000),
-        },
-        'request',
-      );
+      requestLog.write({
+        request_id: requestId,
+        endpoint: endpoint.name,
+        policy: decision?.policy,
+        class: decision?.class,
+        model: servedBy?.model ?? decision?.model,
+        deployment: servedBy?.config.id,
+        status: outcome.status,
+        ms: Math.round(outcome.totalSeconds * 1000),
+      });
     }
   };
 }
