@@ -74,8 +74,8 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.size += chunk.length;
-    if (this.size > this.limit) return this.overLimit(controller);
-    this.chunks.push(chunk);
+    if (this.size > this.limit) this.overLimit(controller);
+    else this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
@@ -89,7 +89,10 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.settled) return;
     this.settle();
-    if (!this.answer) return this.reject(err);
+    if (!this.answer) {
+      this.reject(err);
+      return;
+    }
     this.answer.text = null;
     this.answer.bodyError = err;
     this.resolve(this.answer);
