@@ -2,7 +2,8 @@
 // labelled calls validate and hash a label object on each call (about fourteen calls a request); a resolved
 // series adds to prom-client's own storage directly, so scrapes, aggregation across workers and the exposition
 // are prom-client's, unchanged.
-// This reads prom-client 15's internal `hashMap` (counter: {value}, histogram: {sum, count, bucketValues});
+// This reads prom-client 15's internal `hashMap` (counter and gauge: {value}, histogram: {sum, count,
+// bucketValues});
 // router/test/metrics-series.test.ts checks the exposition against prom-client's own labelled calls, so an
 // upgrade that changes that storage fails there, not in production.
 import type { Counter, Gauge, Histogram, LabelValues } from 'prom-client';
@@ -36,23 +37,34 @@ const sameLabels = (a: Labels, b: Labels) => {
 const find = <E extends { labels: Labels }>(metric: Stored<E>, labels: Labels) =>
   Object.values(metric.hashMap).find((e) => sameLabels(e.labels, labels));
 
+/**
+ * The entry `resolve` finds in `metric`'s storage, resolved on first use and again whenever reset() has swapped
+ * the whole map (the old entry would no longer be exposed).
+ */
+function entryOf<E>(metric: Stored<E>, resolve: () => E): () => E {
+  let map: Stored<E>['hashMap'] | undefined;
+  let entry: E | undefined;
+  return () => {
+    if (map !== metric.hashMap || entry === undefined) {
+      entry = resolve();
+      map = metric.hashMap;
+    }
+    return entry;
+  };
+}
+
 /** The series of `counter` with `labels` (created at 0 if new). */
 export function counterSeries(counter: Counter<string>, labels: Labels): CounterSeries {
   const stored = counter as unknown as Stored<CounterEntry>;
-  let map: Stored<CounterEntry>['hashMap'] | undefined;
-  let entry: CounterEntry | undefined;
-  const resolve = () => {
+  const entry = entryOf(stored, () => {
     counter.inc(labels, 0); // validates the labels once, and creates the series if it is new
-    map = stored.hashMap;
-    entry = find(stored, labels)!;
-    return entry;
-  };
+    return find(stored, labels)!;
+  });
   return {
     inc(value = 1) {
       if (!(value >= 0 && Number.isFinite(value)))
         throw new TypeError(`counter increment ${value} is not a finite >= 0`);
-      // reset() swaps the whole map: resolve again then.
-      (map === stored.hashMap && entry ? entry : resolve()).value += value;
+      entry().value += value;
     },
   };
 }
@@ -63,21 +75,14 @@ export function histogramSeries(histogram: Histogram<string>, labels: Labels): H
   // bucketValues is keyed by the bound as a property name: converted once here, not on every observation.
   const bounds = stored.upperBounds;
   const keys = bounds.map(String);
-  let map: Stored<HistogramEntry>['hashMap'] | undefined;
-  let entry: HistogramEntry | undefined;
-  const resolve = () => {
-    map = stored.hashMap;
-    entry = find(stored, labels);
-    if (!entry) {
-      histogram.zero(labels); // validates the labels and creates the series
-      entry = find(stored, labels)!;
-    }
-    return entry;
-  };
+  const entry = entryOf(stored, () => {
+    if (!find(stored, labels)) histogram.zero(labels); // validates the labels and creates the series
+    return find(stored, labels)!;
+  });
   return {
     observe(value) {
       if (!Number.isFinite(value)) throw new TypeError(`histogram value ${value} is not finite`);
-      const e = map === stored.hashMap && entry ? entry : resolve();
+      const e = entry();
       e.sum += value;
       e.count += 1;
       // The first bucket that holds it; above the last one only the count (+Inf) and the sum grow, as in prom-client.
@@ -115,16 +120,12 @@ export class SeriesCache<P extends string[], T> {
 /** An unlabelled gauge moved up and down on every request, without prom-client's label check and hash per call. */
 export function gaugeSeries(gauge: Gauge<string>): { inc(): void; dec(): void } {
   const stored = gauge as unknown as Stored<CounterEntry>;
-  let map: Stored<CounterEntry>['hashMap'] | undefined;
-  let entry: CounterEntry | undefined;
-  const resolve = () => {
+  const entry = entryOf(stored, () => {
     if (!stored.hashMap['']) gauge.set(0);
-    map = stored.hashMap;
-    entry = stored.hashMap['']!;
-    return entry;
-  };
+    return stored.hashMap['']!;
+  });
   return {
-    inc: () => void ((map === stored.hashMap && entry ? entry : resolve()).value += 1),
-    dec: () => void ((map === stored.hashMap && entry ? entry : resolve()).value -= 1),
+    inc: () => void (entry().value += 1),
+    dec: () => void (entry().value -= 1),
   };
 }
