@@ -60,10 +60,11 @@ class AttemptSignal extends AbortEmitter {
   ) {
     super();
     client.on('abort', this.onClientAbort);
-    this.timer = setTimeout(timeOut, timeoutMs, this);
+    this.timer = setTimeout(AttemptSignal.timeOut, timeoutMs, this);
   }
 
-  static timeOut(attempt: AttemptSignal): void {
+  /** The timer's callback, static so that no closure is made per attempt. */
+  private static timeOut(attempt: AttemptSignal): void {
     attempt.timedOut = true;
     attempt.abort();
   }
@@ -80,7 +81,6 @@ class AttemptSignal extends AbortEmitter {
     this.client.off('abort', this.onClientAbort);
   }
 }
-const timeOut = AttemptSignal.timeOut;
 
 /** The body as text, or null (and the body abandoned) past `limit` bytes. */
 async function readCapped(
@@ -137,7 +137,7 @@ function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<s
   return out ?? NO_HEADERS;
 }
 
-/** A 3xx or an error status as a typed failure (the body of a redirect is not read). */
+/** A 3xx or an error status as a typed failure (`text`: the error body; a redirect's body is not used). */
 function failedStatus(status: number, headers: IncomingHttpHeaders, text: string): AttemptResult {
   if (status < 400)
     return {
@@ -231,12 +231,14 @@ export async function callDeployment(
     });
     dep.state.recordLatency(seconds() * 1000);
     const status = response.statusCode;
-    if (status >= 300) {
-      const text =
-        status >= 400
-          ? await readCapped(response.body, ERROR_BODY_LIMIT, response.headers['content-length']).catch(() => '')
-          : '';
-      if (status < 400) response.body.resume();
+    if (status >= 300 && status < 400) {
+      response.body.resume();
+      return failedStatus(status, response.headers, '');
+    }
+    if (status >= 400) {
+      const text = await readCapped(response.body, ERROR_BODY_LIMIT, response.headers['content-length']).catch(
+        () => '',
+      );
       return failedStatus(status, response.headers, text ?? '');
     }
     keepLease = true;

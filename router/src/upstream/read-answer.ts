@@ -23,8 +23,9 @@ export interface Answer {
 
 /**
  * Send `options` and read the answer whole, up to `limits.ok` bytes for a 2xx and `limits.other` for any other
- * status (a declared length over the limit is refused before any byte). Rejects only when no answer arrived (connect, first-byte timeout, abort); a
- * failure after the headers is `bodyError`. `signal` aborts it, as it aborts pool.request().
+ * status (a declared length over the limit is refused before any byte). Rejects only when no answer arrived
+ * (connect, first-byte timeout, abort); a failure after the headers is `bodyError`. `signal` aborts it, as it
+ * aborts pool.request().
  */
 export function readAnswer(
   dispatcher: Dispatcher,
