@@ -172,7 +172,7 @@ export const alertRules = {
           expr: `${p95By(R.timeToFirstToken, 'model', '5m')} > ${T.modelTtftP95Seconds}`,
           for: '5m',
           severity: 'warning',
-          summary: 'Time to first token p95 of {{ $labels.model }} above ' + `${T.modelTtftP95Seconds} s`,
+          summary: `Time to first token p95 of {{ $labels.model }} above ${T.modelTtftP95Seconds} s`,
           description:
             'Streams from {{ $labels.model }} wait {{ $value | humanizeDuration }} for their first token (p95, 5m).',
         }),
@@ -181,7 +181,7 @@ export const alertRules = {
           expr: `${p95By(R.requestDuration, 'model', '5m')} > ${T.modelLatencyP95Seconds}`,
           for: '10m',
           severity: 'warning',
-          summary: 'End-to-end latency p95 of {{ $labels.model }} above ' + `${T.modelLatencyP95Seconds} s`,
+          summary: `End-to-end latency p95 of {{ $labels.model }} above ${T.modelLatencyP95Seconds} s`,
           description: 'Requests served by {{ $labels.model }} take {{ $value | humanizeDuration }} at p95 (5m).',
         }),
         alert({
@@ -189,7 +189,7 @@ export const alertRules = {
           expr: `${p95By(R.interTokenLatency, 'model', '5m')} > ${T.modelInterTokenP95Seconds}`,
           for: '10m',
           severity: 'warning',
-          summary: 'Inter-token latency p95 of {{ $labels.model }} above ' + `${T.modelInterTokenP95Seconds * 1000} ms`,
+          summary: `Inter-token latency p95 of {{ $labels.model }} above ${T.modelInterTokenP95Seconds * 1000} ms`,
           description:
             '{{ $labels.model }} streams a token every {{ $value | humanizeDuration }} at p95 (5m): readers see text crawl.',
         }),
