@@ -15,7 +15,7 @@ import { clientAuth } from './http/client-auth.ts';
 import { expressApp } from './http/express-app.ts';
 import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-json-body.ts';
 import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
-import { assignRequestId, cors } from './http/request-meta.ts';
+import { assignRequestId, cors, requestIdOf, withRequestId } from './http/request-meta.ts';
 import { InProgress } from './http/drain.ts';
 import { createLogs } from './log.ts';
 import type { RouterContext } from './handlers/context.ts';
@@ -125,6 +125,8 @@ export function createRouterApp(
   // Express serves the rare routes; it is loaded by the first request that needs it (http/express-app.ts).
   let expressRoutes: Promise<RequestListener> | undefined;
   const viaExpress: RequestListener = (req, res) => {
+    // Express writes its own answers: the request id goes on the response now (our writers add it themselves).
+    res.setHeader('x-request-id', requestIdOf(req)!);
     expressRoutes ??= expressApp({
       ctx,
       endpointByPath: ENDPOINT_BY_PATH,
@@ -160,10 +162,15 @@ export function createRouterApp(
       async (res) => {
         const text = await metricsText();
         res
-          .writeHead(200, {
-            'content-type': ctx.metrics.registry.contentType,
-            'content-length': Buffer.byteLength(text),
-          })
+          .writeHead(
+            200,
+            withRequestId(res, [
+              'content-type',
+              ctx.metrics.registry.contentType,
+              'content-length',
+              String(Buffer.byteLength(text)),
+            ]),
+          )
           .end(text);
       },
     ],
@@ -216,7 +223,7 @@ export function createRouterApp(
       inProgress.end();
     });
     const reserve = (n: number) => bodyBudget.reserve(n) && ((held += n), true);
-    assignRequestId(req, res);
+    assignRequestId(req);
     if (applyCors(req, res)) return;
     const url = req.url ?? '';
     const q = url.indexOf('?');

@@ -272,6 +272,68 @@ test('CORS: allowed origins get headers and preflights; others get none', async 
   assert.equal(other.headers.get('access-control-allow-origin'), null);
 });
 
+test("every answer carries one x-request-id (the client's own when given): answers, streams, errors, probes, express routes, preflights", async () => {
+  const hi = [{ role: 'user', content: 'hi' }];
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${router.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const answers: Array<[string, Response]> = [
+    ['chat', await post({ model: 'gen', messages: hi })],
+    ['stream', await post({ model: 'gen', messages: hi, stream: true })],
+    [
+      'chat through express (text/plain body)',
+      await post({ model: 'gen', messages: hi }, { 'content-type': 'text/plain' }),
+    ],
+    ['invalid body', await post({ model: 'gen', messages: [] })],
+    ['unknown model', await post({ model: 'nope', messages: hi })],
+    ['upstream failure', await post({ model: 'broken', messages: hi })],
+    ['unknown route', await fetch(`${router.url}/v1/nope`)],
+    ['/v1/models', await fetch(`${router.url}/v1/models`)],
+    ['/health', await fetch(`${router.url}/health`)],
+    ['/ready', await fetch(`${router.url}/ready`)],
+    ['/metrics', await fetch(`${router.url}/metrics`)],
+    [
+      'preflight',
+      await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      }),
+    ],
+    ['CORS answer', await post({ model: 'gen', messages: hi }, { origin: 'https://app.example' })],
+  ];
+  const ids = new Set<string>();
+  for (const [what, res] of answers) {
+    await res.arrayBuffer();
+    // fetch joins repeated headers with ", ": one UUID means one header.
+    const id = res.headers.get('x-request-id') ?? '';
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, `${what}: ${id}`);
+    ids.add(id);
+  }
+  assert.equal(ids.size, answers.length, 'a new id per request');
+  const [chat, stream, viaExpress] = answers.map(([, res]) => res);
+  for (const res of [chat!, stream!, viaExpress!]) {
+    assert.equal(res.headers.get('x-router-model'), 'gen');
+    assert.match(res.headers.get('server-timing')!, /^classify;dur=[\d.]+, upstream/);
+  }
+  assert.equal(chat!.headers.get('content-type'), 'application/json');
+  assert.equal(stream!.headers.get('content-type'), 'text/event-stream');
+  assert.equal(answers[12]![1].headers.get('access-control-allow-origin'), 'https://app.example');
+  // The client's id on an error, with the routing headers of the request that failed.
+  const failed = await post({ model: 'broken', messages: hi }, { 'x-request-id': 'trace-err-7' });
+  assert.equal(failed.status, 500);
+  assert.equal(failed.headers.get('x-request-id'), 'trace-err-7');
+  assert.equal(failed.headers.get('x-router-model'), 'broken');
+  assert.deepEqual(Object.keys(((await failed.json()) as { error: object }).error), [
+    'message',
+    'type',
+    'param',
+    'code',
+  ]);
+});
+
 test('headers over the limit: a 431 in OpenAI shape, not an empty body', async () => {
   const raw = await new Promise<string>((resolve, reject) => {
     const s = connect(router.port, '127.0.0.1', () =>

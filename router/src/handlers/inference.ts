@@ -29,19 +29,14 @@ import type { RouterContext } from './context.ts';
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-export function setRoutingHeaders(
-  res: ServerResponse,
-  d: RoutingDecision,
-  servedModel = d.model,
-  fallbackReason?: string,
-): void {
-  res.setHeader('x-router-policy', d.policy);
-  res.setHeader('x-router-class', d.class);
-  res.setHeader('x-router-model', servedModel);
+/** The routing headers (a flat name, value list for writeHead): policy, class, model, and any fallback. */
+export function routingHeaders(d: RoutingDecision, servedModel = d.model, fallbackReason?: string): string[] {
+  const headers = ['x-router-policy', d.policy, 'x-router-class', d.class, 'x-router-model', servedModel];
   if (servedModel !== d.model) {
-    res.setHeader('x-router-fallback-from', d.model);
-    if (fallbackReason) res.setHeader('x-router-fallback-reason', fallbackReason);
+    headers.push('x-router-fallback-from', d.model);
+    if (fallbackReason) headers.push('x-router-fallback-reason', fallbackReason);
   }
+  return headers;
 }
 
 /** A provider refusing the stream_options field the router added (some do not support it). */
@@ -228,20 +223,21 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       // Write the answer.
       const { dep, result } = attempts;
       servedBy = outcome.served = dep;
-      for (const [k, v] of Object.entries(result.passHeaders)) res.setHeader(k, v);
       if (attempts.fallbackReason)
         metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
-      setRoutingHeaders(res, d, dep.model, attempts.fallbackReason);
+      const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
+      for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
       const timing = `classify;dur=${ms(d.classifySeconds)}`;
       if (result.kind === 'body') {
         outcome.upstreamSeconds = result.upstreamSeconds;
         const usage = endpoint.usage(result.json); // no usage: still passed through, just not costed
         if (usage) outcome.usage = usage;
-        writeJson(res, result, timing, elapsed());
+        writeJson(res, result, headers, timing, elapsed());
         outcome.status = result.status;
       } else {
         release = result.lease.end;
         const end = await pipeStream(res, result, {
+          headers,
           timing,
           clientWantsUsage: request.clientWantsUsage,
           maxEventChars: dep.config.max_event_bytes,
@@ -265,10 +261,9 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const apiErr = err instanceof ApiError ? err : ApiError.internal();
       if (!(err instanceof ApiError)) log.error({ err, request_id: requestId }, 'unexpected error serving a request');
       outcome.status = apiErr.status;
-      if (decision && !res.headersSent) setRoutingHeaders(res, decision, servedBy?.model);
       if (apiErr.status === 499) res.destroy();
       else if (res.headersSent) sendStreamError(res, apiErr);
-      else sendApiError(res, apiErr);
+      else sendApiError(res, apiErr, decision ? routingHeaders(decision, servedBy?.model) : []);
     } finally {
       release?.();
       outcome.totalSeconds = elapsed();

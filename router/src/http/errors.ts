@@ -1,5 +1,6 @@
 // OpenAI's error shape: {"error": {"message", "type", "param", "code"}}.
 import type { ServerResponse } from 'node:http';
+import { withRequestId } from './request-meta.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -28,22 +29,24 @@ export class ApiError extends Error {
   }
 }
 
-/** Plain Node response API, so both the express routes and the chat fast path can use it. */
-export function sendApiError(res: ServerResponse, err: ApiError): void {
+/**
+ * Plain Node response API, so both the express routes and the chat fast path can use it. `headers`: more
+ * response headers (a flat name, value list), e.g. the routing headers of a request that was routed.
+ */
+export function sendApiError(res: ServerResponse, err: ApiError, headers: string[] = []): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  sendJson(res, err.status, err.toJSON());
+  for (const k in err.headers) headers.push(k, err.headers[k]!);
+  sendJson(res, err.status, err.toJSON(), headers);
 }
 
-/** A JSON answer, as express's res.json writes it. */
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+/** A JSON answer, as express's res.json writes it, with the request id (request-meta.ts) and `headers`. */
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: string[] = []): void {
   const body = JSON.stringify(value);
-  res
-    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
-    .end(body);
+  headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)));
+  res.writeHead(status, withRequestId(res, headers)).end(body);
 }
 
 /**

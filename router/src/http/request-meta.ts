@@ -10,16 +10,31 @@ const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const REQUEST_ID = Symbol('llm-router.requestId');
 type WithId = IncomingMessage & { [REQUEST_ID]?: string };
 
-/** The request's id: the client's x-request-id when usable, else a new UUID; kept on the request, set on the response. */
-export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+/**
+ * The request's id: the client's x-request-id when usable, else a new UUID; kept on the request. Every answer
+ * carries it: the router's own writers add it to their single writeHead (withRequestId), and the edge sets it
+ * before handing a request to express.
+ */
+export function assignRequestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
   (req as WithId)[REQUEST_ID] = id;
-  res.setHeader('x-request-id', id);
   return id;
 }
 
 export const requestIdOf = (req: IncomingMessage) => (req as WithId)[REQUEST_ID];
+
+/**
+ * `headers`, a flat [name, value, ...] list for writeHead, with the request's x-request-id added. An answer's
+ * headers are written as one list, with no setHeader before it: Node then builds no header object for the
+ * response (a null-prototype dictionary, filled and walked again by writeHead), which cost ~10% of the router's
+ * CPU per request in bench-router. Headers set earlier with setHeader (CORS) are still merged by Node.
+ */
+export function withRequestId(res: ServerResponse, headers: string[]): string[] {
+  const id = requestIdOf(res.req);
+  if (id !== undefined) headers.push('x-request-id', id);
+  return headers;
+}
 
 /** Headers a browser client may read. */
 const EXPOSED =
@@ -40,12 +55,19 @@ export function cors(config: RouterConfig['server']['cors']): (req: IncomingMess
     if (!any) res.setHeader('vary', 'Origin');
     res.setHeader('access-control-expose-headers', EXPOSED);
     if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return false;
-    res.writeHead(204, {
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'authorization, content-type',
-      'access-control-max-age': String(config.max_age_s),
-      'content-length': '0',
-    });
+    res.writeHead(
+      204,
+      withRequestId(res, [
+        'access-control-allow-methods',
+        'GET, POST, OPTIONS',
+        'access-control-allow-headers',
+        req.headers['access-control-request-headers'] ?? 'authorization, content-type',
+        'access-control-max-age',
+        String(config.max_age_s),
+        'content-length',
+        '0',
+      ]),
+    );
     res.end();
     return true;
   };

@@ -3,6 +3,7 @@
 // the way.
 import type { ServerResponse } from 'node:http';
 import type { AbortEmitter } from '../upstream/abort-emitter.ts';
+import { withRequestId } from './request-meta.ts';
 import type { AttemptResult } from '../upstream/call-deployment.ts';
 import type { UpstreamFailure } from '../upstream/failures.ts';
 import { SseTap, type SseDialect } from '../upstream/sse-tap.ts';
@@ -10,19 +11,23 @@ import type { Usage } from '../pricing/cost.ts';
 
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 
+/** `headers`: the answer's other headers (a flat name, value list), written with these in one writeHead. */
 export function writeJson(
   res: ServerResponse,
   result: Extract<AttemptResult, { kind: 'body' }>,
+  headers: string[],
   timing: string,
   totalSeconds: number,
 ): void {
-  res.setHeader(
+  headers.push(
     'server-timing',
     `${timing}, upstream;dur=${ms(result.upstreamSeconds)}, total;dur=${ms(totalSeconds)}`,
+    'content-type',
+    'application/json',
+    'content-length',
+    String(Buffer.byteLength(result.text)),
   );
-  res
-    .writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.text) })
-    .end(result.text);
+  res.writeHead(result.status, withRequestId(res, headers)).end(result.text);
 }
 
 /**
@@ -51,6 +56,8 @@ export type StreamEnd =
   | { kind: 'failed'; failure: UpstreamFailure; usage?: Usage; upstreamSeconds: number };
 
 export interface StreamOptions {
+  /** The answer's other headers (a flat name, value list). */
+  headers: string[];
   timing: string;
   /** The usage chunk the router asked for is dropped unless the client asked for it too. */
   clientWantsUsage: boolean;
@@ -68,12 +75,18 @@ export async function pipeStream(
 ): Promise<StreamEnd> {
   const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
   const tap = new SseTap(!o.clientWantsUsage, o.onFirstToken, o.maxEventChars, o.dialect);
-  res.statusCode = result.status;
-  res.setHeader('content-type', 'text/event-stream');
-  res.setHeader('cache-control', 'no-cache');
-  // Total time is only known at the end of a stream: it comes as a trailer.
-  res.setHeader('server-timing', `${o.timing}, upstream-headers;dur=${ms(upstreamElapsed())}`);
-  res.setHeader('trailer', 'server-timing');
+  o.headers.push(
+    'content-type',
+    'text/event-stream',
+    'cache-control',
+    'no-cache',
+    // Total time is only known at the end of a stream: it comes as a trailer.
+    'server-timing',
+    `${o.timing}, upstream-headers;dur=${ms(upstreamElapsed())}`,
+    'trailer',
+    'server-timing',
+  );
+  res.writeHead(result.status, withRequestId(res, o.headers));
   res.flushHeaders();
   const decoder = new TextDecoder();
   try {
