@@ -38,12 +38,14 @@ async function againstDirect(
   targets: Target[],
   rate: number,
   options: Parameters<typeof openLoop>[3] = {},
+  reversed = false,
 ): Promise<Compared[]> {
   const base = await openLoop(targets[0]!, rate, seconds, options);
   const out: Compared[] = [
     { target: targets[0]!.name, r: base, added50: 0, added99: 0, addedTtft50: 0, addedTtft99: 0 },
   ];
-  for (const t of targets.slice(1)) {
+  const proxies = targets.slice(1);
+  for (const t of reversed ? proxies.reverse() : proxies) {
     const r = await openLoop(t, rate, seconds, options);
     out.push({
       target: t.name,
@@ -157,12 +159,14 @@ try {
 
   // 2) Added latency at fixed request rates (open loop, µs resolution), direct vs through each proxy.
   // Rounds interleave the targets, and each round compares against the direct run of that round; the
-  // median over rounds is reported with its range, because a shared 2-core machine is noisy.
+  // median over rounds is reported with its range, because a shared 2-core machine is noisy. The 5,000 req/s goal
+  // is judged like the closed-loop ones: on the median of per-round ratios.
   const open: Array<Record<string, unknown>> = [];
   for (const rate of [1000, 5000]) {
     const byTarget = new Map(targets.map((t) => [t.name, [] as Compared[]]));
+    // The direct run first (the reference), then the proxies, in alternating order (as in the closed loop).
     for (let round = 0; round < rounds; round++)
-      for (const c of await againstDirect(targets, rate)) byTarget.get(c.target)!.push(c);
+      for (const c of await againstDirect(targets, rate, {}, round % 2 === 1)) byTarget.get(c.target)!.push(c);
     for (const [target, runs] of byTarget) {
       open.push({
         rate,
@@ -175,6 +179,7 @@ try {
         added_p99_range: range(runs.map((x) => x.added99)),
         errors: runs.reduce((sum, x) => sum + x.r.errors, 0),
         send_lag_p99_ms: median(runs.map((x) => x.r.send_lag_p99_ms)),
+        per_round_added_p99_ms: runs.map((x) => x.added99),
         ...(runs.find((x) => x.r.first_error) ? { first_error: runs.find((x) => x.r.first_error)!.r.first_error } : {}),
       });
     }
@@ -312,13 +317,13 @@ try {
     ]);
   }
   const at5k = (name: string) => open.find((r) => r.rate === 5000 && r.target === name)!;
+  const rounds5k = (name: string) => at5k(name).per_round_added_p99_ms as number[];
   // A floor of 50 µs under the minimal proxy's added p99 keeps a near-zero (or negative) one from dividing.
-  const ratio5k =
-    (at5k('llm-router').added_p99_ms as number) / Math.max(0.05, at5k('minimal-proxy').added_p99_ms as number);
+  const ratios5k = rounds5k('llm-router').map((x, i) => x / Math.max(0.05, rounds5k('minimal-proxy')[i]!));
   goals.push([
     "added p99 <= 2x the minimal proxy's (5,000 req/s)",
-    `${fmt(at5k('llm-router').added_p99_ms as number, 3)} vs ${fmt(at5k('minimal-proxy').added_p99_ms as number, 3)} ms: ${fmt(ratio5k, 2)}x`,
-    ratio5k <= 2,
+    `${fmt(at5k('llm-router').added_p99_ms as number, 1)} vs ${fmt(at5k('minimal-proxy').added_p99_ms as number, 1)} ms (medians); per round ${fmt(median(ratios5k), 2)}x (${range(ratios5k, 2)})`,
+    median(ratios5k) <= 2,
   ]);
   if (targets.some((t) => t.name === 'portkey')) {
     const ratio = best('llm-router') / best('portkey');
