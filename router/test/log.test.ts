@@ -59,6 +59,38 @@ test('info lines still in the batch are written at exit', async () => {
   );
 });
 
+test('request lines keep their order around pino lines across several batches', async (t) => {
+  const c = child(`for (let i = 0; i < 60; i++) {
+  requests.write({ ...${LINE}, request_id: 'r' + i });
+  if (i === 30) log.info('middle');
+}
+log.warn('end'); setInterval(() => {}, 1000);`);
+  t.after(() => c.proc.kill());
+  const lines = await waitFor('the warning on stdout', () => {
+    const m = c.messages();
+    return m.some((l) => l.msg === 'end') && m;
+  });
+  const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `r${from + i}`);
+  assert.deepEqual(
+    lines.map((l) => (l.msg === 'request' ? (l as unknown as { request_id: string }).request_id : l.msg)),
+    [...ids(0, 31), 'middle', ...ids(31, 60), 'end'],
+  );
+});
+
+test('request lines still in the batch are written when the process dies of an uncaught exception', async () => {
+  const c = child(`requests.write({ ...${LINE}, request_id: 'a-é' }); requests.write({ ...${LINE}, model: 'm/☃' });
+throw new Error('boom');`);
+  assert.equal(await c.exited, 1);
+  const lines = c.messages() as unknown as Array<{ request_id: string; model: string }>;
+  assert.deepEqual(
+    lines.map((l) => [l.request_id, l.model]),
+    [
+      ['a-é', 'm'],
+      ['r-1', 'm/☃'],
+    ],
+  );
+});
+
 test('the router log still redacts api_key fields', async () => {
   const c = child(`log.info({ deployment: { api_key: 'sk-secret-1' } }, 'config'); process.exit(0);`);
   await c.exited;
