@@ -51,7 +51,7 @@ class LineBatch {
   private text = '';
   constructor(private readonly destination: Destination) {}
 
-  add(line: string): void {
+  write(line: string): void {
     this.text += line;
     if (this.text.length >= LOG_BATCH_BYTES) this.flush();
   }
@@ -90,14 +90,12 @@ class LineBatch {
 
 /** Batches to write at exit; one 'exit' listener however many logs a process creates (tests create several). */
 const atExit = new Set<LineBatch>();
-let exitListener = false;
 function flushAtExit(batch: LineBatch): void {
+  if (atExit.size === 0)
+    process.on('exit', () => {
+      for (const b of atExit) b.flushSync();
+    });
   atExit.add(batch);
-  if (exitListener) return;
-  exitListener = true;
-  process.on('exit', () => {
-    for (const b of atExit) b.flushSync();
-  });
 }
 
 /**
@@ -147,9 +145,6 @@ export function createLogs(level = process.env.LOG_LEVEL ?? 'info', flushInterva
   );
   return {
     log,
-    requests: requestLineWriter(
-      log.isLevelEnabled('info'),
-      batch ? { write: (line: string) => batch.add(line) } : destination,
-    ),
+    requests: requestLineWriter(log.isLevelEnabled('info'), batch ?? destination),
   };
 }
