@@ -33,19 +33,22 @@ interface Compared {
   addedTtft99: number;
 }
 
+/** The proxies (every target after direct) in round `round`'s order: reversed every other round. */
+const proxiesInRound = (targets: Target[], round: number) =>
+  round % 2 === 0 ? targets.slice(1) : targets.slice(1).reverse();
+
 /** One open-loop run per target at `rate`, direct first; each result with what it adds over direct. */
 async function againstDirect(
   targets: Target[],
   rate: number,
   options: Parameters<typeof openLoop>[3] = {},
-  reversed = false,
+  round = 0,
 ): Promise<Compared[]> {
   const base = await openLoop(targets[0]!, rate, seconds, options);
   const out: Compared[] = [
     { target: targets[0]!.name, r: base, added50: 0, added99: 0, addedTtft50: 0, addedTtft99: 0 },
   ];
-  const proxies = targets.slice(1);
-  for (const t of reversed ? proxies.reverse() : proxies) {
+  for (const t of proxiesInRound(targets, round)) {
     const r = await openLoop(t, rate, seconds, options);
     out.push({
       target: t.name,
@@ -91,10 +94,9 @@ try {
       targets.map((t) => [t.name, [] as Array<{ r: ClosedLoopResult; cpu: number; added99: number }>]),
     );
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? targets.slice(1) : targets.slice(1).reverse();
       const direct = await closedLoop(targets[0]!, connections, seconds);
       runs.get(targets[0]!.name)!.push({ r: direct, cpu: 0, added99: 0 });
-      for (const t of order) {
+      for (const t of proxiesInRound(targets, round)) {
         const cpu0 = t.pid ? cpuSeconds(t.pid) : 0;
         const r = await closedLoop(t, connections, seconds);
         const cpu = t.pid ? cpuSeconds(t.pid) - cpu0 : 0;
@@ -166,7 +168,7 @@ try {
     const byTarget = new Map(targets.map((t) => [t.name, [] as Compared[]]));
     // The direct run first (the reference), then the proxies, in alternating order (as in the closed loop).
     for (let round = 0; round < rounds; round++)
-      for (const c of await againstDirect(targets, rate, {}, round % 2 === 1)) byTarget.get(c.target)!.push(c);
+      for (const c of await againstDirect(targets, rate, {}, round)) byTarget.get(c.target)!.push(c);
     for (const [target, runs] of byTarget) {
       open.push({
         rate,
