@@ -7,7 +7,7 @@ import type { Endpoint } from '../http/endpoints.ts';
 import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { requestIdOf } from '../http/request-meta.ts';
 import { failureDetail, upstreamApiError } from '../http/upstream-errors.ts';
-import { pipeStream, writeJson } from '../http/write-response.ts';
+import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
 import { modelPrice } from '../pricing/cost.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
@@ -26,7 +26,6 @@ import type { Deployment } from '../upstream/deployments.ts';
 import { failureLabel, type UpstreamFailure } from '../upstream/failures.ts';
 import type { RouterContext } from './context.ts';
 
-const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** The routing headers (a flat name, value list for writeHead): policy, class, model, and any fallback. */
@@ -227,7 +226,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
       const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
       for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
-      const timing = `classify;dur=${ms(d.classifySeconds)}`;
+      const timing = `classify;dur=${timingMs(d.classifySeconds)}`;
       if (result.kind === 'body') {
         outcome.upstreamSeconds = result.upstreamSeconds;
         const usage = endpoint.usage(result.json); // no usage: still passed through, just not costed

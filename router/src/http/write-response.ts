@@ -9,7 +9,8 @@ import type { UpstreamFailure } from '../upstream/failures.ts';
 import { SseTap, type SseDialect } from '../upstream/sse-tap.ts';
 import type { Usage } from '../pricing/cost.ts';
 
-const ms = (seconds: number) => (seconds * 1000).toFixed(3);
+/** A Server-Timing duration: milliseconds with three decimals. */
+export const timingMs = (seconds: number) => (seconds * 1000).toFixed(3);
 
 /** `headers`: the answer's other headers (a flat name, value list), written with these in one writeHead. */
 export function writeJson(
@@ -21,7 +22,7 @@ export function writeJson(
 ): void {
   headers.push(
     'server-timing',
-    `${timing}, upstream;dur=${ms(result.upstreamSeconds)}, total;dur=${ms(totalSeconds)}`,
+    `${timing}, upstream;dur=${timingMs(result.upstreamSeconds)}, total;dur=${timingMs(totalSeconds)}`,
     'content-type',
     'application/json',
     'content-length',
@@ -82,7 +83,7 @@ export async function pipeStream(
     'no-cache',
     // Total time is only known at the end of a stream: it comes as a trailer.
     'server-timing',
-    `${o.timing}, upstream-headers;dur=${ms(upstreamElapsed())}`,
+    `${o.timing}, upstream-headers;dur=${timingMs(upstreamElapsed())}`,
     'trailer',
     'server-timing',
   );
@@ -105,7 +106,7 @@ export async function pipeStream(
   const rest = tap.flush(); // an unterminated last event may still hold the usage
   const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
   if (res.destroyed) return { kind: 'client_gone', ...end };
-  res.addTrailers({ 'server-timing': `total;dur=${ms(o.elapsed())}` });
+  res.addTrailers({ 'server-timing': `total;dur=${timingMs(o.elapsed())}` });
   res.end(rest);
   return { kind: 'done', ...end };
 }
