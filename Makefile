@@ -4,6 +4,8 @@ NODE_RUN := node --import tsx
 TESTS := $(sort $(wildcard */test/*.test.ts))
 ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
+# The production router's Node flags (router/node-flags.ts says why; router/test/node-flags.test.ts keeps them equal).
+ROUTER_NODE_FLAGS := --max-semi-space-size=8
 
 .DEFAULT_GOAL := help
 .PHONY: lint format help install install-system-deps install-test-deps bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval
@@ -77,7 +79,7 @@ build: node_modules/.package-lock.json ## Production build of the router: router
 	$(NODE_RUN) router/build.ts
 
 router-prod: build ## Run the production build of the router on :4000 (WORKERS=N for N processes)
-	node router/dist/main.mjs --config $(ROUTER_CONFIG) $(if $(WORKERS),--workers $(WORKERS))
+	node $(ROUTER_NODE_FLAGS) router/dist/main.mjs --config $(ROUTER_CONFIG) $(if $(WORKERS),--workers $(WORKERS))
 
 bench: bench-router bench-workers bench-memory bench-classifier bench-loadtest bench-shared-state ## All benchmarks (~10 min; numbers and ratios, never pass/fail)
 

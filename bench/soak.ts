@@ -11,7 +11,8 @@ import { request, Agent } from 'undici';
 import { rssBytes } from '../test-support/proc-stats.ts';
 import { metricValue, waitFor } from '../test-support/services.ts';
 import { mulberry32 } from '@llm-router/common/prng';
-import { startNodeService, stopAll } from './lib/services.ts';
+import { ROUTER_NODE_FLAGS } from '../router/node-flags.ts';
+import { ROUTER_BUILD, startNodeService, stopAll } from './lib/services.ts';
 import { fmt, table } from './lib/table.ts';
 
 const { values } = parseArgs({
@@ -54,9 +55,13 @@ models:
     deployments: [ ${dep('single-1', 'a')} ]
 `,
   );
-  const router = await startNodeService('router', 'router/dist/main.mjs', ['--config', join(dir, 'router.yaml')], {
-    LOG_LEVEL: 'warn',
-  });
+  const router = await startNodeService(
+    'router',
+    ROUTER_BUILD,
+    ['--config', join(dir, 'router.yaml')],
+    { LOG_LEVEL: 'warn' },
+    ROUTER_NODE_FLAGS,
+  );
   const agent = new Agent({ connections: 256 });
   const outcome = new Map<string, number>();
   const count = (k: string) => outcome.set(k, (outcome.get(k) ?? 0) + 1);

@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ROUTER_NODE_FLAGS } from './node-flags.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const outdir = here('./dist');
@@ -30,9 +31,12 @@ await build({
   ],
   logLevel: 'warning',
 });
-// The entry's hashbang asks for tsx; the build needs only node.
+// The entry's hashbang asks for tsx; the build needs only node, with the router's flags when run as ./main.mjs.
 const main = `${outdir}/main.mjs`;
-writeFileSync(main, readFileSync(main, 'utf8').replace(/^#!.*\n/, '#!/usr/bin/env node\n'));
+writeFileSync(
+  main,
+  readFileSync(main, 'utf8').replace(/^#!.*\n/, `#!/usr/bin/env -S node ${ROUTER_NODE_FLAGS.join(' ')}\n`),
+);
 // The classifier reads its model next to its module: ./model/task-model.json.
 mkdirSync(`${outdir}/model`, { recursive: true });
 copyFileSync(here('./src/classify/model/task-model.json'), `${outdir}/model/task-model.json`);

@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROUTER_NODE_FLAGS } from '../../router/node-flags.ts';
 import { answersHttp } from '../../stack/src/http-probe.ts';
 import { freePort } from '../../stack/src/ports.ts';
 import { waitFor } from '../../test-support/services.ts';
@@ -31,7 +32,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void stopAll().then(() => process.exit(130)));
 
 export type RouterRuntime = 'build' | 'tsx';
-const ROUTER_BUILD = 'router/dist/main.mjs';
+export const ROUTER_BUILD = 'router/dist/main.mjs';
 
 /** The production build of the router, rebuilt once per benchmark run (esbuild takes well under a second):
  * a stale build would silently measure old code. */
@@ -93,9 +94,11 @@ export async function startNodeService(
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  nodeFlags: readonly string[] = [],
 ): Promise<Service> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const { proc, logFile, track } = spawnLogged(name, [...loader, join(REPO_ROOT, script), '--port', '0', ...args], {
+  const argv = [...nodeFlags, ...loader, join(REPO_ROOT, script), '--port', '0', ...args];
+  const { proc, logFile, track } = spawnLogged(name, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
   });
@@ -153,9 +156,14 @@ export async function startBenchRouter(
   try {
     // The router reads its config once at start: the file can go as soon as it listens.
     const entry = options.runtime === 'tsx' ? 'router/src/main.ts' : ensureRouterBuild();
-    return await startNodeService(`router${options.workers ? ` x${options.workers}` : ''}`, entry, args, {
-      LOG_LEVEL: options.logLevel ?? 'info',
-    });
+    return await startNodeService(
+      `router${options.workers ? ` x${options.workers}` : ''}`,
+      entry,
+      args,
+      { LOG_LEVEL: options.logLevel ?? 'info' },
+      // The build runs with its production flags, as the image and make router-prod start it.
+      options.runtime === 'tsx' ? [] : ROUTER_NODE_FLAGS,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
