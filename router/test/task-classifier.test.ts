@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MODEL_FILE, TaskClassifier, type TaskModelFile } from '../src/classify/task-classifier.ts';
+import { BucketRows, DEFAULT_MODEL_FILE, TaskClassifier, type TaskModelFile } from '../src/classify/task-classifier.ts';
 import {
   fitConfidenceMap,
   fitTemperature,
@@ -22,6 +22,33 @@ import { TASK_CLASSES } from '../src/classify/task-classes.ts';
 import { promptView } from '../src/classify/prompt-text.ts';
 
 const classifier = TaskClassifier.load();
+
+test('bucket -> row by rank: every bucket gets its index among ascending buckets, or -1, word edges included', () => {
+  const bits = 12;
+  const rand = mulberry32(7);
+  for (const density of [0, 0.01, 0.3, 0.97, 1]) {
+    const buckets: number[] = [];
+    for (let b = 0; b < 2 ** bits; b++) if (rand() < density || (density > 0 && b % 32 === 31)) buckets.push(b);
+    const rows = new BucketRows(buckets, bits);
+    const index = new Map(buckets.map((b, i) => [b, i]));
+    for (let b = 0; b < 2 ** bits; b++) assert.equal(rows.of(b), index.get(b) ?? -1, `bucket ${b}, density ${density}`);
+  }
+  // The committed model: the same rows as a dense bucket -> row table.
+  const model = JSON.parse(readFileSync(DEFAULT_MODEL_FILE, 'utf8')) as TaskModelFile;
+  const raw = Buffer.from(model.buckets, 'base64');
+  const buckets = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const rows = new BucketRows(buckets, model.hash_bits);
+  const dense = new Int32Array(2 ** model.hash_bits).fill(-1);
+  buckets.forEach((b, i) => (dense[b] = i));
+  let differ = 0;
+  for (let b = 0; b < dense.length; b++) if (rows.of(b) !== dense[b]) differ++;
+  assert.equal(differ, 0);
+  assert.throws(
+    () => new BucketRows([3, 2], bits, 'model.json: ', '; retrain'),
+    /model\.json: buckets must be ascending .*row 1.*retrain/,
+  );
+  assert.throws(() => new BucketRows([1, 2 ** bits], bits), /below 2\^12 \(row 1\)/);
+});
 const hasPublic = publicDataAvailable();
 const SKIP_PUBLIC = hasPublic
   ? false

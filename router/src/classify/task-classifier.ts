@@ -42,7 +42,7 @@ export class TaskClassifier {
   readonly temperature: number;
   private readonly mapFrom: Float64Array;
   private readonly mapTo: Float64Array;
-  private readonly rowOf: Int32Array;
+  private readonly rows: BucketRows;
   private readonly weights: Int8Array;
   private readonly scale: number;
   private readonly bias: Float64Array;
@@ -75,11 +75,7 @@ export class TaskClassifier {
     this.weights = new Int8Array(q.buffer, q.byteOffset, q.length);
     this.scale = model.weight_scale / model.temperature;
     this.bias = Float64Array.from(model.bias, (b) => b / model.temperature);
-    // Dense bucket -> row index (1 MiB) so lookups are one array read, no hashing of a Map.
-    this.rowOf = new Int32Array(1 << HASH_BITS).fill(-1);
-    buckets.forEach((b, row) => {
-      this.rowOf[b] = row;
-    });
+    this.rows = new BucketRows(buckets, HASH_BITS, `${source}: `, `; ${retrain}`);
   }
 
   static load(file = DEFAULT_MODEL_FILE): TaskClassifier {
@@ -90,7 +86,7 @@ export class TaskClassifier {
     const k = this.classes.length;
     const sums = new Int32Array(k);
     for (const b of featureBuckets(text)) {
-      const row = this.rowOf[b]!;
+      const row = this.rows.of(b);
       if (row < 0) continue;
       const off = row * k;
       for (let c = 0; c < k; c++) sums[c]! += this.weights[off + c]!;
@@ -127,4 +123,41 @@ export class TaskClassifier {
     const t = x1 > x0 ? Math.min(1, Math.max(0, (p - x0) / (x1 - x0))) : 1;
     return this.mapTo[i - 1]! + t * (this.mapTo[i]! - this.mapTo[i - 1]!);
   }
+}
+
+/**
+ * Hash bucket -> weight row, for rows stored in ascending bucket order (train.ts sorts them): a bucket's row is
+ * its rank among the present buckets. A bitmap and a count per 32-bit word: 64 KiB for 2^18 buckets, where a
+ * dense table was 1 MiB.
+ */
+export class BucketRows {
+  private readonly present: Uint32Array;
+  private readonly rowsBefore: Uint32Array;
+
+  constructor(buckets: ArrayLike<number>, bits: number, where = '', fix = '') {
+    this.present = new Uint32Array(Math.ceil(2 ** bits / 32));
+    this.rowsBefore = new Uint32Array(this.present.length);
+    for (let row = 0; row < buckets.length; row++) {
+      const b = buckets[row]!;
+      if (!(b >= 0 && b < 2 ** bits) || (row > 0 && b <= buckets[row - 1]!))
+        throw new Error(`${where}buckets must be ascending and below 2^${bits} (row ${row})${fix}`);
+      this.present[b >>> 5]! |= 1 << (b & 31);
+    }
+    for (let w = 1, n = 0; w < this.present.length; w++) this.rowsBefore[w] = n += popcount(this.present[w - 1]!);
+  }
+
+  /** The row of bucket `b`, or -1 when it has none. */
+  of(b: number): number {
+    const word = this.present[b >>> 5]!;
+    const bit = 1 << (b & 31);
+    // (bit - 1) masks the bits below this one; for bit 31 it wraps to 0x7fffffff, as wanted.
+    return word & bit ? this.rowsBefore[b >>> 5]! + popcount(word & (bit - 1)) : -1;
+  }
+}
+
+/** Set bits in a 32-bit integer (SWAR). */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
