@@ -39,7 +39,7 @@ test('bucket -> row by rank: every bucket gets its index among ascending buckets
   const buckets = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const rows = new BucketRows(buckets, model.hash_bits);
   const dense = new Int32Array(2 ** model.hash_bits).fill(-1);
-  buckets.forEach((b, i) => (dense[b] = i));
+  for (let i = 0; i < buckets.length; i++) dense[buckets[i]!] = i;
   let differ = 0;
   for (let b = 0; b < dense.length; b++) if (rows.of(b) !== dense[b]) differ++;
   assert.equal(differ, 0);
