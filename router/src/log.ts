@@ -129,6 +129,18 @@ export function createLogs(level = process.env.LOG_LEVEL ?? 'info', flushInterva
     flushAtExit(batch);
     setInterval(() => (batch.flush(), destination.flush()), flushIntervalMs).unref();
   }
+  // A warning or an error goes out now. sonic-boom's flush() does nothing while a write is in flight, and what
+  // it holds under minLength afterwards would wait for the next interval: so flush again when that write ends.
+  let flushOnDrain = false;
+  const flushNow = () => {
+    destination.flush();
+    if (flushOnDrain) return;
+    flushOnDrain = true;
+    destination.once('drain', () => {
+      flushOnDrain = false;
+      destination.flush();
+    });
+  };
   const log = pino(
     {
       level,
@@ -137,7 +149,7 @@ export function createLogs(level = process.env.LOG_LEVEL ?? 'info', flushInterva
         logMethod(args, method, levelValue) {
           batch?.flush();
           method.apply(this, args);
-          if (batch && levelValue >= pino.levels.values.warn!) destination.flush();
+          if (batch && levelValue >= pino.levels.values.warn!) flushNow();
         },
       },
     },

@@ -50,6 +50,19 @@ test('a warning writes the batch of info lines waiting before it, in order, whil
   );
 });
 
+test("warnings in a row are all written while the process runs, the next ones during the first one's write", async (t) => {
+  const c = child(`log.warn('w1'); log.warn('w2'); setImmediate(() => log.error('w3')); setInterval(() => {}, 1000);`);
+  t.after(() => c.proc.kill());
+  const lines = await waitFor('every warning on stdout', () => {
+    const m = c.messages();
+    return m.some((l) => l.msg === 'w3') && m.some((l) => l.msg === 'w2') && m;
+  });
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['w1', 'w2', 'w3'],
+  );
+});
+
 test('info lines still in the batch are written at exit', async () => {
   const c = child(`log.info('one'); requests.write(${LINE}); process.exit(0);`);
   assert.equal(await c.exited, 0);
