@@ -1,13 +1,13 @@
 // The router's log: JSON lines on stdout (pino). A line per request is the busiest writer, so stdout is
 // written asynchronously and in batches: a sync write to a full pipe blocked the event loop (it showed at
-// p99), and a write per line cost ~10% of the router's CPU at saturation (bench-router). Request lines are
-// gathered here (LineBatch) and handed to pino's destination a batch at a time; they wait at most
-// FLUSH_INTERVAL_MS; a warning or an error goes out at once, with what waited before it; what is left is written
-// synchronously at exit (crash included). Only a SIGKILL can lose the last FLUSH_INTERVAL_MS of info lines.
+// p99), and a write per line cost ~10% of the router's CPU at saturation (bench-router). Lines are gathered
+// here (StdoutLines) and written a batch at a time; they wait at most FLUSH_INTERVAL_MS; a warning or an error
+// goes out at once, with what waited before it; what is left is written synchronously at exit (crash
+// included). Only a SIGKILL can lose the last FLUSH_INTERVAL_MS of info lines.
 // In --workers mode each worker writes each line at once, synchronously: workers share stdout, and a batch
 // larger than PIPE_BUF could interleave with another worker's mid-line, while a one-line write cannot.
 import cluster from 'node:cluster';
-import { writeSync } from 'node:fs';
+import { write as fsWrite, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 
@@ -35,51 +35,98 @@ export interface RouterLogs {
 
 const str = (v: string) => JSON.stringify(v);
 
-/** What pino.destination() returns (sonic-boom). */
+/** What pino.destination() returns (sonic-boom): the workers' synchronous stdout. */
 type Destination = ReturnType<typeof pino.destination>;
 const STDOUT = 1;
 /** For a synchronous pause (Atomics.wait) while a full pipe drains at exit. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+/** A non-blocking pipe that is full (EAGAIN): try again after this long, as sonic-boom does. */
+const RETRY_FULL_PIPE_MS = 10;
+
+type WriteFn = (
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: null,
+  done: (err: NodeJS.ErrnoException | null, written: number) => void,
+) => void;
 
 /**
- * Request lines gathered into one string of about LOG_BATCH_BYTES before they go to pino's destination.
- * sonic-boom measures its whole pending buffer again on every write (Buffer.byteLength of a string that grows,
- * flattened each time), so handing it a line at a time cost ~8% of the router's CPU per request (same-run A/B,
- * pinned, 16 rounds: 105.5 → 96.6 µs).
+ * The primary process's stdout: lines gathered in one string and written asynchronously, about LOG_BATCH_BYTES
+ * at a time, and everything gathered during a write in the next one. sonic-boom (pino.destination) writes one
+ * buffer of at most 16 KiB per completed write, and a completion waits for a turn of the event loop: at 256
+ * connections a turn took ~30 ms, so 7,000 request lines a second came in faster than they went out, and ~100
+ * pending buffers (1.3 MB) were copied by every young-generation GC (bench-router, 256 connections).
  */
-class LineBatch {
+export class StdoutLines {
   private text = '';
-  constructor(private readonly destination: Destination) {}
+  private writing = false;
+  /** A flush was asked for during a write: write what is gathered when it ends, whatever its size. */
+  private urgent = false;
+  /** stdout is gone (a closed pipe): lines are dropped, the process goes on. */
+  private broken = false;
 
-  write(line: string): void {
+  constructor(
+    private readonly fd = STDOUT,
+    private readonly batchBytes = LOG_BATCH_BYTES,
+    private readonly writeFn: WriteFn = fsWrite,
+  ) {}
+
+  write(line: string): boolean {
+    if (this.broken) return true;
     this.text += line;
-    if (this.text.length >= LOG_BATCH_BYTES) this.flush();
+    if (!this.writing && this.text.length >= this.batchBytes) this.writeOut();
+    return true;
   }
 
-  /** Hands what is gathered to the destination: before any other line goes there, so the order holds. */
+  /** Writes what is gathered now, or when the write in flight ends. */
   flush(): void {
-    if (this.text === '') return;
-    const text = this.text;
+    if (this.writing) this.urgent = true;
+    else if (this.text !== '') this.writeOut();
+  }
+
+  private writeOut(): void {
+    const buffer = Buffer.from(this.text);
     this.text = '';
-    this.destination.write(text);
+    this.urgent = false;
+    this.writing = true;
+    this.send(buffer);
+  }
+
+  private send(buffer: Buffer): void {
+    this.writeFn(this.fd, buffer, 0, buffer.length, null, (err, written) => {
+      if (err) {
+        if (err.code === 'EAGAIN') {
+          setTimeout(() => this.send(buffer), RETRY_FULL_PIPE_MS);
+          return;
+        }
+        this.broken = true;
+        this.text = '';
+        this.writing = false;
+        return;
+      }
+      if (written < buffer.length) return this.send(buffer.subarray(written));
+      this.writing = false;
+      if (this.urgent || this.text.length >= this.batchBytes) this.writeOut();
+    });
   }
 
   /**
-   * At exit: the destination's buffer (older lines), then what is gathered here, synchronously (whichever exit
-   * listener, this one or pino's, runs first).
+   * At exit: what is gathered, synchronously. A write still in flight is the thread pool's (as with sonic-boom's
+   * flushSync); exit does not wait for it.
    */
   flushSync(): void {
+    if (this.broken) return;
     try {
-      this.destination.flushSync();
       let rest = Buffer.from(this.text);
       this.text = '';
       for (let busy = 0; rest.length > 0; ) {
         try {
-          rest = rest.subarray(writeSync(STDOUT, rest));
+          rest = rest.subarray(writeSync(this.fd, rest));
         } catch (err) {
-          // A non-blocking pipe that is full: wait for the reader a little, as sonic-boom does.
           if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++busy > 100) throw err;
-          Atomics.wait(PAUSE, 0, 0, 10);
+          Atomics.wait(PAUSE, 0, 0, RETRY_FULL_PIPE_MS);
         }
       }
     } catch {
@@ -88,14 +135,14 @@ class LineBatch {
   }
 }
 
-/** Batches to write at exit; one 'exit' listener however many logs a process creates (tests create several). */
-const atExit = new Set<LineBatch>();
-function flushAtExit(batch: LineBatch): void {
+/** Writers to flush at exit; one 'exit' listener however many logs a process creates (tests create several). */
+const atExit = new Set<StdoutLines>();
+function flushAtExit(out: StdoutLines): void {
   if (atExit.size === 0)
     process.on('exit', () => {
       for (const b of atExit) b.flushSync();
     });
-  atExit.add(batch);
+  atExit.add(out);
 }
 
 /**
@@ -122,41 +169,30 @@ function requestLineWriter(enabled: boolean, out: { write(s: string): unknown })
 }
 
 export function createLogs(level = process.env.LOG_LEVEL ?? 'info', flushIntervalMs = FLUSH_INTERVAL_MS): RouterLogs {
-  const batched = !cluster.isWorker;
-  const destination = pino.destination({ dest: STDOUT, sync: !batched, minLength: batched ? LOG_BATCH_BYTES : 0 });
-  const batch = batched ? new LineBatch(destination) : undefined;
-  if (batch) {
-    flushAtExit(batch);
-    setInterval(() => (batch.flush(), destination.flush()), flushIntervalMs).unref();
+  const out: StdoutLines | Destination = cluster.isWorker
+    ? pino.destination({ dest: STDOUT, sync: true })
+    : new StdoutLines();
+  const batched = out instanceof StdoutLines ? out : undefined;
+  if (batched) {
+    flushAtExit(batched);
+    setInterval(() => batched.flush(), flushIntervalMs).unref();
   }
-  // A warning or an error goes out now. sonic-boom's flush() does nothing while a write is in flight, and what
-  // it holds under minLength afterwards would wait for the next interval: so flush again when that write ends.
-  let flushOnDrain = false;
-  const flushNow = () => {
-    destination.flush();
-    if (flushOnDrain) return;
-    flushOnDrain = true;
-    destination.once('drain', () => {
-      flushOnDrain = false;
-      destination.flush();
-    });
-  };
   const log = pino(
     {
       level,
       redact: ['req.headers.authorization', '*.api_key'],
       hooks: {
         logMethod(args, method, levelValue) {
-          batch?.flush();
           method.apply(this, args);
-          if (batch && levelValue >= pino.levels.values.warn!) flushNow();
+          // A warning or an error goes out now, with every line gathered before it.
+          if (batched && levelValue >= pino.levels.values.warn!) batched.flush();
         },
       },
     },
-    destination,
+    out,
   );
   return {
     log,
-    requests: requestLineWriter(log.isLevelEnabled('info'), batch ?? destination),
+    requests: requestLineWriter(log.isLevelEnabled('info'), out),
   };
 }
