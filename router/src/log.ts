@@ -66,6 +66,7 @@ export class StdoutLines {
   private urgent = false;
   /** stdout is gone (a closed pipe): lines are dropped, the process goes on. */
   private broken = false;
+  private waiting: Array<() => void> = [];
 
   constructor(
     private readonly fd = STDOUT,
@@ -80,10 +81,23 @@ export class StdoutLines {
     return true;
   }
 
-  /** Writes what is gathered now, or when the write in flight ends. */
-  flush(): void {
+  /**
+   * Writes what is gathered now, or when the write in flight ends; `done` is called once all of it is written
+   * (pino's logger.flush(cb) passes one: shutdown exits from it).
+   */
+  flush(done?: () => void): void {
+    if (done) this.waiting.push(done);
     if (this.writing) this.urgent = true;
     else if (this.text !== '') this.writeOut();
+    else this.settle();
+  }
+
+  /** Nothing gathered and nothing in flight (or stdout gone): whoever waits for a flush is done. */
+  private settle(): void {
+    if (this.waiting.length === 0) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const done of waiting) done();
   }
 
   private writeOut(): void {
@@ -104,11 +118,14 @@ export class StdoutLines {
         this.broken = true;
         this.text = '';
         this.writing = false;
+        this.settle();
         return;
       }
       if (written < buffer.length) return this.send(buffer.subarray(written));
       this.writing = false;
-      if (this.urgent || this.text.length >= this.batchBytes) this.writeOut();
+      const due = this.urgent || this.waiting.length > 0 || this.text.length >= this.batchBytes;
+      if (due && this.text !== '') this.writeOut();
+      else this.settle();
     });
   }
 

@@ -90,3 +90,21 @@ test('a full non-blocking pipe (EAGAIN) is tried again; a closed one (EPIPE) dro
   out.flushSync();
   assert.equal(fake.calls.length, 2, 'nothing more is written once stdout is gone');
 });
+
+test("flush(done) calls done once everything gathered before it is written (pino's logger.flush at shutdown)", () => {
+  const fake = fakeStdout();
+  const out = new StdoutLines(1, 1000, fake.write);
+  const order: string[] = [];
+  out.flush(() => order.push('nothing gathered'));
+  assert.deepEqual(order, ['nothing gathered'], 'at once when nothing is gathered or in flight');
+  out.write(line(0));
+  out.flush(() => order.push('first'));
+  out.write(line(1));
+  out.flush(() => order.push('second'));
+  assert.deepEqual(order, ['nothing gathered']);
+  fake.calls[0]!.done(null, line(0).length);
+  assert.deepEqual(order, ['nothing gathered'], 'line 1 is still to write');
+  assert.equal(fake.calls[1]!.text, line(1));
+  fake.calls[1]!.done(null, line(1).length);
+  assert.deepEqual(order, ['nothing gathered', 'first', 'second']);
+});
