@@ -27,6 +27,8 @@ export const simModelSchema = z
     error_rate: z.number().min(0).max(1).default(0),
     /** Probability of never answering (the client must time out). */
     hang_probability: z.number().min(0).max(1).default(0),
+    /** Probability of stalling: the answer starts (headers, half its body or tokens), then nothing more comes. */
+    stall_probability: z.number().min(0).max(1).default(0),
     /** Size of the deterministic vectors /v1/embeddings returns. */
     embedding_dims: z.number().int().positive().max(8192).default(256),
   })

@@ -7,7 +7,7 @@ import { createSimMetrics, type SimMetrics } from './metrics.ts';
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 /** Faults a test can force on one request with the `x-sim-fault` header. */
-const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect']);
+const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect', 'stall']);
 
 /** The OpenAI endpoints llm-sim serves; all but embeddings generate text. */
 type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings';
@@ -235,6 +235,10 @@ export function createSimServer(config: SimConfig): SimServer {
     const roll = rng.next();
     const isError = fault === 'error' || (fault === null && roll < model.error_rate);
     const isHang = fault === 'hang' || (fault === null && !isError && rng.next() < model.hang_probability);
+    const isStall =
+      fault === 'stall' ||
+      // Drawn only when configured, so that seeds give the same answers as before this option.
+      (fault === null && !isError && !isHang && model.stall_probability > 0 && rng.next() < model.stall_probability);
     const ttft = rng.normal(model.ttft_ms.mean, model.ttft_ms.stddev);
     const tps = Math.max(1, rng.normal(model.tokens_per_second.mean, model.tokens_per_second.stddev));
     const tokens = generateTokens(rng, completionTokens);
@@ -274,6 +278,12 @@ export function createSimServer(config: SimConfig): SimServer {
     const msPerToken = 1000 / tps;
     const text = tokens.join('');
     const n = nextId++;
+    if (isStall && !body.stream) {
+      metrics.requests.inc({ model: model.id, outcome: 'stall' });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`{"id":"sim-${n}","object":`);
+      return; // never ends; 'close' cleans up when the client gives up
+    }
 
     if (endpoint === 'embeddings') {
       const dims =
@@ -345,6 +355,10 @@ export function createSimServer(config: SimConfig): SimServer {
           return;
         }
         res.write(stream.delta(tokens.slice(i, i + perTick).join('')));
+        if (isStall && i + perTick >= tokens.length / 2) {
+          metrics.requests.inc({ model: model.id, outcome: 'stall' });
+          return; // never ends; 'close' cleans up when the client gives up
+        }
       }
       res.end(stream.end(text, finishReason, usage, body.stream_options?.include_usage === true));
     }

@@ -98,6 +98,35 @@ test('error_rate 1 answers 500; x-sim-fault forces faults on any model', async (
   hang.catch(() => {});
 });
 
+test('stall: the answer starts, then nothing more comes (stream: half the tokens; non-stream: part of the JSON)', async () => {
+  /** What arrived within `ms`, and whether the body had ended by then. */
+  const readFor = async (res: Response, ms: number) => {
+    const reader = res.body!.getReader();
+    let text = '';
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const left = deadline - Date.now();
+      const next = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), left))]);
+      if (next === null) break;
+      if (next.done) return { text, ended: true };
+      text += Buffer.from(next.value).toString();
+    }
+    void reader.cancel().catch(() => {});
+    return { text, ended: false };
+  };
+  const stream = await post({ model: 'fast', stream: true, messages: [hello] }, { 'x-sim-fault': 'stall' });
+  assert.equal(stream.status, 200);
+  const s = await readFor(stream, 400);
+  assert.equal(s.ended, false);
+  assert.ok(s.text.includes('"delta"'), 'some tokens came first');
+  assert.ok(!s.text.includes('[DONE]'));
+  const plain = await post({ model: 'fast', messages: [hello] }, { 'x-sim-fault': 'stall' });
+  assert.equal(plain.status, 200);
+  const p = await readFor(plain, 300);
+  assert.equal(p.ended, false);
+  assert.match(p.text, /^\{"id":"sim-\d+","object":$/);
+});
+
 test('context window is enforced with context_length_exceeded', async () => {
   const res = await post({ model: 'fast', messages: [{ role: 'user', content: 'word '.repeat(400) }] });
   assert.equal(res.status, 400);
