@@ -32,6 +32,7 @@ before(async () => {
           { id: 'broken', ...fast, error_rate: 1 },
           { id: 'flaky5', ...fast, error_rate: 0.05 },
           { id: 'hang', ...fast, hang_probability: 1 },
+          { id: 'stall', ...fast, stall_probability: 1 },
           { id: 'quota-a', ...fast, rpm: 10 },
           { id: 'quota-b', ...fast, rpm: 10 },
           { id: 'streamer', ttft_ms: { mean: 5 }, tokens_per_second: { mean: 20 }, output_tokens: { mean: 60 } },
@@ -266,6 +267,45 @@ test('a hanging deployment times out at first_byte_timeout_ms and the request is
       reason: 'first_byte_timeout',
     }) >= 1,
   );
+});
+
+test('an answer that goes silent after its headers fails at stream_idle_timeout_ms and is retried elsewhere', async () => {
+  const r = await startRouter(
+    { m: { strategy: 'least_in_flight', deployments: [{ model: 'stall' }, { model: 'ok' }] } },
+    { stream_idle_timeout_ms: 300 },
+  );
+  const t0 = Date.now();
+  const results = await inBatches(4, 2, () => chat(r, 'm'));
+  assert.deepEqual(
+    results.map((x) => x.status),
+    [200, 200, 200, 200],
+  );
+  assert.ok(Date.now() - t0 < 5000);
+  assert.ok(
+    metricValue(await metrics(r), 'llm_router_deployment_failures_total', {
+      deployment: 'm-0',
+      reason: 'stream_idle_timeout',
+    }) >= 1,
+  );
+});
+
+test('a stream that goes silent halfway ends with an error event at stream_idle_timeout_ms, not at the total timeout', async () => {
+  const r = await startRouter({ m: { deployments: [{ model: 'stall' }] } }, { stream_idle_timeout_ms: 300 });
+  const t0 = Date.now();
+  const res = await chat(r, 'm', { stream: true });
+  const took = Date.now() - t0;
+  assert.equal(res.status, 200);
+  assert.ok(res.text.includes('"delta"'), 'the first half came through');
+  const events = res.text.split('\n\n').filter((e) => e.startsWith('data: {'));
+  const last = JSON.parse(events.at(-1)!.slice(6)) as { error?: { message: string } };
+  assert.match(last.error?.message ?? '', /idle|silent|stream/i);
+  assert.ok(took >= 300 && took < 5000, `ended after ${took} ms`);
+  const text = await metrics(r);
+  assert.equal(
+    metricValue(text, 'llm_router_deployment_failures_total', { deployment: 'm-0', reason: 'stream_idle_timeout' }),
+    1,
+  );
+  assert.equal(metricValue(text, 'llm_router_deployment_in_flight'), 0);
 });
 
 test('a 5% upstream error rate on a single deployment stays ~5% for clients: no cooldown turns it into an outage', async () => {

@@ -92,10 +92,15 @@ export async function pipeStream(
   const decoder = new TextDecoder();
   try {
     for await (const chunk of result.response.body) {
+      result.attempt.received();
       const out = tap.push(decoder.decode(chunk as Buffer, { stream: true }));
-      if (out && !res.write(out)) await writable(res, result.aborted);
+      if (out && !res.write(out)) {
+        result.attempt.waitForClient(true);
+        await writable(res, result.attempt);
+        result.attempt.waitForClient(false);
+      }
       if (res.destroyed) break;
-      if (result.aborted.aborted) throw new Error('attempt aborted');
+      if (result.attempt.aborted) throw new Error('attempt aborted');
     }
   } catch (err) {
     const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };

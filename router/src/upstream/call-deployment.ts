@@ -6,7 +6,8 @@ import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { TransportReason, UpstreamFailure } from './failures.ts';
 import type { Lease } from './deployment-state.ts';
-import { AbortEmitter } from './abort-emitter.ts';
+import type { AbortEmitter } from './abort-emitter.ts';
+import { AttemptSignal } from './attempt-signal.ts';
 import type { Deployment } from './deployments.ts';
 import { ERROR_BODY_LIMIT, readAnswer } from './read-answer.ts';
 import { SseEventTooLargeError } from './sse-tap.ts';
@@ -21,14 +22,17 @@ export type AttemptResult =
       upstreamSeconds: number;
       passHeaders: Record<string, string>;
     }
-  /** Stream success: the caller reads the body and must end the lease. `aborted` fires on the total timeout. */
+  /**
+   * Stream success: the caller reads the body (telling `attempt` of each chunk, and of waits for the client)
+   * and must end the lease. `attempt` aborts on a time limit.
+   */
   | {
       kind: 'stream';
       status: number;
       response: Dispatcher.ResponseData;
       lease: Lease;
       startedAt: bigint;
-      aborted: AbortEmitter;
+      attempt: AttemptSignal;
       failureOf(err: unknown): UpstreamFailure;
       passHeaders: Record<string, string>;
     }
@@ -44,42 +48,11 @@ export function transportReason(err: unknown): TransportReason {
   return 'connection_error';
 }
 
-/**
- * Abort on client disconnect or after the deployment's total timeout. One emitter and one cleared timer
- * per attempt: AbortSignal.any + AbortSignal.timeout cost ~9% of the router's CPU in profiles, and their
- * unref'd timers lingered for the whole timeout after every request.
- */
-class AttemptSignal extends AbortEmitter {
-  private timedOut = false;
-  private readonly timer: NodeJS.Timeout;
-  private readonly onClientAbort = () => this.abort();
-
-  constructor(
-    private readonly client: AbortEmitter,
-    timeoutMs: number,
-  ) {
-    super();
-    client.on('abort', this.onClientAbort);
-    this.timer = setTimeout(AttemptSignal.timeOut, timeoutMs, this);
-  }
-
-  /** The timer's callback, static so that no closure is made per attempt. */
-  private static timeOut(attempt: AttemptSignal): void {
-    attempt.timedOut = true;
-    attempt.abort();
-  }
-
-  /** Our own total timeout wins over whatever undici reports for the abort it caused. */
-  failureOf(err: unknown): UpstreamFailure {
-    return err instanceof SseEventTooLargeError
-      ? { type: 'event_too_large', limit: err.limit }
-      : { type: 'transport', reason: this.timedOut ? 'timeout' : transportReason(err) };
-  }
-
-  done(): void {
-    clearTimeout(this.timer);
-    this.client.off('abort', this.onClientAbort);
-  }
+/** The attempt's own time limits win over whatever undici reports for the abort they caused. */
+function failureOf(attempt: AttemptSignal, err: unknown): UpstreamFailure {
+  return err instanceof SseEventTooLargeError
+    ? { type: 'event_too_large', limit: err.limit }
+    : { type: 'transport', reason: attempt.timedOut ?? transportReason(err) };
 }
 
 /** The body as text, or null (and the body abandoned) past `limit` bytes. */
@@ -169,11 +142,17 @@ async function answerOf(
   attempt: AttemptSignal,
   startedAt: bigint,
 ): Promise<AttemptResult> {
-  const answer = await readAnswer(dep.pool, { method: 'POST', path, headers, body }, attempt, dep.answerLimits);
+  const answer = await readAnswer(
+    dep.pool,
+    { method: 'POST', path, headers, body },
+    attempt,
+    dep.answerLimits,
+    attempt,
+  );
   const { status } = answer;
   dep.state.recordLatency(Number(answer.headersAt - startedAt) / 1e6);
   if (status >= 300) return failedStatus(status, answer.headers, answer.text ?? '');
-  if (answer.bodyError) return { kind: 'failed', failure: attempt.failureOf(answer.bodyError) };
+  if (answer.bodyError) return { kind: 'failed', failure: failureOf(attempt, answer.bodyError) };
   if (answer.text === null)
     return {
       kind: 'failed',
@@ -208,7 +187,7 @@ export async function callDeployment(
   requestId?: string,
 ): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
-  const attempt = new AttemptSignal(clientGone, dep.config.timeout_ms);
+  const attempt = new AttemptSignal(clientGone, dep.attemptLimits);
   // The timeout covers a stream until its last byte: it ends with the lease.
   const lease: Lease = { end: () => (attempt.done(), depLease.end()) };
   const startedAt = process.hrtime.bigint();
@@ -229,6 +208,7 @@ export async function callDeployment(
       body,
       signal: attempt,
     });
+    attempt.responded();
     dep.state.recordLatency(seconds() * 1000);
     const status = response.statusCode;
     if (status >= 300 && status < 400) {
@@ -248,13 +228,13 @@ export async function callDeployment(
       response,
       lease,
       startedAt,
-      aborted: attempt,
-      failureOf: (err) => attempt.failureOf(err),
+      attempt,
+      failureOf: (err) => failureOf(attempt, err),
       passHeaders: rateLimitHeaders(response.headers),
     };
   } catch (err) {
     if (clientGone.aborted) return { kind: 'client_closed' };
-    return { kind: 'failed', failure: attempt.failureOf(err) };
+    return { kind: 'failed', failure: failureOf(attempt, err) };
   } finally {
     if (!keepLease) lease.end();
   }

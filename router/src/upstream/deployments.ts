@@ -3,6 +3,7 @@
 import { Pool } from 'undici';
 import type { DeploymentConfig, ModelConfig, RouterConfig } from '../config/schema.ts';
 import { DeploymentState } from './deployment-state.ts';
+import type { AttemptLimits } from './attempt-signal.ts';
 import { ERROR_BODY_LIMIT } from './read-answer.ts';
 
 export interface Deployment {
@@ -16,6 +17,8 @@ export interface Deployment {
   streamUsage: boolean;
   /** Bytes of an answer read whole: a 2xx (max_response_bytes), anything else (an error body). */
   answerLimits: { ok: number; other: number };
+  /** An attempt's time limits (the deployment's timeout_ms, resilience's first-byte and idle limits). */
+  attemptLimits: AttemptLimits;
 }
 
 export class DeploymentRegistry {
@@ -38,8 +41,9 @@ export class DeploymentRegistry {
               connections: d.max_connections,
               keepAliveTimeout: 30_000,
               connect: { timeout: r.connect_timeout_ms },
-              headersTimeout: r.first_byte_timeout_ms,
-              bodyTimeout: r.stream_idle_timeout_ms,
+              // Off: each attempt keeps its first-byte and idle limits itself (upstream/attempt-signal.ts).
+              headersTimeout: 0,
+              bodyTimeout: 0,
             });
             pools.set(url.origin, pool);
           }
@@ -51,6 +55,11 @@ export class DeploymentRegistry {
             state: new DeploymentState(d, r.cooldown),
             streamUsage: d.stream_include_usage,
             answerLimits: { ok: d.max_response_bytes, other: ERROR_BODY_LIMIT },
+            attemptLimits: {
+              totalMs: d.timeout_ms,
+              firstByteMs: r.first_byte_timeout_ms,
+              idleMs: r.stream_idle_timeout_ms,
+            },
           };
         }),
       );

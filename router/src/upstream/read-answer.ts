@@ -21,6 +21,14 @@ export interface Answer {
   bodyError?: Error;
 }
 
+/** Told when the answer's headers and each chunk of its body arrive (the attempt's first-byte and idle limits). */
+export interface AnswerProgress {
+  responded(): void;
+  received(): void;
+}
+
+const NO_PROGRESS: AnswerProgress = { responded() {}, received() {} };
+
 /**
  * Send `options` and read the answer whole, up to `limits.ok` bytes for a 2xx and `limits.other` for any other
  * status (a declared length over the limit is refused before any byte). Rejects only when no answer arrived
@@ -32,9 +40,10 @@ export function readAnswer(
   options: Dispatcher.DispatchOptions,
   signal: AbortEmitter,
   limits: { ok: number; other: number },
+  progress: AnswerProgress = NO_PROGRESS,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    dispatcher.dispatch(options, new AnswerReader(signal, limits, resolve, reject));
+    dispatcher.dispatch(options, new AnswerReader(signal, limits, progress, resolve, reject));
   });
 }
 
@@ -53,6 +62,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   constructor(
     private readonly signal: AbortEmitter,
     private readonly limits: { ok: number; other: number },
+    private readonly progress: AnswerProgress,
     private readonly resolve: (a: Answer) => void,
     private readonly reject: (err: Error) => void,
   ) {
@@ -66,6 +76,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 1xx: the real answer follows
+    this.progress.responded();
     this.answer = { status, headers, headersAt: process.hrtime.bigint(), text: null };
     this.limit = status < 300 ? this.limits.ok : this.limits.other;
     const declared = headers['content-length'];
@@ -74,6 +85,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
+    this.progress.received();
     this.size += chunk.length;
     if (this.size > this.limit) this.overLimit(controller);
     else this.chunks.push(chunk);
