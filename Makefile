@@ -6,7 +6,7 @@ ROUTER_CONFIG ?= config/router.yaml
 SIM_CONFIG ?= config/llm-sim.yaml
 # The production router's Node flags: router/node-flags.ts says why (router/test/node-flags.test.ts keeps these equal).
 # For peak throughput over memory: make router-prod ROUTER_NODE_FLAGS=
-ROUTER_NODE_FLAGS ?= --max-semi-space-size=8 --single-threaded-gc
+ROUTER_NODE_FLAGS ?= --max-semi-space-size=8 --no-parallel-scavenge
 
 .DEFAULT_GOAL := help
 .PHONY: lint format help install install-system-deps install-test-deps bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval

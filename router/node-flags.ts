@@ -3,12 +3,14 @@
 // checks the Dockerfile and the Makefile). Workers forked by --workers inherit them (cluster uses execArgv).
 // V8 reads both when the heap is set up (v8.setFlagsFromString at run time has no effect), hence launch flags.
 //
-// They favour memory over peak throughput, for what an LLM router holds: many long streams at once.
+// They favour memory over a little peak throughput, for what an LLM router holds: many long streams at once.
 // --max-semi-space-size=8: V8's young generation grows to two 16 MB semi-spaces under load, all of it resident.
-//   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak ~13 MB lower.
-// --single-threaded-gc: no GC helper threads. A burst of 1,000 new streams made long parallel scavenges whose
-//   transient memory put about 1 run in 4 at 140-152 MB.
-// Together: 1,000 streams peak at 127-141 MB in 16 of 16 runs (137-152 MB without). The cost is twice the
-// scavenges: at 64 connections on a zero-latency upstream +5-11% CPU per request, at 256 connections (each
-// request lives ~35 ms, so scavenges copy more) GC pauses 7 -> 24 us a request and +20% CPU. README: Performance.
-export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--single-threaded-gc'];
+//   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak at 126-136 MB against 139-148 MB without
+//   (scratch A/B harness, alternating, 10 runs each).
+// --no-parallel-scavenge: young-generation GC on the main thread only. With the cap alone, `make bench-memory`
+//   (which also scrapes /metrics at each new peak) still read 145-150 MB in 3 runs of 6: the helper threads'
+//   transient memory during the burst of 1,000 new streams. With both, 128-145 MB in 12 of 12 runs.
+// Until the log stopped piling up buffers under load, the second flag was --single-threaded-gc, which also
+// takes marking and sweeping off the helper threads: GC time per request 14.5 us against 9.9 with
+// --no-parallel-scavenge and 9.3 with the cap alone (256 connections, same run). README: Performance.
+export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--no-parallel-scavenge'];
