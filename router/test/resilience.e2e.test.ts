@@ -249,45 +249,38 @@ test('refused connections: the deployment cools down, then serves again once its
   }
 });
 
-test('a hanging deployment times out at first_byte_timeout_ms and the request is retried elsewhere', async () => {
-  const r = await startRouter(
-    { m: { strategy: 'least_in_flight', deployments: [{ model: 'hang' }, { model: 'ok' }] } },
-    { first_byte_timeout_ms: 300 },
-  );
-  const t0 = Date.now();
-  const results = await inBatches(4, 2, () => chat(r, 'm'));
-  assert.deepEqual(
-    results.map((x) => x.status),
-    [200, 200, 200, 200],
-  );
-  assert.ok(Date.now() - t0 < 5000);
-  assert.ok(
-    metricValue(await metrics(r), 'llm_router_deployment_failures_total', {
-      deployment: 'm-0',
-      reason: 'first_byte_timeout',
-    }) >= 1,
-  );
-});
-
-test('an answer that goes silent after its headers fails at stream_idle_timeout_ms and is retried elsewhere', async () => {
-  const r = await startRouter(
-    { m: { strategy: 'least_in_flight', deployments: [{ model: 'stall' }, { model: 'ok' }] } },
-    { stream_idle_timeout_ms: 300 },
-  );
-  const t0 = Date.now();
-  const results = await inBatches(4, 2, () => chat(r, 'm'));
-  assert.deepEqual(
-    results.map((x) => x.status),
-    [200, 200, 200, 200],
-  );
-  assert.ok(Date.now() - t0 < 5000);
-  assert.ok(
-    metricValue(await metrics(r), 'llm_router_deployment_failures_total', {
-      deployment: 'm-0',
-      reason: 'stream_idle_timeout',
-    }) >= 1,
-  );
-});
+// An upstream that never answers (hang), or answers its headers and then goes silent (stall): the attempt fails at
+// its limit, the failure is counted by that reason, and the request is retried on the other deployment.
+for (const { what, model, limit, reason } of [
+  {
+    what: 'a hanging deployment times out',
+    model: 'hang',
+    limit: 'first_byte_timeout_ms',
+    reason: 'first_byte_timeout',
+  },
+  {
+    what: 'an answer that goes silent after its headers fails',
+    model: 'stall',
+    limit: 'stream_idle_timeout_ms',
+    reason: 'stream_idle_timeout',
+  },
+])
+  test(`${what} at ${limit} and the request is retried elsewhere`, async () => {
+    const r = await startRouter(
+      { m: { strategy: 'least_in_flight', deployments: [{ model }, { model: 'ok' }] } },
+      { [limit]: 300 },
+    );
+    const t0 = Date.now();
+    const results = await inBatches(4, 2, () => chat(r, 'm'));
+    assert.deepEqual(
+      results.map((x) => x.status),
+      [200, 200, 200, 200],
+    );
+    assert.ok(Date.now() - t0 < 5000);
+    assert.ok(
+      metricValue(await metrics(r), 'llm_router_deployment_failures_total', { deployment: 'm-0', reason }) >= 1,
+    );
+  });
 
 test('a stream that goes silent halfway ends with an error event at stream_idle_timeout_ms, not at the total timeout', async () => {
   const r = await startRouter({ m: { deployments: [{ model: 'stall' }] } }, { stream_idle_timeout_ms: 300 });
