@@ -58,7 +58,7 @@ test('headers, then silence: stream_idle_timeout idleMs after the headers, even 
     const f = fakeClock();
     const a = new AttemptSignal(new AbortEmitter(), LIMITS, f.clock);
     f.advance(headersAt);
-    a.responded();
+    a.received();
     assert.equal(abortTime(f, a, 200_000), headersAt + 30_000, `headers at ${headersAt}`);
     assert.equal(a.timedOut, 'stream_idle_timeout');
   }
@@ -68,7 +68,7 @@ test('chunks within the idle limit keep it alive until the total timeout; the la
   const f = fakeClock();
   const a = new AttemptSignal(new AbortEmitter(), LIMITS, f.clock);
   f.advance(100);
-  a.responded();
+  a.received();
   assert.equal(
     abortTime(f, a, 200_000, (t) => t % 29_000 === 0 && a.received()),
     120_000,
@@ -77,7 +77,7 @@ test('chunks within the idle limit keep it alive until the total timeout; the la
 
   const g = fakeClock();
   const b = new AttemptSignal(new AbortEmitter(), LIMITS, g.clock);
-  b.responded();
+  b.received();
   assert.equal(
     abortTime(g, b, 200_000, (t) => t <= 50_000 && t % 10_000 === 0 && b.received()),
     80_000,
@@ -88,7 +88,7 @@ test('chunks within the idle limit keep it alive until the total timeout; the la
 test('silence while the reader waits for the client is not the upstream idle; it counts again from the wait end', () => {
   const f = fakeClock();
   const a = new AttemptSignal(new AbortEmitter(), { ...LIMITS, totalMs: 1_000_000 }, f.clock);
-  a.responded();
+  a.received();
   f.advance(1_000);
   a.waitForClient(true);
   f.advance(100_000);
@@ -111,7 +111,7 @@ test('the client leaving aborts it with no time limit named; done() clears the t
 
   const g = fakeClock();
   const b = new AttemptSignal(new AbortEmitter(), LIMITS, g.clock);
-  b.responded();
+  b.received();
   b.done();
   assert.equal(g.pending(), 0);
   g.advance(200_000);

@@ -57,12 +57,7 @@ export class AttemptSignal extends AbortEmitter {
     );
   }
 
-  /** The answer's headers came. */
-  responded(): void {
-    this.lastByteAt = this.clock.now();
-  }
-
-  /** A chunk of the body came. */
+  /** The answer's headers, or a chunk of its body, came: the first-byte limit is met, the idle one restarts. */
   received(): void {
     this.lastByteAt = this.clock.now();
   }

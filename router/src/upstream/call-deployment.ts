@@ -208,7 +208,7 @@ export async function callDeployment(
       body,
       signal: attempt,
     });
-    attempt.responded();
+    attempt.received();
     dep.state.recordLatency(seconds() * 1000);
     const status = response.statusCode;
     if (status >= 300 && status < 400) {

@@ -21,13 +21,12 @@ export interface Answer {
   bodyError?: Error;
 }
 
-/** Told when the answer's headers and each chunk of its body arrive (the attempt's first-byte and idle limits). */
+/** Told when the answer's headers, then each chunk of its body, arrive (the attempt's first-byte and idle limits). */
 export interface AnswerProgress {
-  responded(): void;
   received(): void;
 }
 
-const NO_PROGRESS: AnswerProgress = { responded() {}, received() {} };
+const NO_PROGRESS: AnswerProgress = { received() {} };
 
 /**
  * Send `options` and read the answer whole, up to `limits.ok` bytes for a 2xx and `limits.other` for any other
@@ -76,7 +75,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 1xx: the real answer follows
-    this.progress.responded();
+    this.progress.received();
     this.answer = { status, headers, headersAt: process.hrtime.bigint(), text: null };
     this.limit = status < 300 ? this.limits.ok : this.limits.other;
     const declared = headers['content-length'];
