@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AbortEmitter } from '../upstream/abort-emitter.ts';
 import { withRequestId } from './request-meta.ts';
-import type { AttemptResult } from '../upstream/call-deployment.ts';
+import { type AttemptResult, failureOf } from '../upstream/call-deployment.ts';
 import type { UpstreamFailure } from '../upstream/failures.ts';
 import { SseTap, type SseDialect } from '../upstream/sse-tap.ts';
 import type { Usage } from '../pricing/cost.ts';
@@ -106,7 +106,7 @@ export async function pipeStream(
     const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
     return o.clientGone.aborted
       ? { kind: 'client_gone', ...end }
-      : { kind: 'failed', failure: result.failureOf(err), ...end };
+      : { kind: 'failed', failure: failureOf(result.attempt, err), ...end };
   }
   const rest = tap.flush(); // an unterminated last event may still hold the usage
   const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };

@@ -33,7 +33,6 @@ export type AttemptResult =
       lease: Lease;
       startedAt: bigint;
       attempt: AttemptSignal;
-      failureOf(err: unknown): UpstreamFailure;
       passHeaders: Record<string, string>;
     }
   /** The attempt failed (isRetryable() says whether another deployment may do better). */
@@ -48,8 +47,8 @@ export function transportReason(err: unknown): TransportReason {
   return 'connection_error';
 }
 
-/** The attempt's own time limits win over whatever undici reports for the abort they caused. */
-function failureOf(attempt: AttemptSignal, err: unknown): UpstreamFailure {
+/** A failed attempt's reason: its own time limits win over whatever undici reports for the abort they caused. */
+export function failureOf(attempt: AttemptSignal, err: unknown): UpstreamFailure {
   return err instanceof SseEventTooLargeError
     ? { type: 'event_too_large', limit: err.limit }
     : { type: 'transport', reason: attempt.timedOut ?? transportReason(err) };
@@ -229,7 +228,6 @@ export async function callDeployment(
       lease,
       startedAt,
       attempt,
-      failureOf: (err) => failureOf(attempt, err),
       passHeaders: rateLimitHeaders(response.headers),
     };
   } catch (err) {
