@@ -205,7 +205,8 @@ export function createRouterApp(
       if (err instanceof BodyAbortedError) return void countAbandoned(endpoint); // counted once, like every request
       return sendApiError(res, err as ApiError);
     }
-    await serveInference(endpoint, req, res, body, client);
+    // Not awaited: this frame ends here instead of staying suspended for the whole upstream call.
+    void serveInference(endpoint, req, res, body, client);
   }
 
   const applyCors = cors(config.server.cors);

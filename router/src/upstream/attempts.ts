@@ -85,6 +85,56 @@ export function recordDeploymentFailure(
   dep.state.recordFailure(failureLabel(failure), now, isLastHealthy(deployments, dep));
 }
 
+/**
+ * A deployment with room now: the balancer's pick, counted in the shared window when there is one. A deployment
+ * the shared window refuses is marked full until it frees up, and the balancer picks again without it.
+ * Synchronous unless the shared window needs a round trip (in-process state, or a local lease, never waits).
+ * Plain functions, not closures in runAttempts: nothing is allocated for them per request.
+ */
+function choose(
+  env: AttemptsEnv,
+  req: AttemptsRequest,
+  model: string,
+  tried: ReadonlySet<Deployment>,
+  random: () => number,
+  now: () => number,
+): PickResult | Promise<PickResult> {
+  const { deployments } = env;
+  const p = pickDeployment(
+    deployments.deploymentsOf(model),
+    deployments.models.get(model)!.strategy,
+    req.promptTokens,
+    tried,
+    random,
+    now(),
+  );
+  if (p.rateLimitedSkips > 0) env.hooks.rateLimitedLocally(model, p.rateLimitedSkips);
+  if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
+  const r = env.shared.reserve(p.deployment, req.promptTokens);
+  return r instanceof Promise
+    ? r.then((x) => settle(env, req, model, tried, random, now, p, x))
+    : settle(env, req, model, tried, random, now, p, r);
+}
+
+function settle(
+  env: AttemptsEnv,
+  req: AttemptsRequest,
+  model: string,
+  tried: ReadonlySet<Deployment>,
+  random: () => number,
+  now: () => number,
+  p: Extract<PickResult, { ok: true }>,
+  r: Reservation,
+): PickResult | Promise<PickResult> {
+  if (r.ok) return p;
+  p.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
+  return choose(env, req, model, tried, random, now);
+}
+
+/** One call to `dep` with the request's path and body for it. */
+const send = (call: typeof callDeployment, req: AttemptsRequest, dep: Deployment) =>
+  call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
+
 export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promise<AttemptsOutcome> {
   const { deployments, resilience, hooks } = env;
   const call = env.call ?? callDeployment;
@@ -95,47 +145,13 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
   let unavailable: { reason: 'cooling' | 'rate_limited'; retryAfterMs: number } | undefined;
   let fallbackReason = req.initialFallbackReason;
 
-  /**
-   * A deployment with room now: the balancer's pick, counted in the shared window when there is one. A deployment
-   * the shared window refuses is marked full until it frees up, and the balancer picks again without it.
-   * Synchronous unless the shared window needs a round trip (in-process state, or a local lease, never waits).
-   */
-  const balance = (model: string, tried: ReadonlySet<Deployment>) => {
-    const p = pickDeployment(
-      deployments.deploymentsOf(model),
-      deployments.models.get(model)!.strategy,
-      req.promptTokens,
-      tried,
-      random,
-      now(),
-    );
-    if (p.rateLimitedSkips > 0) hooks.rateLimitedLocally(model, p.rateLimitedSkips);
-    return p;
-  };
-  const choose = (model: string, tried: ReadonlySet<Deployment>): PickResult | Promise<PickResult> => {
-    const p = balance(model, tried);
-    if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
-    const r = env.shared.reserve(p.deployment, req.promptTokens);
-    return r instanceof Promise ? r.then((x) => settle(model, tried, p, x)) : settle(model, tried, p, r);
-  };
-  const settle = (
-    model: string,
-    tried: ReadonlySet<Deployment>,
-    p: Extract<PickResult, { ok: true }>,
-    r: Reservation,
-  ): PickResult | Promise<PickResult> => {
-    if (r.ok) return p;
-    p.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
-    return choose(model, tried);
-  };
-
   for (const model of req.models) {
     const tried = new Set<Deployment>();
     let lastLabel = '';
     let nextModel = false;
     for (let attempt = 0; attempt <= resilience.retries && !nextModel; attempt++) {
       if (req.clientGone.aborted) return { kind: 'client_closed' };
-      const chosen = choose(model, tried);
+      const chosen = choose(env, req, model, tried, random, now);
       const pick = chosen instanceof Promise ? await chosen : chosen;
       if (!pick.ok) {
         if (pick.reason !== 'exhausted') unavailable = { reason: pick.reason, retryAfterMs: pick.retryAfterMs };
@@ -151,10 +167,8 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
         if (req.clientGone.aborted) return { kind: 'client_closed' };
       }
       if (now() >= deadline) break;
-      const send = () =>
-        call(dep, req.path(dep), req.body(dep), req.stream, req.promptTokens, req.clientGone, req.requestId);
-      let result = await send();
-      if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) result = await send();
+      let result = await send(call, req, dep);
+      if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) result = await send(call, req, dep);
       if (result.kind === 'client_closed') return { kind: 'client_closed' };
       if (result.kind !== 'failed') {
         dep.state.recordSuccess(now());

@@ -9,7 +9,7 @@ import type { Lease } from './deployment-state.ts';
 import type { AbortEmitter } from './abort-emitter.ts';
 import { AttemptSignal } from './attempt-signal.ts';
 import type { Deployment } from './deployments.ts';
-import { ERROR_BODY_LIMIT, readAnswer } from './read-answer.ts';
+import { type Answer, ERROR_BODY_LIMIT, readAnswer } from './read-answer.ts';
 import { SseEventTooLargeError } from './sse-tap.ts';
 
 export type AttemptResult =
@@ -132,22 +132,8 @@ function failedStatus(status: number, headers: IncomingHttpHeaders, text: string
   };
 }
 
-/** A non-stream attempt: the answer read whole (read-answer.ts), then checked and parsed once. */
-async function answerOf(
-  dep: Deployment,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-  attempt: AttemptSignal,
-  startedAt: bigint,
-): Promise<AttemptResult> {
-  const answer = await readAnswer(
-    dep.pool,
-    { method: 'POST', path, headers, body },
-    attempt,
-    dep.answerLimits,
-    attempt,
-  );
+/** A non-stream attempt's answer (read whole by read-answer.ts) checked, and parsed once. */
+function answerResult(dep: Deployment, answer: Answer, attempt: AttemptSignal, startedAt: bigint): AttemptResult {
   const { status } = answer;
   dep.state.recordLatency(Number(answer.headersAt - startedAt) / 1e6);
   if (status >= 300) return failedStatus(status, answer.headers, answer.text ?? '');
@@ -187,10 +173,7 @@ export async function callDeployment(
 ): Promise<AttemptResult> {
   const depLease = dep.state.begin(promptTokens);
   const attempt = new AttemptSignal(clientGone, dep.attemptLimits);
-  // The timeout covers a stream until its last byte: it ends with the lease.
-  const lease: Lease = { end: () => (attempt.done(), depLease.end()) };
   const startedAt = process.hrtime.bigint();
-  const seconds = () => Number(process.hrtime.bigint() - startedAt) / 1e9;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: stream ? 'text/event-stream' : 'application/json',
@@ -199,7 +182,14 @@ export async function callDeployment(
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {
-    if (!stream) return await answerOf(dep, path, headers, body, attempt, startedAt);
+    // One async frame per non-stream attempt (this one), waiting on the answer read whole.
+    if (!stream)
+      return answerResult(
+        dep,
+        await readAnswer(dep.pool, { method: 'POST', path, headers, body }, attempt, dep.answerLimits, attempt),
+        attempt,
+        startedAt,
+      );
     const response = await dep.pool.request({
       method: 'POST',
       path,
@@ -208,7 +198,7 @@ export async function callDeployment(
       signal: attempt,
     });
     attempt.received();
-    dep.state.recordLatency(seconds() * 1000);
+    dep.state.recordLatency(Number(process.hrtime.bigint() - startedAt) / 1e6);
     const status = response.statusCode;
     if (status >= 300 && status < 400) {
       response.body.resume();
@@ -225,7 +215,8 @@ export async function callDeployment(
       kind: 'stream',
       status,
       response,
-      lease,
+      // The timeout covers a stream until its last byte: it ends with the lease.
+      lease: { end: () => (attempt.done(), depLease.end()) },
       startedAt,
       attempt,
       passHeaders: rateLimitHeaders(response.headers),
@@ -234,6 +225,9 @@ export async function callDeployment(
     if (clientGone.aborted) return { kind: 'client_closed' };
     return { kind: 'failed', failure: failureOf(attempt, err) };
   } finally {
-    if (!keepLease) lease.end();
+    if (!keepLease) {
+      attempt.done();
+      depLease.end();
+    }
   }
 }
