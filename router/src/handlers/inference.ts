@@ -12,7 +12,7 @@ import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorde
 import { modelPrice } from '../pricing/cost.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
-import { planModels } from '../routing/model-plan.ts';
+import { ModelPlanner } from '../routing/model-plan.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import {
@@ -82,6 +82,7 @@ function exhaustedError(
 export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   const { metrics, deployments, policies, resolver, log, requestLog, config } = ctx;
   const recorder = new RequestRecorder(metrics);
+  const planner = new ModelPlanner(endpoint, deployments.models);
 
   const onExternalFallback = (policy: string, reason: string) => {
     metrics.externalClassifierFallbacks.inc({ policy, reason });
@@ -175,14 +176,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       // Plan the models, then try them.
       const promptTokens = estimatePromptTokens(request.messages);
       const needs = requiredCapabilities({ messages: request.messages, ...request.features });
-      const plan = planModels({
-        decidedModel: d.model,
-        policy: policies.get(d.policy),
-        endpoint,
-        needs,
-        promptTokens,
-        models: deployments.models,
-      });
+      const plan = planner.plan(d.model, policies.get(d.policy), needs, promptTokens);
       // The body as sent, less the router's own extension field (copied only when present: a delete turns the
       // object into a slow dictionary for the stringify that follows).
       let baseBody = request.body;

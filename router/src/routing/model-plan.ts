@@ -74,3 +74,38 @@ export function planModels(input: {
         : undefined;
   return { models: fits, ...(firstSkip ? { firstSkip } : {}) };
 }
+
+/** Distinct plans kept at most: the key is all config (policies x models x capability sets), so far fewer. */
+const MAX_REMEMBERED_PLANS = 4096;
+
+/**
+ * planModels for one endpoint, remembered per (policy, decided model, needs): the plan allocated ~0.7 KB per
+ * request (sets, filtered arrays, closures) for an answer that only the config decides. Only the context-window
+ * check depends on the request: a remembered plan is returned as it is when the prompt fits every window in it,
+ * and planned again otherwise. Errors are not remembered (they are rare, and thrown the same either way).
+ */
+export class ModelPlanner {
+  private readonly plans = new Map<string, { plan: ModelPlan; smallestWindow: number }>();
+
+  constructor(
+    private readonly endpoint: { name: EndpointName; path: string },
+    private readonly models: ReadonlyMap<string, ModelConfig>,
+  ) {}
+
+  plan(decidedModel: string, policy: Policy | undefined, needs: Capability[], promptTokens: number): ModelPlan {
+    const { endpoint, models } = this;
+    const key = `${policy?.name ?? ''}\u0000${decidedModel}\u0000${needs.join()}`;
+    let known = this.plans.get(key);
+    if (!known) {
+      // Planned for an empty prompt: no window can be too small, so this is the plan whenever the prompt fits.
+      const plan = planModels({ decidedModel, policy, endpoint, needs, promptTokens: 0, models });
+      let smallestWindow = Number.POSITIVE_INFINITY;
+      for (const m of plan.models)
+        smallestWindow = Math.min(smallestWindow, models.get(m)?.context_window ?? smallestWindow);
+      known = { plan, smallestWindow };
+      if (this.plans.size < MAX_REMEMBERED_PLANS) this.plans.set(key, known);
+    }
+    if (promptTokens <= known.smallestWindow) return known.plan;
+    return planModels({ decidedModel, policy, endpoint, needs, promptTokens, models });
+  }
+}
