@@ -108,3 +108,41 @@ test("flush(done) calls done once everything gathered before it is written (pino
   fake.calls[1]!.done(null, line(1).length);
   assert.deepEqual(order, ['nothing gathered', 'first', 'second']);
 });
+
+test('lines in any script go out byte for byte; a backlog past the buffer comes out whole and in order', () => {
+  const fake = fakeStdout();
+  const out = new StdoutLines(1, 64, fake.write);
+  const words = ['plain', 'naïve café', 'Ελληνικά', '日本語のテキスト', 'emoji 🚀🧪 pairs', 'mixed ß∑😀'];
+  out.write(`${words.join(' ')}\n`);
+  assert.equal(fake.calls.length, 1);
+  // While that write is in flight, far more than a buffer's worth (64 KiB) is gathered.
+  const backlog = Array.from({ length: 6000 }, (_, i) => `{"n":${i},"w":"${words[i % words.length]}"}\n`);
+  for (const l of backlog) out.write(l);
+  fake.calls[0]!.done(null, Buffer.byteLength(fake.calls[0]!.text));
+  assert.equal(fake.calls.length, 2);
+  assert.equal(fake.calls[0]!.text, `${words.join(' ')}\n`);
+  assert.equal(fake.calls[1]!.text, backlog.join(''));
+});
+
+test('lines gathered during a write never touch the bytes being written', () => {
+  const held: Array<{ bytes: Buffer; copy: string; done: Done }> = [];
+  const write = (_fd: number, buffer: Buffer, offset: number, length: number, _pos: null, done: Done) => {
+    const bytes = buffer.subarray(offset, offset + length);
+    held.push({ bytes, copy: bytes.toString(), done });
+  };
+  const out = new StdoutLines(1, 8, write);
+  const expected: string[] = [];
+  for (let round = 0; round < 5; round++) {
+    expected.push(`round ${round} ${'x'.repeat(round * 10)}\n`);
+    out.write(expected.at(-1)!);
+    const current = held.at(-1)!;
+    for (let i = 0; i < 50; i++) {
+      expected.push(`during ${round}.${i}\n`);
+      out.write(expected.at(-1)!);
+    }
+    assert.equal(current.bytes.toString(), current.copy, `round ${round}: the write in flight is unchanged`);
+    current.done(null, current.bytes.length);
+  }
+  assert.equal(held.length, 6, 'the buffers took turns: one write per round, and the last round in flight');
+  assert.equal(held.map((h) => h.copy).join(''), expected.join(''));
+});
