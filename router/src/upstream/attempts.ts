@@ -3,7 +3,7 @@
 // (never only the last), for the caller to map to the client's answer. Deployment bookkeeping (cooldowns,
 // failure counts, retry metrics) happens here; HTTP errors are not built here.
 import type { ResilienceConfig } from '../config/schema.ts';
-import type { Reservation, SharedState } from '../state/shared-state.ts';
+import type { SharedState } from '../state/shared-state.ts';
 import type { AbortEmitter } from './abort-emitter.ts';
 import { type PickResult, pickDeployment } from './balancer.ts';
 import { callDeployment, type AttemptResult } from './call-deployment.ts';
@@ -100,35 +100,27 @@ function choose(
   now: () => number,
 ): PickResult | Promise<PickResult> {
   const { deployments } = env;
-  const p = pickDeployment(
-    deployments.deploymentsOf(model),
-    deployments.models.get(model)!.strategy,
-    req.promptTokens,
-    tried,
-    random,
-    now(),
-  );
-  if (p.rateLimitedSkips > 0) env.hooks.rateLimitedLocally(model, p.rateLimitedSkips);
-  if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
-  const r = env.shared.reserve(p.deployment, req.promptTokens);
-  return r instanceof Promise
-    ? r.then((x) => settle(env, req, model, tried, random, now, p, x))
-    : settle(env, req, model, tried, random, now, p, r);
-}
-
-function settle(
-  env: AttemptsEnv,
-  req: AttemptsRequest,
-  model: string,
-  tried: ReadonlySet<Deployment>,
-  random: () => number,
-  now: () => number,
-  p: Extract<PickResult, { ok: true }>,
-  r: Reservation,
-): PickResult | Promise<PickResult> {
-  if (r.ok) return p;
-  p.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
-  return choose(env, req, model, tried, random, now);
+  for (;;) {
+    const p = pickDeployment(
+      deployments.deploymentsOf(model),
+      deployments.models.get(model)!.strategy,
+      req.promptTokens,
+      tried,
+      random,
+      now(),
+    );
+    if (p.rateLimitedSkips > 0) env.hooks.rateLimitedLocally(model, p.rateLimitedSkips);
+    if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
+    const r = env.shared.reserve(p.deployment, req.promptTokens);
+    if (r instanceof Promise)
+      return r.then((x) => {
+        if (x.ok) return p;
+        p.deployment.state.sharedWindowFull(x.retryAfterMs, x.reason, now());
+        return choose(env, req, model, tried, random, now);
+      });
+    if (r.ok) return p;
+    p.deployment.state.sharedWindowFull(r.retryAfterMs, r.reason, now());
+  }
 }
 
 /** One call to `dep` with the request's path and body for it. */
