@@ -39,10 +39,11 @@ export type AttemptResult =
   | { kind: 'failed'; failure: UpstreamFailure }
   | { kind: 'client_closed' };
 
-/** Name a transport failure; bounded set, used as a metric label. */
+/**
+ * Name a transport failure that is not one of the attempt's own limits (those are AttemptSignal's: undici's
+ * headersTimeout/bodyTimeout are off); bounded set, used as a metric label.
+ */
 export function transportReason(err: unknown): TransportReason {
-  if (err instanceof undiciErrors.HeadersTimeoutError) return 'first_byte_timeout';
-  if (err instanceof undiciErrors.BodyTimeoutError) return 'stream_idle_timeout';
   if (err instanceof undiciErrors.ConnectTimeoutError) return 'connect_timeout';
   return 'connection_error';
 }
