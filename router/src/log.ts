@@ -70,8 +70,6 @@ const KEEP_BYTES = 4 * GATHER_BYTES;
 export class StdoutLines {
   private gathering: Buffer = Buffer.allocUnsafe(GATHER_BYTES);
   private used = 0;
-  /** The buffer being written (all of it, even once a partial write has gone on with the rest). */
-  private sending: Buffer | undefined;
   /** The buffer the next write's lines are gathered in, once the write in flight ends. */
   private spare: Buffer | undefined = Buffer.allocUnsafe(GATHER_BYTES);
   private writing = false;
@@ -128,15 +126,15 @@ export class StdoutLines {
     this.used = 0;
     this.urgent = false;
     this.writing = true;
-    this.sending = full;
-    this.send(out);
+    this.send(out, full);
   }
 
-  private send(buffer: Buffer): void {
+  /** Writes `buffer`, a part of `whole`; `whole` is the next spare once all of it is written. */
+  private send(buffer: Buffer, whole: Buffer): void {
     this.writeFn(this.fd, buffer, 0, buffer.length, null, (err, written) => {
       if (err) {
         if (err.code === 'EAGAIN') {
-          setTimeout(() => this.send(buffer), RETRY_FULL_PIPE_MS);
+          setTimeout(() => this.send(buffer, whole), RETRY_FULL_PIPE_MS);
           return;
         }
         this.broken = true;
@@ -145,10 +143,9 @@ export class StdoutLines {
         this.settle();
         return;
       }
-      if (written < buffer.length) return this.send(buffer.subarray(written));
+      if (written < buffer.length) return this.send(buffer.subarray(written), whole);
       this.writing = false;
-      if (this.sending && this.sending.length <= KEEP_BYTES) this.spare = this.sending;
-      this.sending = undefined;
+      if (whole.length <= KEEP_BYTES) this.spare = whole;
       const due = this.urgent || this.waiting.length > 0 || this.used >= this.batchBytes;
       if (due && this.used > 0) this.writeOut();
       else this.settle();
