@@ -8,7 +8,8 @@
 //   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak at 126-136 MB against 139-148 MB without
 //   (scratch A/B harness, alternating, 10 runs each). It is also the cheapest size for CPU at 256 connections:
 //   GC time per request 9.0 us with 8 MB, 14.9 with V8's 16 MB (half the scavenges, each 3x longer: more of the
-//   requests in flight survive), 23 with 4 MB (same-run A/Bs, both with --no-parallel-scavenge).
+//   requests in flight survive), 23 with 4 MB (same-run A/Bs, both with --no-parallel-scavenge). Beyond that it
+//   costs: at 512 connections scavenges took 25-34 us a request against 8-13 with V8's defaults (--trace-gc).
 // --no-parallel-scavenge: young-generation GC on the main thread only. With the cap alone, `make bench-memory`
 //   (which also scrapes /metrics at each new peak) still read 145-150 MB in 3 runs of 6: the helper threads'
 //   transient memory during the burst of 1,000 new streams. With both, 128-145 MB in 12 of 12 runs.
