@@ -9,6 +9,8 @@ export interface UpstreamRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** The body as it arrived. */
+  text: string;
 }
 export type Behaviour = (req: UpstreamRequest, res: ServerResponse) => void | Promise<void>;
 
@@ -34,6 +36,7 @@ export async function startFakeUpstream(behave: Behaviour): Promise<FakeUpstream
       path: req.url ?? '/',
       headers: req.headers,
       body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      text,
     };
     requests.push(r);
     open++;

@@ -11,7 +11,7 @@ import { pickDeployment } from '../src/upstream/balancer.ts';
 import { DeploymentRegistry, type Deployment } from '../src/upstream/deployments.ts';
 import { TargetResolver } from '../src/routing/resolve-target.ts';
 import { ApiError } from '../src/http/errors.ts';
-import { BodyAbortedError, readJsonBody } from '../src/http/read-json-body.ts';
+import { BodyAbortedError, readJsonBody, sourceTextOf } from '../src/http/read-json-body.ts';
 import { runAttempts, type AttemptsEnv } from '../src/upstream/attempts.ts';
 import type { AttemptResult, callDeployment } from '../src/upstream/call-deployment.ts';
 import { AbortEmitter } from '../src/upstream/abort-emitter.ts';
@@ -145,7 +145,10 @@ function fakeRequest(chunks: Array<string | 'abort'>, headers: Record<string, st
 test('the body reader: JSON, empty, BOM; 400 invalid, 413 declared or streamed, a client gone, a refused budget', async () => {
   assert.deepEqual(await readJsonBody(fakeRequest(['{"a":', '1}']), 100), { a: 1 });
   assert.deepEqual(await readJsonBody(fakeRequest([]), 100), {});
-  assert.deepEqual(await readJsonBody(fakeRequest(['\ufeff{"b":2}']), 100), { b: 2 });
+  const bom = (await readJsonBody(fakeRequest(['\ufeff{"b":', ' 2}']), 100)) as object;
+  assert.deepEqual(bom, { b: 2 });
+  assert.equal(sourceTextOf(bom), '{"b": 2}', 'the text it was parsed from, chunks joined, the BOM left out');
+  assert.equal(sourceTextOf({ b: 2 }), undefined, 'only the object the reader returned');
   await assert.rejects(
     readJsonBody(fakeRequest(['{"a":']), 100),
     (e: ApiError) => e.status === 400 && e.code === 'invalid_json',

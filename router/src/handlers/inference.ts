@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import type { Endpoint } from '../http/endpoints.ts';
 import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
+import { sourceTextOf } from '../http/read-json-body.ts';
 import { requestIdOf } from '../http/request-meta.ts';
 import { failureDetail, upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
@@ -113,8 +114,15 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
-    if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage)
+    if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) {
+      // The client's own text when the model it names is the deployment's and nothing else changes: no second
+      // serialisation (~53 µs for a 34 KB prompt), and numbers reach the upstream exactly as the client wrote them.
+      if (baseBody.model === dep.config.model) {
+        const text = sourceTextOf(baseBody);
+        if (text !== undefined) return text;
+      }
       return JSON.stringify({ ...baseBody, model: dep.config.model });
+    }
     const options = (baseBody.stream_options ?? {}) as Record<string, unknown>;
     return JSON.stringify({
       ...baseBody,

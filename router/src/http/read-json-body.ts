@@ -7,6 +7,15 @@ import { ApiError } from './errors.ts';
 /** Thrown when the client hangs up before its body has arrived. */
 export class BodyAbortedError extends Error {}
 
+/**
+ * The text each body object read here was parsed from, while the object lives (its request's lifetime; the bytes
+ * stay counted in the body budget until the response closes). Bodies read by express's body-parser have none.
+ */
+const sourceText = new WeakMap<object, string>();
+
+/** The JSON text `body` was parsed from, when the fast path read it and it is still that object. */
+export const sourceTextOf = (body: object): string | undefined => sourceText.get(body);
+
 const UTF8 = /^utf-?8$/i;
 
 export function isPlainJsonRequest(headers: IncomingHttpHeaders): boolean {
@@ -77,7 +86,9 @@ export function readJsonBody(
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte-order mark is legal, JSON.parse rejects it
       if (text.trim() === '') return resolve({});
       try {
-        resolve(JSON.parse(text));
+        const value: unknown = JSON.parse(text);
+        if (typeof value === 'object' && value !== null) sourceText.set(value, text);
+        resolve(value);
       } catch (err) {
         reject(invalidJson((err as Error).message));
       }
