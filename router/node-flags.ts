@@ -3,13 +3,16 @@
 // checks the Dockerfile and the Makefile). Workers forked by --workers inherit them (cluster uses execArgv).
 // V8 reads both when the heap is set up (v8.setFlagsFromString at run time has no effect), hence launch flags.
 //
-// They favour memory over a little peak throughput, for what an LLM router holds: many long streams at once.
+// They favour memory over throughput at high concurrency, for what an LLM router holds: many long streams at once.
 // --max-semi-space-size=8: V8's young generation grows to two 16 MB semi-spaces under load, all of it resident.
-//   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak at 126-136 MB against 139-148 MB without
-//   (scratch A/B harness, alternating, 10 runs each). It is also the cheapest size for CPU at 256 connections:
-//   GC time per request 9.0 us with 8 MB, 14.9 with V8's 16 MB (half the scavenges, each 3x longer: more of the
-//   requests in flight survive), 23 with 4 MB (same-run A/Bs, both with --no-parallel-scavenge). Beyond that it
-//   costs: at 512 connections scavenges took 25-34 us a request against 8-13 with V8's defaults (--trace-gc).
+//   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak at 127-130 MB; with a 16 MB cap (and the
+//   second flag) 140-163 MB, over 150 in 2 of 8 runs (`make bench-memory`). What it costs is CPU once many
+//   short requests are in flight at once: with a zero-latency upstream, CPU per request 114/126-146/161 us at
+//   128/256/512 connections against 106/105-107/127 with a 16 MB cap (same-run A/Bs, alternating rounds; 64
+//   connections: 96 vs 92). A scavenge comes every ~300 requests (27 KB allocated each), about as long as a
+//   request then stays in flight, so their objects survive two scavenges and are promoted (--trace-gc-nvp,
+//   256 connections, fixed sizes: ~950 KB promoted a scavenge and 20 us of pauses a request with 8 MB, 56 KB and
+//   5 us with 16 MB). Real LLM requests stay in flight for seconds: promoted with either size.
 // --no-parallel-scavenge: young-generation GC on the main thread only. With the cap alone, `make bench-memory`
 //   (which also scrapes /metrics at each new peak) still read 145-150 MB in 3 runs of 6: the helper threads'
 //   transient memory during the burst of 1,000 new streams. With both, 128-145 MB in 12 of 12 runs.
