@@ -5,7 +5,16 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type ClosedLoopResult, closedLoop, openLoop, type OpenLoopResult, type Target } from './lib/drivers.ts';
+import type { Pool } from 'undici';
+import {
+  type ClosedLoopResult,
+  closedLoop,
+  openLoop,
+  openLoopClient,
+  type OpenLoopOptions,
+  type OpenLoopResult,
+  type Target,
+} from './lib/drivers.ts';
 import { cpuSeconds, rssBytes } from '../test-support/proc-stats.ts';
 import { startBenchRouter, startNodeService, startPortkey, stopAll } from './lib/services.ts';
 import { table, fmt } from './lib/table.ts';
@@ -45,16 +54,17 @@ const proxiesInRound = (targets: Target[], round: number) =>
 async function againstDirect(
   targets: Target[],
   rate: number,
-  options: Parameters<typeof openLoop>[3] = {},
+  options: OpenLoopOptions = {},
   round = 0,
+  clients?: Map<string, Pool>,
 ): Promise<Compared[]> {
-  const base = await openLoop(targets[0]!, rate, seconds, options);
+  const base = await openLoop(targets[0]!, rate, seconds, { ...options, client: clients?.get(targets[0]!.url) });
   const out: Compared[] = [
     { target: targets[0]!.name, r: base, added50: 0, added99: 0, addedTtft50: 0, addedTtft99: 0, cpuUs: NaN },
   ];
   for (const t of proxiesInRound(targets, round)) {
     const cpu0 = t.pid ? cpuSeconds(t.pid) : NaN;
-    const r = await openLoop(t, rate, seconds, options);
+    const r = await openLoop(t, rate, seconds, { ...options, client: clients?.get(t.url) });
     out.push({
       target: t.name,
       r,
@@ -173,17 +183,24 @@ try {
   // transient for every proxy (pools open connections, the heap grows). At 5,000 req/s on 2 cores the first run
   // read p99s up to 0.7 s for the minimal proxy and 0.6-3.8 s for the router, the rounds after it mostly 4-30 ms
   // (scratch A/B, 3 starts). Their p99s are printed, so that transient stays visible.
+  // The driver keeps one client per process through the warm-up and the rounds at a rate, as an SDK keeps its
+  // keep-alive pool: with a new client per run, every round began by opening up to 512 connections at once
+  // and that stall (0.1-0.3 s at 5,000 req/s, in the first 300 ms of the round) was the round's p99.
   const open: Array<Record<string, unknown>> = [];
   const coldStart: Array<{ rate: number; target: string; p99_ms: number }> = [];
   for (const rate of [1000, 5000]) {
+    const clients = new Map<string, Pool>();
+    for (const t of targets) if (!clients.has(t.url)) clients.set(t.url, openLoopClient(t));
     for (const t of targets) {
       if (t.model && targets.some((o) => o.pid === t.pid && !o.model)) continue; // same process, warmed once
-      coldStart.push({ rate, target: t.name, p99_ms: (await openLoop(t, rate, WARM_SECONDS)).p99_ms });
+      const warm = await openLoop(t, rate, WARM_SECONDS, { client: clients.get(t.url) });
+      coldStart.push({ rate, target: t.name, p99_ms: warm.p99_ms });
     }
     const byTarget = new Map(targets.map((t) => [t.name, [] as Compared[]]));
     // The direct run first (the reference), then the proxies, in alternating order (as in the closed loop).
     for (let round = 0; round < rounds; round++)
-      for (const c of await againstDirect(targets, rate, {}, round)) byTarget.get(c.target)!.push(c);
+      for (const c of await againstDirect(targets, rate, {}, round, clients)) byTarget.get(c.target)!.push(c);
+    await Promise.all([...clients.values()].map((c) => c.close()));
     for (const [target, runs] of byTarget) {
       open.push({
         rate,

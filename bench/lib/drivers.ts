@@ -64,6 +64,21 @@ export interface OpenLoopResult {
 const percentile = (sorted: Float64Array, q: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 
+export interface OpenLoopOptions {
+  stream?: boolean;
+  connections?: number;
+  content?: string;
+  /**
+   * A client the caller keeps across runs (openLoopClient): its connections stay open between them, as an
+   * SDK's keep-alive pool does. Without one, each run opens its own, so every run starts by connecting.
+   */
+  client?: Pool;
+}
+
+/** The open-loop driver's HTTP client for `target`: up to `connections` keep-alive connections. */
+export const openLoopClient = (target: Target, connections = 512) =>
+  new Pool(target.url, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+
 /**
  * Send `rate` requests/s for `seconds` regardless of how fast answers come back. Latency runs from the
  * send, not from the schedule: the driver's 1 ms timer would otherwise add up to 1 ms of noise to both
@@ -73,14 +88,10 @@ export async function openLoop(
   target: Target,
   rate: number,
   seconds: number,
-  options: { stream?: boolean; connections?: number; content?: string } = {},
+  options: OpenLoopOptions = {},
 ): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds);
-  const pool = new Pool(target.url, {
-    connections: options.connections ?? 512,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-  });
+  const pool = options.client ?? openLoopClient(target, options.connections);
   const body = chatBody(options.stream, target.model, options.content);
   const headers = { 'content-type': 'application/json', ...target.headers };
   const latency: number[] = [];
@@ -128,7 +139,7 @@ export async function openLoop(
     tick();
   });
   await allDone;
-  await pool.close();
+  if (!options.client) await pool.close();
   const lat = Float64Array.from(latency).sort();
   const first = Float64Array.from(ttft).sort();
   return {
