@@ -5,8 +5,8 @@
 //
 // They favour memory over throughput at high concurrency, for what an LLM router holds: many long streams at once.
 // --max-semi-space-size=8: V8's young generation grows to two 16 MB semi-spaces under load, all of it resident.
-//   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak at 127-130 MB; with a 16 MB cap (and the
-//   second flag) 140-163 MB, over 150 in 2 of 8 runs (`make bench-memory`). What it costs is CPU once many
+//   Capped at 8 MB (12 MB rounds up to 16), 1,000 open streams peak at 127-149 MB (16 runs, two sessions); with a
+//   16 MB cap (and the second flag) 140-163 MB, over 150 in 2 of 8 runs (`make bench-memory`). What it costs is CPU once many
 //   short requests are in flight at once: with a zero-latency upstream, CPU per request 114/126-146/161 us at
 //   128/256/512 connections against 106/105-107/127 with a 16 MB cap (same-run A/Bs, alternating rounds; 64
 //   connections: 96 vs 92). A scavenge comes every ~300 requests (27 KB allocated each), about as long as a

@@ -70,7 +70,8 @@ export interface OpenLoopOptions {
   content?: string;
   /**
    * A client the caller keeps across runs (openLoopClient): its connections stay open between them, as an
-   * SDK's keep-alive pool does. Without one, each run opens its own, so every run starts by connecting.
+   * SDK's keep-alive pool does (`connections` is then the client's). Without one, each run opens its own, so
+   * every run starts by connecting.
    */
   client?: Pool;
 }
