@@ -1,0 +1,110 @@
+// The strong-need score: the probability that a prompt needs the strong model (the weak one would get it wrong
+// where the strong one gets it right), from the prompt alone. A logistic regression over strong-need-features.ts,
+// blended with the prompt's length (an ensemble chosen by cross-validation over whole subjects) and mapped to a
+// probability by Platt scaling on out-of-fold predictions. Trained by `make routing-train` on public
+// per-prompt correctness data (training/routing/); `make routing-eval` measures it.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { scoreComplexity } from './complexity.ts';
+import type { PromptView } from './prompt-text.ts';
+import {
+  DENSE_COUNT,
+  DENSE_FEATURES,
+  strongNeedFeatures,
+  type SparseFeatures,
+  WORD_HASH_BITS,
+} from './strong-need-features.ts';
+import type { TaskClassifier } from './task-classifier.ts';
+
+export const STRONG_NEED_FORMAT = 'strong-need-logreg-v1';
+/** Index of log(1 + words) among the dense features: the length the score is blended with. */
+export const LENGTH_FEATURE = DENSE_FEATURES.indexOf('log_words');
+
+export interface StrongNeedModelFile {
+  format: typeof STRONG_NEED_FORMAT;
+  dense_features: string[];
+  word_hash_bits: number;
+  /** Standardisation of the dense features: (x - mean) / std. */
+  mean: number[];
+  std: number[];
+  dense: number[];
+  bias: number;
+  /** Word weight = int8 value x word_scale; base64 of Int8, 2^word_hash_bits of them (empty: no words). */
+  word_scale: number;
+  words: string;
+  /** score logit = platt.a * (blend.model * z(model logit) + (1 - blend.model) * z(log words)) + platt.b */
+  blend: { model: number; model_mean: number; model_std: number; length_mean: number; length_std: number };
+  platt: { a: number; b: number };
+  trained_on: Record<string, unknown>;
+  selection: Record<string, unknown>;
+}
+
+export const DEFAULT_STRONG_NEED_FILE = fileURLToPath(new URL('./model/strong-need-model.json', import.meta.url));
+
+export class StrongNeedScorer {
+  private readonly mean: Float64Array;
+  private readonly invStd: Float64Array;
+  private readonly dense: Float64Array;
+  private readonly words: Int8Array;
+  private readonly wordScale: number;
+
+  constructor(
+    private readonly model: StrongNeedModelFile,
+    private readonly classifier: TaskClassifier,
+    source = 'strong-need model',
+  ) {
+    const retrain = 'retrain with make routing-train';
+    if (model.format !== STRONG_NEED_FORMAT || model.word_hash_bits !== WORD_HASH_BITS)
+      throw new Error(
+        `${source}: format ${model.format}/${model.word_hash_bits} bits does not match this code; ${retrain}`,
+      );
+    if (model.dense_features.join('|') !== DENSE_FEATURES.join('|'))
+      throw new Error(`${source}: its dense features differ from this code's; ${retrain}`);
+    this.mean = Float64Array.from(model.mean);
+    this.invStd = Float64Array.from(model.std, (s) => 1 / s);
+    this.dense = Float64Array.from(model.dense);
+    const q = Buffer.from(model.words, 'base64');
+    if (q.length !== 0 && q.length !== 2 ** WORD_HASH_BITS)
+      throw new Error(`${source}: ${q.length} word weights, expected 0 or ${2 ** WORD_HASH_BITS}; ${retrain}`);
+    this.words = new Int8Array(q.buffer, q.byteOffset, q.length);
+    this.wordScale = model.word_scale;
+  }
+
+  static load(classifier: TaskClassifier, file = DEFAULT_STRONG_NEED_FILE): StrongNeedScorer {
+    return new StrongNeedScorer(JSON.parse(readFileSync(file, 'utf8')) as StrongNeedModelFile, classifier, file);
+  }
+
+  /** What the model reads of a prompt (the training code featurises with the same function). */
+  features(view: PromptView): SparseFeatures {
+    const task = this.classifier.predict(view.request).probabilities;
+    const evidence: Record<string, number> = {};
+    this.classifier.classes.forEach((c, i) => {
+      evidence[c] = task[i]!;
+    });
+    return strongNeedFeatures(view, task, scoreComplexity(view, evidence));
+  }
+
+  /** The logistic model's own log-odds, before the blend. */
+  modelLogit(x: SparseFeatures): number {
+    let z = this.model.bias;
+    for (let j = 0; j < DENSE_COUNT; j++) z += this.dense[j]! * (x.dense[j]! - this.mean[j]!) * this.invStd[j]!;
+    if (this.words.length && x.words.length) {
+      let sum = 0;
+      for (const b of x.words) sum += this.words[b]!;
+      z += (sum * this.wordScale) / Math.sqrt(x.words.length);
+    }
+    return z;
+  }
+
+  /** P(the strong model is needed), 0..1, for features `x`. */
+  scoreFeatures(x: SparseFeatures): number {
+    const { blend, platt } = this.model;
+    const zm = (this.modelLogit(x) - blend.model_mean) / blend.model_std;
+    const zl = (x.dense[LENGTH_FEATURE]! - blend.length_mean) / blend.length_std;
+    return 1 / (1 + Math.exp(-(platt.a * (blend.model * zm + (1 - blend.model) * zl) + platt.b)));
+  }
+
+  score(view: PromptView): number {
+    return this.scoreFeatures(this.features(view));
+  }
+}

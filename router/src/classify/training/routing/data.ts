@@ -1,0 +1,120 @@
+// Public per-prompt correctness of a strong and a weak model (../shared/routing-data: RouteLLM's MMLU and
+// GSM8K answers of GPT-4 and Mixtral-8x7B, Apache-2.0), read by path at training and evaluation time and never
+// copied into the repository. Split here, seeded: whole MMLU subjects held out (so a score that only learned
+// "this subject is hard" shows it), plus random rows of the other subjects and of the word problems.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@llm-router/common/prng';
+
+export interface RoutingExample {
+  prompt: string;
+  /** MMLU subject, or "gsm8k". */
+  subject: string;
+  source: 'mmlu' | 'gsm8k';
+  strong: boolean;
+  weak: boolean;
+}
+
+export type RoutingSplit = 'train' | 'test_subjects' | 'test_rows';
+export interface SplitExample extends RoutingExample {
+  split: RoutingSplit;
+}
+
+export const ROUTING_FILES = { mmlu: 'mmlu-gpt4-vs-mixtral.jsonl', gsm8k: 'gsm8k-gpt4-vs-mixtral.jsonl' } as const;
+/** `../shared/routing-data` beside the repository, or ROUTING_DATA_DIR. */
+export const DEFAULT_ROUTING_DATA_DIR =
+  process.env.ROUTING_DATA_DIR ??
+  resolve(fileURLToPath(new URL('../../../../../', import.meta.url)), '../shared/routing-data');
+export const ROUTING_SPLIT = {
+  seed: 20261207,
+  /** Whole MMLU subjects held out of training. */
+  heldOutSubjects: 8,
+  /** Random rows held out of the other subjects and of the word problems. */
+  heldOutRows: 0.2,
+} as const;
+
+export const routingDataAvailable = (dir = DEFAULT_ROUTING_DATA_DIR) => existsSync(join(dir, ROUTING_FILES.mmlu));
+
+export function readRoutingData(dir = DEFAULT_ROUTING_DATA_DIR): RoutingExample[] {
+  const out: RoutingExample[] = [];
+  for (const source of ['mmlu', 'gsm8k'] as const) {
+    const file = join(dir, ROUTING_FILES[source]);
+    if (!existsSync(file))
+      throw new Error(
+        `${file}: not found. Pass the folder holding ${ROUTING_FILES[source]} (--data DIR or ROUTING_DATA_DIR); see README "Routing on quality".`,
+      );
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (!line.trim()) return;
+        const r = JSON.parse(line) as {
+          prompt?: unknown;
+          subject?: unknown;
+          strong_correct?: unknown;
+          weak_correct?: unknown;
+        };
+        if (
+          typeof r.prompt !== 'string' ||
+          typeof r.strong_correct !== 'boolean' ||
+          typeof r.weak_correct !== 'boolean'
+        )
+          throw new Error(`${file}:${i + 1}: needs "prompt" (string), "strong_correct" and "weak_correct" (booleans)`);
+        out.push({
+          prompt: r.prompt,
+          subject: source === 'mmlu' ? String(r.subject ?? 'unknown') : 'gsm8k',
+          source,
+          strong: r.strong_correct,
+          weak: r.weak_correct,
+        });
+      });
+  }
+  return out;
+}
+
+function shuffle<T>(items: T[], rand: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/** The held-out MMLU subjects: a seeded draw from the sorted subject list. */
+export function heldOutSubjects(examples: ReadonlyArray<RoutingExample>, seed: number = ROUTING_SPLIT.seed): string[] {
+  const subjects = [...new Set(examples.filter((e) => e.source === 'mmlu').map((e) => e.subject))].sort();
+  return shuffle(subjects, mulberry32(seed)).slice(0, ROUTING_SPLIT.heldOutSubjects).sort();
+}
+
+export function splitRouting(
+  examples: ReadonlyArray<RoutingExample>,
+  seed: number = ROUTING_SPLIT.seed,
+): SplitExample[] {
+  const held = new Set(heldOutSubjects(examples, seed));
+  const rand = mulberry32(seed ^ 0x5bd1e995);
+  // Per subject (and for the word problems), a seeded shuffle cut at heldOutRows.
+  const bySubject = new Map<string, number[]>();
+  examples.forEach((e, i) => {
+    if (held.has(e.subject)) return;
+    const list = bySubject.get(e.subject);
+    if (list) list.push(i);
+    else bySubject.set(e.subject, [i]);
+  });
+  const split = new Array<RoutingSplit>(examples.length).fill('test_subjects');
+  for (const subject of [...bySubject.keys()].sort()) {
+    const idx = shuffle(bySubject.get(subject)!, rand);
+    const nTest = Math.round(idx.length * ROUTING_SPLIT.heldOutRows);
+    idx.forEach((p, k) => {
+      split[p] = k < nTest ? 'test_rows' : 'train';
+    });
+  }
+  return examples.map((e, i) => ({ ...e, split: split[i]! }));
+}
+
+/** Whole-subject folds of the training rows, for choosing a model by cross-validation (word problems: random). */
+export function subjectFolds(train: ReadonlyArray<RoutingExample>, folds: number, seed: number): number[] {
+  const rand = mulberry32(seed);
+  const subjects = shuffle([...new Set(train.filter((e) => e.source === 'mmlu').map((e) => e.subject))].sort(), rand);
+  const foldOf = new Map(subjects.map((s, i) => [s, i % folds]));
+  return train.map((e) => (e.source === 'mmlu' ? foldOf.get(e.subject)! : Math.floor(rand() * folds)));
+}

@@ -1,0 +1,98 @@
+// Logistic regression over a strong-need feature vector (dense block standardised, hashed words after it),
+// trained with Adagrad over seeded shuffles in float64: the same data gives the same weights, bit for bit.
+import { mulberry32 } from '@llm-router/common/prng';
+import { DENSE_COUNT, WORD_HASH_BITS, type SparseFeatures } from '../../strong-need-features.ts';
+
+export interface LogisticOptions {
+  epochs: number;
+  learningRate: number;
+  /** L2 penalty on the dense weights and on the word weights (per example seen). */
+  l2Dense: number;
+  l2Words: number;
+  /** Use the hashed words at all. */
+  words: boolean;
+  seed: number;
+}
+
+export interface LogisticModel {
+  mean: Float64Array;
+  std: Float64Array;
+  dense: Float64Array;
+  words: Float64Array;
+  bias: number;
+}
+
+export function standardiser(xs: ReadonlyArray<SparseFeatures>): { mean: Float64Array; std: Float64Array } {
+  const mean = new Float64Array(DENSE_COUNT);
+  const std = new Float64Array(DENSE_COUNT);
+  for (const x of xs) for (let j = 0; j < DENSE_COUNT; j++) mean[j]! += x.dense[j]! / xs.length;
+  for (const x of xs) for (let j = 0; j < DENSE_COUNT; j++) std[j]! += (x.dense[j]! - mean[j]!) ** 2 / xs.length;
+  for (let j = 0; j < DENSE_COUNT; j++) std[j] = Math.sqrt(std[j]!) || 1;
+  return { mean, std };
+}
+
+export function logit(m: LogisticModel, x: SparseFeatures): number {
+  let z = m.bias;
+  for (let j = 0; j < DENSE_COUNT; j++) z += m.dense[j]! * ((x.dense[j]! - m.mean[j]!) / m.std[j]!);
+  if (m.words.length && x.words.length) {
+    const scale = 1 / Math.sqrt(x.words.length);
+    for (const b of x.words) z += m.words[b]! * scale;
+  }
+  return z;
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Fits P(y = 1 | x); y may be fractional (a soft label), w weights each example. */
+export function fitLogistic(
+  xs: ReadonlyArray<SparseFeatures>,
+  ys: ReadonlyArray<number>,
+  opts: LogisticOptions,
+  ws?: ReadonlyArray<number>,
+): LogisticModel {
+  const { mean, std } = standardiser(xs);
+  const m: LogisticModel = {
+    mean,
+    std,
+    dense: new Float64Array(DENSE_COUNT),
+    words: new Float64Array(opts.words ? 2 ** WORD_HASH_BITS : 0),
+    bias: 0,
+  };
+  const gDense = new Float64Array(DENSE_COUNT).fill(1e-8);
+  const gWords = new Float64Array(m.words.length).fill(1e-8);
+  let gBias = 1e-8;
+  const rand = mulberry32(opts.seed);
+  const order = xs.map((_, i) => i);
+  const zx = new Float64Array(DENSE_COUNT);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const k of order) {
+      const x = xs[k]!;
+      for (let j = 0; j < DENSE_COUNT; j++) zx[j] = (x.dense[j]! - mean[j]!) / std[j]!;
+      const xw: SparseFeatures = opts.words ? x : { dense: x.dense, words: [] };
+      const p = sigmoid(logit(m, xw));
+      const g = (p - ys[k]!) * (ws?.[k] ?? 1);
+      gBias += g * g;
+      m.bias -= (opts.learningRate * g) / Math.sqrt(gBias);
+      for (let j = 0; j < DENSE_COUNT; j++) {
+        const gj = g * zx[j]! + opts.l2Dense * m.dense[j]!;
+        gDense[j]! += gj * gj;
+        m.dense[j]! -= (opts.learningRate * gj) / Math.sqrt(gDense[j]!);
+      }
+      if (opts.words && x.words.length) {
+        const scale = 1 / Math.sqrt(x.words.length);
+        for (const b of x.words) {
+          const gj = g * scale + opts.l2Words * m.words[b]!;
+          gWords[b]! += gj * gj;
+          m.words[b]! -= (opts.learningRate * gj) / Math.sqrt(gWords[b]!);
+        }
+      }
+    }
+  }
+  return m;
+}
+
+export const predict = (m: LogisticModel, x: SparseFeatures) => sigmoid(logit(m, x));
