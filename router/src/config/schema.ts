@@ -210,6 +210,51 @@ const complexityPolicy = z
   })
   .strict();
 
+/**
+ * Routes on the strong-need score (classify/strong-need.ts): the probability that the cheapest model would get a
+ * prompt wrong where the strongest gets it right. `models` cheapest first; a prompt goes to the last model whose
+ * threshold its score reaches (`thresholds`: one per model after the first, ascending). Classes: weak, mid_1, ...,
+ * strong. A request may set the strong model's threshold itself (router/<policy>@0.3, or x-router-threshold).
+ */
+const qualityPolicy = z
+  .object({
+    name: policyCommon.name,
+    description: policyCommon.description,
+    classifier: z.literal('quality'),
+    models: z.array(z.string()).min(2, 'name at least two models, cheapest first'),
+    thresholds: z.array(z.number().min(0).max(1)),
+    baseline_model: policyCommon.baseline_model,
+    fallbacks: policyCommon.fallbacks,
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.thresholds.length !== p.models.length - 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['thresholds'],
+        message: `give one threshold per model after the first: ${p.models.length - 1} for ${p.models.length} models`,
+      });
+    p.thresholds.forEach((t, j) => {
+      if (j > 0 && t < p.thresholds[j - 1]!)
+        ctx.addIssue({ code: 'custom', path: ['thresholds', j], message: 'thresholds must be ascending' });
+    });
+  })
+  // The shape the other policies have: one class per model, the cheapest as the default.
+  .transform((p) => {
+    const classes = qualityClasses(p.models.length);
+    return {
+      ...p,
+      routes: Object.fromEntries(classes.map((c, i) => [c, p.models[i]!])),
+      default: p.models[0]!,
+      min_confidence: 0,
+    };
+  });
+
+/** Class names of a quality policy's models, cheapest first: weak, mid_1 ... mid_n, strong. */
+export function qualityClasses(models: number): string[] {
+  return Array.from({ length: models }, (_, i) => (i === 0 ? 'weak' : i === models - 1 ? 'strong' : `mid_${i}`));
+}
+
 export const routerConfigSchema = z
   .object({
     server: z
@@ -251,7 +296,12 @@ export const routerConfigSchema = z
       .prefault({}),
     models: z.array(model).min(1),
     policies: z
-      .array(z.preprocess(liftExternalClassifier, z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy])))
+      .array(
+        z.preprocess(
+          liftExternalClassifier,
+          z.discriminatedUnion('classifier', [taskPolicy, complexityPolicy, qualityPolicy]),
+        ),
+      )
       .default([]),
     /** Extra names clients may send as `model`: alias -> "router/<policy>" or a model name. */
     aliases: z.record(z.string(), z.string()).default({}),
@@ -305,6 +355,12 @@ export const routerConfigSchema = z
         checkModel(f, ['policies', i, 'fallbacks', j]);
       });
       if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
+      if (p.classifier === 'quality') {
+        p.models.forEach((m, j) => {
+          checkModel(m, ['policies', i, 'models', j]);
+        });
+        return;
+      }
       if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
       const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
       p.external?.labels?.forEach((l, j) => {
@@ -345,7 +401,7 @@ export const routerConfigSchema = z
       }
     });
     for (const [alias, target] of Object.entries(cfg.aliases)) {
-      const policy = target.startsWith('router/') ? target.slice('router/'.length) : null;
+      const policy = target.startsWith('router/') ? target.slice('router/'.length).replace(/@[^@]*$/, '') : null;
       if (policy !== null ? !policyNames.has(policy) : !modelNames.has(target)) {
         ctx.addIssue({
           code: 'custom',

@@ -33,6 +33,7 @@ const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[
 /** The routing headers (a flat name, value list for writeHead): policy, class, model, and any fallback. */
 export function routingHeaders(d: RoutingDecision, servedModel = d.model, fallbackReason?: string): string[] {
   const headers = ['x-router-policy', d.policy, 'x-router-class', d.class, 'x-router-model', servedModel];
+  if (d.score !== undefined) headers.push('x-router-score', String(d.score));
   if (servedModel !== d.model) {
     headers.push('x-router-fallback-from', d.model);
     if (fallbackReason) headers.push('x-router-fallback-reason', fallbackReason);
@@ -163,7 +164,11 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     try {
       // Validate, resolve, classify.
       const request = endpoint.parse(rawBody);
-      const target = resolver.resolve(request.body, headerValue(req.headers['x-router-policy']));
+      const target = resolver.resolve(
+        request.body,
+        headerValue(req.headers['x-router-policy']),
+        headerValue(req.headers['x-router-threshold']),
+      );
       if (target.kind === 'policy' && !endpoint.byPolicy) {
         throw new ApiError(
           400,
@@ -177,6 +182,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
       decision = d;
       recorder.classified(d.classifier, d.classifySeconds);
+      if (d.score !== undefined) recorder.scored(d.policy, d.score);
       outcome.routing = {
         policy: d.policy,
         class: d.class,

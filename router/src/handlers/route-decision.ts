@@ -1,26 +1,42 @@
-// POST /v1/route: the routing decision for a chat body, without calling a model.
+// POST /v1/route: the routing decision for a chat body, without calling a model. `model` is the model that would
+// really be tried first: the decided one, or the first capable model of its chain when the request needs what the
+// decided one lacks (images, tools, json_schema) or its context window is too small (then `decided_model` and
+// `fallback_reason` say so), as POST /v1/chat/completions would do.
 import type { Request, Response } from 'express';
-import { parseChatRequest } from '../http/chat-request.ts';
+import { estimatePromptTokens } from '../classify/prompt-text.ts';
+import { CHAT } from '../http/endpoints.ts';
+import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide } from '../routing/decide.ts';
+import { ModelPlanner } from '../routing/model-plan.ts';
 import type { RouterContext } from './context.ts';
 
 export function routeDecisionHandler(ctx: RouterContext) {
+  const planner = new ModelPlanner(CHAT, ctx.deployments.models);
   return async (req: Request, res: Response) => {
-    const body = parseChatRequest(req.body);
-    const target = ctx.resolver.resolve(body, req.get('x-router-policy') ?? undefined);
-    const d = await decide(target, body.messages, ctx.policies, (policy, reason) =>
+    const request = CHAT.parse(req.body);
+    const target = ctx.resolver.resolve(
+      request.body,
+      req.get('x-router-policy') ?? undefined,
+      req.get('x-router-threshold') ?? undefined,
+    );
+    const d = await decide(target, request.messages, ctx.policies, (policy, reason) =>
       ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }),
     );
+    const needs = requiredCapabilities({ messages: request.messages, ...request.features });
+    const plan = planner.plan(d.model, ctx.policies.get(d.policy), needs, estimatePromptTokens(request.messages));
+    const model = plan.models[0]!;
     res.json({
       policy: d.policy,
       classifier: d.classifier,
       class: d.class,
       confidence: d.confidence,
+      ...(d.score !== undefined ? { score: d.score, threshold: d.threshold } : {}),
       ...(d.predicted ? { predicted_class: d.predicted } : {}),
       ...(d.scores ? { complexity: d.scores } : {}),
-      model: d.model,
+      model,
+      ...(model !== d.model ? { decided_model: d.model, fallback_reason: plan.firstSkip ?? 'fallback' } : {}),
       baseline_model: d.baselineModel,
-      deployments: ctx.deployments.deploymentsOf(d.model).map((dep) => ({
+      deployments: ctx.deployments.deploymentsOf(model).map((dep) => ({
         id: dep.config.id,
         upstream_model: dep.config.model,
         weight: dep.config.weight,

@@ -17,6 +17,7 @@ export const ROUTER_METRICS = {
   authFailures: 'llm_router_auth_failures_total',
   workers: 'llm_router_workers',
   externalClassifierFallbacks: 'llm_router_external_classifier_fallbacks_total',
+  strongNeedScore: 'llm_router_strong_need_score',
   // Resilience
   deploymentFailures: 'llm_router_deployment_failures_total',
   deploymentCooldowns: 'llm_router_deployment_cooldowns_total',

@@ -33,6 +33,7 @@ export class RequestRecorder {
   private readonly requests: SeriesCache<[string, string, string, string, string], CounterSeries>;
   private readonly clients: SeriesCache<[string], CounterSeries>;
   private readonly classifiers: SeriesCache<[string], HistogramSeries>;
+  private readonly strongNeed: SeriesCache<[string], HistogramSeries>;
   private readonly byPolicy: SeriesCache<[string], { overhead: HistogramSeries; baselineCost: CounterSeries }>;
   private readonly served: SeriesCache<[string, string, string], ReturnType<typeof servedSeries>>;
 
@@ -44,6 +45,7 @@ export class RequestRecorder {
     );
     this.clients = new SeriesCache((client) => counterSeries(m.clientRequests, { client }));
     this.classifiers = new SeriesCache((classifier) => histogramSeries(m.classificationDuration, { classifier }));
+    this.strongNeed = new SeriesCache((policy) => histogramSeries(m.strongNeedScore, { policy }));
     this.byPolicy = new SeriesCache((policy) => ({
       overhead: histogramSeries(m.overhead, { policy }),
       baselineCost: counterSeries(m.baselineCost, { policy }),
@@ -64,6 +66,11 @@ export class RequestRecorder {
 
   classified(classifier: string, seconds: number): void {
     this.classifiers.get(classifier).observe(seconds);
+  }
+
+  /** A quality policy's strong-need score for the request. */
+  scored(policy: string, score: number): void {
+    this.strongNeed.get(policy).observe(score);
   }
 
   record(o: RequestOutcome): void {

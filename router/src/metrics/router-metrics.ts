@@ -63,6 +63,13 @@ export function createRouterMetrics(
       buckets: CLASSIFY_BUCKETS,
       registers,
     }),
+    strongNeedScore: new Histogram({
+      name: M.strongNeedScore,
+      help: 'Strong-need score of requests routed by a quality policy (0..1: how likely the cheapest model fails where the strongest succeeds).',
+      labelNames: ['policy'] as const,
+      buckets: [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+      registers,
+    }),
     upstreamDuration: new Histogram({
       name: M.upstreamDuration,
       help: 'Upstream call latency, to the last byte, by model and deployment.',

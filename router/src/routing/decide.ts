@@ -14,6 +14,9 @@ export interface RoutingDecision {
   /** The classifier's own class when `class` is "uncertain". */
   predicted?: string;
   scores?: ComplexityScores;
+  /** The strong-need score and the strong threshold it was compared with (quality policies). */
+  score?: number;
+  threshold?: number;
   model: string;
   baselineModel: string;
   classifySeconds: number;
@@ -46,6 +49,7 @@ export function decide(
   const policy = policies.get(target.policy)!;
   const view = promptView(messages);
   const t0 = process.hrtime.bigint();
+  const options = target.threshold === undefined ? undefined : { threshold: target.threshold };
   if (policy.external) {
     const external = policy.external;
     return external.classify(view).then(
@@ -56,7 +60,7 @@ export function decide(
       },
     );
   }
-  return decision(policy, policy.classify(view), policy.classifier, t0);
+  return decision(policy, policy.classify(view, options), policy.classifier, t0);
 }
 
 function decision(policy: Policy, result: Classification, classifier: string, t0: bigint): RoutingDecision {
@@ -68,6 +72,7 @@ function decision(policy: Policy, result: Classification, classifier: string, t0
     confidence: result.confidence,
     ...(result.predicted ? { predicted: result.predicted } : {}),
     ...(result.scores ? { scores: result.scores } : {}),
+    ...(result.score !== undefined ? { score: result.score, threshold: result.threshold! } : {}),
     model: policy.modelFor(result.class),
     baselineModel: policy.baselineModel,
     classifySeconds,

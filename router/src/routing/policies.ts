@@ -1,5 +1,5 @@
 // A policy = a classifier + a map class -> model. Built once from config.
-import type { ModelConfig, PolicyConfig, RouterConfig } from '../config/schema.ts';
+import { qualityClasses, type ModelConfig, type PolicyConfig, type RouterConfig } from '../config/schema.ts';
 import { scoreComplexity, type ComplexityScores } from '../classify/complexity.ts';
 import type { PromptView } from '../classify/prompt-text.ts';
 import type { TaskClassifier } from '../classify/task-classifier.ts';
@@ -7,6 +7,7 @@ import { blendedPrice, modelPrice } from '../pricing/cost.ts';
 import { TASK_CLASSES, UNCERTAIN_CLASS } from '../classify/task-classes.ts';
 import { COMPLEXITY_WEIGHTS, type ComplexityDimension } from '../classify/complexity.ts';
 import { KServeV2Classifier } from '../classify/kserve-v2.ts';
+import { StrongNeedScorer } from '../classify/strong-need.ts';
 
 export interface Classification {
   class: string;
@@ -15,12 +16,21 @@ export interface Classification {
   predicted?: string;
   /** Complexity dimensions (complexity classifier only). */
   scores?: ComplexityScores;
+  /** The strong-need score, 0..1 (quality classifier only): higher, the strong model is more needed. */
+  score?: number;
+  /** The strong model's threshold this request was routed with (quality classifier only). */
+  threshold?: number;
+}
+
+/** Per-request routing options: a quality policy's strong threshold (router/<policy>@0.3, x-router-threshold). */
+export interface ClassifyOptions {
+  threshold?: number;
 }
 
 export interface Policy {
   name: string;
   classifier: PolicyConfig['classifier'];
-  classify(view: PromptView): Classification;
+  classify(view: PromptView, options?: ClassifyOptions): Classification;
   modelFor(cls: string): string;
   baselineModel: string;
   /** Tried after the chosen model's own fallbacks. */
@@ -40,13 +50,18 @@ export interface Policy {
 /** Label for a request with no text to classify (empty prompt, image-only). */
 export const EMPTY_CLASS = 'empty';
 
-export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifier): Map<string, Policy> {
+export function buildPolicies(
+  config: RouterConfig,
+  taskClassifier: TaskClassifier,
+  strongNeed?: StrongNeedScorer,
+): Map<string, Policy> {
   const models = new Map<string, ModelConfig>(config.models.map((m) => [m.name, m]));
+  let scorer = strongNeed;
   const policies = new Map<string, Policy>();
   const byPrice = (names: string[]) =>
     [...names].sort((a, b) => blendedPrice(modelPrice(models.get(a)!)) - blendedPrice(modelPrice(models.get(b)!)));
   for (const p of config.policies) {
-    const uncertainModel = p.uncertain ?? p.default;
+    const uncertainModel = (p.classifier !== 'quality' && p.uncertain) || p.default;
     const targets = [...new Set([p.default, uncertainModel, ...Object.values(p.routes)])];
     const baselineModel =
       p.baseline_model ??
@@ -60,15 +75,18 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
         const pred = taskClassifier.predict(view.request);
         return { class: pred.label, confidence: Math.round(pred.confidence * 1000) / 1000 };
       };
-    } else {
+    } else if (p.classifier === 'complexity') {
       const tiers = p.tiers;
       classify = (view) => {
         if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
         return tierOf(tiers, scoreComplexity(view, taskClassifier.evidence(view.request)));
       };
+    } else {
+      scorer ??= StrongNeedScorer.load(taskClassifier);
+      classify = qualityClassifier(p.thresholds, qualityClasses(p.models.length), scorer);
     }
     let external: Policy['external'];
-    if (p.external) {
+    if (p.classifier !== 'quality' && p.external) {
       const cfg = p.external;
       const client = new KServeV2Classifier(cfg, p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name));
       const tiers = p.classifier === 'complexity' ? p.tiers : [];
@@ -129,6 +147,30 @@ export function buildPolicies(config: RouterConfig, taskClassifier: TaskClassifi
     });
   }
   return policies;
+}
+
+/**
+ * A quality policy's classifier: the strong-need score against the thresholds (one per model after the first).
+ * A per-request threshold replaces the strong model's; a middle model whose threshold is above it is passed over.
+ * Confidence: how far the score sits from the threshold that decided it, on the same 0.5..1 scale as tiers.
+ */
+function qualityClassifier(thresholds: number[], classes: string[], scorer: StrongNeedScorer) {
+  return (view: PromptView, options?: ClassifyOptions): Classification => {
+    if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+    const score = scorer.score(view);
+    const strong = options?.threshold ?? thresholds.at(-1)!;
+    const last = thresholds.length - 1;
+    const effective = thresholds.map((t, i) => (i === last ? strong : Math.min(t, strong)));
+    let level = 0;
+    while (level <= last && score >= effective[level]!) level++;
+    const distance = Math.min(
+      level > 0 ? score - effective[level - 1]! : Number.POSITIVE_INFINITY,
+      level <= last ? effective[level]! - score : Number.POSITIVE_INFINITY,
+    );
+    const confidence = Math.min(1, 0.5 + distance);
+    const round = (v: number) => Math.round(v * 1e4) / 1e4;
+    return { class: classes[level]!, confidence: round(confidence), score: round(score), threshold: strong };
+  };
 }
 
 /** The tier of a complexity score; confidence: how far the score sits from the nearest tier boundary. */

@@ -3,10 +3,12 @@
 //   2. header x-router-policy: <policy>
 //   3. model: "router/<policy>" or a configured alias
 //   4. model: "<model name>" (manual)
+// A quality policy also takes the strong model's threshold per request: "router/<policy>@0.3" (or an alias to it),
+// else the header x-router-threshold: 0.3.
 import type { RouterConfig } from '../config/schema.ts';
 import { ApiError } from '../http/errors.ts';
 
-export type RouteTarget = { kind: 'policy'; policy: string } | { kind: 'manual'; model: string };
+export type RouteTarget = { kind: 'policy'; policy: string; threshold?: number } | { kind: 'manual'; model: string };
 
 export interface NimRouterExtension {
   policy?: unknown;
@@ -20,11 +22,14 @@ export { NIM_EXTENSION_KEY, POLICY_MODEL_PREFIX };
 export class TargetResolver {
   private readonly models: Set<string>;
   private readonly policies: Set<string>;
+  /** Policies that take a per-request threshold (classifier: quality). */
+  private readonly thresholded: Set<string>;
   /** A Map, not the config's plain object: "constructor" or "__proto__" must not find Object.prototype's members. */
   private readonly aliases: Map<string, string>;
   constructor(config: RouterConfig) {
     this.models = new Set(config.models.map((m) => m.name));
     this.policies = new Set(config.policies.map((p) => p.name));
+    this.thresholded = new Set(config.policies.filter((p) => p.classifier === 'quality').map((p) => p.name));
     this.aliases = new Map(Object.entries(config.aliases));
   }
 
@@ -41,8 +46,39 @@ export class TargetResolver {
     return { kind: 'policy', policy: name };
   }
 
+  /** A policy with a per-request threshold ("0.3" from "router/p@0.3" or the header). */
+  private withThreshold(target: RouteTarget, text: string, param: string): RouteTarget {
+    if (target.kind !== 'policy') return target;
+    const threshold = /^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
+    if (!this.thresholded.has(target.policy))
+      throw new ApiError(
+        400,
+        `Policy '${target.policy}' does not take a threshold (only quality policies do: ${[...this.thresholded].join(', ') || 'none configured'})`,
+        'invalid_request_error',
+        'threshold_not_supported',
+        param,
+      );
+    if (Number.isNaN(threshold))
+      throw new ApiError(
+        400,
+        `The threshold '${text}' is not a number from 0 to 1 (e.g. router/${target.policy}@0.3)`,
+        'invalid_request_error',
+        'invalid_threshold',
+        param,
+      );
+    return { ...target, threshold };
+  }
+
   private byModelName(name: string, param: string): RouteTarget {
-    if (name.startsWith(POLICY_MODEL_PREFIX)) return this.policy(name.slice(POLICY_MODEL_PREFIX.length), param);
+    if (name.startsWith(POLICY_MODEL_PREFIX)) {
+      const at = name.lastIndexOf('@');
+      if (at < 0) return this.policy(name.slice(POLICY_MODEL_PREFIX.length), param);
+      return this.withThreshold(
+        this.policy(name.slice(POLICY_MODEL_PREFIX.length, at), param),
+        name.slice(at + 1),
+        param,
+      );
+    }
     const alias = this.aliases.get(name);
     if (alias !== undefined) return this.byModelName(alias, param);
     if (this.models.has(name)) return { kind: 'manual', model: name };
@@ -55,7 +91,20 @@ export class TargetResolver {
     );
   }
 
-  resolve(body: { model?: unknown; [NIM_EXTENSION_KEY]?: unknown }, policyHeader: string | undefined): RouteTarget {
+  resolve(
+    body: { model?: unknown; [NIM_EXTENSION_KEY]?: unknown },
+    policyHeader: string | undefined,
+    thresholdHeader?: string,
+  ): RouteTarget {
+    const target = this.target(body, policyHeader);
+    if (thresholdHeader === undefined || target.kind !== 'policy' || target.threshold !== undefined) return target;
+    return this.withThreshold(target, thresholdHeader, 'x-router-threshold');
+  }
+
+  private target(
+    body: { model?: unknown; [NIM_EXTENSION_KEY]?: unknown },
+    policyHeader: string | undefined,
+  ): RouteTarget {
     const ext = body[NIM_EXTENSION_KEY];
     if (ext !== undefined) {
       if (!ext || typeof ext !== 'object' || Array.isArray(ext)) {
