@@ -1,7 +1,8 @@
 // The strong-need score: the probability that a prompt needs the strong model (the weak one would get it wrong
 // where the strong one gets it right), from the prompt alone. A logistic regression over strong-need-features.ts,
-// blended with the prompt's length (an ensemble chosen by cross-validation over whole subjects) and mapped to a
-// probability by Platt scaling on out-of-fold predictions. Trained by `make routing-train` on public
+// blended with two signals the router already has, the prompt's length and its complexity score (an ensemble
+// whose weights, one set for multiple-choice questions and one for open requests, are chosen by
+// cross-validation over whole subjects), and mapped to a probability by Platt scaling on out-of-fold predictions. Trained by `make routing-train` on public
 // per-prompt correctness data (training/routing/); `make routing-eval` measures it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +18,20 @@ import {
 import type { TaskClassifier } from './task-classifier.ts';
 
 export const STRONG_NEED_FORMAT = 'strong-need-logreg-v1';
-/** Index of log(1 + words) among the dense features: the length the score is blended with. */
-export const LENGTH_FEATURE = DENSE_FEATURES.indexOf('log_words');
+/** What the score blends: the logistic model's log-odds and two dense features (length, overall complexity). */
+export const BLEND_PARTS = ['model', 'log_words', 'cx:overall'] as const;
+const BLEND_FEATURES = ['log_words', 'cx:overall'].map((f) =>
+  DENSE_FEATURES.indexOf(f as (typeof DENSE_FEATURES)[number]),
+);
+/** Prompts with answer choices blend with one set of weights, open requests with the other. */
+export const CHOICES_FEATURE = DENSE_FEATURES.indexOf('choices');
+export type PromptKind = 'choice' | 'open';
+export const kindOf = (x: SparseFeatures): PromptKind => (x.dense[CHOICES_FEATURE]! > 0 ? 'choice' : 'open');
+
+/** The blend's parts for features `x`, given the model's log-odds: [log-odds, length, complexity]. */
+export function blendParts(x: SparseFeatures, modelLogit: number): number[] {
+  return [modelLogit, ...BLEND_FEATURES.map((j) => x.dense[j]!)];
+}
 
 export interface StrongNeedModelFile {
   format: typeof STRONG_NEED_FORMAT;
@@ -32,8 +45,8 @@ export interface StrongNeedModelFile {
   /** Word weight = int8 value x word_scale; base64 of Int8, 2^word_hash_bits of them (empty: no words). */
   word_scale: number;
   words: string;
-  /** score logit = platt.a * (blend.model * z(model logit) + (1 - blend.model) * z(log words)) + platt.b */
-  blend: { model: number; model_mean: number; model_std: number; length_mean: number; length_std: number };
+  /** score logit = platt.a * sum_i weights[kind][i] * (part_i - mean_i) / std_i + platt.b, parts: BLEND_PARTS */
+  blend: { parts: string[]; mean: number[]; std: number[]; weights: Record<PromptKind, number[]> };
   platt: { a: number; b: number };
   trained_on: Record<string, unknown>;
   selection: Record<string, unknown>;
@@ -58,8 +71,11 @@ export class StrongNeedScorer {
       throw new Error(
         `${source}: format ${model.format}/${model.word_hash_bits} bits does not match this code; ${retrain}`,
       );
-    if (model.dense_features.join('|') !== DENSE_FEATURES.join('|'))
-      throw new Error(`${source}: its dense features differ from this code's; ${retrain}`);
+    if (
+      model.dense_features.join('|') !== DENSE_FEATURES.join('|') ||
+      model.blend.parts.join('|') !== BLEND_PARTS.join('|')
+    )
+      throw new Error(`${source}: its dense features or blend differ from this code's; ${retrain}`);
     this.mean = Float64Array.from(model.mean);
     this.invStd = Float64Array.from(model.std, (s) => 1 / s);
     this.dense = Float64Array.from(model.dense);
@@ -99,9 +115,11 @@ export class StrongNeedScorer {
   /** P(the strong model is needed), 0..1, for features `x`. */
   scoreFeatures(x: SparseFeatures): number {
     const { blend, platt } = this.model;
-    const zm = (this.modelLogit(x) - blend.model_mean) / blend.model_std;
-    const zl = (x.dense[LENGTH_FEATURE]! - blend.length_mean) / blend.length_std;
-    return 1 / (1 + Math.exp(-(platt.a * (blend.model * zm + (1 - blend.model) * zl) + platt.b)));
+    const parts = blendParts(x, this.modelLogit(x));
+    const w = blend.weights[kindOf(x)];
+    let z = 0;
+    for (let i = 0; i < parts.length; i++) z += (w[i]! * (parts[i]! - blend.mean[i]!)) / blend.std[i]!;
+    return 1 / (1 + Math.exp(-(platt.a * z + platt.b)));
   }
 
   score(view: PromptView): number {

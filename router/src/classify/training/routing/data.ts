@@ -36,7 +36,38 @@ export const ROUTING_SPLIT = {
 
 export const routingDataAvailable = (dir = DEFAULT_ROUTING_DATA_DIR) => existsSync(join(dir, ROUTING_FILES.mmlu));
 
+/** Chance on MMLU's four choices: a model below it on a whole subject is an answer-parsing failure in the source. */
+export const CHANCE = 0.25;
+
+/**
+ * Subjects where either model is right less often than chance: such labels say nothing about the prompts (in this
+ * data, the strong model's high_school_mathematics answers: 3% right where the weak one gets 32%). Left out of
+ * training and evaluation alike, and named by both.
+ */
+export function unusableSubjects(examples: ReadonlyArray<RoutingExample>): string[] {
+  const by = new Map<string, { n: number; strong: number; weak: number }>();
+  for (const e of examples) {
+    if (e.source !== 'mmlu') continue;
+    const s = by.get(e.subject) ?? { n: 0, strong: 0, weak: 0 };
+    s.n++;
+    s.strong += e.strong ? 1 : 0;
+    s.weak += e.weak ? 1 : 0;
+    by.set(e.subject, s);
+  }
+  return [...by]
+    .filter(([, s]) => s.strong / s.n < CHANCE || s.weak / s.n < CHANCE)
+    .map(([subject]) => subject)
+    .sort();
+}
+
+/** The data less its unusable subjects (unusableSubjects). */
 export function readRoutingData(dir = DEFAULT_ROUTING_DATA_DIR): RoutingExample[] {
+  const all = readAllRoutingData(dir);
+  const drop = new Set(unusableSubjects(all));
+  return all.filter((e) => !drop.has(e.subject));
+}
+
+export function readAllRoutingData(dir = DEFAULT_ROUTING_DATA_DIR): RoutingExample[] {
   const out: RoutingExample[] = [];
   for (const source of ['mmlu', 'gsm8k'] as const) {
     const file = join(dir, ROUTING_FILES[source]);
@@ -86,13 +117,19 @@ export function heldOutSubjects(examples: ReadonlyArray<RoutingExample>, seed: n
   return shuffle(subjects, mulberry32(seed)).slice(0, ROUTING_SPLIT.heldOutSubjects).sort();
 }
 
+/** FNV-1a of a name: a per-subject seed, so one subject's split does not depend on which others are present. */
+function nameSeed(name: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export function splitRouting(
   examples: ReadonlyArray<RoutingExample>,
   seed: number = ROUTING_SPLIT.seed,
 ): SplitExample[] {
   const held = new Set(heldOutSubjects(examples, seed));
-  const rand = mulberry32(seed ^ 0x5bd1e995);
-  // Per subject (and for the word problems), a seeded shuffle cut at heldOutRows.
+  // Per subject (and for the word problems), a shuffle seeded by its name, cut at heldOutRows.
   const bySubject = new Map<string, number[]>();
   examples.forEach((e, i) => {
     if (held.has(e.subject)) return;
@@ -101,8 +138,8 @@ export function splitRouting(
     else bySubject.set(e.subject, [i]);
   });
   const split = new Array<RoutingSplit>(examples.length).fill('test_subjects');
-  for (const subject of [...bySubject.keys()].sort()) {
-    const idx = shuffle(bySubject.get(subject)!, rand);
+  for (const [subject, rows] of bySubject) {
+    const idx = shuffle(rows, mulberry32(nameSeed(subject, seed)));
     const nTest = Math.round(idx.length * ROUTING_SPLIT.heldOutRows);
     idx.forEach((p, k) => {
       split[p] = k < nTest ? 'test_rows' : 'train';

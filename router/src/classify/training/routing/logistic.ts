@@ -11,6 +11,12 @@ export interface LogisticOptions {
   l2Words: number;
   /** Use the hashed words at all. */
   words: boolean;
+  /**
+   * Learn a bias per group (subject) beside the shared weights, and drop it after training ("fixed effects"):
+   * the group biases take up how hard each subject is, so the shared weights learn what makes a prompt harder
+   * than others of its kind — what carries to subjects never seen.
+   */
+  groupBias: boolean;
   seed: number;
 }
 
@@ -49,7 +55,11 @@ export function fitLogistic(
   ys: ReadonlyArray<number>,
   opts: LogisticOptions,
   ws?: ReadonlyArray<number>,
+  groups?: ReadonlyArray<number>,
 ): LogisticModel {
+  const nGroups = opts.groupBias && groups ? Math.max(...groups) + 1 : 0;
+  const gb = new Float64Array(nGroups);
+  const ggb = new Float64Array(nGroups).fill(1e-8);
   const { mean, std } = standardiser(xs);
   const m: LogisticModel = {
     mean,
@@ -73,8 +83,13 @@ export function fitLogistic(
       const x = xs[k]!;
       for (let j = 0; j < DENSE_COUNT; j++) zx[j] = (x.dense[j]! - mean[j]!) / std[j]!;
       const xw: SparseFeatures = opts.words ? x : { dense: x.dense, words: [] };
-      const p = sigmoid(logit(m, xw));
+      const group = nGroups ? groups![k]! : -1;
+      const p = sigmoid(logit(m, xw) + (group >= 0 ? gb[group]! : 0));
       const g = (p - ys[k]!) * (ws?.[k] ?? 1);
+      if (group >= 0) {
+        ggb[group]! += g * g;
+        gb[group]! -= (opts.learningRate * g) / Math.sqrt(ggb[group]!);
+      }
       gBias += g * g;
       m.bias -= (opts.learningRate * g) / Math.sqrt(gBias);
       for (let j = 0; j < DENSE_COUNT; j++) {
@@ -91,6 +106,12 @@ export function fitLogistic(
         }
       }
     }
+  }
+  // The shared bias stands for an average group: add the groups' mean offset (weighted by their sizes).
+  if (nGroups) {
+    let sum = 0;
+    for (const g of groups!) sum += gb[g]!;
+    m.bias += sum / groups!.length;
   }
   return m;
 }

@@ -10,8 +10,9 @@
 export interface Outcome {
   /** Higher: the strong model is more needed. */
   score: number;
-  strong: boolean;
-  weak: boolean;
+  /** Correctness (or a quality score, e.g. a judge's 0..1) of each model's answer. */
+  strong: boolean | number;
+  weak: boolean | number;
 }
 
 export interface CurvePoint {
@@ -43,12 +44,12 @@ export function qualityCurve(rows: ReadonlyArray<Outcome>): CurvePoint[] {
   for (const r of rows) if (Number.isNaN(r.score)) throw new Error('qualityCurve: a score is NaN');
   const sorted = [...rows].sort((a, b) => b.score - a.score);
   let correct = 0;
-  for (const r of rows) correct += r.weak ? 1 : 0;
+  for (const r of rows) correct += +r.weak;
   const curve: CurvePoint[] = [{ strongShare: 0, quality: correct / n, threshold: Number.POSITIVE_INFINITY }];
   for (let i = 0; i < n; ) {
     const s = sorted[i]!.score;
     while (i < n && sorted[i]!.score === s) {
-      correct += (sorted[i]!.strong ? 1 : 0) - (sorted[i]!.weak ? 1 : 0);
+      correct += +sorted[i]!.strong - +sorted[i]!.weak;
       i++;
     }
     curve.push({ strongShare: i / n, quality: correct / n, threshold: s });
@@ -80,7 +81,7 @@ export function shareReaching(curve: ReadonlyArray<CurvePoint>, value: (p: Curve
 export function routingMetrics(rows: ReadonlyArray<Outcome>): RoutingMetrics {
   const curve = qualityCurve(rows);
   const weakQuality = curve[0]!.quality;
-  const strongQuality = rows.reduce((a, r) => a + (r.strong ? 1 : 0), 0) / rows.length;
+  const strongQuality = rows.reduce((a, r) => a + +r.strong, 0) / rows.length;
   const gap = strongQuality - weakQuality;
   const pgr = (p: CurvePoint) => (gap === 0 ? 1 : (p.quality - weakQuality) / gap);
   return {
@@ -95,9 +96,9 @@ export function routingMetrics(rows: ReadonlyArray<Outcome>): RoutingMetrics {
   };
 }
 
-/** The oracle: the strong model exactly where it is right and the weak one is not, the rest where it helps least. */
+/** The oracle: prompts in order of what the strong model adds over the weak one on each. */
 export function oracleScores(rows: ReadonlyArray<Omit<Outcome, 'score'>>): Outcome[] {
-  return rows.map((r) => ({ ...r, score: r.strong && !r.weak ? 2 : r.strong === r.weak ? 1 : 0 }));
+  return rows.map((r) => ({ ...r, score: +r.strong - +r.weak }));
 }
 
 /** The curve thinned to at most `points` points (for plots and JSON), always keeping both ends. */

@@ -9,8 +9,11 @@ import { parseArgs } from 'node:util';
 import { promptView } from '../../prompt-text.ts';
 import { DENSE_FEATURES, type SparseFeatures, WORD_HASH_BITS } from '../../strong-need-features.ts';
 import {
+  BLEND_PARTS,
+  blendParts,
   DEFAULT_STRONG_NEED_FILE,
-  LENGTH_FEATURE,
+  kindOf,
+  type PromptKind,
   STRONG_NEED_FORMAT,
   StrongNeedScorer,
   type StrongNeedModelFile,
@@ -35,17 +38,28 @@ export const TARGETS = {
 } as const;
 type Target = keyof typeof TARGETS;
 
-export const CANDIDATES: Array<{ target: Target; options: Partial<LogisticOptions> }> = [
-  { target: 'need', options: { words: true, l2Dense: 1e-2, l2Words: 1e-2 } },
-  { target: 'need', options: { words: false, l2Dense: 1e-2 } },
-  { target: 'need', options: { words: true, l2Dense: 1e-3, l2Words: 1e-3 } },
-  { target: 'weak_wrong', options: { words: true, l2Dense: 1e-2, l2Words: 1e-2 } },
-  { target: 'weak_wrong', options: { words: false, l2Dense: 1e-2 } },
-];
-const BASE: LogisticOptions = { epochs: 10, learningRate: 0.05, l2Dense: 1e-2, l2Words: 1e-2, words: true, seed: 3 };
+export const CANDIDATES: Array<{ target: Target; options: Partial<LogisticOptions> }> = [];
+for (const target of ['need', 'weak_wrong'] as const)
+  for (const groupBias of [false, true])
+    for (const words of [false, true]) CANDIDATES.push({ target, options: { words, groupBias } });
+const BASE: LogisticOptions = {
+  epochs: 10,
+  learningRate: 0.05,
+  l2Dense: 1e-2,
+  l2Words: 1e-2,
+  words: true,
+  groupBias: false,
+  seed: 3,
+};
 const FOLDS = 5;
 const FOLD_SEED = 11;
-const BLENDS = [0, 0.2, 0.4, 0.5, 0.6, 0.8, 1];
+/** Blend weights tried: every point of the simplex over BLEND_PARTS in steps of 0.2. */
+const STEP = 5;
+const BLENDS: number[][] = [];
+for (let a = 0; a <= STEP; a++)
+  for (let b = 0; a + b <= STEP; b++) BLENDS.push([a / STEP, b / STEP, (STEP - a - b) / STEP]);
+/** The source whose cross-validated APGR picks each kind's blend (open requests: the word problems). */
+const KIND_SOURCE: Record<PromptKind, RoutingExample['source']> = { choice: 'mmlu', open: 'gsm8k' };
 
 /** Each source counts the same in training: the word problems would otherwise be a twelfth of it. */
 export function sourceWeights(rows: ReadonlyArray<RoutingExample>): number[] {
@@ -89,10 +103,23 @@ export function fitPlatt(s: ArrayLike<number>, y: ArrayLike<number>): { a: numbe
   return { a, b };
 }
 
-function blendScores(logits: ArrayLike<number>, lengths: ArrayLike<number>, w: number) {
-  const sm = stats(logits);
-  const sl = stats(lengths);
-  return Array.from(logits, (z, i) => (w * (z - sm.mean)) / sm.std + ((1 - w) * (lengths[i]! - sl.mean)) / sl.std);
+/** Each blend part's mean and standard deviation over `parts` (rows of BLEND_PARTS values). */
+function partStats(parts: ReadonlyArray<ArrayLike<number>>) {
+  return BLEND_PARTS.map((_, i) => stats(parts.map((p) => p[i]!)));
+}
+
+function blendScores(
+  parts: ReadonlyArray<ArrayLike<number>>,
+  kinds: ReadonlyArray<PromptKind>,
+  weights: Record<PromptKind, number[]>,
+) {
+  const st = partStats(parts);
+  return parts.map((p, k) => {
+    const w = weights[kinds[k]!];
+    let z = 0;
+    for (let i = 0; i < st.length; i++) z += (w[i]! * (p[i]! - st[i]!.mean)) / st[i]!.std;
+    return z;
+  });
 }
 
 export function featurize(rows: ReadonlyArray<RoutingExample>, scorer: StrongNeedScorer): SparseFeatures[] {
@@ -111,11 +138,20 @@ export function trainStrongNeed(rows: ReadonlyArray<RoutingExample>, classifier:
   // Any model file will do for featurising: features() does not read the weights.
   const featurizer = new StrongNeedScorer(emptyModel(), classifier);
   const xs = featurize(rows, featurizer);
-  const lengths = xs.map((x) => x.dense[LENGTH_FEATURE]!);
+  const kinds = xs.map(kindOf);
   const folds = subjectFolds(rows, FOLDS, FOLD_SEED);
   const weights = sourceWeights(rows);
+  const subjects = [...new Set(rows.map((r) => r.subject))].sort();
+  const groups = rows.map((r) => subjects.indexOf(r.subject));
   const table: Array<Record<string, unknown>> = [];
-  let best: { target: Target; options: LogisticOptions; blend: number; value: number; oof: number[] } | undefined;
+  type Choice = {
+    target: Target;
+    options: LogisticOptions;
+    blend: Record<PromptKind, number[]>;
+    value: number;
+    parts: number[][];
+  };
+  let best: Choice | undefined;
   for (const c of CANDIDATES) {
     const options = { ...BASE, ...c.options };
     const oof = new Array<number>(rows.length).fill(0);
@@ -126,34 +162,50 @@ export function trainStrongNeed(rows: ReadonlyArray<RoutingExample>, classifier:
         idx.map((i) => TARGETS[c.target](rows[i]!)),
         options,
         idx.map((i) => weights[i]!),
+        idx.map((i) => groups[i]!),
       );
       rows.forEach((_, i) => {
         if (folds[i] === f) oof[i] = logit(m, xs[i]!);
       });
     }
-    for (const blend of BLENDS) {
-      const a = apgrBySource(rows, blendScores(oof, lengths, blend));
-      const value = (a.mmlu + a.gsm8k) / 2;
-      const name = `${c.target} words=${options.words} l2=${options.l2Dense}`;
-      table.push({ candidate: name, blend, mmlu_apgr: round(a.mmlu), gsm8k_apgr: round(a.gsm8k), mean: round(value) });
-      if (!best || value > best.value) best = { target: c.target, options, blend, value, oof };
+    const parts = xs.map((x, i) => blendParts(x, oof[i]!));
+    const name = `${c.target} words=${options.words} subject-bias=${options.groupBias}`;
+    // Each kind's blend is chosen on its own source: the weights for one kind do not move the other's ranking.
+    const blend = {} as Record<PromptKind, number[]>;
+    const apgr = {} as Record<PromptKind, number>;
+    for (const kind of ['choice', 'open'] as const) {
+      for (const w of BLENDS) {
+        const a = apgrBySource(rows, blendScores(parts, kinds, { choice: w, open: w }))[KIND_SOURCE[kind]];
+        if (apgr[kind] === undefined || a > apgr[kind]) (apgr[kind] = a), (blend[kind] = w);
+      }
     }
-  }
-  for (const r of table)
+    const alone = apgrBySource(rows, oof);
+    const value = (apgr.choice + apgr.open) / 2;
+    table.push({
+      candidate: name,
+      model_alone: { mmlu_apgr: round(alone.mmlu), gsm8k_apgr: round(alone.gsm8k) },
+      blend,
+      blended: { mmlu_apgr: round(apgr.choice), gsm8k_apgr: round(apgr.open) },
+    });
     log(
-      `  ${String(r.candidate).padEnd(36)} blend ${String(r.blend).padEnd(4)} MMLU ${r.mmlu_apgr}  GSM8K ${r.gsm8k_apgr}`,
+      `  ${name.padEnd(32)} alone MMLU ${alone.mmlu.toFixed(3)} GSM8K ${alone.gsm8k.toFixed(3)}; blended MMLU ${apgr.choice.toFixed(3)} [${blend.choice.join(', ')}] GSM8K ${apgr.open.toFixed(3)} [${blend.open.join(', ')}]`,
     );
+    if (!best || value > best.value) best = { target: c.target, options, blend, value, parts };
+  }
+  const lengthAlone = apgrBySource(
+    rows,
+    xs.map((x) => x.dense[DENSE_FEATURES.indexOf('log_words')]!),
+  );
   const chosen = best!;
   log(
-    `chosen: ${chosen.target} words=${chosen.options.words} l2=${chosen.options.l2Dense}, blend ${chosen.blend} (cross-validated mean APGR ${round(chosen.value)})`,
+    `prompt length alone: MMLU ${lengthAlone.mmlu.toFixed(3)} GSM8K ${lengthAlone.gsm8k.toFixed(3)}\nchosen: ${chosen.target} words=${chosen.options.words} subject-bias=${chosen.options.groupBias} (cross-validated mean APGR ${chosen.value.toFixed(3)})`,
   );
-  // The blend's z-scores and Platt scaling, both from out-of-fold logits (what unseen prompts look like).
-  const sm = stats(chosen.oof);
-  const sl = stats(lengths);
-  const platt = fitPlatt(blendScores(chosen.oof, lengths, chosen.blend), rows.map(TARGETS.need));
-  const m = fitLogistic(xs, rows.map(TARGETS[chosen.target]), chosen.options, weights);
+  // The blend's standardisation and Platt scaling, both from out-of-fold log-odds (what unseen prompts look like).
+  const st = partStats(chosen.parts);
+  const platt = fitPlatt(blendScores(chosen.parts, kinds, chosen.blend), rows.map(TARGETS.need));
+  const m = fitLogistic(xs, rows.map(TARGETS[chosen.target]), chosen.options, weights, groups);
   return toFile(m, {
-    blend: { model: chosen.blend, model_mean: sm.mean, model_std: sm.std, length_mean: sl.mean, length_std: sl.std },
+    blend: { parts: [...BLEND_PARTS], mean: st.map((s) => s.mean), std: st.map((s) => s.std), weights: chosen.blend },
     platt,
     trained_on: {
       examples: rows.length,
@@ -162,7 +214,11 @@ export function trainStrongNeed(rows: ReadonlyArray<RoutingExample>, classifier:
       target: chosen.target,
       options: chosen.options,
     },
-    selection: { folds: `${FOLDS} folds of whole MMLU subjects (word problems: random)`, table },
+    selection: {
+      folds: `${FOLDS} folds of whole MMLU subjects (word problems: random)`,
+      prompt_length_alone: { mmlu_apgr: round(lengthAlone.mmlu), gsm8k_apgr: round(lengthAlone.gsm8k) },
+      candidates: table,
+    },
   });
 }
 
@@ -190,13 +246,7 @@ function toFile(m: LogisticModel, rest: Pick<StrongNeedModelFile, 'blend' | 'pla
     bias: r(m.bias),
     word_scale: r(words.scale),
     words: words.data,
-    blend: {
-      model: rest.blend.model,
-      model_mean: r(rest.blend.model_mean),
-      model_std: r(rest.blend.model_std),
-      length_mean: r(rest.blend.length_mean),
-      length_std: r(rest.blend.length_std),
-    },
+    blend: { ...rest.blend, mean: rest.blend.mean.map(r), std: rest.blend.std.map(r) },
     platt: { a: r(rest.platt.a), b: r(rest.platt.b) },
     trained_on: rest.trained_on,
     selection: rest.selection,
@@ -217,7 +267,12 @@ export function emptyModel(): StrongNeedModelFile {
     bias: 0,
     word_scale: 0,
     words: '',
-    blend: { model: 1, model_mean: 0, model_std: 1, length_mean: 0, length_std: 1 },
+    blend: {
+      parts: [...BLEND_PARTS],
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      weights: { choice: [1, 0, 0], open: [1, 0, 0] },
+    },
     platt: { a: 1, b: 0 },
     trained_on: {},
     selection: {},
