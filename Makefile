@@ -9,7 +9,7 @@ SIM_CONFIG ?= config/llm-sim.yaml
 ROUTER_NODE_FLAGS ?= --max-semi-space-size=8 --no-parallel-scavenge
 
 .DEFAULT_GOAL := help
-.PHONY: lint format help install install-system-deps install-test-deps bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval
+.PHONY: lint format help install install-system-deps install-test-deps bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval routing-train routing-eval routing-calibrate
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -124,3 +124,15 @@ classifier-train: node_modules/.package-lock.json ## Retrain the task classifier
 
 classifier-eval: node_modules/.package-lock.json ## Held-out accuracy, macro-F1, per-class P/R, confusions, calibration, latency, complexity targets
 	$(NODE_RUN) router/src/classify/training/evaluate.ts --data $(CLASSIFIER_DATA)
+
+ROUTING_DATA ?= ../shared/routing-data
+SHARE ?= 0.3
+
+routing-train: node_modules/.package-lock.json ## Retrain the strong-need score (quality_router; deterministic) from ROUTING_DATA, model chosen by subject-fold cross-validation
+	$(NODE_RUN) router/src/classify/training/routing/train.ts --data $(ROUTING_DATA)
+
+routing-eval: node_modules/.package-lock.json ## APGR, CPT(50%/80%), strong share for 95% quality: every policy and baselines on held-out data; curves in docs/routing/ (ROUTING_EVAL_ARGS="--prompts my.jsonl")
+	$(NODE_RUN) router/src/classify/training/routing/evaluate.ts --data $(ROUTING_DATA) --config $(ROUTER_CONFIG) $(ROUTING_EVAL_ARGS)
+
+routing-calibrate: node_modules/.package-lock.json ## Thresholds that send SHARE (e.g. 0.3, or 0.5,0.2 per model) to the stronger models: PROMPTS=file.jsonl or METRICS=http://127.0.0.1:4000/metrics
+	$(NODE_RUN) router/src/classify/training/routing/calibrate.ts --config $(ROUTER_CONFIG) --share $(SHARE) --data $(ROUTING_DATA) $(if $(PROMPTS),--prompts $(PROMPTS)) $(if $(METRICS),--metrics $(METRICS)) $(if $(POLICY),--policy $(POLICY))

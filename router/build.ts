@@ -37,7 +37,8 @@ writeFileSync(
   main,
   readFileSync(main, 'utf8').replace(/^#!.*\n/, `#!/usr/bin/env -S node ${ROUTER_NODE_FLAGS.join(' ')}\n`),
 );
-// The classifier reads its model next to its module: ./model/task-model.json.
+// The classifiers read their models next to their module: ./model/*.json.
 mkdirSync(`${outdir}/model`, { recursive: true });
-copyFileSync(here('./src/classify/model/task-model.json'), `${outdir}/model/task-model.json`);
+for (const model of ['task-model.json', 'strong-need-model.json'])
+  copyFileSync(here(`./src/classify/model/${model}`), `${outdir}/model/${model}`);
 console.log(`built ${outdir}/main.mjs`);

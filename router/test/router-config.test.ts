@@ -28,7 +28,7 @@ test('the shipped config/router.yaml is valid', () => {
   assert.ok(cfg.models.length >= 5);
   assert.deepEqual(
     cfg.policies.map((p) => p.name),
-    ['task_router', 'complexity_router'],
+    ['task_router', 'complexity_router', 'quality_router'],
   );
 });
 

@@ -52,6 +52,9 @@ export interface StrongNeedModelFile {
   selection: Record<string, unknown>;
 }
 
+/** Scores are reported and compared with thresholds at this precision (x-router-score, /v1/route, calibration). */
+export const roundScore = (score: number) => Math.round(score * 1e4) / 1e4;
+
 export const DEFAULT_STRONG_NEED_FILE = fileURLToPath(new URL('./model/strong-need-model.json', import.meta.url));
 
 export class StrongNeedScorer {

@@ -7,7 +7,7 @@ import { blendedPrice, modelPrice } from '../pricing/cost.ts';
 import { TASK_CLASSES, UNCERTAIN_CLASS } from '../classify/task-classes.ts';
 import { COMPLEXITY_WEIGHTS, type ComplexityDimension } from '../classify/complexity.ts';
 import { KServeV2Classifier } from '../classify/kserve-v2.ts';
-import { StrongNeedScorer } from '../classify/strong-need.ts';
+import { roundScore, StrongNeedScorer } from '../classify/strong-need.ts';
 
 export interface Classification {
   class: string;
@@ -157,7 +157,8 @@ export function buildPolicies(
 function qualityClassifier(thresholds: number[], classes: string[], scorer: StrongNeedScorer) {
   return (view: PromptView, options?: ClassifyOptions): Classification => {
     if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
-    const score = scorer.score(view);
+    // Decided on the score as reported (x-router-score, /v1/route), so a client can check it against a threshold.
+    const score = roundScore(scorer.score(view));
     const strong = options?.threshold ?? thresholds.at(-1)!;
     const last = thresholds.length - 1;
     const effective = thresholds.map((t, i) => (i === last ? strong : Math.min(t, strong)));
@@ -169,7 +170,7 @@ function qualityClassifier(thresholds: number[], classes: string[], scorer: Stro
     );
     const confidence = Math.min(1, 0.5 + distance);
     const round = (v: number) => Math.round(v * 1e4) / 1e4;
-    return { class: classes[level]!, confidence: round(confidence), score: round(score), threshold: strong };
+    return { class: classes[level]!, confidence: round(confidence), score, threshold: strong };
   };
 }
 

@@ -1,0 +1,105 @@
+// RouteLLM's metrics (APGR, CPT, quality for 95%) on small sets whose answers are worked out by hand, and the
+// calibration helpers (thresholds from a sample of scores or from a /metrics histogram).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mulberry32 } from '@llm-router/common/prng';
+import {
+  oracleScores,
+  qualityCurve,
+  routingMetrics,
+  thinCurve,
+  type Outcome,
+} from '../src/classify/training/routing/metrics.ts';
+import {
+  histogramBuckets,
+  thresholdForShare,
+  thresholdFromHistogram,
+} from '../src/classify/training/routing/calibrate.ts';
+
+// Four prompts: the strong model is right on all, the weak one on the last two. Gap = 0.5.
+const rows = (scores: number[]): Outcome[] => scores.map((score, i) => ({ score, strong: true, weak: i >= 2 }));
+
+test('a perfect ranking recovers the gap with the first strong calls; APGR is the area under PGR', () => {
+  const m = routingMetrics(rows([4, 3, 2, 1]));
+  assert.equal(m.weakQuality, 0.5);
+  assert.equal(m.strongQuality, 1);
+  // PGR at 0, 25, 50, 75, 100% strong: 0, 0.5, 1, 1, 1 -> trapezoids 0.0625 + 0.1875 + 0.25 + 0.25 = 0.75
+  assert.equal(m.apgr, 0.75);
+  assert.equal(m.cpt50, 0.25);
+  assert.equal(m.cpt80, 0.4); // 0.8 of the way from PGR 0.5 (25%) to 1 (50%): 25% + 0.6 x 25%
+  // 95% of the strong model's quality = 0.95, reached 0.8 of the way from 0.75 (25%) to 1 (50%)
+  assert.ok(Math.abs(m.share95 - 0.45) < 1e-12);
+});
+
+test('the worst ranking spends every strong call where it adds nothing first', () => {
+  const m = routingMetrics(rows([1, 2, 3, 4]));
+  // PGR: 0, 0, 0, 0.5, 1 -> 0 + 0 + 0.0625 + 0.1875 = 0.25
+  assert.equal(m.apgr, 0.25);
+  assert.equal(m.cpt50, 0.75);
+});
+
+test('tied scores are taken in random order on average: a constant score is exactly the random router', () => {
+  const m = routingMetrics(rows([0, 0, 0, 0]));
+  assert.equal(m.apgr, 0.5);
+  assert.equal(m.cpt50, 0.5);
+  assert.deepEqual(
+    qualityCurve(rows([0, 0, 0, 0])).map((p) => p.strongShare),
+    [0, 1],
+  );
+  // and random scores average to it
+  const rand = mulberry32(5);
+  const big = Array.from({ length: 4000 }, (_, i) => ({ score: rand(), strong: rand() < 0.8, weak: i % 3 === 0 }));
+  assert.ok(Math.abs(routingMetrics(big).apgr - 0.5) < 0.05);
+});
+
+test('the oracle ranks by what the strong model adds; quality scores (0..1) work like correctness', () => {
+  const set = [
+    { strong: 1, weak: 0 },
+    { strong: 0, weak: 1 },
+    { strong: 0.5, weak: 0.5 },
+  ];
+  const oracle = routingMetrics(oracleScores(set));
+  // strong and weak both average 0.5: no gap -> PGR is 1 everywhere by definition
+  assert.equal(oracle.apgr, 1);
+  const gap = routingMetrics(oracleScores([...set, { strong: 1, weak: 0 }]));
+  assert.ok(gap.apgr > 1, 'the oracle beats the strong model itself by skipping it where it is worse');
+  assert.throws(() => routingMetrics([{ score: Number.NaN, strong: true, weak: false }]), /NaN/);
+});
+
+test('thinCurve keeps both ends and at most the points asked for', () => {
+  const curve = qualityCurve(Array.from({ length: 500 }, (_, i) => ({ score: i, strong: i % 2 === 0, weak: false })));
+  const thin = thinCurve(curve, 11);
+  assert.equal(thin.length, 11);
+  assert.deepEqual(thin[0], curve[0]);
+  assert.deepEqual(thin.at(-1), curve.at(-1));
+});
+
+test('thresholdForShare: the score at or above which the share lies', () => {
+  const scores = [0.1, 0.9, 0.5, 0.3, 0.7];
+  assert.equal(thresholdForShare(scores, 0.4), 0.7);
+  assert.equal(thresholdForShare(scores, 1), 0.1);
+  assert.ok(thresholdForShare(scores, 0) > 0.9, 'share 0: above every score');
+  assert.throws(() => thresholdForShare(scores, 1.5), /from 0 to 1/);
+  assert.throws(() => thresholdForShare([], 0.5), /no scores/);
+});
+
+test("thresholdFromHistogram reads a policy's buckets from /metrics text and interpolates within one", () => {
+  const text = `# HELP llm_router_strong_need_score x
+# TYPE llm_router_strong_need_score histogram
+llm_router_strong_need_score_bucket{le="0.1",policy="q"} 50
+llm_router_strong_need_score_bucket{le="0.2",policy="q"} 90
+llm_router_strong_need_score_bucket{le="+Inf",policy="q"} 100
+llm_router_strong_need_score_bucket{le="0.1",policy="other"} 1
+llm_router_strong_need_score_sum{policy="q"} 12
+llm_router_strong_need_score_count{policy="q"} 100`;
+  const buckets = histogramBuckets(text, 'llm_router_strong_need_score', { policy: 'q' });
+  assert.deepEqual(buckets, [
+    [0.1, 50],
+    [0.2, 90],
+    [Number.POSITIVE_INFINITY, 100],
+  ]);
+  // 30% above -> 70 below: 20 of the 40 in (0.1, 0.2] -> halfway
+  assert.ok(Math.abs(thresholdFromHistogram(buckets, 0.3) - 0.15) < 1e-12);
+  assert.equal(thresholdFromHistogram(buckets, 0.5), 0.1);
+  assert.throws(() => thresholdFromHistogram([], 0.3), /no observations/);
+});
