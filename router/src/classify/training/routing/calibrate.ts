@@ -102,7 +102,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadRouterConfig(values.config!);
   const quality = config.policies.filter((p) => p.classifier === 'quality');
   const policyConfig = values.policy ? quality.find((p) => p.name === values.policy) : quality[0];
-  if (!policyConfig || policyConfig.classifier !== 'quality')
+  if (policyConfig?.classifier !== 'quality')
     fail(
       `${values.config}: no quality policy${values.policy ? ` named '${values.policy}'` : ''} (quality policies: ${quality.map((p) => p.name).join(', ') || 'none'})`,
     );
