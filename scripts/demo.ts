@@ -95,7 +95,12 @@ async function main(): Promise<number> {
       grace_s: 60,
       think_time_s: [0.2, 0.5],
       stream_ratio: 0.5,
-      targets: { 'router/task_router': 2, 'router/complexity_router': 1, 'llama-3.1-70b-instruct': 1 },
+      targets: {
+        'router/quality_router': 2,
+        'router/task_router': 2,
+        'router/complexity_router': 1,
+        'llama-3.1-70b-instruct': 1,
+      },
     });
     const run = new LoadRun(options, createLoadtestMetrics(), PriceTable.fromRouterConfig(`${ROOT}config/router.yaml`));
     run.on('tick', (p: { t: number; rps: number; p95_ms: number | null }) => {
@@ -122,6 +127,14 @@ async function main(): Promise<number> {
     console.log(`Router overhead:       p50 ${ms(ov(0.5))}   p99 ${ms(ov(0.99))}`);
     console.log(
       `Cost:                  $${cost.toFixed(4)} routed vs $${baseline.toFixed(4)} baseline -> ${(savings * 100).toFixed(1)}% saved`,
+    );
+    // What the quality router spent the strong model on (class "strong": its strongest model).
+    const quality = requests.filter((r) => r.labels.policy === 'quality_router');
+    const strongCalls = sum(quality.filter((r) => r.labels.class === 'strong'));
+    const strongShare = sum(quality) > 0 ? strongCalls / sum(quality) : 0;
+    const held = sum(samples(text, 'llm_router_session_decisions_total').filter((r) => r.labels.outcome === 'held'));
+    console.log(
+      `Strong-model calls:    quality_router sent ${strongCalls} of ${sum(quality)} (${(strongShare * 100).toFixed(1)}%) to its strongest model; conversations kept from dropping to a cheaper model: ${held}`,
     );
     console.log(
       `Check:                 load generator sent ${load.total.requests} (${load.total.failures} failed), router counted ${routerTotal}: ${load.total.requests === routerTotal ? 'match' : 'MISMATCH'}`,
@@ -160,6 +173,7 @@ async function main(): Promise<number> {
           cost,
           baseline,
           savings,
+          strongShare,
           p50: lat(0.5),
           overheadP50: ov(0.5),
         }),

@@ -153,6 +153,59 @@ export function routerOverview() {
         queries: [{ expr: `sum by (reason) (rate(${M.authFailures}[$__rate_interval]))`, legend: '{{reason}}' }],
       }),
     )
+    .row('Routing quality')
+    .add(
+      stat({
+        title: 'Strong-model calls',
+        description:
+          'Share of the requests of quality policies (those that score prompts) sent to their strongest model over the time range. The thresholds set it: make routing-calibrate SHARE=... computes them for a share you choose.',
+        unit: 'percentunit',
+        w: 4,
+        decimals: 1,
+        queries: [
+          {
+            expr: `sum(increase(${M.requests}{${byPolicy}, class="strong"}[$__range])) / clamp_min(sum(increase(${M.strongNeedScore}_count{${byPolicy}}[$__range])), 1e-9)`,
+          },
+        ],
+      }),
+      timeseries({
+        title: 'Strong-model share by policy',
+        description: 'Share of each quality policy\'s requests sent to its strongest model (class "strong").',
+        unit: 'percentunit',
+        w: 7,
+        queries: [
+          {
+            expr: `sum by (policy) (rate(${M.requests}{${byPolicy}, class="strong"}[$__rate_interval])) / clamp_min(sum by (policy) (rate(${M.strongNeedScore}_count{${byPolicy}}[$__rate_interval])), 1e-9)`,
+            legend: '{{policy}}',
+          },
+        ],
+      }),
+      timeseries({
+        title: 'Strong-need score',
+        description:
+          'How much prompts need the strong model (0..1: the learned probability that the cheap model fails where the strong one succeeds), p50 and p90 by quality policy. A shift means the traffic changed: recalibrate the thresholds.',
+        unit: 'short',
+        w: 7,
+        queries: [0.5, 0.9].map((q) => ({
+          expr: quantile(q, M.strongNeedScore, 'policy', byPolicy),
+          legend: `{{policy}} p${q * 100}`,
+        })),
+      }),
+      timeseries({
+        title: 'Conversation sessions',
+        description:
+          'Later turns of policy-routed conversations by what their session did: kept (same model), up (a stronger model), held (a cheaper decision overruled, so the conversation did not drop mid-task), new (no session found).',
+        unit: 'reqps',
+        w: 6,
+        stacked: true,
+        queries: [
+          {
+            expr: `sum by (outcome) (rate(${M.sessionDecisions}{${byPolicy}}[$__rate_interval]))`,
+            legend: '{{outcome}}',
+          },
+        ],
+      }),
+    )
     .row('Latency')
     .add(
       timeseries({

@@ -75,6 +75,7 @@ state: { backend: redis, url: "${redis.url}" }
 policies:
   - { name: task_router, classifier: task, routes: { Code Generation: primary }, default: chat }
   - { name: complexity_router, classifier: complexity, tiers: [ { name: simple, max_score: 0.1 }, { name: hard, max_score: 1 } ], routes: { simple: chat, hard: primary }, default: chat }
+  - { name: quality_router, classifier: quality, models: [chat, primary], thresholds: [0.12] }
 `,
     ),
   );
@@ -102,7 +103,7 @@ policies:
       '--stream-ratio',
       '0.5',
       '--targets',
-      'router/task_router=3,router/complexity_router=2,broken_only=1',
+      'router/task_router=3,router/complexity_router=2,router/quality_router=2,broken_only=1',
       '--metrics-port',
       String(loadtestMetricsPort),
     ],
@@ -218,6 +219,22 @@ const EMPTY_BY_DESIGN: Record<string, { values: string[]; why: string }> = {
   'Load test / Time to first token (client, p50)': {
     values: ['broken_only'],
     why: 'every request to broken_only fails: no first token',
+  },
+  'LLM Router overview / Strong-model calls': {
+    values: ['task_router', 'complexity_router', 'manual'],
+    why: 'only quality policies score prompts and have a strongest model',
+  },
+  'LLM Router overview / Strong-model share by policy': {
+    values: ['task_router', 'complexity_router', 'manual'],
+    why: 'only quality policies score prompts and have a strongest model',
+  },
+  'LLM Router overview / Strong-need score': {
+    values: ['task_router', 'complexity_router', 'manual'],
+    why: 'only quality policies score prompts',
+  },
+  'LLM Router overview / Conversation sessions': {
+    values: ['manual'],
+    why: 'requests routed by model name have no session',
   },
   'Runtime / GC time': {
     values: ['loadtest'],

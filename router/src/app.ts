@@ -7,6 +7,8 @@ import { TaskClassifier } from './classify/task-classifier.ts';
 import { ApiError, sendApiError, sendJson } from './http/errors.ts';
 import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
+import { ConversationSessions } from './routing/sessions.ts';
+import { blendedPrice, modelPrice } from './pricing/cost.ts';
 import { TargetResolver } from './routing/resolve-target.ts';
 import { DeploymentRegistry } from './upstream/deployments.ts';
 import { inferenceHandler } from './handlers/inference.ts';
@@ -51,6 +53,12 @@ const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
   ),
 );
 
+/** A model's blended price by name: what "a stronger model" means to sessions. */
+function modelPriceOf(config: RouterConfig): (model: string) => number {
+  const prices = new Map(config.models.map((m) => [m.name, blendedPrice(modelPrice(m))]));
+  return (model) => prices.get(model) ?? 0;
+}
+
 export function createRouterApp(
   config: RouterConfig,
   options: {
@@ -82,6 +90,7 @@ export function createRouterApp(
     ),
     log,
     requestLog,
+    sessions: new ConversationSessions(config.sessions, modelPriceOf(config)),
   };
   initConfiguredSeries(ctx.metrics, config);
   if (config.state.backend === 'redis' && config.state.url) {
@@ -95,6 +104,7 @@ export function createRouterApp(
       },
     );
     ctx.shared = shared;
+    ctx.sessions = new ConversationSessions(config.sessions, modelPriceOf(config), shared);
   }
 
   for (const d of deployments.all()) {

@@ -28,6 +28,7 @@ test('demo: load generator count = router count = Prometheus count; summary numb
     cost: number;
     baseline: number;
     savings: number;
+    strongShare: number;
   };
   assert.ok(summary.sent > 20, `${summary.sent} requests`);
   assert.equal(summary.failed, 0);
@@ -48,5 +49,12 @@ test('demo: load generator count = router count = Prometheus count; summary numb
     ),
   );
   assert.match(out, /Router overhead: +p50 [\d.]+ ms +p99 [\d.]+ ms/);
+  assert.ok(summary.byPolicy.quality_router! > 0, 'the quality router served part of the load');
+  assert.match(
+    out,
+    new RegExp(
+      `Strong-model calls: +quality_router sent \\d+ of ${summary.byPolicy.quality_router} \\(${(summary.strongShare * 100).toFixed(1)}%\\)`,
+    ),
+  );
   assert.match(out, /Check: .*: match/);
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TASK_CLASSES } from '../classify/task-classes.ts';
 import { CAPABILITIES } from '../routing/capabilities.ts';
 import { ENDPOINTS } from '../http/endpoints.ts';
+import { SESSION_MODES } from '../routing/sessions.ts';
 
 const price = z
   .object({
@@ -308,6 +309,18 @@ export const routerConfigSchema = z
     resilience: resilience.default(RESILIENCE_DEFAULTS),
     auth: auth.default({ api_keys: [] }),
     state,
+    /** Conversations keep their model (routing/sessions.ts): a later turn of a policy-routed conversation is
+     * served by the model its session has, or a pricier one (mode up), or always the same (pin). */
+    sessions: z
+      .object({
+        mode: z.enum(SESSION_MODES).default('up'),
+        /** A session is forgotten this long after its last turn. */
+        ttl_s: z.number().positive().default(1800),
+        /** Sessions remembered in each router process (least recently used go first); Redis keeps its own. */
+        max_sessions: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

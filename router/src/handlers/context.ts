@@ -3,6 +3,7 @@ import type { RouterLogs } from '../log.ts';
 import type { RouterConfig } from '../config/schema.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { Policy } from '../routing/policies.ts';
+import type { ConversationSessions } from '../routing/sessions.ts';
 import type { TargetResolver } from '../routing/resolve-target.ts';
 import type { SharedState } from '../state/shared-state.ts';
 import type { DeploymentRegistry } from '../upstream/deployments.ts';
@@ -17,6 +18,8 @@ export interface RouterContext {
   log: Logger;
   /** The line per request (log.ts). */
   requestLog: RouterLogs['requests'];
+  /** Conversations' pinned models (routing/sessions.ts). */
+  sessions: ConversationSessions;
   /** Rate-limit windows and cooldowns shared with other replicas (state.backend redis). */
   shared?: SharedState;
 }

@@ -14,6 +14,7 @@ import { modelPrice } from '../pricing/cost.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
+import { sessionKey } from '../routing/sessions.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import {
@@ -34,6 +35,7 @@ const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[
 export function routingHeaders(d: RoutingDecision, servedModel = d.model, fallbackReason?: string): string[] {
   const headers = ['x-router-policy', d.policy, 'x-router-class', d.class, 'x-router-model', servedModel];
   if (d.score !== undefined) headers.push('x-router-score', String(d.score));
+  if (d.session !== undefined) headers.push('x-router-session', d.session);
   if (servedModel !== d.model) {
     headers.push('x-router-fallback-from', d.model);
     if (fallbackReason) headers.push('x-router-fallback-reason', fallbackReason);
@@ -179,7 +181,20 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         );
       }
       const decided = decide(target, request.messages, policies, onExternalFallback);
-      const d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
+      let d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
+      // A later turn of a conversation keeps its session's model (or a stronger one).
+      const session =
+        target.kind === 'policy' && ctx.sessions.enabled
+          ? sessionKey(headerValue(req.headers['x-session-id']), request.body.user, request.messages)
+          : undefined;
+      if (session) {
+        const routed = ctx.sessions.route(d.policy, session, { model: d.model, class: d.class });
+        const { pin, outcome } = routed instanceof Promise ? await routed : routed;
+        if (session.continues) {
+          metrics.sessionDecisions.inc({ policy: d.policy, outcome });
+          d = { ...d, model: pin.model, class: pin.class, session: outcome };
+        }
+      }
       decision = d;
       recorder.classified(d.classifier, d.classifySeconds);
       if (d.score !== undefined) recorder.scored(d.policy, d.score);

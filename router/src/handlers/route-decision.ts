@@ -1,13 +1,14 @@
 // POST /v1/route: the routing decision for a chat body, without calling a model. `model` is the model that would
 // really be tried first: the decided one, or the first capable model of its chain when the request needs what the
 // decided one lacks (images, tools, json_schema) or its context window is too small (then `decided_model` and
-// `fallback_reason` say so), as POST /v1/chat/completions would do.
+// `fallback_reason` say so), or the model its conversation's session keeps, as POST /v1/chat/completions would do.
 import type { Request, Response } from 'express';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT } from '../http/endpoints.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
+import { sessionKey } from '../routing/sessions.ts';
 import type { RouterContext } from './context.ts';
 
 export function routeDecisionHandler(ctx: RouterContext) {
@@ -19,9 +20,18 @@ export function routeDecisionHandler(ctx: RouterContext) {
       req.get('x-router-policy') ?? undefined,
       req.get('x-router-threshold') ?? undefined,
     );
-    const d = await decide(target, request.messages, ctx.policies, (policy, reason) =>
+    let d = await decide(target, request.messages, ctx.policies, (policy, reason) =>
       ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }),
     );
+    // A later turn of a conversation: what its session would do (read only: asking does not move the session).
+    const session =
+      target.kind === 'policy' && ctx.sessions.enabled
+        ? sessionKey(req.get('x-session-id') ?? undefined, request.body.user, request.messages)
+        : undefined;
+    if (session?.continues) {
+      const { pin, outcome } = await ctx.sessions.route(d.policy, session, { model: d.model, class: d.class }, false);
+      d = { ...d, model: pin.model, class: pin.class, session: outcome };
+    }
     const needs = requiredCapabilities({ messages: request.messages, ...request.features });
     const plan = planner.plan(d.model, ctx.policies.get(d.policy), needs, estimatePromptTokens(request.messages));
     const model = plan.models[0]!;
@@ -31,6 +41,7 @@ export function routeDecisionHandler(ctx: RouterContext) {
       class: d.class,
       confidence: d.confidence,
       ...(d.score !== undefined ? { score: d.score, threshold: d.threshold } : {}),
+      ...(d.session ? { session: d.session } : {}),
       ...(d.predicted ? { predicted_class: d.predicted } : {}),
       ...(d.scores ? { complexity: d.scores } : {}),
       model,

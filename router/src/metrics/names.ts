@@ -18,6 +18,7 @@ export const ROUTER_METRICS = {
   workers: 'llm_router_workers',
   externalClassifierFallbacks: 'llm_router_external_classifier_fallbacks_total',
   strongNeedScore: 'llm_router_strong_need_score',
+  sessionDecisions: 'llm_router_session_decisions_total',
   // Resilience
   deploymentFailures: 'llm_router_deployment_failures_total',
   deploymentCooldowns: 'llm_router_deployment_cooldowns_total',

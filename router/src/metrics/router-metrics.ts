@@ -70,6 +70,12 @@ export function createRouterMetrics(
       buckets: [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
       registers,
     }),
+    sessionDecisions: new Counter({
+      name: M.sessionDecisions,
+      help: 'Later turns of policy-routed conversations by what their session did: new (none yet), kept (same model), up (moved to a pricier model), held (a cheaper decision overruled: the session kept its model).',
+      labelNames: ['policy', 'outcome'] as const,
+      registers,
+    }),
     upstreamDuration: new Histogram({
       name: M.upstreamDuration,
       help: 'Upstream call latency, to the last byte, by model and deployment.',
@@ -242,6 +248,9 @@ const COMMON_FAILURES = ['429', '500', '502', '503', 'timeout', 'connection_erro
  */
 export function initConfiguredSeries(metrics: RouterMetrics, config: RouterConfig): void {
   for (const reason of ['missing_api_key', 'invalid_api_key']) metrics.authFailures.inc({ reason }, 0);
+  if (config.sessions.mode !== 'off')
+    for (const p of config.policies)
+      for (const outcome of ['new', 'kept', 'up', 'held']) metrics.sessionDecisions.inc({ policy: p.name, outcome }, 0);
   for (const m of config.models) {
     for (const source of ['local', 'upstream']) metrics.rateLimited.inc({ model: m.name, source }, 0);
     for (const reason of COMMON_FAILURES) metrics.retries.inc({ model: m.name, reason }, 0);

@@ -5,6 +5,7 @@ import type { ComplexityScores } from '../classify/complexity.ts';
 import { MANUAL } from '../metrics/names.ts';
 import type { Classification, Policy } from './policies.ts';
 import type { RouteTarget } from './resolve-target.ts';
+import type { SessionOutcome } from './sessions.ts';
 
 export interface RoutingDecision {
   policy: string;
@@ -17,6 +18,8 @@ export interface RoutingDecision {
   /** The strong-need score and the strong threshold it was compared with (quality policies). */
   score?: number;
   threshold?: number;
+  /** What the conversation's session did (a later turn of a policy-routed conversation). */
+  session?: SessionOutcome;
   model: string;
   baselineModel: string;
   classifySeconds: number;

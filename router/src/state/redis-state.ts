@@ -291,6 +291,24 @@ export class RedisSharedState implements SharedState {
     }
   }
 
+  private sessionKey(key: string): string {
+    return `${this.prefix}session:${key}`;
+  }
+
+  async getSession(key: string): Promise<string | undefined> {
+    if (!this.up) return undefined;
+    try {
+      return (await this.client.get(this.sessionKey(key))) ?? undefined;
+    } catch {
+      // Too slow or gone: this process's own memory of the session answers (the caller's fallback).
+      return undefined;
+    }
+  }
+
+  setSession(key: string, value: string, ttlMs: number): void {
+    if (this.up) void this.client.set(this.sessionKey(key), value, 'PX', ttlMs).catch(() => {});
+  }
+
   async close(): Promise<void> {
     for (const [dep, lease] of this.leases) this.giveBack(dep, lease);
     this.closed = true;

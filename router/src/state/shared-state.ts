@@ -16,6 +16,10 @@ export interface SharedState {
   addTokens(dep: Deployment, tokens: number): void;
   /** Tell every replica that this one cooled the deployment down. */
   publishCooldown(dep: Deployment, seconds: number, reason: string): void;
+  /** A conversation's pinned model (routing/sessions.ts), as encoded there; undefined when none or unreachable. */
+  getSession(key: string): Promise<string | undefined>;
+  /** Remember a conversation's model for ttlMs (fire and forget). */
+  setSession(key: string, value: string, ttlMs: number): void;
   /** Whether the shared store answers now (false: limits are local, each 1/(replicas x workers)). */
   readonly connected: boolean;
   close(): Promise<void>;
