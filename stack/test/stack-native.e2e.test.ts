@@ -45,7 +45,7 @@ test('native up, ROUTER_REPLICAS=3: replicas share Redis, Prometheus scrapes eac
     signal: AbortSignal.timeout(30_000),
   });
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get('x-router-policy'), 'task_router');
+  assert.equal(res.headers.get('x-router-policy'), 'quality_router', 'auto is the shipped alias');
   const ui = await fetch(`${url('loadtest')}/api/state`, { signal: AbortSignal.timeout(5000) });
   assert.equal(ui.status, 200);
   // The load generator's target is every replica.
