@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '@llm-router/yaml-config';
 import { loadRouterConfig, parseRouterConfig } from '../src/config/load.ts';
 import { promptView } from '../src/classify/prompt-text.ts';
-import { DENSE_COUNT } from '../src/classify/strong-need-features.ts';
+import { DENSE_COUNT, DENSE_FEATURES } from '../src/classify/strong-need-features.ts';
 import {
   DEFAULT_STRONG_NEED_FILE,
   roundScore,
@@ -160,6 +160,22 @@ test('the shipped strong-need model loads, scores deterministically, and refuses
     () => new StrongNeedScorer({ ...file, dense_features: file.dense_features.slice(1) }, classifier),
     /dense features/,
   );
+});
+
+test("the short path (length only, where the blend weighs nothing else) gives the full computation's score", () => {
+  const texts = [
+    ...readPrompts().map((e) => e.text),
+    'Which of these is a prime?\nA. 4\nB. 6\nC. 7\nD. 9\nAnswer:',
+    'Pick one:\n(A) first\n(B) second',
+  ];
+  let choice = 0;
+  for (const t of texts) {
+    const v = view(t);
+    const x = scorer.features(v);
+    if (x.dense[DENSE_FEATURES.indexOf('choices')]! > 0) choice++;
+    assert.equal(scorer.score(v), scorer.scoreFeatures(x), t);
+  }
+  assert.ok(choice >= 2, 'both kinds of prompt checked');
 });
 
 test('the shipped thresholds send the shares their comment says on the project prompt set (recalibrate after retraining)', () => {

@@ -98,6 +98,11 @@ const CODE = /```|=>|\bdef |\bfunction\b|[{};]\s*$|\w\(\)|#include|\breturn\b/m;
 
 const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
 
+/** Whether a request lists answer choices ("A. ...", "(B) ..."): the `choices` feature is above 0 exactly then. */
+export const hasChoices = (text: string) => /^\s*\(?[A-J][.)]\s+/m.test(text);
+/** The `log_words` feature, alone. */
+export const logWords = (view: PromptView) => Math.log1p(view.requestWords);
+
 /** Features of the request in `view` (its windowed last user message, with the conversation's size). */
 export function strongNeedFeatures(
   view: PromptView,
@@ -132,7 +137,7 @@ export function strongNeedFeatures(
   const nw = Math.max(1, words.length);
   let i = 0;
   dense[i++] = Math.log1p(text.length);
-  dense[i++] = Math.log1p(view.requestWords);
+  dense[i++] = logWords(view);
   dense[i++] = Math.log1p(numbers.length);
   dense[i++] = Math.log1p(new Set(numbers).size);
   dense[i++] = Math.log1p(sentences);

@@ -11,6 +11,8 @@ import type { PromptView } from './prompt-text.ts';
 import {
   DENSE_COUNT,
   DENSE_FEATURES,
+  hasChoices,
+  logWords,
   strongNeedFeatures,
   type SparseFeatures,
   WORD_HASH_BITS,
@@ -126,6 +128,15 @@ export class StrongNeedScorer {
   }
 
   score(view: PromptView): number {
+    // Where the blend gives a prompt's kind weight only on its length, the rest is not computed: the same score
+    // (tested) without the task model and the complexity scorer.
+    const kind: PromptKind = hasChoices(view.request) ? 'choice' : 'open';
+    const w = this.model.blend.weights[kind];
+    if (w[0] === 0 && w[2] === 0) {
+      const { blend, platt } = this.model;
+      const z = (w[1]! * (logWords(view) - blend.mean[1]!)) / blend.std[1]!;
+      return 1 / (1 + Math.exp(-(platt.a * z + platt.b)));
+    }
     return this.scoreFeatures(this.features(view));
   }
 }
