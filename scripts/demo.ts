@@ -84,7 +84,7 @@ async function main(): Promise<number> {
       console.log(`  prometheus  not started: ${s.reason}`);
 
     console.log(
-      `\nLoad: ${USERS} users for ${DURATION_S}s over task_router, complexity_router and a manual model (half streamed)...`,
+      `\nLoad: ${USERS} users for ${DURATION_S}s over quality_router, task_router, complexity_router and a manual model (half streamed)...`,
     );
     // A long grace: the demo lets every request finish, so its counts can be checked against the router's.
     const options = runOptionsSchema.parse({
