@@ -1,0 +1,96 @@
+// The strong-need score's data split and training on a small made-up data set in the routing data's format:
+// whole subjects held out, subjects below chance left out, and the same data giving the same model file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mulberry32 } from '@llm-router/common/prng';
+import { promptView } from '../src/classify/prompt-text.ts';
+import { StrongNeedScorer } from '../src/classify/strong-need.ts';
+import { TaskClassifier } from '../src/classify/task-classifier.ts';
+import {
+  heldOutSubjects,
+  readAllRoutingData,
+  readRoutingData,
+  ROUTING_FILES,
+  ROUTING_SPLIT,
+  splitRouting,
+  unusableSubjects,
+} from '../src/classify/training/routing/data.ts';
+import { trainStrongNeed } from '../src/classify/training/routing/train.ts';
+
+/** 14 subjects x 30 questions and 60 word problems; in "broken" the strong model is below chance. */
+function writeData(dir: string) {
+  const rand = mulberry32(9);
+  const mmlu: string[] = [];
+  for (let s = 0; s < 14; s++) {
+    const subject = s === 13 ? 'broken' : `subject_${s}`;
+    for (let q = 0; q < 30; q++) {
+      const long = rand() < 0.5;
+      const words = Array.from({ length: long ? 40 : 8 }, (_, k) => `w${(s * 7 + k + q) % 50}`).join(' ');
+      const prompt = `${words} ${q}?\nA. ${q}\nB. ${q + 1}\nC. ${q + 2}\nD. ${q + 3}\nAnswer:`;
+      // Long questions: the weak model fails more often.
+      const weak = rand() < (long ? 0.4 : 0.8);
+      const strong = subject === 'broken' ? rand() < 0.05 : rand() < 0.9;
+      mmlu.push(JSON.stringify({ prompt, subject, strong_correct: strong, weak_correct: weak }));
+    }
+  }
+  const gsm: string[] = [];
+  for (let q = 0; q < 60; q++) {
+    const n = 1 + (q % 6);
+    const prompt = `${Array.from({ length: n }, (_, k) => `Ann has ${k + q} apples and buys ${k + 2} more.`).join(' ')} How many now?`;
+    gsm.push(JSON.stringify({ prompt, strong_correct: rand() < 0.9, weak_correct: rand() < 1 - n / 8 }));
+  }
+  writeFileSync(join(dir, ROUTING_FILES.mmlu), `${mmlu.join('\n')}\n`);
+  writeFileSync(join(dir, ROUTING_FILES.gsm8k), `${gsm.join('\n')}\n`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'routing-data-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+writeData(dir);
+
+test('subjects below chance are left out; whole subjects are held out, the rest split by rows', () => {
+  assert.deepEqual(unusableSubjects(readAllRoutingData(dir)), ['broken']);
+  const rows = readRoutingData(dir);
+  assert.ok(!rows.some((r) => r.subject === 'broken'));
+  const split = splitRouting(rows);
+  const held = new Set(heldOutSubjects(rows));
+  assert.equal(held.size, ROUTING_SPLIT.heldOutSubjects);
+  for (const r of split) assert.equal(r.split === 'test_subjects', held.has(r.subject), r.subject);
+  const trainSubjects = new Set(split.filter((r) => r.split === 'train').map((r) => r.subject));
+  assert.ok(![...held].some((s) => trainSubjects.has(s)), 'no held-out subject is trained on');
+  const gsm = split.filter((r) => r.source === 'gsm8k');
+  const gsmTest = gsm.filter((r) => r.split === 'test_rows').length;
+  assert.equal(gsmTest, Math.round(gsm.length * ROUTING_SPLIT.heldOutRows));
+  // A subject's split does not depend on which other subjects are present.
+  const without = splitRouting(rows.filter((r) => r.subject !== 'subject_0' && r.subject !== 'subject_1'));
+  const gsmAgain = without.filter((r) => r.source === 'gsm8k').map((r) => r.split);
+  assert.deepEqual(
+    gsmAgain,
+    gsm.map((r) => r.split),
+  );
+});
+
+test('training is deterministic and its file loads and scores', () => {
+  const classifier = TaskClassifier.load();
+  const rows = splitRouting(readRoutingData(dir)).filter((r) => r.split === 'train');
+  const quiet = () => {};
+  const a = trainStrongNeed(rows, classifier, quiet);
+  const b = trainStrongNeed(rows, classifier, quiet);
+  assert.equal(JSON.stringify(a), JSON.stringify(b));
+  const scorer = new StrongNeedScorer(a, classifier);
+  const short = scorer.score(promptView([{ role: 'user', content: 'w1 w2 3?\nA. 1\nB. 2\nC. 3\nD. 4\nAnswer:' }]));
+  const long = scorer.score(
+    promptView([
+      {
+        role: 'user',
+        content: `${Array.from({ length: 40 }, (_, k) => `w${k}`).join(' ')} 3?\nA. 1\nB. 2\nC. 3\nD. 4\nAnswer:`,
+      },
+    ]),
+  );
+  assert.ok(short > 0 && short < 1 && long > 0 && long < 1);
+  assert.ok(long > short, `what the data says: long questions need the strong model more (${long} vs ${short})`);
+  const candidates = (a.selection as { candidates: unknown[] }).candidates;
+  assert.equal(candidates.length, 8, 'every candidate measured and kept in the file');
+});
