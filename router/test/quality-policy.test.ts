@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '@llm-router/yaml-config';
 import { loadRouterConfig, parseRouterConfig } from '../src/config/load.ts';
 import { promptView } from '../src/classify/prompt-text.ts';
-import { DENSE_COUNT, DENSE_FEATURES } from '../src/classify/strong-need-features.ts';
+import {
+  DENSE_COUNT,
+  DENSE_FEATURES,
+  forEachSemanticHash,
+  semanticHash,
+} from '../src/classify/strong-need-features.ts';
 import {
   DEFAULT_STRONG_NEED_FILE,
   roundScore,
@@ -176,6 +181,13 @@ test("the short path (length only, where the blend weighs nothing else) gives th
     assert.equal(scorer.score(v), scorer.scoreFeatures(x), t);
   }
   assert.ok(choice >= 2, 'both kinds of prompt checked');
+});
+
+test('the one-pass token hashes are those of the vocabulary words the request contains', () => {
+  const text = 'The Kelvin-scale reads 273.15 at 0C; COVID-19 vaccines (mRNA) work. Émile said: naïve!';
+  const seen: number[] = [];
+  forEachSemanticHash(text, (h) => seen.push(h));
+  assert.deepEqual(seen, (text.toLowerCase().match(/[a-z]+|\d+/g) ?? []).map(semanticHash));
 });
 
 test('the shipped thresholds send the shares their comment says on the project prompt set (recalibrate after retraining)', () => {

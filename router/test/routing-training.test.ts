@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { mulberry32 } from '@llm-router/common/prng';
 import { promptView } from '../src/classify/prompt-text.ts';
 import { StrongNeedScorer } from '../src/classify/strong-need.ts';
+import { semanticHash } from '../src/classify/strong-need-features.ts';
 import { TaskClassifier } from '../src/classify/task-classifier.ts';
 import {
   heldOutSubjects,
@@ -19,6 +20,7 @@ import {
   unusableSubjects,
 } from '../src/classify/training/routing/data.ts';
 import { trainStrongNeed } from '../src/classify/training/routing/train.ts';
+import { EmbeddingIndex, type Embeddings } from '../src/classify/training/routing/embeddings.ts';
 
 /** 14 subjects x 30 questions and 60 word problems; in "broken" the strong model is below chance. */
 function writeData(dir: string) {
@@ -92,5 +94,55 @@ test('training is deterministic and its file loads and scores', () => {
   assert.ok(short > 0 && short < 1 && long > 0 && long < 1);
   assert.ok(long > short, `what the data says: long questions need the strong model more (${long} vs ${short})`);
   const candidates = (a.selection as { candidates: unknown[] }).candidates;
-  assert.equal(candidates.length, 8, 'every candidate measured and kept in the file');
+  assert.equal(candidates.length, 8, 'every candidate without word meanings measured and kept in the file');
+});
+
+/** 60 made-up words in 4 dimensions; "hard" words point one way, the rest another. */
+function fakeEmbeddings(): Embeddings {
+  const rand = mulberry32(4);
+  const words = Array.from({ length: 60 }, (_, i) => (i < 10 ? `hard${String.fromCharCode(97 + i)}` : `w${i}`));
+  const vectors = new Float32Array(words.length * 4);
+  words.forEach((w, i) => {
+    for (let j = 0; j < 4; j++) vectors[i * 4 + j] = (w.startsWith('hard') && j === 0 ? 2 : 0) + rand() - 0.5;
+  });
+  return { source: 'made up', dims: 4, words, vectors };
+}
+
+test('word meanings fold into one value per word: the mean of the values plus a constant is the linear term', () => {
+  const index = new EmbeddingIndex(fakeEmbeddings());
+  const weights = [0.7, -0.2, 0.1, 0.4];
+  const mean = [0.3, -0.1, 0.05, 0];
+  const std = [0.9, 0.5, 1.2, 0.8];
+  const { hashes, values, constant } = index.fold(weights, mean, std);
+  for (const text of ['harda w12 W13 hardb', 'nothing known here', 'w1 w2 w3 42']) {
+    const v = index.mean(text);
+    let direct = 0;
+    for (let j = 0; j < 4; j++) direct += (weights[j]! * (v[j]! - mean[j]!)) / std[j]!;
+    let sum = 0;
+    let n = 0;
+    for (const t of text.toLowerCase().match(/[a-z]+|\d+/g) ?? []) {
+      const k = hashes.indexOf(semanticHash(t));
+      if (k >= 0) (sum += values[k]!), n++;
+    }
+    assert.ok(Math.abs((n ? sum / n : 0) + constant - direct) < 1e-9, text);
+  }
+});
+
+test('trained with word meanings, the model file keeps a word table that moves the score the way the data does', () => {
+  const rows = splitRouting(readRoutingData(dir)).filter((r) => r.split === 'train');
+  // Prompts that use "hard" words: the weak model fails them.
+  const hard = rows.map((r, i) =>
+    i % 2 === 0 ? { ...r, prompt: `hardc hardd ${r.prompt}`, weak: false, strong: true } : r,
+  );
+  const file = trainStrongNeed(hard, TaskClassifier.load(), () => {}, fakeEmbeddings());
+  assert.ok(file.semantic, 'the chosen candidate weighs word meanings');
+  const scorer = new StrongNeedScorer(file, TaskClassifier.load());
+  const q = (text: string) =>
+    scorer.score(promptView([{ role: 'user', content: `${text}\nA. 1\nB. 2\nC. 3\nD. 4\nAnswer:` }]));
+  assert.ok(q('hardc hardd hardf which one?') > q('w20 w21 w22 which one?'));
+  assert.deepEqual(
+    trainStrongNeed(hard, TaskClassifier.load(), () => {}, fakeEmbeddings()),
+    file,
+    'deterministic',
+  );
 });

@@ -62,6 +62,33 @@ const WORD_MASK = (1 << WORD_HASH_BITS) - 1;
 const NS_WORD = 0x2545f491;
 const NS_PAIR = 0x9e3779b9;
 
+/**
+ * Tokens looked up in the word-meaning table (GloVe's vocabulary: lowercase words and numbers). The model file keeps
+ * one value per vocabulary word, by the hash below; the mean over a request's known tokens enters its log-odds.
+ */
+const NS_SEMANTIC = 0x27d4eb2f;
+/** The hash a vocabulary word is kept under (a run of a-z, or of digits). */
+export const semanticHash = (token: string) => fnv1a(token, NS_SEMANTIC);
+
+/**
+ * Calls `fn` with the hash of each token of `text`: a run of ASCII letters (lowercased) or of digits. One pass, no
+ * strings made; training and the router both read requests through it.
+ */
+export function forEachSemanticHash(text: string, fn: (hash: number) => void): void {
+  let h = NS_SEMANTIC;
+  let kind = 0; // 0: between tokens, 1: letters, 2: digits
+  for (let i = 0; i <= text.length; i++) {
+    let c = i < text.length ? text.charCodeAt(i) : 0;
+    const upper = c >= 65 && c <= 90;
+    if (upper) c |= 0x20;
+    const k = (c >= 97 && c <= 122) || upper ? 1 : c >= 48 && c <= 57 ? 2 : 0;
+    if (k !== kind && kind !== 0) fn(h >>> 0);
+    if (k !== kind) h = NS_SEMANTIC;
+    if (k !== 0) h = Math.imul(h ^ c, 0x01000193);
+    kind = k;
+  }
+}
+
 /** The task model's probabilities, in TASK_CLASSES order (task-classifier.ts). */
 export type TaskProbabilities = ArrayLike<number>;
 
@@ -70,6 +97,8 @@ export interface SparseFeatures {
   dense: Float64Array;
   /** Hashed word and word-pair buckets (may repeat). */
   words: number[];
+  /** The word-meaning part of the log-odds (strong-need.ts fills it in from its model's table). */
+  semantic?: number;
 }
 
 function fnv1a(s: string, seed: number): number {
@@ -82,6 +111,46 @@ function fnv1a(s: string, seed: number): number {
 }
 
 const WORD = /[\p{L}]+|\d+(?:[.,]\d+)*/gu;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+/** Letters: ASCII ones, and any code unit from Latin-1's letters up that is not a space or punctuation block. */
+const isLetter = (c: number) =>
+  (c >= 97 && c <= 122) ||
+  (c >= 65 && c <= 90) ||
+  (c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && !(c >= 0x2000 && c <= 0x206f) && !(c >= 0x3000 && c <= 0x303f));
+
+/** Words (runs of letters, or numbers like 1,250.5) and their letters, long ones and capitalised ones, in one pass. */
+function wordStats(text: string) {
+  let words = 0;
+  let letters = 0;
+  let long = 0;
+  let capitalised = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (isLetter(c)) {
+      let j = i + 1;
+      while (j < text.length && isLetter(text.charCodeAt(j))) j++;
+      // A capital inside the request (not its first word): names, terms, acronyms.
+      if (words > 0 && c >= 65 && c <= 90) capitalised++;
+      words++;
+      letters += j - i;
+      if (j - i >= 9) long++;
+      i = j;
+    } else if (isDigit(c)) {
+      let j = i + 1;
+      while (
+        j < text.length &&
+        (isDigit(text.charCodeAt(j)) ||
+          ((text[j] === '.' || text[j] === ',') && j + 1 < text.length && isDigit(text.charCodeAt(j + 1))))
+      )
+        j++;
+      words++;
+      letters += j - i;
+      if (j - i >= 9) long++;
+      i = j;
+    } else i++;
+  }
+  return { words, letters, long, capitalised };
+}
 const NUMBER = /\d+(?:[.,]\d+)*/g;
 const SENTENCE_END = /[.!?](?:\s|$)/g;
 const OPERATOR = /[=+*/^<>×÷−]|\s-\s/g;
@@ -103,15 +172,18 @@ export const hasChoices = (text: string) => /^\s*\(?[A-J][.)]\s+/m.test(text);
 /** The `log_words` feature, alone. */
 export const logWords = (view: PromptView) => Math.log1p(view.requestWords);
 
-/** Features of the request in `view` (its windowed last user message, with the conversation's size). */
+/**
+ * Features of the request in `view` (its windowed last user message, with the conversation's size). `withWords`:
+ * also the hashed words and word pairs (a model without word weights skips them).
+ */
 export function strongNeedFeatures(
   view: PromptView,
   task: TaskProbabilities,
   complexity: ComplexityScores = scoreComplexity(view, undefined),
+  withWords = true,
 ): SparseFeatures {
   const text = view.request;
   const dense = new Float64Array(DENSE_COUNT);
-  const words = text.match(WORD) ?? [];
   const numbers = text.match(NUMBER) ?? [];
   let choiceChars = 0;
   let choices = 0;
@@ -124,17 +196,8 @@ export function strongNeedFeatures(
     if (/^[\s\d.,\-+/%$()^*=x]+$/.test(m[1]!) && /\d/.test(m[1]!)) numericChoices++;
   }
   const sentences = count(text, SENTENCE_END);
-  let letters = 0;
-  let long = 0;
-  let capitalised = 0;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    letters += w.length;
-    if (w.length >= 9) long++;
-    // A capital inside a sentence: names, terms, acronyms.
-    if (i > 0 && w.charCodeAt(0) >= 65 && w.charCodeAt(0) <= 90) capitalised++;
-  }
-  const nw = Math.max(1, words.length);
+  const { words: wordCount, letters, long, capitalised } = wordStats(text);
+  const nw = Math.max(1, wordCount);
   let i = 0;
   dense[i++] = Math.log1p(text.length);
   dense[i++] = logWords(view);
@@ -177,8 +240,9 @@ export function strongNeedFeatures(
   if (i !== DENSE_COUNT) throw new Error(`strongNeedFeatures: ${i} dense values for ${DENSE_COUNT} names`);
 
   const out: number[] = [];
+  if (!withWords) return { dense, words: out };
   let prev = '';
-  for (const raw of words) {
+  for (const raw of text.match(WORD) ?? []) {
     // Numbers as their shape: "1,250" and "37" say "a number", not which one.
     const w = /\d/.test(raw) ? `#${Math.min(raw.length, 4)}` : raw.toLowerCase();
     out.push(fnv1a(w, NS_WORD) & WORD_MASK);

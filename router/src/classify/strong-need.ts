@@ -1,22 +1,25 @@
 // The strong-need score: the probability that a prompt needs the strong model (the weak one would get it wrong
-// where the strong one gets it right), from the prompt alone. A logistic regression over strong-need-features.ts,
-// blended with two signals the router already has, the prompt's length and its complexity score (an ensemble
+// where the strong one gets it right), from the prompt alone. A logistic regression over strong-need-features.ts
+// and the meaning of the request's words (one learned value per vocabulary word, folded from GloVe vectors at
+// training time: training/routing/embeddings.ts), blended with two signals the router already has, the prompt's length and its complexity score (an ensemble
 // whose weights, one set for multiple-choice questions and one for open requests, are chosen by
 // cross-validation over whole subjects), and mapped to a probability by Platt scaling on out-of-fold predictions. Trained by `make routing-train` on public
 // per-prompt correctness data (training/routing/); `make routing-eval` measures it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { scoreComplexity } from './complexity.ts';
+import { type ComplexityScores, scoreComplexity } from './complexity.ts';
 import type { PromptView } from './prompt-text.ts';
 import {
   DENSE_COUNT,
   DENSE_FEATURES,
   hasChoices,
   logWords,
+  forEachSemanticHash,
   strongNeedFeatures,
   type SparseFeatures,
   WORD_HASH_BITS,
 } from './strong-need-features.ts';
+import { TASK_CLASSES } from './task-classes.ts';
 import type { TaskClassifier } from './task-classifier.ts';
 
 export const STRONG_NEED_FORMAT = 'strong-need-logreg-v1';
@@ -47,6 +50,16 @@ export interface StrongNeedModelFile {
   /** Word weight = int8 value x word_scale; base64 of Int8, 2^word_hash_bits of them (empty: no words). */
   word_scale: number;
   words: string;
+  /** Word meanings: the mean value of the request's known tokens, plus `constant`, enters the log-odds. */
+  semantic?: {
+    source: string;
+    /** Ascending semanticHash of each vocabulary word, base64 of little-endian Uint32. */
+    hashes: string;
+    /** Value = int8 x scale, in hash order, base64 of Int8. */
+    values: string;
+    scale: number;
+    constant: number;
+  };
   /** score logit = platt.a * sum_i weights[kind][i] * (part_i - mean_i) / std_i + platt.b, parts: BLEND_PARTS */
   blend: { parts: string[]; mean: number[]; std: number[]; weights: Record<PromptKind, number[]> };
   platt: { a: number; b: number };
@@ -59,12 +72,29 @@ export const roundScore = (score: number) => Math.round(score * 1e4) / 1e4;
 
 export const DEFAULT_STRONG_NEED_FILE = fileURLToPath(new URL('./model/strong-need-model.json', import.meta.url));
 
+/** Dense features that come from the task model or the complexity scorer (costly to compute). */
+const TASK_FEATURES = DENSE_FEATURES.flatMap((f, i) => (f.startsWith('task') || f.startsWith('cx:') ? [i] : []));
+const NO_TASK = new Float64Array(TASK_CLASSES.length);
+const NO_COMPLEXITY: ComplexityScores = {
+  creativity: 0,
+  reasoning: 0,
+  constraints: 0,
+  domain_knowledge: 0,
+  contextual_knowledge: 0,
+  few_shot: 0,
+  overall: 0,
+};
+
 export class StrongNeedScorer {
   private readonly mean: Float64Array;
   private readonly invStd: Float64Array;
   private readonly dense: Float64Array;
   private readonly words: Int8Array;
   private readonly wordScale: number;
+  private readonly semanticHashes: Uint32Array;
+  private readonly semanticValues: Int8Array;
+  /** Whether a prompt of each kind needs the task model and complexity scorer (a weight on what they give). */
+  private readonly needsTask: Record<PromptKind, boolean>;
 
   constructor(
     private readonly model: StrongNeedModelFile,
@@ -89,20 +119,70 @@ export class StrongNeedScorer {
       throw new Error(`${source}: ${q.length} word weights, expected 0 or ${2 ** WORD_HASH_BITS}; ${retrain}`);
     this.words = new Int8Array(q.buffer, q.byteOffset, q.length);
     this.wordScale = model.word_scale;
+    const h = Buffer.from(model.semantic?.hashes ?? '', 'base64');
+    this.semanticHashes = new Uint32Array(h.buffer.slice(h.byteOffset, h.byteOffset + h.byteLength));
+    const v = Buffer.from(model.semantic?.values ?? '', 'base64');
+    this.semanticValues = new Int8Array(v.buffer, v.byteOffset, v.length);
+    if (this.semanticValues.length !== this.semanticHashes.length)
+      throw new Error(
+        `${source}: ${this.semanticValues.length} word values for ${this.semanticHashes.length} words; ${retrain}`,
+      );
+    for (let i = 1; i < this.semanticHashes.length; i++)
+      if (this.semanticHashes[i]! <= this.semanticHashes[i - 1]!)
+        throw new Error(`${source}: word hashes must be ascending; ${retrain}`);
+    const taskWeighed = TASK_FEATURES.some((j) => this.dense[j] !== 0);
+    const needs = (k: PromptKind) => {
+      const w = model.blend.weights[k];
+      return (w[0] !== 0 && taskWeighed) || w[2] !== 0;
+    };
+    this.needsTask = { choice: needs('choice'), open: needs('open') };
   }
 
   static load(classifier: TaskClassifier, file = DEFAULT_STRONG_NEED_FILE): StrongNeedScorer {
     return new StrongNeedScorer(JSON.parse(readFileSync(file, 'utf8')) as StrongNeedModelFile, classifier, file);
   }
 
-  /** What the model reads of a prompt (the training code featurises with the same function). */
-  features(view: PromptView): SparseFeatures {
-    const task = this.classifier.predict(view.request).probabilities;
-    const evidence: Record<string, number> = {};
-    this.classifier.classes.forEach((c, i) => {
-      evidence[c] = task[i]!;
+  /**
+   * What the model reads of a prompt (the training code featurises with the same function). `all`: compute the
+   * task model's and complexity scorer's features even where no weight needs them (training does).
+   */
+  features(view: PromptView, all = true): SparseFeatures {
+    let x: SparseFeatures;
+    if (all || this.needsTask[hasChoices(view.request) ? 'choice' : 'open']) {
+      const task = this.classifier.predict(view.request).probabilities;
+      const evidence: Record<string, number> = {};
+      this.classifier.classes.forEach((c, i) => {
+        evidence[c] = task[i]!;
+      });
+      x = strongNeedFeatures(view, task, scoreComplexity(view, evidence), all || this.words.length > 0);
+    } else x = strongNeedFeatures(view, NO_TASK, NO_COMPLEXITY, this.words.length > 0);
+    if (this.semanticHashes.length) x.semantic = this.semanticOf(view.request);
+    return x;
+  }
+
+  /** The mean learned value of the request's known words, plus the model's constant. */
+  private semanticOf(text: string): number {
+    const hashes = this.semanticHashes;
+    const values = this.semanticValues;
+    let sum = 0;
+    let n = 0;
+    forEachSemanticHash(text, (h) => {
+      let lo = 0;
+      let hi = hashes.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const m = hashes[mid]!;
+        if (m === h) {
+          sum += values[mid]!;
+          n++;
+          return;
+        }
+        if (m < h) lo = mid + 1;
+        else hi = mid - 1;
+      }
     });
-    return strongNeedFeatures(view, task, scoreComplexity(view, evidence));
+    const { scale, constant } = this.model.semantic!;
+    return (n ? (sum * scale) / n : 0) + constant;
   }
 
   /** The logistic model's own log-odds, before the blend. */
@@ -114,7 +194,7 @@ export class StrongNeedScorer {
       for (const b of x.words) sum += this.words[b]!;
       z += (sum * this.wordScale) / Math.sqrt(x.words.length);
     }
-    return z;
+    return z + (x.semantic ?? 0);
   }
 
   /** P(the strong model is needed), 0..1, for features `x`. */
@@ -137,6 +217,6 @@ export class StrongNeedScorer {
       const z = (w[1]! * (logWords(view) - blend.mean[1]!)) / blend.std[1]!;
       return 1 / (1 + Math.exp(-(platt.a * z + platt.b)));
     }
-    return this.scoreFeatures(this.features(view));
+    return this.scoreFeatures(this.features(view, false));
   }
 }

@@ -1,7 +1,8 @@
 // Logistic regression over a strong-need feature vector (dense block standardised, hashed words after it),
-// trained with Adagrad over seeded shuffles in float64: the same data gives the same weights, bit for bit.
+// trained with Adagrad over seeded shuffles in float64: the same data gives the same weights, bit for bit. The
+// dense block may be longer than the runtime's (training appends the mean word embedding: see embeddings.ts).
 import { mulberry32 } from '@llm-router/common/prng';
-import { DENSE_COUNT, WORD_HASH_BITS, type SparseFeatures } from '../../strong-need-features.ts';
+import { WORD_HASH_BITS, type SparseFeatures } from '../../strong-need-features.ts';
 
 export interface LogisticOptions {
   epochs: number;
@@ -17,6 +18,8 @@ export interface LogisticOptions {
    * than others of its kind — what carries to subjects never seen.
    */
   groupBias: boolean;
+  /** Dense features used (by index; absent: all): the others keep weight 0. */
+  use?: ReadonlyArray<boolean>;
   seed: number;
 }
 
@@ -29,17 +32,18 @@ export interface LogisticModel {
 }
 
 export function standardiser(xs: ReadonlyArray<SparseFeatures>): { mean: Float64Array; std: Float64Array } {
-  const mean = new Float64Array(DENSE_COUNT);
-  const std = new Float64Array(DENSE_COUNT);
-  for (const x of xs) for (let j = 0; j < DENSE_COUNT; j++) mean[j]! += x.dense[j]! / xs.length;
-  for (const x of xs) for (let j = 0; j < DENSE_COUNT; j++) std[j]! += (x.dense[j]! - mean[j]!) ** 2 / xs.length;
-  for (let j = 0; j < DENSE_COUNT; j++) std[j] = Math.sqrt(std[j]!) || 1;
+  const d = xs[0]!.dense.length;
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  for (const x of xs) for (let j = 0; j < d; j++) mean[j]! += x.dense[j]! / xs.length;
+  for (const x of xs) for (let j = 0; j < d; j++) std[j]! += (x.dense[j]! - mean[j]!) ** 2 / xs.length;
+  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]!) || 1;
   return { mean, std };
 }
 
 export function logit(m: LogisticModel, x: SparseFeatures): number {
   let z = m.bias;
-  for (let j = 0; j < DENSE_COUNT; j++) z += m.dense[j]! * ((x.dense[j]! - m.mean[j]!) / m.std[j]!);
+  for (let j = 0; j < m.dense.length; j++) z += m.dense[j]! * ((x.dense[j]! - m.mean[j]!) / m.std[j]!);
   if (m.words.length && x.words.length) {
     const scale = 1 / Math.sqrt(x.words.length);
     for (const b of x.words) z += m.words[b]! * scale;
@@ -61,19 +65,21 @@ export function fitLogistic(
   const gb = new Float64Array(nGroups);
   const ggb = new Float64Array(nGroups).fill(1e-8);
   const { mean, std } = standardiser(xs);
+  const d = mean.length;
+  const use = opts.use ?? new Array<boolean>(d).fill(true);
   const m: LogisticModel = {
     mean,
     std,
-    dense: new Float64Array(DENSE_COUNT),
+    dense: new Float64Array(d),
     words: new Float64Array(opts.words ? 2 ** WORD_HASH_BITS : 0),
     bias: 0,
   };
-  const gDense = new Float64Array(DENSE_COUNT).fill(1e-8);
+  const gDense = new Float64Array(d).fill(1e-8);
   const gWords = new Float64Array(m.words.length).fill(1e-8);
   let gBias = 1e-8;
   const rand = mulberry32(opts.seed);
   const order = xs.map((_, i) => i);
-  const zx = new Float64Array(DENSE_COUNT);
+  const zx = new Float64Array(d);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -81,7 +87,7 @@ export function fitLogistic(
     }
     for (const k of order) {
       const x = xs[k]!;
-      for (let j = 0; j < DENSE_COUNT; j++) zx[j] = (x.dense[j]! - mean[j]!) / std[j]!;
+      for (let j = 0; j < d; j++) zx[j] = use[j] ? (x.dense[j]! - mean[j]!) / std[j]! : 0;
       const xw: SparseFeatures = opts.words ? x : { dense: x.dense, words: [] };
       const group = nGroups ? groups![k]! : -1;
       const p = sigmoid(logit(m, xw) + (group >= 0 ? gb[group]! : 0));
@@ -92,7 +98,8 @@ export function fitLogistic(
       }
       gBias += g * g;
       m.bias -= (opts.learningRate * g) / Math.sqrt(gBias);
-      for (let j = 0; j < DENSE_COUNT; j++) {
+      for (let j = 0; j < d; j++) {
+        if (!use[j]) continue;
         const gj = g * zx[j]! + opts.l2Dense * m.dense[j]!;
         gDense[j]! += gj * gj;
         m.dense[j]! -= (opts.learningRate * gj) / Math.sqrt(gDense[j]!);

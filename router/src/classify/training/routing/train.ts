@@ -1,13 +1,15 @@
 // Trains the strong-need score (../../strong-need.ts) from ../shared/routing-data and writes
-// model/strong-need-model.json. The model is chosen by measurement: each candidate (target, word features,
-// regularisation) and each blend with the prompt's length is scored by APGR over 5 folds of whole MMLU subjects
-// (word problems: random folds) of the training split; the held-out split (routing/data.ts) is never read here.
-// Deterministic: the same data gives the same file.
+// model/strong-need-model.json. The model is chosen by measurement: each candidate (target, which features: word
+// meanings, the task model's and complexity scorer's outputs, hashed words, a per-subject bias) and each blend with
+// the prompt's length and complexity is scored by APGR over 5 folds of whole MMLU subjects (word problems: random
+// folds) of the training split; the held-out split (routing/data.ts) is never read here. Among candidates within
+// TOLERANCE of the best, the cheapest to run wins. Deterministic: the same data gives the same file.
 // Run: make routing-train [ROUTING_DATA=../shared/routing-data]
 import { writeFileSync } from 'node:fs';
+import { DEFAULT_EMBEDDINGS_FILE, EmbeddingIndex, type Embeddings, loadEmbeddings } from './embeddings.ts';
 import { parseArgs } from 'node:util';
 import { promptView } from '../../prompt-text.ts';
-import { DENSE_FEATURES, type SparseFeatures, WORD_HASH_BITS } from '../../strong-need-features.ts';
+import { DENSE_COUNT, DENSE_FEATURES, type SparseFeatures, WORD_HASH_BITS } from '../../strong-need-features.ts';
 import {
   BLEND_PARTS,
   blendParts,
@@ -38,16 +40,35 @@ export const TARGETS = {
 } as const;
 type Target = keyof typeof TARGETS;
 
-export const CANDIDATES: Array<{ target: Target; options: Partial<LogisticOptions> }> = [];
+export interface Candidate {
+  target: Target;
+  /** The mean word meaning (needs embeddings). */
+  semantic: boolean;
+  /** all: every dense feature; structure: without the task model's and complexity scorer's (cheaper to run);
+   * size: the prompt's size alone (characters, words, sentences). */
+  dense: 'all' | 'structure' | 'size';
+  options: Partial<LogisticOptions>;
+}
+export const CANDIDATES: Candidate[] = [];
 for (const target of ['need', 'weak_wrong'] as const)
-  for (const groupBias of [false, true])
-    for (const words of [false, true]) CANDIDATES.push({ target, options: { words, groupBias } });
+  for (const semantic of [false, true])
+    for (const dense of ['size', 'structure', 'all'] as const)
+      CANDIDATES.push({ target, semantic, dense, options: {} });
+// Tried before and kept as evidence: hashed words and a per-subject bias (neither carried to unseen subjects).
+CANDIDATES.push({ target: 'need', semantic: false, dense: 'all', options: { words: true } });
+CANDIDATES.push({ target: 'need', semantic: false, dense: 'all', options: { groupBias: true } });
+/** Candidates within this much mean APGR of the best are as good: the cheapest of them is chosen. */
+const TOLERANCE = 0.005;
+const cost = (c: Candidate) =>
+  (c.dense === 'all' ? 2 : c.dense === 'structure' ? 0.3 : 0) + (c.options.words ? 1 : 0) + (c.semantic ? 0.5 : 0);
+const describe = (c: Candidate) =>
+  `${c.target} ${c.dense}${c.semantic ? '+meaning' : ''}${c.options.words ? '+words' : ''}${c.options.groupBias ? '+subject-bias' : ''}`;
 const BASE: LogisticOptions = {
   epochs: 10,
   learningRate: 0.05,
   l2Dense: 1e-2,
   l2Words: 1e-2,
-  words: true,
+  words: false,
   groupBias: false,
   seed: 3,
 };
@@ -134,26 +155,50 @@ function apgrBySource(rows: ReadonlyArray<RoutingExample>, scores: ArrayLike<num
   return { mmlu: of('mmlu'), gsm8k: of('gsm8k') };
 }
 
-export function trainStrongNeed(rows: ReadonlyArray<RoutingExample>, classifier: TaskClassifier, log = console.log) {
+/** Dense features the task model or the complexity scorer give. */
+const TASK_DERIVED = DENSE_FEATURES.map((f) => f.startsWith('task') || f.startsWith('cx:'));
+const SIZE = DENSE_FEATURES.map((f) => f === 'log_chars' || f === 'log_words' || f === 'log_sentences');
+const usesDense = (c: Candidate, j: number) =>
+  c.dense === 'all' || (c.dense === 'structure' ? !TASK_DERIVED[j] : SIZE[j]!);
+
+export function trainStrongNeed(
+  rows: ReadonlyArray<RoutingExample>,
+  classifier: TaskClassifier,
+  log: (line: string) => void = console.log,
+  embeddings?: Embeddings,
+) {
   // Any model file will do for featurising: features() does not read the weights.
   const featurizer = new StrongNeedScorer(emptyModel(), classifier);
-  const xs = featurize(rows, featurizer);
+  const runtime = featurize(rows, featurizer);
+  // Training sees the mean word vector after the runtime's dense features; the file keeps it folded per word.
+  const index = embeddings ? new EmbeddingIndex(embeddings) : undefined;
+  const xs: SparseFeatures[] = runtime.map((x, i) => {
+    if (!index) return x;
+    const meaning = index.mean(promptView([{ role: 'user', content: rows[i]!.prompt }]).request);
+    const dense = new Float64Array(DENSE_COUNT + meaning.length);
+    dense.set(x.dense);
+    dense.set(meaning, DENSE_COUNT);
+    return { dense, words: x.words };
+  });
+  const width = xs[0]!.dense.length;
   const kinds = xs.map(kindOf);
   const folds = subjectFolds(rows, FOLDS, FOLD_SEED);
   const weights = sourceWeights(rows);
   const subjects = [...new Set(rows.map((r) => r.subject))].sort();
   const groups = rows.map((r) => subjects.indexOf(r.subject));
   const table: Array<Record<string, unknown>> = [];
-  type Choice = {
-    target: Target;
+  type Result = {
+    c: Candidate;
     options: LogisticOptions;
     blend: Record<PromptKind, number[]>;
     value: number;
     parts: number[][];
   };
-  let best: Choice | undefined;
+  const results: Result[] = [];
   for (const c of CANDIDATES) {
-    const options = { ...BASE, ...c.options };
+    if (c.semantic && !index) continue;
+    const use = Array.from({ length: width }, (_, j) => (j < DENSE_COUNT ? usesDense(c, j) : c.semantic));
+    const options = { ...BASE, ...c.options, use };
     const oof = new Array<number>(rows.length).fill(0);
     for (let f = 0; f < FOLDS; f++) {
       const idx = rows.flatMap((_, i) => (folds[i] !== f ? [i] : []));
@@ -169,7 +214,6 @@ export function trainStrongNeed(rows: ReadonlyArray<RoutingExample>, classifier:
       });
     }
     const parts = xs.map((x, i) => blendParts(x, oof[i]!));
-    const name = `${c.target} words=${options.words} subject-bias=${options.groupBias}`;
     // Each kind's blend is chosen on its own source: the weights for one kind do not move the other's ranking.
     const blend = {} as Record<PromptKind, number[]>;
     const apgr = {} as Record<PromptKind, number>;
@@ -182,40 +226,46 @@ export function trainStrongNeed(rows: ReadonlyArray<RoutingExample>, classifier:
     const alone = apgrBySource(rows, oof);
     const value = (apgr.choice + apgr.open) / 2;
     table.push({
-      candidate: name,
+      candidate: describe(c),
       model_alone: { mmlu_apgr: round(alone.mmlu), gsm8k_apgr: round(alone.gsm8k) },
       blend,
       blended: { mmlu_apgr: round(apgr.choice), gsm8k_apgr: round(apgr.open) },
     });
     log(
-      `  ${name.padEnd(32)} alone MMLU ${alone.mmlu.toFixed(3)} GSM8K ${alone.gsm8k.toFixed(3)}; blended MMLU ${apgr.choice.toFixed(3)} [${blend.choice.join(', ')}] GSM8K ${apgr.open.toFixed(3)} [${blend.open.join(', ')}]`,
+      `  ${describe(c).padEnd(34)} alone MMLU ${alone.mmlu.toFixed(3)} GSM8K ${alone.gsm8k.toFixed(3)}; blended MMLU ${apgr.choice.toFixed(3)} [${blend.choice.join(', ')}] GSM8K ${apgr.open.toFixed(3)} [${blend.open.join(', ')}]`,
     );
-    if (!best || value > best.value) best = { target: c.target, options, blend, value, parts };
+    results.push({ c, options, blend, value, parts });
   }
   const lengthAlone = apgrBySource(
     rows,
     xs.map((x) => x.dense[DENSE_FEATURES.indexOf('log_words')]!),
   );
-  const chosen = best!;
+  const top = Math.max(...results.map((r) => r.value));
+  const chosen = results
+    .filter((r) => r.value >= top - TOLERANCE)
+    .reduce((a, b) => (cost(b.c) < cost(a.c) || (cost(b.c) === cost(a.c) && b.value > a.value) ? b : a));
   log(
-    `prompt length alone: MMLU ${lengthAlone.mmlu.toFixed(3)} GSM8K ${lengthAlone.gsm8k.toFixed(3)}\nchosen: ${chosen.target} words=${chosen.options.words} subject-bias=${chosen.options.groupBias} (cross-validated mean APGR ${chosen.value.toFixed(3)})`,
+    `prompt length alone: MMLU ${lengthAlone.mmlu.toFixed(3)} GSM8K ${lengthAlone.gsm8k.toFixed(3)}\nchosen: ${describe(chosen.c)} (cross-validated mean APGR ${chosen.value.toFixed(3)}; best ${top.toFixed(3)})`,
   );
   // The blend's standardisation and Platt scaling, both from out-of-fold log-odds (what unseen prompts look like).
   const st = partStats(chosen.parts);
   const platt = fitPlatt(blendScores(chosen.parts, kinds, chosen.blend), rows.map(TARGETS.need));
-  const m = fitLogistic(xs, rows.map(TARGETS[chosen.target]), chosen.options, weights, groups);
-  return toFile(m, {
+  const m = fitLogistic(xs, rows.map(TARGETS[chosen.c.target]), chosen.options, weights, groups);
+  const { use: _, ...options } = chosen.options;
+  return toFile(m, index, {
     blend: { parts: [...BLEND_PARTS], mean: st.map((s) => s.mean), std: st.map((s) => s.std), weights: chosen.blend },
     platt,
     trained_on: {
       examples: rows.length,
       sources: ['RouteLLM MMLU and GSM8K answers of gpt-4-1106-preview and Mixtral-8x7B-Instruct (Apache-2.0)'],
+      ...(index ? { word_meanings: embeddings!.source } : {}),
       split_seed: ROUTING_SPLIT.seed,
-      target: chosen.target,
-      options: chosen.options,
+      candidate: describe(chosen.c),
+      options,
     },
     selection: {
       folds: `${FOLDS} folds of whole MMLU subjects (word problems: random)`,
+      tolerance: TOLERANCE,
       prompt_length_alone: { mmlu_apgr: round(lengthAlone.mmlu), gsm8k_apgr: round(lengthAlone.gsm8k) },
       candidates: table,
     },
@@ -233,19 +283,45 @@ function quantiseWords(words: Float64Array): { scale: number; data: string } {
   return { scale, data: Buffer.from(q.buffer).toString('base64') };
 }
 
-function toFile(m: LogisticModel, rest: Pick<StrongNeedModelFile, 'blend' | 'platt' | 'trained_on' | 'selection'>) {
+/** The word-meaning weights folded into one value per vocabulary word, by ascending hash (first word of a hash wins). */
+function semanticTable(m: LogisticModel, index: EmbeddingIndex) {
+  const { hashes, values, constant } = index.fold(
+    m.dense.subarray(DENSE_COUNT),
+    m.mean.subarray(DENSE_COUNT),
+    m.std.subarray(DENSE_COUNT),
+  );
+  const seen = new Set<number>();
+  const order = [...hashes.keys()].filter((i) => !seen.has(hashes[i]!) && seen.add(hashes[i]!));
+  order.sort((a, b) => hashes[a]! - hashes[b]!);
+  const q = quantiseWords(Float64Array.from(order, (i) => values[i]!));
+  return {
+    source: index.e.source,
+    hashes: Buffer.from(Uint32Array.from(order, (i) => hashes[i]!).buffer).toString('base64'),
+    values: q.data,
+    scale: Number(q.scale.toPrecision(8)),
+    constant: Number(constant.toPrecision(8)),
+  };
+}
+
+function toFile(
+  m: LogisticModel,
+  index: EmbeddingIndex | undefined,
+  rest: Pick<StrongNeedModelFile, 'blend' | 'platt' | 'trained_on' | 'selection'>,
+) {
   const words = quantiseWords(m.words);
   const r = (v: number) => Number(v.toPrecision(8));
+  const semanticWeighed = m.dense.subarray(DENSE_COUNT).some((w) => w !== 0);
   const file: StrongNeedModelFile = {
     format: STRONG_NEED_FORMAT,
     dense_features: [...DENSE_FEATURES],
     word_hash_bits: WORD_HASH_BITS,
-    mean: Array.from(m.mean, r),
-    std: Array.from(m.std, r),
-    dense: Array.from(m.dense, r),
+    mean: Array.from(m.mean.subarray(0, DENSE_COUNT), r),
+    std: Array.from(m.std.subarray(0, DENSE_COUNT), r),
+    dense: Array.from(m.dense.subarray(0, DENSE_COUNT), r),
     bias: r(m.bias),
     word_scale: r(words.scale),
     words: words.data,
+    ...(index && semanticWeighed ? { semantic: semanticTable(m, index) } : {}),
     blend: { ...rest.blend, mean: rest.blend.mean.map(r), std: rest.blend.std.map(r) },
     platt: { a: r(rest.platt.a), b: r(rest.platt.b) },
     trained_on: rest.trained_on,
@@ -284,11 +360,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       data: { type: 'string', default: DEFAULT_ROUTING_DATA_DIR },
       out: { type: 'string', default: DEFAULT_STRONG_NEED_FILE },
+      embeddings: { type: 'string', default: DEFAULT_EMBEDDINGS_FILE },
     },
   });
   const rows = splitRouting(readRoutingData(values.data)).filter((e) => e.split === 'train');
-  console.log(`training on ${rows.length} prompts (the held-out split is not read)`);
-  const file = trainStrongNeed(rows, TaskClassifier.load());
+  const embeddings = loadEmbeddings(values.embeddings);
+  console.log(
+    `training on ${rows.length} prompts (the held-out split is not read); word meanings: ${embeddings.source}`,
+  );
+  const file = trainStrongNeed(rows, TaskClassifier.load(), console.log, embeddings);
   writeFileSync(values.out!, `${JSON.stringify(file)}\n`);
   console.log(`wrote ${values.out}`);
 }
