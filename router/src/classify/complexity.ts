@@ -28,6 +28,16 @@ export const COMPLEXITY_WEIGHTS = {
 } as const;
 export type ComplexityDimension = keyof typeof COMPLEXITY_WEIGHTS;
 export type ComplexityScores = Record<ComplexityDimension, number> & { overall: number };
+/** Every dimension 0: the base that partial scores (an external classifier's) fill in. */
+export const ZERO_COMPLEXITY: Readonly<ComplexityScores> = {
+  creativity: 0,
+  reasoning: 0,
+  constraints: 0,
+  domain_knowledge: 0,
+  contextual_knowledge: 0,
+  few_shot: 0,
+  overall: 0,
+};
 
 const CUES: Record<Exclude<ComplexityDimension, 'contextual_knowledge' | 'few_shot'>, RegExp[]> = {
   creativity: [

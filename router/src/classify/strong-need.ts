@@ -7,7 +7,7 @@
 // per-prompt correctness data (training/routing/); `make routing-eval` measures it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ComplexityScores, scoreComplexity } from './complexity.ts';
+import { scoreComplexity, ZERO_COMPLEXITY } from './complexity.ts';
 import type { PromptView } from './prompt-text.ts';
 import {
   DENSE_COUNT,
@@ -75,15 +75,6 @@ export const DEFAULT_STRONG_NEED_FILE = fileURLToPath(new URL('./model/strong-ne
 /** Dense features that come from the task model or the complexity scorer (costly to compute). */
 const TASK_FEATURES = DENSE_FEATURES.flatMap((f, i) => (f.startsWith('task') || f.startsWith('cx:') ? [i] : []));
 const NO_TASK = new Float64Array(TASK_CLASSES.length);
-const NO_COMPLEXITY: ComplexityScores = {
-  creativity: 0,
-  reasoning: 0,
-  constraints: 0,
-  domain_knowledge: 0,
-  contextual_knowledge: 0,
-  few_shot: 0,
-  overall: 0,
-};
 
 export class StrongNeedScorer {
   private readonly mean: Float64Array;
@@ -155,7 +146,7 @@ export class StrongNeedScorer {
         evidence[c] = task[i]!;
       });
       x = strongNeedFeatures(view, task, scoreComplexity(view, evidence), all || this.words.length > 0);
-    } else x = strongNeedFeatures(view, NO_TASK, NO_COMPLEXITY, this.words.length > 0);
+    } else x = strongNeedFeatures(view, NO_TASK, ZERO_COMPLEXITY, this.words.length > 0);
     if (this.semanticHashes.length) x.semantic = this.semanticOf(view.request);
     return x;
   }

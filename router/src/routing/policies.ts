@@ -5,7 +5,7 @@ import type { PromptView } from '../classify/prompt-text.ts';
 import type { TaskClassifier } from '../classify/task-classifier.ts';
 import { blendedPrice, modelPrice } from '../pricing/cost.ts';
 import { TASK_CLASSES, UNCERTAIN_CLASS } from '../classify/task-classes.ts';
-import { COMPLEXITY_WEIGHTS, type ComplexityDimension } from '../classify/complexity.ts';
+import { COMPLEXITY_WEIGHTS, type ComplexityDimension, ZERO_COMPLEXITY } from '../classify/complexity.ts';
 import { KServeV2Classifier } from '../classify/kserve-v2.ts';
 import { roundScore, StrongNeedScorer } from '../classify/strong-need.ts';
 
@@ -106,16 +106,7 @@ export function buildPolicies(
             for (const [dim, w] of Object.entries(COMPLEXITY_WEIGHTS))
               overall += w * (dims[dim as ComplexityDimension] ?? 0);
           }
-          const scores = {
-            creativity: 0,
-            reasoning: 0,
-            constraints: 0,
-            domain_knowledge: 0,
-            contextual_knowledge: 0,
-            few_shot: 0,
-            ...dims,
-            overall: Math.round(overall * 1000) / 1000,
-          };
+          const scores = { ...ZERO_COMPLEXITY, ...dims, overall: Math.round(overall * 1000) / 1000 };
           return tierOf(tiers, scores);
         },
       };

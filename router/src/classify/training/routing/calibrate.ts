@@ -4,18 +4,18 @@
 // prompt text is ever logged). Reports what that share bought on the sample when it carries labels, and on the
 // public held-out data otherwise, and prints the config lines to paste.
 // Run: make routing-calibrate SHARE=0.3 PROMPTS=my-prompts.jsonl   (or METRICS=http://127.0.0.1:4000/metrics)
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRouterConfig } from '../../../config/load.ts';
 import { ROUTER_METRICS } from '../../../metrics/names.ts';
 import { buildPolicies } from '../../../routing/policies.ts';
-import { type ChatMessageLike, promptView } from '../../prompt-text.ts';
+import { promptView } from '../../prompt-text.ts';
 import { roundScore, StrongNeedScorer } from '../../strong-need.ts';
 import { TaskClassifier } from '../../task-classifier.ts';
 import { DEFAULT_ROUTING_DATA_DIR, routingDataAvailable } from './data.ts';
 import { heldOutSets } from './evaluate.ts';
 import { routingMetrics, type Outcome } from './metrics.ts';
+import { readPromptFile } from './prompt-file.ts';
 
 /** The score at or above which `share` of `scores` lie (the (1 - share) quantile; ties kept together). */
 export function thresholdForShare(scores: ReadonlyArray<number>, share: number): number {
@@ -65,25 +65,6 @@ export function thresholdFromHistogram(buckets: ReadonlyArray<[number, number]>,
   return 1;
 }
 
-function readPrompts(file: string): Array<{ messages: ChatMessageLike[]; strong?: number; weak?: number }> {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .flatMap((line, i) => {
-      if (!line.trim()) return [];
-      const r = JSON.parse(line) as Record<string, unknown>;
-      const messages = Array.isArray(r.messages)
-        ? (r.messages as ChatMessageLike[])
-        : typeof (r.prompt ?? r.text) === 'string'
-          ? [{ role: 'user', content: (r.prompt ?? r.text) as string }]
-          : undefined;
-      if (!messages) throw new Error(`${file}:${i + 1}: needs "prompt" (or "text", a string) or chat "messages"`);
-      const label = (v: unknown) => (typeof v === 'boolean' ? +v : typeof v === 'number' ? v : undefined);
-      const strong = label(r.strong_correct);
-      const weak = label(r.weak_correct);
-      return [{ messages, ...(strong !== undefined && weak !== undefined ? { strong, weak } : {}) }];
-    });
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
@@ -124,7 +105,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   /** The share each threshold really sends (tied scores go together), where the sample is at hand. */
   let achieved: (t: number) => number | undefined = () => undefined;
   if (values.prompts) {
-    const prompts = readPrompts(values.prompts);
+    const prompts = readPromptFile(values.prompts, false);
     // Rounded as the policy rounds them before comparing: the threshold then splits the prompts exactly.
     const scores = prompts.map((q) => roundScore(scorer.score(promptView(q.messages))));
     thresholds = shares.map((s) => thresholdForShare(scores, s));

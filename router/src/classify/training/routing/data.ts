@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mulberry32 } from '@llm-router/common/prng';
+import { mulberry32, shuffle } from '@llm-router/common/prng';
 
 export interface RoutingExample {
   prompt: string;
@@ -101,14 +101,6 @@ export function readAllRoutingData(dir = DEFAULT_ROUTING_DATA_DIR): RoutingExamp
       });
   }
   return out;
-}
-
-function shuffle<T>(items: T[], rand: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }
 
 /** The held-out MMLU subjects: a seeded draw from the sorted subject list. */

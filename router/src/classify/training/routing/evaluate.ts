@@ -3,7 +3,7 @@
 // held-out rows of the other subjects, held-out word problems) and on any extra labelled prompt files.
 // Prints a table per set and writes the curves as SVG and the numbers as JSON (README figures come from it).
 // Run: make routing-eval [ROUTING_DATA=DIR] [ROUTING_EVAL_ARGS="--prompts my.jsonl"]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import { TaskClassifier } from '../../task-classifier.ts';
 import { DEFAULT_ROUTING_DATA_DIR, heldOutSubjects, readRoutingData, splitRouting } from './data.ts';
 import { oracleScores, routingMetrics, thinCurve, type Outcome, type RoutingMetrics } from './metrics.ts';
 import { curvesSvg } from './plot.ts';
+import { readPromptFile } from './prompt-file.ts';
 
 const REPO = resolve(fileURLToPath(new URL('../../../../../', import.meta.url)));
 export const DEFAULT_REPORT_DIR = join(REPO, 'docs', 'routing');
@@ -33,23 +34,7 @@ export interface EvalSet {
 
 /** A JSONL file of {prompt | messages, strong_correct, weak_correct} (booleans, or 0..1 quality scores). */
 export function readLabelledPrompts(file: string): LabelledPrompt[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .flatMap((line, i) => {
-      if (!line.trim()) return [];
-      const r = JSON.parse(line) as Record<string, unknown>;
-      const messages = Array.isArray(r.messages)
-        ? (r.messages as ChatMessageLike[])
-        : typeof r.prompt === 'string'
-          ? [{ role: 'user', content: r.prompt }]
-          : undefined;
-      const ok = (v: unknown) => typeof v === 'boolean' || (typeof v === 'number' && v >= 0 && v <= 1);
-      if (!messages || !ok(r.strong_correct) || !ok(r.weak_correct))
-        throw new Error(
-          `${file}:${i + 1}: needs "prompt" (or chat "messages") and "strong_correct", "weak_correct" (booleans or 0..1)`,
-        );
-      return [{ messages, strong: r.strong_correct as boolean | number, weak: r.weak_correct as boolean | number }];
-    });
+  return readPromptFile(file, true).map((p) => ({ messages: p.messages, strong: p.strong!, weak: p.weak! }));
 }
 
 /** The public routing data's held-out sets (routing/data.ts): never read by training. */

@@ -1,7 +1,7 @@
 // Logistic regression over a strong-need feature vector (dense block standardised, hashed words after it),
 // trained with Adagrad over seeded shuffles in float64: the same data gives the same weights, bit for bit. The
 // dense block may be longer than the runtime's (training appends the mean word embedding: see embeddings.ts).
-import { mulberry32 } from '@llm-router/common/prng';
+import { mulberry32, shuffle } from '@llm-router/common/prng';
 import { WORD_HASH_BITS, type SparseFeatures } from '../../strong-need-features.ts';
 
 export interface LogisticOptions {
@@ -81,11 +81,7 @@ export function fitLogistic(
   const order = xs.map((_, i) => i);
   const zx = new Float64Array(d);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    for (const k of order) {
+    for (const k of shuffle(order, rand)) {
       const x = xs[k]!;
       for (let j = 0; j < d; j++) zx[j] = use[j] ? (x.dense[j]! - mean[j]!) / std[j]! : 0;
       const xw: SparseFeatures = opts.words ? x : { dense: x.dense, words: [] };
