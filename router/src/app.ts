@@ -36,14 +36,14 @@ export interface RouterApp {
   close(force?: boolean): Promise<void>;
 }
 
-/** A probe's route as express matched it when it served them: any case, one trailing slash allowed. */
-function probeRoute(path: string): string {
+/** A path as routes are matched: letter case and one trailing slash ignored, as express matches them. */
+function routeKey(path: string): string {
   const lower = path.toLowerCase();
   return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }
 
 /** Each endpoint's path, with and without /v1 (clients configured with a bare base URL drop it). */
-const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
+const ENDPOINT_BY_KEY = new Map<string, Endpoint>(
   Object.values(ENDPOINT_SPECS).flatMap(
     (e) =>
       [
@@ -52,6 +52,9 @@ const ENDPOINT_BY_PATH = new Map<string, Endpoint>(
       ] as Array<[string, Endpoint]>,
   ),
 );
+/** The inference endpoint at `path` (exact first: the common case costs no lowercasing). */
+const endpointOf = (path: string): Endpoint | undefined =>
+  ENDPOINT_BY_KEY.get(path) ?? ENDPOINT_BY_KEY.get(routeKey(path));
 
 /** A model's blended price by name: what "a stronger model" means to sessions. */
 function modelPriceOf(config: RouterConfig): (model: string) => number {
@@ -139,7 +142,7 @@ export function createRouterApp(
     res.setHeader('x-request-id', requestIdOf(req)!);
     expressRoutes ??= expressApp({
       ctx,
-      endpointByPath: ENDPOINT_BY_PATH,
+      endpointOf,
       checkClient,
       serveInference,
       countAbandoned,
@@ -239,9 +242,9 @@ export function createRouterApp(
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const endpoint = req.method === 'POST' ? ENDPOINT_BY_PATH.get(path) : undefined;
+    const endpoint = req.method === 'POST' ? endpointOf(path) : undefined;
     if (endpoint && isPlainJsonRequest(req.headers)) return void fastPath(endpoint, req, res, reserve);
-    const probe = req.method === 'GET' || req.method === 'HEAD' ? probes.get(probeRoute(path)) : undefined;
+    const probe = req.method === 'GET' || req.method === 'HEAD' ? probes.get(routeKey(path)) : undefined;
     if (probe) return serveProbe(probe, req, res);
     // Other bodies (express's body-parser) are held against the budget by their declared length.
     const declared = Number(req.headers['content-length']);

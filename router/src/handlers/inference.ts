@@ -206,7 +206,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       };
 
       // Plan the models, then try them.
-      const promptTokens = estimatePromptTokens(request.messages);
+      const promptTokens = request.promptTokens ?? estimatePromptTokens(request.messages);
       const needs = requiredCapabilities({ messages: request.messages, ...request.features });
       const plan = planner.plan(d.model, policies.get(d.policy), needs, promptTokens);
       // The body as sent, less the router's own extension field (copied only when present: a delete turns the

@@ -19,6 +19,8 @@ export interface EndpointRequest {
   /** What capability checks read (tools, functions, response_format). */
   features: { tools?: unknown; functions?: unknown; response_format?: unknown };
   clientWantsUsage: boolean;
+  /** The prompt's size in tokens where the body says it exactly (token-id input); else estimated from `messages`. */
+  promptTokens?: number;
 }
 
 export interface Endpoint {
@@ -36,14 +38,33 @@ export interface Endpoint {
 }
 
 const streamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
-const tokenInput = z.union([
-  z.string(),
-  z.array(z.string()).min(1),
-  z.array(z.number()).min(1),
-  z.array(z.array(z.number())).min(1),
-]);
+type TokenInput = string | string[] | number[] | number[][];
+/**
+ * A prompt or input: text, texts, token ids, or arrays of token ids. Checked in one pass with no allocation: a union
+ * schema tried each branch and recorded an issue per element, and a million token ids cost hundreds of MB.
+ */
+function isTokenInput(v: unknown): v is TokenInput {
+  if (typeof v === 'string') return true;
+  if (!Array.isArray(v) || v.length === 0) return false;
+  const first: unknown = v[0];
+  if (typeof first === 'string') return v.every((x) => typeof x === 'string');
+  if (typeof first === 'number') return v.every(isTokenId);
+  return v.every((a) => Array.isArray(a) && a.length > 0 && a.every(isTokenId));
+}
+const isTokenId = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+const tokenInput = z.custom<TokenInput>(isTokenInput, {
+  error: 'must be a string, an array of strings, an array of token ids, or an array of arrays of token ids',
+});
+/** Token ids in a token-array input (their count is the prompt's size); undefined for text. */
+function tokenCount(input: TokenInput): number | undefined {
+  if (typeof input === 'string' || typeof input[0] === 'string') return undefined;
+  if (typeof input[0] === 'number') return input.length;
+  let n = 0;
+  for (const a of input as number[][]) n += a.length;
+  return n;
+}
 /** Text of a token-array prompt is not known: it is classified as empty and counted by its length. */
-const asMessages = (input: z.output<typeof tokenInput>): ChatMessageLike[] =>
+const asMessages = (input: TokenInput): ChatMessageLike[] =>
   typeof input === 'string'
     ? [{ role: 'user', content: input }]
     : input.every((x) => typeof x === 'string')
@@ -88,12 +109,14 @@ export const COMPLETIONS: Endpoint = {
   usage: chatUsage,
   parse(raw) {
     const body = validate(completionsSchema, raw, '"prompt"');
+    const tokens = tokenCount(body.prompt);
     return {
       body,
       stream: body.stream === true,
       messages: asMessages(body.prompt),
       features: {},
       clientWantsUsage: body.stream_options?.include_usage === true,
+      ...(tokens !== undefined ? { promptTokens: tokens } : {}),
     };
   },
 };
@@ -166,7 +189,15 @@ export const EMBEDDINGS: Endpoint = {
   },
   parse(raw) {
     const body = validate(embeddingsSchema, raw, '"input"');
-    return { body, stream: false, messages: asMessages(body.input), features: {}, clientWantsUsage: false };
+    const tokens = tokenCount(body.input);
+    return {
+      body,
+      stream: false,
+      messages: asMessages(body.input),
+      features: {},
+      clientWantsUsage: false,
+      ...(tokens !== undefined ? { promptTokens: tokens } : {}),
+    };
   },
 };
 

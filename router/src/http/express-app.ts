@@ -14,7 +14,8 @@ import { expressErrorHandler } from './express-errors.ts';
 
 export interface ExpressRoutes {
   ctx: RouterContext;
-  endpointByPath: Map<string, Endpoint>;
+  /** The inference endpoint a path names (any letter case, one trailing slash allowed), if any. */
+  endpointOf(path: string): Endpoint | undefined;
   checkClient: ReturnType<typeof clientAuth>;
   serveInference(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, body: unknown, client: string): void;
   /** An inference request whose client left while still sending. */
@@ -23,7 +24,7 @@ export interface ExpressRoutes {
 
 export async function expressApp({
   ctx,
-  endpointByPath,
+  endpointOf,
   checkClient,
   serveInference,
   countAbandoned,
@@ -39,9 +40,11 @@ export async function expressApp({
   app.use(['/v1', '/chat', '/models', '/completions', '/responses', '/embeddings'], clientAuthMiddleware(checkClient));
   app.use(express.json({ limit: config.server.max_body_bytes, type: () => true, strict: true }));
 
-  app.post([...endpointByPath.keys()], (req: Request, res: Response) =>
-    serveInference(endpointByPath.get(req.path)!, req, res, req.body, res.locals.client as string),
-  );
+  app.post(/.*/, (req: Request, res: Response, next: NextFunction) => {
+    const endpoint = endpointOf(req.path);
+    if (!endpoint) return next();
+    serveInference(endpoint, req, res, req.body, res.locals.client as string);
+  });
   app.post('/v1/route', routeDecisionHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
   const models = modelsHandlers(config);
@@ -53,7 +56,7 @@ export async function expressApp({
   });
   app.use(
     expressErrorHandler(config.server.max_body_bytes, log, (path) => {
-      const endpoint = endpointByPath.get(path);
+      const endpoint = endpointOf(path);
       if (endpoint) countAbandoned(endpoint); // the client left while still sending: counted once, like every request
     }),
   );
