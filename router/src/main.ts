@@ -8,7 +8,7 @@ import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
 import { loadRedisClient } from './state/redis-state.ts';
 import { EXIT_LISTEN_FAILED, LISTEN_FAILED, runPrimary } from './workers/primary.ts';
-import { applyServerLimits } from './http/server-limits.ts';
+import { applyServerLimits, serverOptions } from './http/server-limits.ts';
 import { Drain } from './http/drain.ts';
 import { clusterMetricsText, joinClusterMetrics, shareOfLimits } from './workers/worker.ts';
 
@@ -65,7 +65,7 @@ if (workers > 1 && cluster.isPrimary) {
 } else {
   const inCluster = cluster.isWorker;
   const router = inCluster ? createRouterAppInWorker() : createRouterApp(config);
-  const server = createServer(router.handle);
+  const server = createServer(serverOptions(config.server), router.handle);
   applyServerLimits(server, config.server);
   server.once('error', (err: NodeJS.ErrnoException) => {
     const why =

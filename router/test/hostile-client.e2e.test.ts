@@ -1,8 +1,10 @@
 // What a hostile or careless client sends, through a real router in front of a fake upstream: inference paths in
 // another letter case or with a trailing slash (once 500s), token-id arrays (once hundreds of MB of validation
-// errors), and token arrays too long for every model's context window (refused before any upstream call).
+// errors), token arrays too long for every model's context window (refused before any upstream call), and a body
+// trickled a byte at a time (cut at server.request_timeout_ms).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { completion, startFakeUpstream, type FakeUpstream } from '../../test-support/fake-upstream.ts';
 import { ROUTER_MAIN, startService, tempDir, type RunningService } from '../../test-support/services.ts';
@@ -29,7 +31,8 @@ test.before(async () => {
     '--config',
     tmp.write(
       'router.yaml',
-      `models:
+      `server: { request_timeout_ms: 1500 }
+models:
   - { name: m, context_window: 1000, endpoints: [chat, completions, responses], deployments: ${dep('m')} }
   - { name: e, endpoints: [embeddings], deployments: ${dep('e')} }
 policies:
@@ -112,4 +115,25 @@ test('token-id inputs: every valid shape passes, a wrong one is a 400 naming the
   assert.equal(health.status, 200);
   const bad = await post('/v1/embeddings', `{"model":"e","input":${million.replace(/5/g, '"x"')}}`);
   assert.deepEqual([bad.status, bad.json.error?.param], [400, 'input']);
+});
+
+test('a body trickled a byte at a time is cut at server.request_timeout_ms with an OpenAI-shaped 408', async () => {
+  const socket = connect(router.port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (d) => (answer += d.toString()));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(
+    'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{',
+  );
+  const started = Date.now();
+  const drip = setInterval(() => socket.writable && socket.write(' '), 200);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+  clearInterval(drip);
+  socket.destroy();
+  assert.match(answer, /^HTTP\/1\.1 408 /, answer);
+  assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'request_timeout');
+  assert.ok(Date.now() - started < 8_000, "cut near the limit, not at Node's 300 s default");
+  const health = await fetch(`${router.url}/health`);
+  assert.equal(health.status, 200);
 });

@@ -272,6 +272,9 @@ export const routerConfigSchema = z
         workers: z.number().int().min(1).max(256).default(1),
         /** A connection that has no request in progress is closed after this long without a byte. */
         idle_timeout_ms: z.number().int().positive().default(30_000),
+        /** A request (headers and body) must arrive in full within this long, or it gets a 408 and its connection
+         * is closed: a client trickling a body cannot hold a connection and its body bytes for minutes. */
+        request_timeout_ms: z.number().int().positive().default(60_000),
         /** On SIGTERM: /ready answers 503 at once; new connections are still taken for this long (so load
          * balancers notice), then refused; requests in progress get up to drain_timeout_ms to finish. */
         drain_delay_ms: z.coerce.number().int().min(0).default(0),

@@ -2,7 +2,7 @@
 // none of them by itself: headersTimeout only starts with a request), the number of open connections (so
 // file descriptors stay for upstream calls and real requests), and request body bytes held at once.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouterConfig } from '../config/schema.ts';
 import { ApiError } from './errors.ts';
@@ -35,6 +35,19 @@ export function connectionCap(configured: number): number {
   return files === undefined ? 10_000 : Math.max(64, files - 64);
 }
 
+/**
+ * Node's own limits on receiving a request: all of it (headers and body) within request_timeout_ms, checked every
+ * second (Node's default check runs every 30 s, so a trickled body lived up to its 300 s default). Answered with an
+ * OpenAI-shaped 408 (the clientError handler below).
+ */
+export function serverOptions(limits: RouterConfig['server']): ServerOptions {
+  return {
+    requestTimeout: limits.request_timeout_ms,
+    headersTimeout: Math.min(limits.request_timeout_ms, 60_000),
+    connectionsCheckingInterval: 1_000,
+  };
+}
+
 export function applyServerLimits(server: Server, limits: RouterConfig['server']): void {
   server.maxConnections = connectionCap(limits.max_connections);
   // Node's socket timeout, with a server 'timeout' listener so Node does not destroy busy sockets itself.
@@ -47,7 +60,12 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = tooLarge
+      ? '431 Request Header Fields Too Large'
+      : timedOut
+        ? '408 Request Timeout'
+        : '400 Bad Request';
     const body = JSON.stringify({
       error: tooLarge
         ? {
@@ -56,7 +74,14 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
             param: null,
             code: 'headers_too_large',
           }
-        : { message: 'Malformed HTTP request', type: 'invalid_request_error', param: null, code: 'bad_request' },
+        : timedOut
+          ? {
+              message: `The request was not received in full within ${limits.request_timeout_ms} ms (server.request_timeout_ms)`,
+              type: 'invalid_request_error',
+              param: null,
+              code: 'request_timeout',
+            }
+          : { message: 'Malformed HTTP request', type: 'invalid_request_error', param: null, code: 'bad_request' },
     });
     socket.end(
       `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
