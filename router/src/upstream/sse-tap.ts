@@ -4,8 +4,9 @@
 // Events are read by the WHATWG event-stream rules: lines end in CRLF, LF or a lone CR; a blank line ends an
 // event; "data:" with or without a space; several data lines join with "\n"; ":" lines are comments; id,
 // event and retry fields pass through. Each event is forwarded as soon as its blank line arrives, byte for
-// byte as the upstream sent it. Only new text is scanned (linear in the stream's size), and an event larger
-// than maxEventChars fails the attempt instead of growing without bound.
+// byte as the upstream sent it. Only new text is scanned and an unfinished event's pieces are joined once, when
+// it completes (linear in the stream's size, however the upstream splits it), and an event larger than
+// maxEventChars fails the attempt instead of growing without bound.
 import { validUsage } from './usage.ts';
 
 export interface SseTapResult {
@@ -51,11 +52,13 @@ export function eventData(event: string): string | null {
 }
 
 export class SseTap {
-  private buf = '';
-  /** Where the event being read starts, where its current line starts, and where scanning resumes. */
-  private eventStart = 0;
-  private lineStart = 0;
-  private scanFrom = 0;
+  /** The unfinished event's text, as it arrived: joined once, when the event completes (never re-scanned). */
+  private parts: string[] = [];
+  private partsLength = 0;
+  /** The unfinished event has a non-blank line. */
+  private hasLine = false;
+  /** Nothing of the current line has been read yet. */
+  private lineEmpty = true;
   /** The last text ended in CR: an LF that starts the next text belongs to that line ending. */
   private pendingCr = false;
   readonly result: SseTapResult = { sawFirstToken: false };
@@ -69,55 +72,64 @@ export class SseTap {
 
   /** Feed upstream text; returns what to send to the client now. Throws SseEventTooLargeError past the cap. */
   push(text: string): string {
-    this.buf += text;
-    const b = this.buf;
     let out = '';
-    let i = this.scanFrom;
-    if (this.pendingCr && i < b.length) {
+    let cursor = 0;
+    let segStart = 0;
+    if (this.pendingCr) {
       this.pendingCr = false;
-      if (b.charCodeAt(i) === 10) {
-        if (this.lineStart === i) this.lineStart = i + 1;
-        if (this.eventStart === i) this.eventStart = i + 1;
-        i++;
+      if (text.charCodeAt(0) === 10) {
+        cursor = 1;
+        // The CR ended the event already sent: its LF goes nowhere. Inside an event it stays with the event.
+        if (!this.hasLine) segStart = 1;
       }
     }
-    TERMINATOR.lastIndex = i;
+    const take = (end: number) => {
+      const piece = text.slice(segStart, end);
+      segStart = end;
+      if (this.parts.length === 0) return piece;
+      const whole = this.parts.join('') + piece;
+      this.parts = [];
+      this.partsLength = 0;
+      return whole;
+    };
+    TERMINATOR.lastIndex = cursor;
     let m: RegExpExecArray | null;
-    while ((m = TERMINATOR.exec(b)) !== null) {
+    while ((m = TERMINATOR.exec(text)) !== null) {
       const at = m.index;
       let end = at + 1;
-      if (b.charCodeAt(at) === 13) {
-        if (at + 1 < b.length) {
-          if (b.charCodeAt(at + 1) === 10) end = at + 2;
+      if (text.charCodeAt(at) === 13) {
+        if (at + 1 < text.length) {
+          if (text.charCodeAt(at + 1) === 10) end = at + 2;
         } else this.pendingCr = true;
       }
-      if (at === this.lineStart && at > this.eventStart) {
-        // A blank line: the event is complete.
-        const event = b.slice(this.eventStart, end);
-        if (this.inspect(event)) out += event;
-        this.eventStart = end;
-      } else if (at === this.lineStart) {
-        // A blank line with no event before it: pass it on as it is.
-        out += b.slice(this.eventStart, end);
-        this.eventStart = end;
-      }
-      this.lineStart = end;
+      if (at > cursor) this.lineEmpty = false;
+      if (this.lineEmpty) {
+        // A blank line: the event is complete (or, with no event before it, passed on as it is).
+        const event = take(end);
+        if (!this.hasLine || this.inspect(event)) out += event;
+        this.hasLine = false;
+      } else this.hasLine = true;
+      this.lineEmpty = true;
+      cursor = end;
       TERMINATOR.lastIndex = end;
     }
-    // Keep only the unfinished event.
-    this.buf = b.slice(this.eventStart);
-    this.lineStart -= this.eventStart;
-    this.eventStart = 0;
-    this.scanFrom = this.buf.length;
-    if (this.buf.length > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
+    if (cursor < text.length) this.lineEmpty = false;
+    if (segStart < text.length) {
+      this.parts.push(text.slice(segStart));
+      this.partsLength += text.length - segStart;
+      if (this.partsLength > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
+    }
     return out;
   }
 
   /** Whatever is left when the upstream ends (an unterminated last event): inspected, then passed on. */
   flush(): string {
-    const rest = this.buf;
-    this.buf = '';
-    this.eventStart = this.lineStart = this.scanFrom = 0;
+    const rest = this.parts.join('');
+    this.parts = [];
+    this.partsLength = 0;
+    this.hasLine = false;
+    this.lineEmpty = true;
+    this.pendingCr = false;
     return rest && this.inspect(rest) ? rest : '';
   }
 
