@@ -225,6 +225,21 @@ test('a redirect, an HTML 200 and a truncated JSON 200 are upstream failures (50
     );
 });
 
+test('a stream request answered 200 with HTML is a failed attempt: the client gets a 502, not an HTML "stream"', async () => {
+  const res = await chat('html', { stream: true });
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(res.status, 502);
+  assert.equal(body.error.code, 'bad_upstream_response');
+  assert.match(body.error.message, /not an event stream \(text\/html\)/);
+  assert.equal(
+    metricValue(await metrics(), 'llm_router_deployment_failures_total', {
+      deployment: 'html',
+      reason: 'bad_response',
+    }),
+    2,
+  );
+});
+
 test('an answer over max_response_bytes fails the attempt instead of being held in memory', async () => {
   const res = await chat('huge');
   assert.equal(res.status, 502);

@@ -211,6 +211,16 @@ export async function callDeployment(
       );
       return failedStatus(status, response.headers, text ?? '');
     }
+    // A 2xx that is not an event stream (a gateway's HTML page, a JSON body) is no stream to pass on: a failed
+    // attempt, retried elsewhere like a non-stream answer that is not JSON. No content-type at all is let through.
+    const type = response.headers['content-type'];
+    if (typeof type === 'string' && !/^\s*text\/event-stream\b/i.test(type)) {
+      response.body.resume();
+      return {
+        kind: 'failed',
+        failure: { type: 'bad_response', what: `HTTP ${status} to a stream request that is not an event stream (${type})` },
+      };
+    }
     keepLease = true;
     return {
       kind: 'stream',
