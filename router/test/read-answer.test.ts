@@ -7,6 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { AbortEmitter } from '../src/upstream/abort-emitter.ts';
 import { readAnswer } from '../src/upstream/read-answer.ts';
+import { ByteBudget } from '../src/upstream/byte-budget.ts';
+
+/** The router-wide answer budget, large enough for every test but the one that spends it. */
+const budget = new ByteBudget(1 << 30);
 
 /** Each path is one behaviour of the upstream; `closed` counts connections the client dropped. */
 let closed = 0;
@@ -46,7 +50,7 @@ after(async () => {
 });
 
 const read = (path: string, limit = 1024, signal = new AbortEmitter()) =>
-  readAnswer(pool, { method: 'POST', path, body: '{}', headers: {} }, signal, { ok: limit, other: limit });
+  readAnswer(pool, { method: 'POST', path, body: '{}', headers: {} }, signal, { ok: limit, other: limit, budget });
 
 test('the whole answer: status, headers, UTF-8 text, when the headers came', async () => {
   const before = process.hrtime.bigint();
@@ -74,6 +78,7 @@ test('an error status is answered with its body and headers (the caller decides 
     {
       ok: 1_000_000,
       other: 5,
+      budget,
     },
   );
   assert.equal(small.text, null);
@@ -110,4 +115,29 @@ test('an abort rejects: before the request is sent, and while waiting for the he
   const pending = read('/hang', 1024, late);
   setTimeout(() => late.abort(), 20);
   await assert.rejects(pending, { name: 'AbortError' });
+});
+
+test('the router-wide answer budget: bytes held until release(), an answer past it is dropped as overBudget', async () => {
+  const small = new ByteBudget(80_000);
+  const readWith = (path: string) =>
+    readAnswer(pool, { method: 'POST', path, body: '{}', headers: {} }, new AbortEmitter(), {
+      ok: 1_000_000,
+      other: 1_000,
+      budget: small,
+    });
+  const first = await readWith('/big-chunked');
+  assert.equal(first.text?.length, 64 * 1024);
+  assert.equal(small.inUse, 64 * 1024, 'held while the router holds the text');
+  const second = await readWith('/big-chunked');
+  assert.deepEqual([second.text, second.overBudget], [null, true]);
+  assert.equal(small.inUse, 64 * 1024, 'the refused answer gave back what it had reserved');
+  first.release();
+  first.release();
+  assert.equal(small.inUse, 0, 'released once, whatever the calls');
+  const third = await readWith('/big-chunked');
+  assert.equal(third.text?.length, 64 * 1024, 'room again');
+  third.release();
+  const cut = await readWith('/cut');
+  cut.release();
+  assert.equal(small.inUse, 0, 'a cut body gives its bytes back too');
 });

@@ -175,12 +175,21 @@ function fakeCall(
   script: Record<string, Array<AttemptResult['kind'] | { status: number; body?: string }>>,
   calls: string[],
 ): typeof callDeployment {
-  return async (dep) => {
+  return async (dep): Promise<AttemptResult> => {
     calls.push(dep.config.id);
     const next = script[dep.config.id]!.shift() ?? 'body';
     if (next === 'body')
-      return { kind: 'body', status: 200, text: '{}', json: {}, upstreamSeconds: 0.01, passHeaders: {} };
+      return {
+        kind: 'body',
+        status: 200,
+        text: '{}',
+        json: {},
+        upstreamSeconds: 0.01,
+        passHeaders: {},
+        release: () => {},
+      };
     if (next === 'client_closed') return { kind: 'client_closed' };
+    if (next === 'busy') return { kind: 'busy' };
     if (typeof next === 'object')
       return { kind: 'failed', failure: { type: 'status', status: next.status, body: next.body ?? '{}', headers: {} } };
     return { kind: 'failed', failure: { type: 'transport', reason: 'connection_error' } };
@@ -214,6 +223,18 @@ test('attempts: a failed deployment is retried on another; every failure is retu
     out.kind === 'served' && out.dep.config.id === 'b' && out.failures.length === 1 && out.fallbackReason === undefined,
   );
   assert.deepEqual(calls, ['a', 'b']);
+  await e.deployments.close();
+});
+
+test('attempts: the router out of answer budget ends the attempts at once, with no deployment blamed', async () => {
+  const calls: string[] = [];
+  const failed: string[] = [];
+  const e = env(fakeCall({ a: ['busy'], b: ['body'], c: [] }, calls), {
+    hooks: { rateLimitedLocally: () => {}, retry: () => {}, failed: (f) => failed.push(f.dep.config.id) },
+  });
+  assert.equal((await runAttempts(request(), e)).kind, 'busy');
+  assert.deepEqual([calls, failed], [['a'], []]);
+  assert.equal(e.deployments.deploymentsOf('m')[0]!.state.health(), 'healthy');
   await e.deployments.close();
 });
 

@@ -287,6 +287,13 @@ export const routerConfigSchema = z
           .int()
           .positive()
           .default(64 * 1024 * 1024),
+        /** Upstream answer bytes held at once, over all requests (each is also bounded by its deployment's
+         * max_response_bytes); past it an answer being read is dropped and the client gets a fast 503. */
+        max_response_bytes_in_flight: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024 * 1024),
         /** Browser clients: origins allowed to call the API ("*" for any), answered with CORS headers and preflights. */
         cors: z
           .object({

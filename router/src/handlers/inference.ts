@@ -43,6 +43,17 @@ export function routingHeaders(d: RoutingDecision, servedModel = d.model, fallba
   return headers;
 }
 
+/** The router holds as many upstream answer bytes as it may: a fast 503 the client can retry. */
+const answersBusy = () =>
+  new ApiError(
+    503,
+    'The router is holding as many upstream answer bytes as it is allowed to (server.max_response_bytes_in_flight); retry shortly',
+    'server_error',
+    'server_busy',
+    null,
+    { 'retry-after': '1' },
+  );
+
 /** A provider refusing the stream_options field the router added (some do not support it). */
 const rejectsStreamOptions = (f: UpstreamFailure) =>
   f.type === 'status' && f.status === 400 && /stream_options|include_usage/i.test(f.body);
@@ -242,6 +253,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         attemptsEnv,
       );
       if (attempts.kind === 'client_closed') throw ApiError.clientClosed();
+      if (attempts.kind === 'busy') throw answersBusy();
       if (attempts.kind === 'refused') throw upstreamApiError(attempts.refusal.failure, attempts.refusal.dep);
       if (attempts.kind === 'exhausted') throw exhaustedError(attempts, plan.models, config.resilience.max_retry_ms);
 
@@ -254,6 +266,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
       const timing = `classify;dur=${timingMs(d.classifySeconds)}`;
       if (result.kind === 'body') {
+        release = result.release;
         outcome.upstreamSeconds = result.upstreamSeconds;
         const usage = endpoint.usage(result.json); // no usage: still passed through, just not costed
         if (usage) outcome.usage = usage;

@@ -90,21 +90,7 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
 }
 
 /** Request body bytes held at once, over all requests. A request reserves as its body arrives, releases when answered. */
-export class BodyBudget {
-  private used = 0;
-  constructor(readonly limit: number) {}
-
-  /** Reserve `n` bytes; false (and nothing reserved) when that would pass the limit. */
-  reserve(n: number): boolean {
-    if (this.used + n > this.limit) return false;
-    this.used += n;
-    return true;
-  }
-
-  release(n: number): void {
-    this.used = Math.max(0, this.used - n);
-  }
-}
+export { ByteBudget as BodyBudget } from '../upstream/byte-budget.ts';
 
 export const serverBusy = () =>
   new ApiError(

@@ -27,6 +27,8 @@ export type AttemptsOutcome =
   /** The upstream refused the request itself (a 4xx that no other deployment would answer differently). */
   | { kind: 'refused'; refusal: AttemptFailure; failures: AttemptFailure[] }
   | { kind: 'client_closed' }
+  /** The router's own budget for answers held at once is spent (call-deployment.ts): try again shortly. */
+  | { kind: 'busy' }
   /** Nothing served it: every attempt failed, no deployment was available, or the time budget ran out. */
   | {
       kind: 'exhausted';
@@ -162,6 +164,7 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
       let result = await send(call, req, dep);
       if (result.kind === 'failed' && req.retryBodyOnce?.(dep, result.failure)) result = await send(call, req, dep);
       if (result.kind === 'client_closed') return { kind: 'client_closed' };
+      if (result.kind === 'busy') return { kind: 'busy' };
       if (result.kind !== 'failed') {
         dep.state.recordSuccess(now());
         return {

@@ -21,6 +21,8 @@ export type AttemptResult =
       json: { usage?: unknown };
       upstreamSeconds: number;
       passHeaders: Record<string, string>;
+      /** Give the text's bytes back to the router's answer budget, once the client has it. */
+      release(): void;
     }
   /**
    * Stream success: the caller reads the body (telling `attempt` of each chunk, and of waits for the client)
@@ -37,7 +39,9 @@ export type AttemptResult =
     }
   /** The attempt failed (isRetryable() says whether another deployment may do better). */
   | { kind: 'failed'; failure: UpstreamFailure }
-  | { kind: 'client_closed' };
+  | { kind: 'client_closed' }
+  /** The router holds as many answer bytes as server.max_response_bytes_in_flight allows: no deployment's fault. */
+  | { kind: 'busy' };
 
 /**
  * Name a transport failure that is not one of the attempt's own limits (those are AttemptSignal's: undici's
@@ -135,7 +139,14 @@ function failedStatus(status: number, headers: IncomingHttpHeaders, text: string
 
 /** A non-stream attempt's answer (read whole by read-answer.ts) checked, and parsed once. */
 function answerResult(dep: Deployment, answer: Answer, attempt: AttemptSignal, startedAt: bigint): AttemptResult {
+  const result = checkedAnswer(dep, answer, attempt, startedAt);
+  if (result.kind !== 'body') answer.release();
+  return result;
+}
+
+function checkedAnswer(dep: Deployment, answer: Answer, attempt: AttemptSignal, startedAt: bigint): AttemptResult {
   const { status } = answer;
+  if (answer.overBudget) return { kind: 'busy' };
   dep.state.recordLatency(Number(answer.headersAt - startedAt) / 1e6);
   if (status >= 300) return failedStatus(status, answer.headers, answer.text ?? '');
   if (answer.bodyError) return { kind: 'failed', failure: failureOf(attempt, answer.bodyError) };
@@ -160,6 +171,7 @@ function answerResult(dep: Deployment, answer: Answer, attempt: AttemptSignal, s
     json,
     upstreamSeconds: Number(process.hrtime.bigint() - startedAt) / 1e9,
     passHeaders: rateLimitHeaders(answer.headers),
+    release: answer.release,
   };
 }
 
@@ -218,7 +230,10 @@ export async function callDeployment(
       response.body.resume();
       return {
         kind: 'failed',
-        failure: { type: 'bad_response', what: `HTTP ${status} to a stream request that is not an event stream (${type})` },
+        failure: {
+          type: 'bad_response',
+          what: `HTTP ${status} to a stream request that is not an event stream (${type})`,
+        },
       };
     }
     keepLease = true;

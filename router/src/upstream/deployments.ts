@@ -4,7 +4,8 @@ import { Pool } from 'undici';
 import type { DeploymentConfig, ModelConfig, RouterConfig } from '../config/schema.ts';
 import { DeploymentState } from './deployment-state.ts';
 import type { AttemptLimits } from './attempt-signal.ts';
-import { ERROR_BODY_LIMIT } from './read-answer.ts';
+import { ByteBudget } from './byte-budget.ts';
+import { type AnswerLimits, ERROR_BODY_LIMIT } from './read-answer.ts';
 
 export interface Deployment {
   config: DeploymentConfig;
@@ -15,8 +16,9 @@ export interface Deployment {
   state: DeploymentState;
   /** Whether streams ask this deployment for usage (config; off for good once the provider rejects it). */
   streamUsage: boolean;
-  /** Bytes of an answer read whole: a 2xx (max_response_bytes), anything else (an error body). */
-  answerLimits: { ok: number; other: number };
+  /** Bytes of an answer read whole: a 2xx (max_response_bytes), anything else (an error body), and the router's
+   * budget for all answers held at once (server.max_response_bytes_in_flight). */
+  answerLimits: AnswerLimits;
   /** An attempt's time limits (the deployment's timeout_ms, resilience's first-byte and idle limits). */
   attemptLimits: AttemptLimits;
 }
@@ -24,9 +26,12 @@ export interface Deployment {
 export class DeploymentRegistry {
   private readonly byModel = new Map<string, Deployment[]>();
   readonly models = new Map<string, ModelConfig>();
+  /** Upstream answer bytes held at once by every request of this process. */
+  readonly answerBudget: ByteBudget;
 
   constructor(config: RouterConfig) {
     const pools = new Map<string, Pool>();
+    const budget = (this.answerBudget = new ByteBudget(config.server.max_response_bytes_in_flight));
     const r = config.resilience;
     for (const m of config.models) {
       this.models.set(m.name, m);
@@ -54,7 +59,7 @@ export class DeploymentRegistry {
             basePath: url.pathname.replace(/\/$/, ''),
             state: new DeploymentState(d, r.cooldown),
             streamUsage: d.stream_include_usage,
-            answerLimits: { ok: d.max_response_bytes, other: ERROR_BODY_LIMIT },
+            answerLimits: { ok: d.max_response_bytes, other: ERROR_BODY_LIMIT, budget },
             attemptLimits: {
               totalMs: d.timeout_ms,
               firstByteMs: r.first_byte_timeout_ms,

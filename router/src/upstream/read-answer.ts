@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { AbortEmitter } from './abort-emitter.ts';
+import type { ByteBudget } from './byte-budget.ts';
 
 /** How much of an answer that is not a 2xx is kept (an error body: logged, and may be passed on). */
 export const ERROR_BODY_LIMIT = 64 * 1024;
@@ -19,6 +20,18 @@ export interface Answer {
   text: string | null;
   /** The body failed after the headers (timeout, reset): `text` is then what the caller must not trust. */
   bodyError?: Error;
+  /** The router's budget for answers held at once was spent: `text` is null, and no deployment is to blame. */
+  overBudget?: boolean;
+  /** Give back the answer's bytes to the budget: once, when the router no longer holds the text. */
+  release(): void;
+}
+
+export interface AnswerLimits {
+  /** Bytes of a 2xx answer (the deployment's max_response_bytes) and of any other (an error body). */
+  ok: number;
+  other: number;
+  /** Bytes of all answers the router holds at once. */
+  budget: ByteBudget;
 }
 
 /** Told when the answer's headers, then each chunk of its body, arrive (the attempt's first-byte and idle limits). */
@@ -38,7 +51,7 @@ export function readAnswer(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   signal: AbortEmitter,
-  limits: { ok: number; other: number },
+  limits: AnswerLimits,
   progress: AnswerProgress = NO_PROGRESS,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -57,10 +70,16 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
   private readonly onAbort = () => this.controller?.abort(aborted());
+  /** Bytes reserved in the budget, given back by the answer's release() (or at once when there is no answer). */
+  private reserved = 0;
+  private readonly release = () => {
+    this.limits.budget.release(this.reserved);
+    this.reserved = 0;
+  };
 
   constructor(
     private readonly signal: AbortEmitter,
-    private readonly limits: { ok: number; other: number },
+    private readonly limits: AnswerLimits,
     private readonly progress: AnswerProgress,
     private readonly resolve: (a: Answer) => void,
     private readonly reject: (err: Error) => void,
@@ -76,7 +95,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 1xx: the real answer follows
     this.progress.received();
-    this.answer = { status, headers, headersAt: process.hrtime.bigint(), text: null };
+    this.answer = { status, headers, headersAt: process.hrtime.bigint(), text: null, release: this.release };
     this.limit = status < 300 ? this.limits.ok : this.limits.other;
     const declared = headers['content-length'];
     if (declared !== undefined && Number(declared) > this.limit) this.overLimit(controller);
@@ -86,8 +105,13 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.progress.received();
     this.size += chunk.length;
-    if (this.size > this.limit) this.overLimit(controller);
-    else this.chunks.push(chunk);
+    if (this.size > this.limit) return this.overLimit(controller);
+    if (!this.limits.budget.reserve(chunk.length)) {
+      this.answer!.overBudget = true;
+      return this.overLimit(controller);
+    }
+    this.reserved += chunk.length;
+    this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
@@ -102,6 +126,7 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settle();
     if (!this.answer) {
+      this.release();
       this.reject(err);
       return;
     }
@@ -110,10 +135,11 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     this.resolve(this.answer);
   }
 
-  /** Past the limit: answer now without the body, and drop the connection rather than read the rest. */
+  /** Past a limit: answer now without the body, and drop the connection rather than read the rest. */
   private overLimit(controller: Dispatcher.DispatchController): void {
     this.settle();
     this.chunks = [];
+    this.release();
     this.resolve(this.answer!);
     controller.abort(aborted());
   }
