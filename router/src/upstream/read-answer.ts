@@ -105,13 +105,14 @@ class AnswerReader implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.progress.received();
     this.size += chunk.length;
-    if (this.size > this.limit) return this.overLimit(controller);
-    if (!this.limits.budget.reserve(chunk.length)) {
+    if (this.size > this.limit) this.overLimit(controller);
+    else if (!this.limits.budget.reserve(chunk.length)) {
       this.answer!.overBudget = true;
-      return this.overLimit(controller);
+      this.overLimit(controller);
+    } else {
+      this.reserved += chunk.length;
+      this.chunks.push(chunk);
     }
-    this.reserved += chunk.length;
-    this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
