@@ -13,6 +13,9 @@ export interface TestRedis {
   start(): Promise<void>;
   /** SIGKILL: the abrupt loss a router must survive. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that hangs (connections stay open, nothing answers), then goes on. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,8 @@ export async function startRedis(): Promise<TestRedis> {
       await waitFor(`redis-server on port ${port}`, () => answersRedis(port), 10_000);
     },
     kill: () => end('SIGKILL'),
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     async stop() {
       await end('SIGTERM');
       tmp.remove();

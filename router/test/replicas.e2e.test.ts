@@ -199,8 +199,47 @@ test('Redis killed mid-run: every request answered on local limits, the metric s
           if (k.startsWith('r:')) n += Number(v);
       return n;
     };
-    assert.equal(await counted(), 9, 'the requests after Redis came back were counted in it');
+    // Redis came back empty: each replica re-seeded it with all it admitted in the minute, then counted the 9.
+    assert.equal(await counted(), 99, 'every request of the minute is in the window again');
   } finally {
     client.disconnect();
   }
+});
+
+/** Requests served over every phase of an outage, for a deployment of rpm 60 on three replicas. */
+async function servedAcrossOutage(outage: { down(): Promise<void>; up(): Promise<void> }) {
+  const before = upstream.requests.length;
+  const { replicas } = await startReplicas([{ id: `o${configs + 1}`, name: 'outage', rpm: 60 }]);
+  const phase = async (n: number) => (await spread(replicas, n, 6)).filter((r) => r.status === 200).length;
+  const beforeOutage = await phase(24);
+  await outage.down();
+  const during = await phase(60);
+  await outage.up();
+  for (const r of replicas)
+    await waitFor(
+      'replica back on shared state',
+      async () => metricValue(await scrape(r), 'llm_router_shared_state_connected') === 1,
+      15_000,
+    );
+  const after = await phase(60);
+  assert.equal(upstream.requests.length - before, beforeOutage + during + after, 'the upstream saw what was served');
+  return { beforeOutage, during, after };
+}
+
+test('Redis paused mid-window: what replicas admitted on local limits is added back, the minute stays at its rpm', async () => {
+  const served = await servedAcrossOutage({
+    down: async () => redis.pause(),
+    up: async () => redis.resume(),
+  });
+  assert.equal(served.beforeOutage, 24);
+  assert.ok(served.during > 0, 'requests went on during the outage');
+  const total = served.beforeOutage + served.during + served.after;
+  assert.ok(total <= 63, `${JSON.stringify(served)}: ${total} served in the minute, over rpm 60 x 1.05`);
+});
+
+test('Redis restarted empty mid-window: replicas re-seed it with what they admitted, the minute stays at its rpm', async () => {
+  const served = await servedAcrossOutage({ down: () => redis.kill(), up: () => redis.start() });
+  assert.equal(served.beforeOutage, 24);
+  const total = served.beforeOutage + served.during + served.after;
+  assert.ok(total <= 63, `${JSON.stringify(served)}: ${total} served in the minute, over rpm 60 x 1.05`);
 });

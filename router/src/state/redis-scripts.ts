@@ -38,14 +38,15 @@ end
 `;
 
 /**
- * KEYS[1] window; ARGV rpm, tpm, prompt tokens, wanted[, now ms: tests only, instead of Redis's clock].
+ * KEYS[1] window; ARGV rpm, tpm, prompt tokens, wanted[, now ms: tests only ('' for Redis's clock)[, replica id]].
+ * The replica id is marked in the window ("seen:<id>"): that replica's admissions are in it (RECONCILE).
  * Counts up to `wanted` requests at once (a lease the caller spends locally), but only far from the limit: within
  * the last 1% of rpm (or with a tpm limit) one request at a time, so the limit holds to the request.
  * Returns {granted (0: refused), requests, tokens, retry-after ms, why, the second it was counted in}.
  */
 export const RESERVE = `${RETIRE}
 local nowMs
-if ARGV[5] then
+if ARGV[5] and ARGV[5] ~= '' then
   nowMs = tonumber(ARGV[5])
 else
   local t = redis.call('TIME')
@@ -78,8 +79,40 @@ if tokens > 0 then
   redis.call('HINCRBY', KEYS[1], 't:' .. sec, tokens)
   redis.call('HINCRBY', KEYS[1], 'T', tokens)
 end
+if ARGV[6] then redis.call('HSET', KEYS[1], 'seen:' .. ARGV[6], 1) end
 redis.call('PEXPIRE', KEYS[1], 61000)
 return {granted, req + granted, tok + tokens, 0, '', sec}
+`;
+
+/**
+ * KEYS[1] window; ARGV replica id, everything the replica admitted in the last minute, what it admitted while
+ * Redis did not answer (each "second:requests:tokens,...", by the replica's clock).
+ * Run when a replica gets Redis back, before it reserves anything: a window that has seen this replica gets what
+ * it admitted on local limits; one that has not (Redis restarted empty, or the key is new) gets all it admitted in
+ * the minute. Seconds are clamped into the window by Redis's clock. Returns the window's requests.
+ */
+export const RECONCILE = `${RETIRE}
+local sec = tonumber(redis.call('TIME')[1])
+local lo = retire(KEYS[1], sec)
+local marker = 'seen:' .. ARGV[1]
+local list = ARGV[3]
+if redis.call('HEXISTS', KEYS[1], marker) == 0 then list = ARGV[2] end
+for s, r, t in string.gmatch(list, '(%d+):(%d+):(%d+)') do
+  s = math.max(lo, math.min(sec, tonumber(s)))
+  r = tonumber(r)
+  t = tonumber(t)
+  if r > 0 then
+    redis.call('HINCRBY', KEYS[1], 'r:' .. s, r)
+    redis.call('HINCRBY', KEYS[1], 'R', r)
+  end
+  if t > 0 then
+    redis.call('HINCRBY', KEYS[1], 't:' .. s, t)
+    redis.call('HINCRBY', KEYS[1], 'T', t)
+  end
+end
+redis.call('HSET', KEYS[1], marker, 1)
+redis.call('PEXPIRE', KEYS[1], 61000)
+return tonumber(redis.call('HGET', KEYS[1], 'R') or 0)
 `;
 
 /** KEYS[1] window; ARGV count, second. Gives back the unspent part of a lease counted in that second. */

@@ -4,14 +4,18 @@
 //
 // Redis unreachable (refused, killed, slower than timeout_ms): requests go on at once with local limits, each
 // process enforcing limit / (replicas x workers); a log line and llm_router_shared_state_connected say so, and
-// shared limits come back by themselves when Redis answers again.
+// shared limits come back by themselves when Redis answers again. Nothing admitted meanwhile is lost to the
+// window: before a replica reserves again it adds what it admitted on local limits (RECONCILE), or, when Redis
+// came back empty, all it admitted in the last minute, so the minute's total holds across the outage.
 // ioredis is loaded by main.ts only with state.backend redis (~13 MB of memory a router on in-process state
 // does not pay): this module takes the class, never imports it.
+import { randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { StateConfig } from '../config/schema.ts';
 import type { Deployment, DeploymentRegistry } from '../upstream/deployments.ts';
-import { ADD_TOKENS, RELEASE, RESERVE } from './redis-scripts.ts';
+import { MinuteWindow } from '../upstream/minute-window.ts';
+import { ADD_TOKENS, RECONCILE, RELEASE, RESERVE } from './redis-scripts.ts';
 import type { Reservation, SharedState } from './shared-state.ts';
 
 type RedisStateConfig = StateConfig & { url: string };
@@ -23,7 +27,10 @@ interface ScriptedRedis extends Redis {
     tpm: number,
     tokens: number,
     wanted: number,
+    nowMs: string,
+    replica: string,
   ): Promise<[number, number, number, number, string, number?]>;
+  reconcileWindow(key: string, replica: string, admitted: string, unsynced: string): Promise<number>;
   releaseWindow(key: string, count: number, second: number): Promise<number>;
   addWindowTokens(key: string, tokens: number): Promise<number>;
 }
@@ -79,7 +86,13 @@ export class RedisSharedState implements SharedState {
   /** Requests per deployment since the last lease sizing, and when that began: the local rate. */
   private readonly recent = new Map<Deployment, { count: number; since: number }>();
   private readonly flushTimer: NodeJS.Timeout;
+  /** What each deployment admitted on local limits while Redis did not answer: added to its window on return. */
+  private readonly unsynced = new Map<Deployment, MinuteWindow>();
+  /** This process, as the shared windows know it ("seen:<id>"). */
+  private readonly replicaId = randomUUID();
   private up = false;
+  /** Reconnected, and adding what was admitted meanwhile before shared limits resume. */
+  private reconciling = false;
   private closed = false;
 
   constructor(
@@ -109,6 +122,7 @@ export class RedisSharedState implements SharedState {
     this.client.defineCommand('reserveWindow', { numberOfKeys: 1, lua: RESERVE });
     this.client.defineCommand('addWindowTokens', { numberOfKeys: 1, lua: ADD_TOKENS });
     this.client.defineCommand('releaseWindow', { numberOfKeys: 1, lua: RELEASE });
+    this.client.defineCommand('reconcileWindow', { numberOfKeys: 1, lua: RECONCILE });
     this.client.on('ready', () => this.setUp(true));
     this.client.on('close', () => this.setUp(false));
     // Errors are reported once per outage (setUp), not per reconnect attempt.
@@ -130,19 +144,66 @@ export class RedisSharedState implements SharedState {
 
   private setUp(up: boolean): void {
     if (this.up === up || this.closed) return;
-    this.up = up;
     const where = redisAddress(this.config.url);
     if (up) {
-      for (const d of this.byId.values()) d.state.setLocalShare(1);
-      void this.loadCooldowns();
-      this.log.info({ redis: where }, 'shared state: connected to Redis; rate limits and cooldowns are shared');
+      if (!this.reconciling) void this.reconcileThenShare(where);
     } else {
+      this.up = false;
       this.fallBackToLocal();
       this.log.warn(
         { redis: where, local_share: this.config.replicas * this.localProcesses },
         'shared state: Redis unreachable; enforcing local limits (limit / replicas) until it answers again',
       );
     }
+  }
+
+  /**
+   * Back in touch: every limited deployment's window gets what this process admitted without it (or all it admitted
+   * in the minute, if the window lost it), then limits are shared again. Until then requests stay on local limits;
+   * a failure leaves it down (the next 'ready' or probe tries again).
+   */
+  private async reconcileThenShare(where: string): Promise<void> {
+    this.reconciling = true;
+    // Taken out now: what is admitted locally while the windows are being updated is counted for the next time.
+    const taken = new Map(this.unsynced);
+    this.unsynced.clear();
+    try {
+      const now = Date.now();
+      const encode = (b: Array<[number, number, number]>) => b.map(([s, r, t]) => `${s}:${r}:${t}`).join(',');
+      await Promise.all(
+        [...this.byId.values()]
+          .filter((d) => d.state.limited)
+          .map(async (d) => {
+            const total = await this.withinTimeout(
+              this.client.reconcileWindow(
+                this.windowKey(d),
+                this.replicaId,
+                encode(d.state.admitted(now)),
+                encode(taken.get(d)?.buckets(now) ?? []),
+              ),
+            );
+            taken.delete(d);
+            d.state.sharedWindowCount(total);
+          }),
+      );
+    } catch (err) {
+      // What was not added is still owed to the windows.
+      for (const [d, w] of taken)
+        for (const [second, requests, tokens] of w.buckets()) this.unsyncedOf(d).add(requests, tokens, second * 1000);
+      this.log.warn(
+        { err: (err as Error).message },
+        'shared state: Redis answered but the windows could not be updated',
+      );
+      setTimeout(() => void this.probe(), 1_000).unref();
+      return;
+    } finally {
+      this.reconciling = false;
+    }
+    if (this.closed || this.up) return;
+    this.up = true;
+    for (const d of this.byId.values()) d.state.setLocalShare(1);
+    void this.loadCooldowns();
+    this.log.info({ redis: where }, 'shared state: connected to Redis; rate limits and cooldowns are shared');
   }
 
   /** Local limits while the store is away: this process's share of each deployment's limit. */
@@ -159,7 +220,7 @@ export class RedisSharedState implements SharedState {
   }
 
   reserve(dep: Deployment, promptTokens: number): Reservation | Promise<Reservation> {
-    if (!this.up) return this.local();
+    if (!this.up) return this.local(dep, promptTokens);
     const now = Date.now();
     const lease = this.leases.get(dep);
     if (lease && lease.left > 0 && now < lease.until) {
@@ -172,12 +233,16 @@ export class RedisSharedState implements SharedState {
 
   private async reserveRemote(dep: Deployment, promptTokens: number, now: number): Promise<Reservation> {
     try {
-      const [granted, requests, , waitMs, why, second] = await this.client.reserveWindow(
-        this.windowKey(dep),
-        dep.config.rpm,
-        dep.config.tpm,
-        promptTokens,
-        this.wanted(dep, now),
+      const [granted, requests, , waitMs, why, second] = await this.withinTimeout(
+        this.client.reserveWindow(
+          this.windowKey(dep),
+          dep.config.rpm,
+          dep.config.tpm,
+          promptTokens,
+          this.wanted(dep, now),
+          '',
+          this.replicaId,
+        ),
       );
       if (granted > 1 && second !== undefined) this.keepLease(dep, granted - 1, second);
       dep.state.sharedWindowCount(requests);
@@ -191,8 +256,24 @@ export class RedisSharedState implements SharedState {
         // A hung server keeps the socket open: check again shortly rather than wait for a close that never comes.
         setTimeout(() => void this.probe(), 1_000).unref();
       }
-      return this.local();
+      return this.local(dep, promptTokens);
     }
+  }
+
+  /**
+   * A command's answer, or a rejection once timeout_ms has passed: ioredis's own commandTimeout starts when the
+   * command is written, so a request could wait longer than timeout_ms behind a stalled server.
+   */
+  private withinTimeout<T>(command: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.config.timeout_ms} ms`)),
+        this.config.timeout_ms,
+      );
+    });
+    command.catch(() => {}); // answered late or failed after the deadline: already decided locally
+    return Promise.race([command, limit]).finally(() => clearTimeout(timer));
   }
 
   /** How many requests to ask for: one, or a lease of about a tenth of a second at this deployment's recent rate. */
@@ -226,15 +307,23 @@ export class RedisSharedState implements SharedState {
       void this.client.releaseWindow(this.windowKey(dep), lease.left, lease.second).catch(() => {});
   }
 
-  private local(): Reservation {
+  /** Decided on local limits: counted, to be added to the shared window when Redis answers again. */
+  private local(dep: Deployment, promptTokens: number): Reservation {
     this.hooks.localDecision?.();
+    this.unsyncedOf(dep).add(1, promptTokens);
     return LOCAL;
   }
 
+  private unsyncedOf(dep: Deployment): MinuteWindow {
+    let w = this.unsynced.get(dep);
+    if (!w) this.unsynced.set(dep, (w = new MinuteWindow()));
+    return w;
+  }
+
   private async probe(): Promise<void> {
-    if (this.closed || this.up || this.client.status !== 'ready') return;
+    if (this.closed || this.up || this.reconciling || this.client.status !== 'ready') return;
     try {
-      await this.client.ping();
+      await this.withinTimeout(this.client.ping());
       this.setUp(true);
     } catch {
       setTimeout(() => void this.probe(), 1_000).unref();

@@ -58,6 +58,11 @@ export class DeploymentState {
     return local;
   }
 
+  /** What this process admitted in the last minute, by second (to re-seed a shared window that lost it). */
+  admitted(now = Date.now()): Array<[number, number, number]> {
+    return this.window.buckets(now);
+  }
+
   /** Remaining requests this minute as a fraction of rpm (1 when unlimited). */
   rpmHeadroom(now = Date.now()): number {
     if (this.config.rpm === 0) return 1;

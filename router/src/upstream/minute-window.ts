@@ -37,6 +37,21 @@ export class MinuteWindow {
     return { requests, tokens };
   }
 
+  /** The seconds of the window that hold something, as [second, requests, tokens]. */
+  buckets(nowMs = Date.now()): Array<[number, number, number]> {
+    const second = Math.floor(nowMs / 1000);
+    const out: Array<[number, number, number]> = [];
+    for (let i = 0; i < 60; i++)
+      if (this.stamp[i]! > second - 60 && (this.requests[i]! > 0 || this.tokens[i]! > 0))
+        out.push([this.stamp[i]!, this.requests[i]!, this.tokens[i]!]);
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Forget everything counted. */
+  clear(): void {
+    this.stamp.fill(-1);
+  }
+
   /** Milliseconds until the oldest counted second leaves the window. */
   msUntilOldestExpires(nowMs = Date.now()): number {
     const second = Math.floor(nowMs / 1000);
