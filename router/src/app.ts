@@ -4,7 +4,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { RouterConfig } from './config/schema.ts';
 import { TaskClassifier } from './classify/task-classifier.ts';
-import { ApiError, sendApiError, sendJson } from './http/errors.ts';
+import { ApiError, sendApiError, sendJson, sendStreamError } from './http/errors.ts';
 import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
 import { ConversationSessions } from './routing/sessions.ts';
@@ -30,6 +30,8 @@ export interface RouterApp {
   ctx: RouterContext;
   /** From now on /ready answers 503 (a drain has begun). */
   startDraining(): void;
+  /** End every stream in progress with an error event (a drain out of time). */
+  cutStreams(): void;
   /** Requests being answered (what a drain waits for). */
   inProgress: InProgress;
   /** Release upstream connections and shared state; `force`: without waiting for upstream calls in progress. */
@@ -94,6 +96,7 @@ export function createRouterApp(
     log,
     requestLog,
     sessions: new ConversationSessions(config.sessions, modelPriceOf(config)),
+    openStreams: new Set(),
   };
   initConfiguredSeries(ctx.metrics, config);
   if (config.state.backend === 'redis' && config.state.url) {
@@ -270,5 +273,14 @@ export function createRouterApp(
       ...[...ctx.policies.values()].map((p) => p.external?.close()),
     ]);
   };
-  return { handle, ctx, close, inProgress, startDraining: () => void (draining = true) };
+  const cutStreams = () => {
+    const err = new ApiError(
+      503,
+      `The router is shutting down and its drain time (server.drain_timeout_ms) is over; retry the request`,
+      'server_error',
+      'server_shutting_down',
+    );
+    for (const res of ctx.openStreams) sendStreamError(res, err);
+  };
+  return { handle, ctx, close, inProgress, startDraining: () => void (draining = true), cutStreams };
 }

@@ -8,7 +8,7 @@ import type { RouterConfig } from './config/schema.ts';
 import { createRouterApp } from './app.ts';
 import { loadRedisClient } from './state/redis-state.ts';
 import { EXIT_LISTEN_FAILED, LISTEN_FAILED, runPrimary } from './workers/primary.ts';
-import { applyServerLimits, serverOptions } from './http/server-limits.ts';
+import { applyServerLimits, serverOptions, trackConnections } from './http/server-limits.ts';
 import { Drain } from './http/drain.ts';
 import { clusterMetricsText, joinClusterMetrics, shareOfLimits } from './workers/worker.ts';
 
@@ -67,6 +67,7 @@ if (workers > 1 && cluster.isPrimary) {
   const router = inCluster ? createRouterAppInWorker() : createRouterApp(config);
   const server = createServer(serverOptions(config.server), router.handle);
   applyServerLimits(server, config.server);
+  const connections = trackConnections(server);
   server.once('error', (err: NodeJS.ErrnoException) => {
     const why =
       err.code === 'EADDRINUSE'
@@ -87,7 +88,7 @@ if (workers > 1 && cluster.isPrimary) {
     if (!inCluster) console.log(listeningLine(typeof addr === 'object' && addr ? addr.port : port));
   });
   server.keepAliveTimeout = 65_000;
-  const drain = new Drain(server, router.inProgress);
+  const drain = new Drain(server, router.inProgress, connections, () => router.cutStreams());
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -2,8 +2,9 @@
 // finishes, then the process exits 0; past drain_timeout_ms what is left is cut. Also with --workers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { connect } from 'node:net';
-import { startFakeUpstream, type FakeUpstream } from '../../test-support/fake-upstream.ts';
+import { completion, startFakeUpstream, type FakeUpstream } from '../../test-support/fake-upstream.ts';
 import { ROUTER_MAIN, startService, tempDir, waitFor, type RunningService } from '../../test-support/services.ts';
 
 const tmp = tempDir();
@@ -13,6 +14,8 @@ const started: RunningService[] = [];
 before(async () => {
   // "slow": 20 chunks 50 ms apart then [DONE]; "stuck": one chunk, then nothing.
   upstream = await startFakeUpstream(async (req, res) => {
+    if (req.body.stream !== true)
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(completion('x'));
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const chunk = (i: number) =>
       `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'x', choices: [{ index: 0, delta: { content: `t${i} ` } }] })}\n\n`;
@@ -104,7 +107,7 @@ test('SIGTERM: /ready 503 during the delay, then no new connections; the open st
   assert.equal(await exit, 0);
 });
 
-test('SIGTERM with a stream that never ends: cut at drain_timeout_ms, exit 0', async () => {
+test('SIGTERM with a stream that never ends: cut at drain_timeout_ms with an error event, exit 0', async () => {
   const r = await startRouter('stuck', { drain_timeout_ms: 300 });
   const stream = await openStream(r);
   const exit = exited(r);
@@ -112,6 +115,12 @@ test('SIGTERM with a stream that never ends: cut at drain_timeout_ms, exit 0', a
   assert.equal(await exit, 0);
   const text = await stream.rest;
   assert.doesNotMatch(text, /\[DONE\]/);
+  // Ended like every other mid-stream failure: an error event, then the end of the body (not a bare cut).
+  assert.match(
+    text,
+    /data: \{"error":\{"message":"The router is shutting down[^\n]*"code":"server_shutting_down"\}\}\n\n$/,
+  );
+  assert.doesNotMatch(text, /<cut>/);
   assert.match(r.output(), /drain timed out/);
 });
 
@@ -123,5 +132,89 @@ test('--workers 2: SIGTERM to the primary drains the workers; the open stream fi
   const text = await stream.rest;
   assert.match(text, /t19 /);
   assert.match(text, /data: \[DONE\]/);
+  assert.equal(await exit, 0);
+});
+
+/** One chat request on a new connection: its status, or how it failed (a reset, a refusal, a hang). */
+function oneRequest(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/chat/completions',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.statusCode)));
+        res.on('error', (e) => resolve(`response ${(e as NodeJS.ErrnoException).code}`));
+      },
+    );
+    req.setTimeout(5_000, () => (req.destroy(), resolve('hang')));
+    req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+    req.end(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }));
+  });
+}
+
+test('--workers 2, drain_delay_ms > 0: requests sent as SIGTERM lands, and until /ready says 503, are all answered', async () => {
+  const r = await startRouter('slow', { drain_delay_ms: 800, drain_timeout_ms: 10_000 }, ['--workers', '2']);
+  const exit = exited(r);
+  // Load like a balancer's: new connections until the instance's /ready turns 503, then none.
+  let ready = true;
+  const results: string[] = [];
+  const loops = Array.from({ length: 6 }, async () => {
+    while (ready) results.push(await oneRequest(r.port));
+  });
+  await new Promise((res) => setTimeout(res, 300));
+  const readyStatus = () =>
+    new Promise<number>((resolve) =>
+      request({ host: '127.0.0.1', port: r.port, path: '/ready', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', () => resolve(0))
+        .end(),
+    );
+  r.proc.kill('SIGTERM');
+  // A burst in the first milliseconds after the signal: each is answered, none hangs until its worker exits.
+  const burst = Promise.all(Array.from({ length: 10 }, () => oneRequest(r.port)));
+  await waitFor('/ready says 503', async () => (await readyStatus()) === 503, 5_000, 20);
+  ready = false;
+  await Promise.all(loops);
+  const sent = [...(await burst), ...results];
+  assert.deepEqual(
+    sent.filter((x) => x !== '200'),
+    [],
+    `every request answered: ${sent.length} sent`,
+  );
+  assert.ok(results.length > 0);
+  assert.equal(await exit, 0);
+});
+
+test('a connection accepted just before the listener closes still gets its request answered (not reset as idle)', async () => {
+  const r = await startRouter('slow', { drain_delay_ms: 300, drain_timeout_ms: 10_000 });
+  const exit = exited(r);
+  r.proc.kill('SIGTERM');
+  await new Promise((res) => setTimeout(res, 200));
+  // Connected before the close, its request sent after it (a slow client, or one behind a busy proxy).
+  const socket = connect(r.port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (d) => (answer += d.toString()));
+  const ended = new Promise<string>((res) => {
+    socket.on('close', () => res('closed'));
+    socket.on('error', (e) => res((e as NodeJS.ErrnoException).code ?? 'error'));
+  });
+  await new Promise<void>((res) => socket.once('connect', () => res()));
+  await new Promise((res) => setTimeout(res, 300));
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
+  assert.equal(await ended, 'closed');
+  assert.match(answer, /^HTTP\/1\.1 200 /, answer || '(nothing: the connection was reset)');
+  assert.match(answer, /connection: close/i, 'and told the connection closes (the router is draining)');
   assert.equal(await exit, 0);
 });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RouterLogs } from '../log.ts';
 import type { RouterConfig } from '../config/schema.ts';
@@ -18,6 +19,8 @@ export interface RouterContext {
   log: Logger;
   /** The line per request (log.ts). */
   requestLog: RouterLogs['requests'];
+  /** Responses streaming now: a drain that times out ends them with an error event before cutting connections. */
+  openStreams: Set<ServerResponse>;
   /** Conversations' pinned models (routing/sessions.ts). */
   sessions: ConversationSessions;
   /** Rate-limit windows and cooldowns shared with other replicas (state.backend redis). */

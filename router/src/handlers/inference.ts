@@ -274,6 +274,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         outcome.status = result.status;
       } else {
         release = result.lease.end;
+        ctx.openStreams.add(res);
+        res.once('close', () => ctx.openStreams.delete(res));
         const end = await pipeStream(res, result, {
           headers,
           timing,

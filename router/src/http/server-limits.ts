@@ -9,14 +9,40 @@ import { ApiError } from './errors.ts';
 
 /** Requests in progress on a socket: the idle timeout leaves it alone (an LLM call can be silent for minutes). */
 const BUSY = Symbol('llm-router.busy');
-type Tracked = Socket & { [BUSY]?: number };
+/** Requests a socket has finished, and when it was accepted: a drain closes only sockets that are really idle. */
+const SERVED = Symbol('llm-router.served');
+const BORN = Symbol('llm-router.born');
+type Tracked = Socket & { [BUSY]?: number; [SERVED]?: number; [BORN]?: number };
 
 /** Count a request on its socket; call the returned function once when its response closes. */
 export function markBusy(socket: Socket): () => void {
   (socket as Tracked)[BUSY] = ((socket as Tracked)[BUSY] ?? 0) + 1;
   return () => {
     (socket as Tracked)[BUSY] = ((socket as Tracked)[BUSY] ?? 1) - 1;
+    (socket as Tracked)[SERVED] = ((socket as Tracked)[SERVED] ?? 0) + 1;
   };
+}
+
+/** The server's open connections, each stamped with when it was accepted. */
+export function trackConnections(server: Server): Set<Socket> {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    (socket as Tracked)[BORN] = Date.now();
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return open;
+}
+
+/**
+ * Whether a drain may close the connection now: no request in progress, and either one answered already (an idle
+ * keep-alive connection) or no request within `graceMs` of being accepted. A connection accepted a moment ago whose
+ * request is still on its way is not idle: closing it (as Node's server.close() does) resets that request.
+ */
+export function idleForDrain(socket: Socket, now: number, graceMs: number): boolean {
+  const t = socket as Tracked;
+  if (t[BUSY]) return false;
+  return (t[SERVED] ?? 0) > 0 || now - (t[BORN] ?? 0) >= graceMs;
 }
 
 /** The soft limit on open files of this process (Linux), or undefined. */
