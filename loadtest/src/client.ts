@@ -1,4 +1,5 @@
 // One request against the target, timed from its intended start; streams are read as they arrive.
+import { SseTap } from '@llm-router/router/sse-tap';
 import { Agent } from 'undici';
 import type { PlannedRequest } from './workload.ts';
 
@@ -81,15 +82,15 @@ export class LoadClient {
         const usage = (JSON.parse(text) as { usage?: RequestResult['usage'] }).usage;
         return { ...base, latencySeconds: elapsed(), ...(usage ? { usage } : {}) };
       }
+      // The router's own event-stream reader: any line ending, usage with nested details, and a first token that is
+      // text, a tool call or reasoning.
       let ttftSeconds: number | undefined;
-      let tail = '';
-      for await (const chunk of res.body) {
-        const text = (chunk as Buffer).toString('utf8');
-        if (ttftSeconds === undefined && /"content":"[^"]/.test(text)) ttftSeconds = elapsed();
-        tail = (tail + text).slice(-4096); // the usage chunk is at the end
-      }
-      const m = /"usage":(\{[^}]*\})/.exec(tail);
-      const usage = m ? (JSON.parse(m[1]!) as RequestResult['usage']) : undefined;
+      const tap = new SseTap(false, () => (ttftSeconds = elapsed()));
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) tap.push(decoder.decode(chunk as Buffer, { stream: true }));
+      tap.push(decoder.decode());
+      tap.flush();
+      const usage = tap.result.usage;
       return {
         ...base,
         latencySeconds: elapsed(),
