@@ -63,8 +63,9 @@ export const recordingRules = {
       rules: [
         { record: RECORDED.requestRate, expr: `sum by (policy, class, model, status) (rate(${R.requests}[1m]))` },
         {
+          // 0 (not an empty result) when requests came and none failed: an empty ratio reads as "no data".
           record: RECORDED.errorRatio,
-          expr: `sum(rate(${R.requests}{status=~"5.."}[1m])) / clamp_min(sum(rate(${R.requests}[1m])), 1e-9)`,
+          expr: `(sum(rate(${R.requests}{status=~"5.."}[1m])) or vector(0)) / clamp_min(sum(rate(${R.requests}[1m])), 1e-9)`,
         },
         ...quantiles(RECORDED.overheadQuantile, R.overhead, ''),
       ],
