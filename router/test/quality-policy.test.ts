@@ -190,6 +190,21 @@ test('the one-pass token hashes are those of the vocabulary words the request co
   assert.deepEqual(seen, (text.toLowerCase().match(/[a-z]+|\d+/g) ?? []).map(semanticHash));
 });
 
+test('a later turn of a conversation scores as its last message does (the data had single turns only)', () => {
+  const ask = 'Explain how a B-tree keeps its height balanced on insert.';
+  const alone = scorer.score(view(ask));
+  const inConversation = scorer.score(
+    promptView([
+      { role: 'system', content: 'You are a database tutor.' },
+      { role: 'user', content: 'What is an index?' },
+      { role: 'assistant', content: 'A structure that speeds up lookups...' },
+      { role: 'user', content: ask },
+    ]),
+  );
+  assert.ok(alone > 0.01 && alone < 0.99, String(alone));
+  assert.ok(Math.abs(inConversation - alone) < 1e-6, `${inConversation} vs ${alone}`);
+});
+
 test('the shipped thresholds send the shares their comment says on the project prompt set (recalibrate after retraining)', () => {
   const shipped = loadRouterConfig('config/router.yaml', {});
   const p = shipped.policies.find((x) => x.name === 'quality_router');

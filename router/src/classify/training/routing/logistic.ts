@@ -37,7 +37,9 @@ export function standardiser(xs: ReadonlyArray<SparseFeatures>): { mean: Float64
   const std = new Float64Array(d);
   for (const x of xs) for (let j = 0; j < d; j++) mean[j]! += x.dense[j]! / xs.length;
   for (const x of xs) for (let j = 0; j < d; j++) std[j]! += (x.dense[j]! - mean[j]!) ** 2 / xs.length;
-  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]!) || 1;
+  // A feature constant in the data (all prompts single-turn, say) keeps std 1: rounding leaves its variance a
+  // hair above 0, and dividing by that would turn float noise into a huge weight on it.
+  for (let j = 0; j < d; j++) std[j] = std[j]! > 1e-12 ? Math.sqrt(std[j]!) : 1;
   return { mean, std };
 }
 
