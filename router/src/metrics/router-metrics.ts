@@ -67,7 +67,12 @@ export function createRouterMetrics(
       name: M.strongNeedScore,
       help: 'Strong-need score of requests routed by a quality policy (0..1: how likely the cheapest model fails where the strongest succeeds).',
       labelNames: ['policy'] as const,
-      buckets: [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+      // Fine where scores sit (calibrated probabilities are mostly under 0.3): make routing-calibrate METRICS=...
+      // interpolates thresholds within these buckets.
+      buckets: [
+        0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7,
+        0.8, 0.9, 1,
+      ],
       registers,
     }),
     sessionDecisions: new Counter({
