@@ -95,7 +95,7 @@ export function createRouterApp(
     ),
     log,
     requestLog,
-    sessions: new ConversationSessions(config.sessions, modelPriceOf(config)),
+    sessions: new ConversationSessions(config.sessions, modelPriceOf(config), () => shared),
     openStreams: new Set(),
   };
   initConfiguredSeries(ctx.metrics, config);
@@ -110,7 +110,6 @@ export function createRouterApp(
       },
     );
     ctx.shared = shared;
-    ctx.sessions = new ConversationSessions(config.sessions, modelPriceOf(config), shared);
   }
 
   for (const d of deployments.all()) {

@@ -91,8 +91,8 @@ test('with a shared store, a later turn takes the pin another replica wrote; an 
     getSession: async (k: string) => remote.get(k),
     setSession: (k: string, v: string) => void remote.set(k, v),
   };
-  const replicaA = new ConversationSessions({ mode: 'up', ttl_s: 60, max_sessions: 10 }, price, shared);
-  const replicaB = new ConversationSessions({ mode: 'up', ttl_s: 60, max_sessions: 10 }, price, shared);
+  const replicaA = new ConversationSessions({ mode: 'up', ttl_s: 60, max_sessions: 10 }, price, () => shared);
+  const replicaB = new ConversationSessions({ mode: 'up', ttl_s: 60, max_sessions: 10 }, price, () => shared);
   await replicaA.route('p', { key: 'k', continues: false }, pin('big'));
   const onB = await replicaB.route('p', { key: 'k', continues: true }, pin('small'));
   assert.deepEqual(onB, { pin: pin('big'), outcome: 'held' }, 'B continues what A served');

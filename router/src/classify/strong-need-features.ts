@@ -156,6 +156,8 @@ const SENTENCE_END = /[.!?](?:\s|$)/g;
 const OPERATOR = /[=+*/^<>×÷−]|\s-\s/g;
 const MATH_NOTATION = /\\frac|\\sqrt|sqrt\(|\$[^$\n]+\$|\^\d|\b[a-z]\s*=\s*[-\d(]|\b(?:log|sin|cos|tan|lim)\b|∫|∑|√|π/i;
 const CHOICE_LINE = /^\s*\(?[A-J][.)]\s+(.*)$/gm;
+/** CHOICE_LINE without the global flag (no lastIndex to carry between calls). */
+const CHOICE_START = new RegExp(CHOICE_LINE.source, 'm');
 const STATEMENT = /\bstatement\s*[12]\b/gi;
 const NEGATED_ASK = /\b(?:NOT|EXCEPT|LEAST|FALSE|INCORRECT)\b/;
 const NEGATION = /\b(?:not|except|least|never|no longer|false|incorrect|cannot)\b/gi;
@@ -168,7 +170,7 @@ const CODE = /```|=>|\bdef |\bfunction\b|[{};]\s*$|\w\(\)|#include|\breturn\b/m;
 const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
 
 /** Whether a request lists answer choices ("A. ...", "(B) ..."): the `choices` feature is above 0 exactly then. */
-export const hasChoices = (text: string) => /^\s*\(?[A-J][.)]\s+/m.test(text);
+export const hasChoices = (text: string) => CHOICE_START.test(text);
 /** The `log_words` feature, alone. */
 export const logWords = (view: PromptView) => Math.log1p(view.requestWords);
 

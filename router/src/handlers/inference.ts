@@ -14,7 +14,6 @@ import { modelPrice } from '../pricing/cost.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
-import { sessionKey } from '../routing/sessions.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import {
@@ -194,17 +193,16 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const decided = decide(target, request.messages, policies, onExternalFallback);
       let d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
       // A later turn of a conversation keeps its session's model (or a stronger one).
-      const session =
-        target.kind === 'policy' && ctx.sessions.enabled
-          ? sessionKey(headerValue(req.headers['x-session-id']), request.body.user, request.messages)
-          : undefined;
+      const session = ctx.sessions.keyOf(
+        target.kind === 'policy',
+        headerValue(req.headers['x-session-id']),
+        request.body.user,
+        request.messages,
+      );
       if (session) {
-        const routed = ctx.sessions.route(d.policy, session, { model: d.model, class: d.class });
-        const { pin, outcome } = routed instanceof Promise ? await routed : routed;
-        if (session.continues) {
-          metrics.sessionDecisions.inc({ policy: d.policy, outcome });
-          d = { ...d, model: pin.model, class: pin.class, session: outcome };
-        }
+        const served = ctx.sessions.serve(d, session, true);
+        d = served instanceof Promise ? await served : served;
+        if (d.session) metrics.sessionDecisions.inc({ policy: d.policy, outcome: d.session });
       }
       decision = d;
       recorder.classified(d.classifier, d.classifySeconds);

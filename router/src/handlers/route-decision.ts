@@ -8,7 +8,6 @@ import { CHAT } from '../http/endpoints.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
-import { sessionKey } from '../routing/sessions.ts';
 import type { RouterContext } from './context.ts';
 
 export function routeDecisionHandler(ctx: RouterContext) {
@@ -24,14 +23,13 @@ export function routeDecisionHandler(ctx: RouterContext) {
       ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }),
     );
     // A later turn of a conversation: what its session would do (read only: asking does not move the session).
-    const session =
-      target.kind === 'policy' && ctx.sessions.enabled
-        ? sessionKey(req.get('x-session-id') ?? undefined, request.body.user, request.messages)
-        : undefined;
-    if (session?.continues) {
-      const { pin, outcome } = await ctx.sessions.route(d.policy, session, { model: d.model, class: d.class }, false);
-      d = { ...d, model: pin.model, class: pin.class, session: outcome };
-    }
+    const session = ctx.sessions.keyOf(
+      target.kind === 'policy',
+      req.get('x-session-id') ?? undefined,
+      request.body.user,
+      request.messages,
+    );
+    if (session) d = await ctx.sessions.serve(d, session, false);
     const needs = requiredCapabilities({ messages: request.messages, ...request.features });
     const plan = planner.plan(d.model, ctx.policies.get(d.policy), needs, estimatePromptTokens(request.messages));
     const model = plan.models[0]!;

@@ -159,9 +159,7 @@ function qualityClassifier(thresholds: number[], classes: string[], scorer: Stro
       level > 0 ? score - effective[level - 1]! : Number.POSITIVE_INFINITY,
       level <= last ? effective[level]! - score : Number.POSITIVE_INFINITY,
     );
-    const confidence = Math.min(1, 0.5 + distance);
-    const round = (v: number) => Math.round(v * 1e4) / 1e4;
-    return { class: classes[level]!, confidence: round(confidence), score, threshold: strong };
+    return { class: classes[level]!, confidence: roundScore(Math.min(1, 0.5 + distance)), score, threshold: strong };
   };
 }
 

@@ -121,11 +121,14 @@ export class ConversationSessions {
   constructor(
     private readonly config: { mode: SessionMode; ttl_s: number; max_sessions: number },
     private readonly price: (model: string) => number,
-    private readonly shared?: {
-      readonly connected: boolean;
-      getSession(key: string): Promise<string | undefined>;
-      setSession(key: string, value: string, ttlMs: number): void;
-    },
+    /** The shared store, when there is one (a getter: the router builds it after its context). */
+    private readonly sharedStore: () =>
+      | {
+          readonly connected: boolean;
+          getSession(key: string): Promise<string | undefined>;
+          setSession(key: string, value: string, ttlMs: number): void;
+        }
+      | undefined = () => undefined,
     now?: () => number,
   ) {
     this.ttlMs = config.ttl_s * 1000;
@@ -134,6 +137,32 @@ export class ConversationSessions {
 
   get enabled(): boolean {
     return this.config.mode !== 'off';
+  }
+
+  /** The session of a request (sessionKey), when sessions are on and a policy routes it (not a model by name). */
+  keyOf(
+    byPolicy: boolean,
+    header: string | undefined,
+    user: unknown,
+    messages: ReadonlyArray<ChatMessageLike>,
+  ): { key: string; continues: boolean } | undefined {
+    return this.enabled && byPolicy ? sessionKey(header, user, messages) : undefined;
+  }
+
+  /**
+   * A decision as its conversation serves it: a later turn gets the session's model (and class) and its outcome; a
+   * first turn is remembered (when `write`) and served as decided. `write` false: only tell (POST /v1/route).
+   */
+  serve<D extends { policy: string; model: string; class: string }>(
+    d: D,
+    session: { key: string; continues: boolean },
+    write: boolean,
+  ): (D & { session?: SessionOutcome }) | Promise<D & { session?: SessionOutcome }> {
+    if (!session.continues && !write) return d;
+    const routed = this.route(d.policy, session, { model: d.model, class: d.class }, write);
+    const apply = ({ pin, outcome }: { pin: SessionPin; outcome: SessionOutcome }) =>
+      session.continues ? { ...d, model: pin.model, class: pin.class, session: outcome } : d;
+    return routed instanceof Promise ? routed.then(apply) : apply(routed);
   }
 
   /**
@@ -147,17 +176,18 @@ export class ConversationSessions {
     write = true,
   ): { pin: SessionPin; outcome: SessionOutcome } | Promise<{ pin: SessionPin; outcome: SessionOutcome }> {
     const key = `${policy}\u0000${session.key}`;
+    const shared = this.sharedStore();
     const local = session.continues ? this.local.get(key) : undefined;
     const finish = (pinned: SessionPin | undefined) => {
       const result = applySession(this.config.mode, decided, pinned, this.price);
       if (write) {
         this.local.set(key, result.pin);
-        this.shared?.setSession(key, encodePin(result.pin), this.ttlMs);
+        shared?.setSession(key, encodePin(result.pin), this.ttlMs);
       }
       return result;
     };
-    if (!session.continues || !this.shared?.connected) return finish(local);
+    if (!session.continues || !shared?.connected) return finish(local);
     // Another replica may have served the last turn: the shared store has the latest pin.
-    return this.shared.getSession(key).then((text) => finish(decodePin(text) ?? local));
+    return shared.getSession(key).then((text) => finish(decodePin(text) ?? local));
   }
 }

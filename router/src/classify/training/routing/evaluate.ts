@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { mulberry32 } from '@llm-router/common/prng';
 import { loadRouterConfig } from '../../../config/load.ts';
 import { blendedPrice, modelPrice } from '../../../pricing/cost.ts';
-import { buildPolicies, type Policy } from '../../../routing/policies.ts';
+import { buildPolicies, type Classification, type Policy } from '../../../routing/policies.ts';
 import { type ChatMessageLike, promptView, type PromptView } from '../../prompt-text.ts';
 import { StrongNeedScorer } from '../../strong-need.ts';
 import { TaskClassifier } from '../../task-classifier.ts';
@@ -61,12 +61,11 @@ export function heldOutSets(dir: string): EvalSet[] {
 }
 
 /**
- * What each router would rank by, per prompt: a quality policy its strong-need score, a complexity policy its
- * overall complexity, a task policy the price of the model it picks (how much it spends on the prompt).
+ * What each router would rank by, per prompt (from its classification): a quality policy its strong-need score, a
+ * complexity policy its overall complexity, a task policy the price of the model it picks (what it spends on it).
  */
-export function policyScore(policy: Policy, prices: Map<string, number>): (view: PromptView) => number {
-  return (view) => {
-    const c = policy.classify(view);
+export function policyScore(policy: Policy, prices: Map<string, number>): (c: Classification) => number {
+  return (c) => {
     if (c.score !== undefined) return c.score;
     if (c.scores) return c.scores.overall;
     return prices.get(policy.modelFor(c.class)) ?? 0;
@@ -97,14 +96,14 @@ export function evaluateSet(
     results.push({ router, metrics: routingMetrics(outcomes), ...(configured ? { configured } : {}) });
   for (const policy of policies.values()) {
     const score = policyScore(policy, prices);
+    const classified = views.map((v) => policy.classify(v));
     let configured: RouterResult['configured'];
-    const out = rows((v) => score(v));
+    const out = rows((_, i) => score(classified[i]!));
     if (policy.classifier === 'quality') {
-      const strongClass = 'strong';
       let strong = 0;
       let quality = 0;
       set.prompts.forEach((p, i) => {
-        const goesStrong = policy.classify(views[i]!).class === strongClass;
+        const goesStrong = classified[i]!.class === 'strong';
         strong += goesStrong ? 1 : 0;
         quality += goesStrong ? +p.strong : +p.weak;
       });
