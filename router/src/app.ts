@@ -16,7 +16,8 @@ import { ENDPOINT_SPECS, type Endpoint } from './http/endpoints.ts';
 import { clientAuth } from './http/client-auth.ts';
 import { expressApp } from './http/express-app.ts';
 import { BodyAbortedError, isPlainJsonRequest, readJsonBody } from './http/read-json-body.ts';
-import { BodyBudget, markBusy, serverBusy } from './http/server-limits.ts';
+import { markBusy, serverBusy } from './http/server-limits.ts';
+import { ByteBudget } from './upstream/byte-budget.ts';
 import { assignRequestId, cors, requestIdOf, withRequestId } from './http/request-meta.ts';
 import { InProgress } from './http/drain.ts';
 import { createLogs } from './log.ts';
@@ -202,7 +203,8 @@ export function createRouterApp(
     });
   };
 
-  const bodyBudget = new BodyBudget(config.server.max_body_bytes_in_flight);
+  // Request body bytes held at once: a request reserves as its body arrives and releases when answered.
+  const bodyBudget = new ByteBudget(config.server.max_body_bytes_in_flight);
   const inProgress = new InProgress();
   /** Same auth, body limits and error shapes as the express route, minus express. */
   async function fastPath(

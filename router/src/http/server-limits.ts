@@ -115,9 +115,6 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
   });
 }
 
-/** Request body bytes held at once, over all requests. A request reserves as its body arrives, releases when answered. */
-export { ByteBudget as BodyBudget } from '../upstream/byte-budget.ts';
-
 export const serverBusy = () =>
   new ApiError(
     503,
