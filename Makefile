@@ -111,7 +111,7 @@ dashboards: node_modules/.package-lock.json ## Regenerate Grafana dashboard JSON
 k8s: node_modules/.package-lock.json ## Regenerate the Kubernetes manifests in k8s/ from k8s/src (validated against the Kubernetes schemas)
 	$(NODE_RUN) k8s/src/generate.ts
 
-prometheus-config: node_modules/.package-lock.json ## Regenerate prometheus/prometheus.yml and rules/*.yml from TypeScript
+prometheus-config: node_modules/.package-lock.json ## Regenerate prometheus/prometheus.yml, rules/*.yml and the runbooks page (RUNBOOK_BASE_URL=... links alerts elsewhere)
 	$(NODE_RUN) prometheus/src/generate.ts
 
 classifier-data: node_modules/.package-lock.json ## Regenerate the project's labeled prompt set from its templates

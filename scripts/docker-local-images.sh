@@ -53,6 +53,13 @@ if ! exists prom/prometheus:v2.42.0; then
   copy_with_libs "$root" /usr/bin/prometheus /usr/bin/promtool
   mkdir -p "$root/bin" "$root/etc/prometheus" "$root/prometheus"
   mv "$root/usr/bin/prometheus" "$root/usr/bin/promtool" "$root/bin/"
+  # Debian's build serves its web pages' assets from /usr/share/prometheus/web (links into /usr/share/javascript);
+  # the console library goes where upstream's image keeps it (the compose file points there).
+  mkdir -p "$root/usr/share/prometheus"
+  cp -rL /usr/share/prometheus/web "$root/usr/share/prometheus/"
+  if [ -f /usr/share/doc/prometheus/examples/console_libraries/prom.lib ]; then
+    cp -r /usr/share/doc/prometheus/examples/console_libraries "$root/usr/share/prometheus/console_libraries"
+  fi
   chown 65534:65534 "$root/prometheus"
   tar -C "$root" -c . | docker import \
     --change 'ENTRYPOINT ["/bin/prometheus"]' \

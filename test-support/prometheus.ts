@@ -11,6 +11,7 @@ export interface RunningPrometheus {
 export async function startPrometheus(
   configYaml: string,
   extraFiles: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<RunningPrometheus> {
   const tmp = tempDir('prometheus-test-');
   for (const [name, text] of Object.entries(extraFiles)) tmp.write(name, text);
@@ -22,7 +23,10 @@ export async function startPrometheus(
       `--config.file=${config}`,
       `--storage.tsdb.path=${tmp.dir}/data`,
       `--web.listen-address=127.0.0.1:${port}`,
+      // Absolute links in alerts (runbook_url) point here.
+      `--web.external-url=http://127.0.0.1:${port}`,
       '--log.level=warn',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

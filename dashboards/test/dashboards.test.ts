@@ -9,7 +9,8 @@ import { Ajv } from 'ajv';
 import { createGenerator } from 'ts-json-schema-generator';
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
-import { dashboardFiles, DASHBOARDS_DIR } from '../src/generate.ts';
+import { CONSOLES_DIR, consoleFiles, dashboardFiles, DASHBOARDS_DIR } from '../src/generate.ts';
+import { legendFunction, templateExpr } from '../src/consoles.ts';
 import { HOME_DASHBOARD_UID } from '../src/index.ts';
 import { PROMETHEUS_DATASOURCE, STACK_TAG } from '../src/panels.ts';
 import { annotationQueries, panelQueries, substituteMacros, type DashboardJson } from './dashboard-json.ts';
@@ -26,6 +27,36 @@ test('committed dashboard JSON is up to date with dashboards/src', () => {
       `grafana/dashboards/${name} is stale: run make dashboards`,
     );
   assert.ok(dashboards.length >= 4);
+});
+
+test('the console pages (prometheus/consoles) are up to date and carry every panel of their dashboard', () => {
+  const pages = consoleFiles();
+  assert.equal(Object.keys(pages).length, dashboards.length);
+  for (const [name, text] of Object.entries(pages)) {
+    assert.equal(
+      readFileSync(join(CONSOLES_DIR, name), 'utf8'),
+      text,
+      `prometheus/consoles/${name} is stale: run make dashboards`,
+    );
+    const d = dashboards.find((x) => `${x.json.uid}.html` === name)!.json;
+    for (const p of d.panels.filter((x) => x.type !== 'row'))
+      assert.ok(text.includes(`data-panel="${p.title.replaceAll("'", '&#39;')}"`), `${name}: panel ${p.title}`);
+    // No Grafana macro or unreplaced variable reaches Prometheus.
+    assert.doesNotMatch(text, /\$__|=~"\$/);
+  }
+});
+
+test('console templates: variables become page parameters by index, macros fixed windows, legends functions', () => {
+  assert.equal(
+    templateExpr(
+      'sum(rate(x{model=~"$model", policy=~"$policy"}[$__rate_interval])) / sum(increase(y{model=~"$model"}[$__range]))',
+      ['policy', 'model'],
+    ),
+    '(printf `sum(rate(x{model=~"%[1]s", policy=~"%[2]s"}[1m])) / sum(increase(y{model=~"%[1]s"}[%[3]s]))` $model $policy $range)',
+  );
+  assert.equal(templateExpr('count(up == 1) * 100 % 7', []), '`count(up == 1) * 100 % 7`');
+  const name = new Function(`return ${legendFunction('{{model}} p95 ({{type}})')}`)() as (m: object) => string;
+  assert.equal(name({ model: 'm1', type: 'prompt' }), 'm1 p95 (prompt)');
 });
 
 test('every dashboard validates against a JSON schema derived from the SDK Dashboard type', () => {

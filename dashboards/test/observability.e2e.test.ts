@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { PROMETHEUS_DIR, prometheusConfig } from '@llm-router/prometheus-config';
+import { PROMETHEUS_DIR, consoleFlags, prometheusConfig } from '@llm-router/prometheus-config';
+import { chromium } from 'playwright-core';
 import {
   LOADTEST_MAIN,
   REPO_ROOT,
@@ -21,7 +22,7 @@ import {
 } from '../../test-support/services.ts';
 import { startPrometheus, type RunningPrometheus } from '../../test-support/prometheus.ts';
 import { startRedis, type TestRedis } from '../../test-support/redis.ts';
-import { dashboardFiles } from '../src/generate.ts';
+import { consoleFiles, dashboardFiles } from '../src/generate.ts';
 import { annotationQueries, panelQueries, substituteMacros, type DashboardJson } from './dashboard-json.ts';
 
 const tmp = tempDir();
@@ -122,7 +123,8 @@ policies:
     },
     { scrapeInterval: '1s', ruleFiles: rules.map(([f]) => f) },
   );
-  prometheus = await startPrometheus(cfg, Object.fromEntries(rules));
+  // Serving the console pages too: the dashboards without Grafana.
+  prometheus = await startPrometheus(cfg, Object.fromEntries(rules), consoleFlags());
 });
 
 after(async () => {
@@ -292,4 +294,58 @@ test('every panel that uses a variable returns data for each of its values, and 
     1000,
   ).catch(() => {});
   assert.deepEqual([...problems.values()], []);
+});
+
+test('the console pages (the dashboards served by Prometheus, no Grafana) render every stat and graph with data', async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    const dashboards = Object.values(dashboardFiles()).map((t) => JSON.parse(t) as DashboardJson);
+    for (const file of Object.keys(consoleFiles())) {
+      const d = dashboards.find((x) => `${x.uid}.html` === file)!;
+      const panels = d.panels.filter((p) => p.type !== 'row').map((p) => p.title);
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      let problems: string[] = [];
+      // Stats are evaluated when the page loads and graphs fetch once: reload until each shows data (series
+      // appear as the load runs), as a person would.
+      await waitFor(
+        `${file}: every panel with data`,
+        async () => {
+          await page.goto(`${prometheus.url}/consoles/${file}`);
+          await page.waitForFunction(
+            'PromConsole._graph_registry.every((g) => g.rendered_data !== null || g.graphTd.textContent.includes("Error"))',
+            undefined,
+            { timeout: 15_000 },
+          );
+          const shown = (await page.evaluate(`(() => {
+            const out = {};
+            for (const el of document.querySelectorAll('.llm-stat-value')) out[el.dataset.panel] = el.textContent.trim() !== 'no data';
+            for (const el of document.querySelectorAll('.llm-graph')) {
+              const g = PromConsole._graph_registry.find((x) => el.contains(x.graphTd));
+              out[el.dataset.panel] = !!g && g.rendered_data !== null && g.rendered_data.some((r) => r.data.result.length > 0) && !!el.querySelector('svg path');
+            }
+            return out;
+          })()`)) as Record<string, boolean>;
+          problems = panels
+            .filter((p) => !shown[p])
+            .map((p) => `${d.title} / ${p}: ${p in shown ? 'no data' : 'missing'}`);
+          return problems.length === 0;
+        },
+        60_000,
+        2000,
+      ).catch(() => {});
+      assert.deepEqual(problems, []);
+      if (file === 'llm-router-overview.html') {
+        const shot = await page.screenshot({ path: `${tmp.dir}/console-overview.png`, fullPage: true });
+        assert.ok(shot.length > 50_000, 'a real screenshot');
+        if (process.env.SCREENSHOT_DIR)
+          await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/console-overview.png`, fullPage: true });
+      }
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
 });

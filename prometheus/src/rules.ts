@@ -2,6 +2,7 @@
 // modules so a renamed metric breaks the build, not a dashboard.
 import { ROUTER_METRICS as R } from '@llm-router/router/metrics-names';
 import { LOADTEST_METRICS as L } from '@llm-router/loadtest/metrics-names';
+import { RUNBOOKS_CONSOLE, runbookAnchor } from './runbooks.ts';
 
 /** Recorded series names: dashboards import these too. */
 export const RECORDED = {
@@ -44,9 +45,13 @@ const BURN_RATES = [
 ] as const;
 const BURN_WINDOWS: BurnWindow[] = ['5m', '30m', '1h', '6h'];
 
-/** Each alert links to its section of the README ("Alerts and runbooks"): what it means and what to do. */
-export const RUNBOOK_BASE = 'README.md';
-const runbook = (alert: string) => `${RUNBOOK_BASE}#${alert.toLowerCase()}`;
+/**
+ * Each alert links to its runbook section (docs/runbooks.md): by default the page the alert's own Prometheus serves
+ * (an absolute link through its external URL, so any receiver can open it); RUNBOOK_BASE_URL at generation points
+ * the links elsewhere (a wiki, the repository's file on its host).
+ */
+export const RUNBOOK_BASE = process.env.RUNBOOK_BASE_URL || `{{ $externalURL }}/${RUNBOOKS_CONSOLE}`;
+const runbook = (alert: string) => `${RUNBOOK_BASE}#${runbookAnchor(alert)}`;
 
 const quantiles = (record: string, histogram: string, by: string) =>
   [0.5, 0.95, 0.99].map((q) => ({

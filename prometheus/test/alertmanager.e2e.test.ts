@@ -21,7 +21,7 @@ import {
   waitFor,
   type RunningService,
 } from '../../test-support/services.ts';
-import { PROMETHEUS_DIR, prometheusConfig } from '../src/index.ts';
+import { PROMETHEUS_DIR, consoleFlags, prometheusConfig } from '../src/index.ts';
 
 interface Notification {
   status: 'firing' | 'resolved';
@@ -110,6 +110,7 @@ receivers:
       { scrapeInterval: '1s', ruleFiles: Object.keys(rules), alertmanagers: [`127.0.0.1:${amPort}`] },
     ),
     rules,
+    consoleFlags(),
   );
 });
 
@@ -151,7 +152,11 @@ test('injected faults: LLMRouterHighErrorRate reaches the webhook through Alertm
   assert.equal(alert.labels.severity, 'critical');
   assert.equal(alert.annotations.summary, 'More than 5% of router requests fail with 5xx');
   assert.match(alert.annotations.description!, /^Error ratio is \d+(\.\d+)?% over the last minute\.$/);
-  assert.equal(alert.annotations.runbook_url, 'README.md#llmrouterhigherrorrate');
+  // The runbook link is absolute (any receiver can open it) and lands on the alert's section, served by Prometheus.
+  assert.equal(alert.annotations.runbook_url, `${prometheus.url}/consoles/runbooks.html#llmrouterhigherrorrate`);
+  const runbook = await fetch(alert.annotations.runbook_url!, { signal: AbortSignal.timeout(5000) });
+  assert.equal(runbook.status, 200);
+  assert.match(await runbook.text(), /<h2 id="llmrouterhigherrorrate">LLMRouterHighErrorRate<\/h2>/);
   // The same alert shows as firing in Prometheus (the dashboards' annotation reads this series).
   assert.ok((await prometheus.query('ALERTS{alertname="LLMRouterHighErrorRate",alertstate="firing"}')).length > 0);
 
