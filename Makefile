@@ -41,8 +41,8 @@ down: ## Stop exactly what `make metrics` started
 status: ## Show the stack's services
 	$(STACK) status
 
-logs: ## Last log lines of every service (SERVICE=router for one)
-	$(STACK) logs $(SERVICE)
+logs: ## Last log lines of every service, readable (SERVICE=router for one; LOGS_ARGS=--json for the raw JSON lines)
+	$(STACK) logs $(SERVICE) $(LOGS_ARGS)
 
 images: ## Build the service images on the Docker engine (DOCKER_HOST) with dockerode
 	$(STACK) build

@@ -195,3 +195,19 @@ export function runToEnd(
     });
   });
 }
+
+/** Every http(s) address in a text (what a launcher printed), with the status each answers (0: no answer). */
+export async function printedUrlStatuses(text: string): Promise<Array<{ url: string; status: number }>> {
+  const urls = [...new Set(text.match(/https?:\/\/[^\s)'"]+/g) ?? [])];
+  return Promise.all(
+    urls.map(async (url) => {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        await res.body?.cancel();
+        return { url, status: res.status };
+      } catch {
+        return { url, status: 0 };
+      }
+    }),
+  );
+}

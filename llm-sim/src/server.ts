@@ -380,6 +380,15 @@ export function createSimServer(config: SimConfig): SimServer {
         });
       }
       if (req.method === 'GET' && url === '/health') return sendJson(res, 200, { status: 'ok' });
+      // Whoever opens the simulator's address sees what it serves.
+      if (req.method === 'GET' && (url === '/' || url === '/v1'))
+        return sendJson(res, 200, {
+          name: 'llm-sim',
+          description: 'Simulated OpenAI-compatible models (no real model behind them)',
+          models: config.models.map((m) => m.id),
+          endpoints: Object.keys(ENDPOINT_PATHS).map((p) => `POST ${p}`),
+          metrics: '/metrics',
+        });
       if (req.method === 'GET' && url === '/metrics') {
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });

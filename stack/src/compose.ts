@@ -58,6 +58,10 @@ export const replicaPorts = (s: ServiceSpec): number[] =>
   s.ports[0] ? Array.from({ length: s.replicas }, (_, i) => s.ports[0]!.host + i) : [];
 
 /** Replica i's name: the service's own for the first, then name-2, name-3... */
+/** The address a service is reached at on this machine: redis:// for Redis (not a web page), http:// for the rest. */
+export const serviceUrl = (s: ServiceSpec, port: number) =>
+  `${s.image.startsWith('redis') ? 'redis' : 'http'}://127.0.0.1:${port}`;
+
 export const replicaName = (s: ServiceSpec, i: number) => (i === 0 ? s.name : `${s.name}-${i + 1}`);
 
 const durationMs = (d: string | undefined, fallback: number) => {

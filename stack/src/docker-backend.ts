@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
-import { replicaName, replicaPorts, type ServiceSpec } from './compose.ts';
+import { replicaName, replicaPorts, serviceUrl, type ServiceSpec } from './compose.ts';
 import { answersHttp } from './http-probe.ts';
 import type { StackState } from './state.ts';
 
@@ -186,7 +186,7 @@ export async function dockerUp(
       state.services.push({
         name: replicaName(s, i),
         containerId: container.id,
-        ...(port ? { url: `http://127.0.0.1:${port}` } : {}),
+        ...(port ? { url: serviceUrl(s, port) } : {}),
       });
       await waitHealthy(container, s, opts.log, port);
     }

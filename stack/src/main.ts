@@ -10,17 +10,20 @@ import { backendFor } from './backend.ts';
 import { buildImage, dockerAvailable, dockerClient } from './docker-backend.ts';
 import { StateStore, type StackState } from './state.ts';
 import { freePortEnv } from './ports.ts';
+import { formatLinks, stackLinks } from './links.ts';
+import { readableLog } from './log-format.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const USAGE = `stack: start and stop the services of docker-compose.yml, on Docker (dockerode) or as local processes
 
   stack up [--backend auto|docker|native] [--skip grafana] [--free-ports] [--no-build] [--keep-data]
-  stack down | status [--json] | logs SERVICE | build
+  stack down | status [--json] | logs [SERVICE] [--json] | build
 
   --backend B         auto (Docker if an engine answers, else native), docker or native  [STACK_BACKEND]
   --skip LIST         services not to start, comma-separated
   --free-ports        use free host ports instead of the compose defaults (tests)
   --no-build          do not build images first
+  --json              status: the state as JSON; logs: the services' lines as written (JSON), not for reading
   --keep-data         native: keep Prometheus's data from the last up (default: fresh)  [KEEP_PROMETHEUS_DATA=1]
   --project NAME      compose project name                                [llm-router]
   --compose-file F    [docker-compose.yml]     --state-dir D   [.state]`;
@@ -43,43 +46,16 @@ const [command = 'status', arg] = positionals;
 const store = new StateStore(o['state-dir']!);
 const log = (l: string) => console.error(l);
 
-const LABELS: Record<string, string> = {
-  router: 'Router (OpenAI API)',
-  redis: 'Redis (shared limits)',
-  'llm-sim': 'Simulated models',
-  loadtest: 'Load test UI',
-  prometheus: 'Prometheus',
-  alertmanager: 'Alertmanager',
-  grafana: 'Grafana (admin / secret)',
-};
-
 /** --free-ports: every ${X_PORT:-n} in the compose file gets a free port instead of its default. */
 const composeEnv = () => (o['free-ports'] ? freePortEnv(o['compose-file']!) : Promise.resolve(process.env));
 
-function printState(state: StackState): void {
+async function printState(state: StackState): Promise<void> {
   if (o.json) {
     console.log(JSON.stringify(state));
     return;
   }
   console.log(`\nStack "${state.project}" is up (${state.backend}):`);
-  const label = (name: string) => {
-    const replica = /^router-(\d+)$/.exec(name);
-    return replica ? `Router replica ${replica[1]}` : (LABELS[name] ?? name);
-  };
-  for (const s of state.services) {
-    const url = s.name === 'redis' ? s.url?.replace('http://', 'redis://') : s.url;
-    console.log(`  ${label(s.name).padEnd(26)} ${url ?? ''}${s.name.startsWith('router') ? '/v1' : ''}`);
-  }
-  for (const s of state.skipped) console.log(`  ${label(s.name).padEnd(26)} not started: ${s.reason}`);
-  const prometheus = state.services.find((s) => s.name === 'prometheus')?.url;
-  if (prometheus && !state.services.some((s) => s.name === 'grafana')) {
-    console.log(
-      `\nNo Grafana here: Prometheus's own graph UI shows the same series. Try ${prometheus}/graph?g0.expr=${encodeURIComponent('sum by (model) (llm_router:requests:rate1m)')}`,
-    );
-    console.log(
-      `  (recording rules llm_router:*, alerts at ${prometheus}/alerts; the dashboards' queries are in grafana/dashboards)`,
-    );
-  }
+  console.log(formatLinks(await stackLinks(state)));
   console.log(`\nStop it with: make down`);
 }
 
@@ -106,7 +82,7 @@ async function main(): Promise<number> {
         keepData: o['keep-data']!,
       });
       store.write(state);
-      printState(state);
+      await printState(state);
       return 0;
     }
     case 'down': {
@@ -138,7 +114,8 @@ async function main(): Promise<number> {
         const s = state.services.find((x) => x.name === name);
         if (!s) throw new Error(`unknown service ${name} (running: ${state.services.map((x) => x.name).join(', ')})`);
         console.log(`==> ${name} <==`);
-        console.log(await backendFor(state.backend).logs(state, s.name));
+        const text = await backendFor(state.backend).logs(state, s.name);
+        console.log(o.json ? text : readableLog(text));
       }
       return 0;
     }

@@ -5,8 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
-import { healthUrl, replicaName, replicaPorts, type ServiceSpec } from './compose.ts';
+import { consoleFlags, prometheusConfig, PROMETHEUS_DIR } from '@llm-router/prometheus-config';
+import { healthUrl, replicaName, replicaPorts, serviceUrl, type ServiceSpec } from './compose.ts';
 import { answersHttp, answersRedis } from './http-probe.ts';
 import type { StackState, StartedService } from './state.ts';
 
@@ -17,7 +17,7 @@ const INSTALL_HINTS: Record<string, string> = {
   prometheus:
     "Prometheus is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus' (or make install-system-deps).",
   alertmanager:
-    "Alertmanager is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus-alertmanager' (or make install). Prometheus still evaluates the alerts (see its /alerts page).",
+    "Alertmanager is not installed: on Debian/Ubuntu run 'sudo apt-get install prometheus-alertmanager' (or make install). Prometheus still evaluates the alerts (see its alerts page).",
   redis:
     "Redis is not installed: on Debian/Ubuntu run 'sudo apt-get install redis-server' (or make install). The routers run on local limits until it answers.",
   grafana:
@@ -134,7 +134,7 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
     });
     child.unref();
     const port = replicaPorts(s)[replica];
-    const started = { name, pid: child.pid!, logFile, ...(port ? { url: `http://127.0.0.1:${port}` } : {}) };
+    const started = { name, pid: child.pid!, logFile, ...(port ? { url: serviceUrl(s, port) } : {}) };
     state.services.push(started);
     return started;
   };
@@ -243,7 +243,11 @@ export async function nativeUp(services: ServiceSpec[], project: string, opts: N
             `--config.file=${join(dir, 'prometheus.yml')}`,
             `--storage.tsdb.path=${join(dir, 'data')}`,
             `--web.listen-address=127.0.0.1:${s.ports[0]!.host}`,
+            // Absolute links in alerts (runbook_url) point at this Prometheus.
+            `--web.external-url=http://127.0.0.1:${s.ports[0]!.host}`,
             '--web.enable-lifecycle',
+            // The dashboards as console pages (no Grafana here) and the runbooks page.
+            ...consoleFlags(),
           ],
           {},
         );

@@ -51,7 +51,7 @@ const query = async (prom: string, q: string) =>
 test('make metrics, then make loadtest: the second says the UI is already up and where; a foreign port gets one line', async () => {
   const up = await sh(`make metrics STACK_ARGS="${STACK_ARGS}"`, {}, 180_000);
   assert.equal(up.code, 0, up.out);
-  assert.match(up.out, /No Grafana here: Prometheus's own graph UI/);
+  assert.match(up.out, /Dashboard +http:\S+\/consoles\/llm-router-overview\.html +\(served by Prometheus/);
   const s = state();
   const ui = urlOf(s, 'loadtest');
   const port = new URL(ui).port;

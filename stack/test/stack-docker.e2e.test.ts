@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runToEnd, tempDir, waitFor } from '../../test-support/services.ts';
+import { REPO_ROOT, printedUrlStatuses, runToEnd, tempDir, waitFor } from '../../test-support/services.ts';
 import { freePortEnv } from '../src/ports.ts';
 import { dockerAvailable, dockerClient } from '../src/docker-backend.ts';
 import type { StackState } from '../src/state.ts';
@@ -154,6 +154,11 @@ test('stack up via dockerode, two router replicas: traffic flows, Prometheus fin
   assert.equal(up.code, 0, up.out);
   assert.match(up.out, /grafana.*not available/i);
   t.diagnostic('grafana skipped: its image cannot be pulled or built on this machine');
+  // Every address printed answers 200 (the Prometheus image here is Debian's build: pages under /classic/).
+  assert.deepEqual(
+    (await printedUrlStatuses(up.out)).filter((p) => p.status !== 200),
+    [],
+  );
   const state = JSON.parse(readFileSync(join(tmp.dir, 'stack.json'), 'utf8')) as StackState;
   const url = (n: string) => state.services.find((s) => s.name === n)!.url!;
   await trafficAndScrape(url('router'), url('prometheus'));

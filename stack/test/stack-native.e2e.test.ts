@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runToEnd, tempDir, waitFor } from '../../test-support/services.ts';
+import { REPO_ROOT, printedUrlStatuses, runToEnd, tempDir, waitFor } from '../../test-support/services.ts';
 import type { StackState } from '../src/state.ts';
 
 const STACK = join(REPO_ROOT, 'stack/src/main.ts');
@@ -19,7 +19,19 @@ after(async () => {
 test('native up, ROUTER_REPLICAS=3: replicas share Redis, Prometheus scrapes each, the load generator spreads over them; down stops everything', async () => {
   const up = await stack('up', '--backend', 'native', '--free-ports');
   assert.equal(up.code, 0, up.stdout + up.stderr);
-  assert.match(up.stdout, /Grafana \(admin \/ secret\) +not started: Grafana is not installed/);
+  assert.match(up.stdout, /Grafana +not started: Grafana is not installed/);
+  assert.doesNotMatch(up.stdout, /admin \/ secret/, 'no credentials for a Grafana that is not running');
+  assert.match(up.stdout, /Redis \(shared limits\) +redis:\/\/127\.0\.0\.1:\d+/);
+  assert.match(up.stdout, /Alertmanager +http:\/\/127\.0\.0\.1:\d+\/api\/v2\/alerts +\(API only/);
+  assert.match(up.stdout, /Dashboard +http:\/\/127\.0\.0\.1:\d+\/consoles\/llm-router-overview\.html/);
+  assert.match(up.stdout, /Alerts +http:\/\/127\.0\.0\.1:\d+\/classic\/alerts/);
+  // Every address printed answers 200: services, the dashboard, graphs, alerts, targets, runbooks.
+  const printed = await printedUrlStatuses(up.stdout);
+  assert.ok(printed.length >= 12, `${printed.length} addresses printed`);
+  assert.deepEqual(
+    printed.filter((p) => p.status !== 200),
+    [],
+  );
   const state = JSON.parse(readFileSync(join(tmp.dir, 'stack.json'), 'utf8')) as StackState;
   const url = (name: string) => state.services.find((s) => s.name === name)!.url!;
   assert.deepEqual(

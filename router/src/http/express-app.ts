@@ -8,7 +8,7 @@ import { deploymentsStatusHandler } from '../handlers/deployments-status.ts';
 import { modelsHandlers } from '../handlers/models.ts';
 import { routeDecisionHandler } from '../handlers/route-decision.ts';
 import { clientAuthMiddleware, type clientAuth } from './client-auth.ts';
-import type { Endpoint } from './endpoints.ts';
+import { ENDPOINT_SPECS, type Endpoint } from './endpoints.ts';
 import { ApiError } from './errors.ts';
 import { expressErrorHandler } from './express-errors.ts';
 
@@ -35,6 +35,24 @@ export async function expressApp({
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // What someone who opens the router's address (or its base URL) in a browser sees: where everything is. Not a
+  // secret, so before auth.
+  app.get(['/', '/v1'], (req: Request, res: Response) => {
+    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+    res.json({
+      name: 'llm-router',
+      openai_base_url: `${base}/v1`,
+      endpoints: [
+        ...Object.values(ENDPOINT_SPECS).map((e) => `POST /v1${e.path}`),
+        'POST /v1/route',
+        'GET /v1/models',
+        'GET /v1/deployments',
+      ],
+      metrics: `${base}/metrics`,
+      health: `${base}/health`,
+      ready: `${base}/ready`,
+    });
+  });
   // Parse any content type as JSON: some clients omit the header; errors become OpenAI-shaped 400s below.
   // Auth first: an unauthenticated caller gets 401 before any body is read.
   app.use(['/v1', '/chat', '/models', '/completions', '/responses', '/embeddings'], clientAuthMiddleware(checkClient));
