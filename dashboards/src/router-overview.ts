@@ -164,7 +164,8 @@ export function routerOverview() {
         decimals: 1,
         queries: [
           {
-            expr: `sum(increase(${M.requests}{${byPolicy}, class="strong"}[$__range])) / clamp_min(sum(increase(${M.strongNeedScore}_count{${byPolicy}}[$__range])), 1e-9)`,
+            // 0, not "no data", when quality policies served traffic and none of it went to the strongest model.
+            expr: `(sum(increase(${M.requests}{${byPolicy}, class="strong"}[$__range])) or sum(increase(${M.strongNeedScore}_count{${byPolicy}}[$__range])) * 0) / clamp_min(sum(increase(${M.strongNeedScore}_count{${byPolicy}}[$__range])), 1e-9)`,
           },
         ],
       }),
@@ -175,7 +176,7 @@ export function routerOverview() {
         w: 7,
         queries: [
           {
-            expr: `sum by (policy) (rate(${M.requests}{${byPolicy}, class="strong"}[$__rate_interval])) / clamp_min(sum by (policy) (rate(${M.strongNeedScore}_count{${byPolicy}}[$__rate_interval])), 1e-9)`,
+            expr: `(sum by (policy) (rate(${M.requests}{${byPolicy}, class="strong"}[$__rate_interval])) or sum by (policy) (rate(${M.strongNeedScore}_count{${byPolicy}}[$__rate_interval])) * 0) / clamp_min(sum by (policy) (rate(${M.strongNeedScore}_count{${byPolicy}}[$__rate_interval])), 1e-9)`,
             legend: '{{policy}}',
           },
         ],

@@ -96,7 +96,7 @@ export const recordingRules = {
       rules: [
         {
           record: RECORDED.loadtestFailureRatio,
-          expr: `sum(rate(${L.requests}{status!~"2.."}[1m])) / clamp_min(sum(rate(${L.requests}[1m])), 1e-9)`,
+          expr: `(sum(rate(${L.requests}{status!~"2.."}[1m])) or vector(0)) / clamp_min(sum(rate(${L.requests}[1m])), 1e-9)`,
         },
       ],
     },
