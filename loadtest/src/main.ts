@@ -19,7 +19,7 @@ Without --headless: web UI on http://127.0.0.1:8089 (set users, spawn rate, host
   --users N              closed loop: simulated users        [10]
   --spawn-rate N         users started per second            [5]
   --rate N               open loop: requests/s at a constant arrival rate (users caps concurrency)
-  --duration D           e.g. 30s, 2m                          [30s]
+  --duration D           e.g. 30s, 2m   [headless: 30s unless --max-requests; web UI: until stopped]
   --max-requests N       stop after N requests
   --grace D              at the deadline, in-flight requests get this long, then are cut [2s]
   --think-time A-B       seconds between a user's requests   [0.5-1]
@@ -180,10 +180,12 @@ if (!a.headless) {
       JSON.stringify({ msg: 'loadtest metrics listening', port: (metricsServer.address() as { port: number }).port }),
     );
   }
-  const run = new LoadRun(parsed.data, metrics, prices);
-  const o = parsed.data;
+  // A headless run is always bounded: 30 s unless it has a duration or a request count.
+  const o = { ...parsed.data, duration_s: parsed.data.duration_s ?? (parsed.data.max_requests ? undefined : 30) };
+  const run = new LoadRun(o, metrics, prices);
+  const seconds = o.duration_s ?? 0;
   console.log(
-    `loadtest: ${o.rate ? `open loop ${o.rate} req/s (max ${o.users} in flight)` : `${o.users} users, spawn rate ${o.spawn_rate}/s`} against ${o.host} for ${o.duration_s}s`,
+    `loadtest: ${o.rate ? `open loop ${o.rate} req/s (max ${o.users} in flight)` : `${o.users} users, spawn rate ${o.spawn_rate}/s`} against ${o.host} ${o.duration_s ? `for ${o.duration_s}s` : `for ${o.max_requests} requests`}`,
   );
   const bar = process.stdout.isTTY
     ? new cliProgress.SingleBar(
@@ -195,11 +197,11 @@ if (!a.headless) {
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  bar?.start(Math.round(o.duration_s), 0, { rps: 0, p95: '-', failures: 0, users: 0 });
+  bar?.start(Math.round(seconds), 0, { rps: 0, p95: '-', failures: 0, users: 0 });
   run.on('tick', (p: { t: number; rps: number; p95_ms: number | null; users: number }) => {
     const failures = run.stats.total.failures;
     if (bar)
-      bar.update(Math.min(Math.round(p.t), Math.round(o.duration_s)), {
+      bar.update(Math.min(Math.round(p.t), Math.round(seconds)), {
         rps: p.rps.toFixed(0),
         p95: p.p95_ms ?? '-',
         failures,

@@ -27,7 +27,8 @@ export const runOptionsSchema = z
     spawn_rate: z.number().positive().default(5),
     /** Open loop: requests per second at a constant arrival rate (users then only caps concurrency). */
     rate: z.number().positive().optional(),
-    duration_s: z.number().positive().max(86_400).default(30),
+    /** Absent: until stopped (the web UI, as Locust does); the headless CLI always bounds a run (30 s by default). */
+    duration_s: z.number().positive().max(86_400).optional(),
     max_requests: z.number().int().positive().optional(),
     /** Think time between a user's requests, seconds (like Locust's between(0.5, 1)). */
     think_time_s: z.tuple([z.number().min(0), z.number().min(0)]).default([0.5, 1]),

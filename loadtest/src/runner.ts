@@ -11,6 +11,8 @@ import { RunStats, type TimelinePoint } from './stats.ts';
 import { POLICY_PREFIX, seededRandom, Workload } from './workload.ts';
 
 export type RunState = 'running' | 'stopping' | 'done';
+/** Why a run ended (or is ending). */
+export type EndReason = 'duration reached' | 'max requests reached' | 'stopped';
 
 /** Caps distinct label values so a misbehaving target cannot blow up metric cardinality. */
 class BoundedLabels {
@@ -28,9 +30,14 @@ class BoundedLabels {
 export interface RunSummary {
   options: RunOptions;
   state: RunState;
+  /** Set once the run stops sending. */
+  end_reason: EndReason | null;
   started_at: string;
   elapsed_s: number;
   users: number;
+  /** What the run aims at (edited mid-run): users, or the cap on requests in flight of an open loop. */
+  target_users: number;
+  spawn_rate: number;
   in_flight: number;
   rps: number;
   total: ReturnType<RunStats['total']['toJSON']> & { error_ratio: number };
@@ -44,7 +51,13 @@ export interface RunSummary {
 
 export class LoadRun extends EventEmitter {
   state: RunState = 'running';
+  endReason: EndReason | null = null;
   readonly stats = new RunStats();
+  /** Closed loop: the users the run aims at (edited mid-run); open loop: the cap on requests in flight. */
+  targetUsers: number;
+  private spawnRate: number;
+  /** Wakes the spawner when the target changes mid-run. */
+  private spawnMore?: () => void;
   users = 0;
   inFlight = 0;
   sent = 0;
@@ -70,6 +83,8 @@ export class LoadRun extends EventEmitter {
     setMaxListeners(0, this.abort.signal, this.stopRequested.signal);
     this.workload = new Workload(options);
     this.random = seededRandom(options.seed + 1);
+    this.targetUsers = options.users;
+    this.spawnRate = options.spawn_rate;
     this.client = new LoadClient(options.host, Math.max(options.users, 16), options.api_key, options.timeout_s * 1000);
     this.finished = this.run();
   }
@@ -79,17 +94,30 @@ export class LoadRun extends EventEmitter {
   }
 
   private shouldStop(): boolean {
-    return (
-      this.stopRequested.signal.aborted ||
-      this.elapsedSeconds() >= this.options.duration_s ||
-      (this.options.max_requests !== undefined && this.sent >= this.options.max_requests)
-    );
+    if (this.stopRequested.signal.aborted) return true;
+    const o = this.options;
+    if (o.duration_s !== undefined && this.elapsedSeconds() >= o.duration_s) this.endReason ??= 'duration reached';
+    else if (o.max_requests !== undefined && this.sent >= o.max_requests) this.endReason ??= 'max requests reached';
+    else return false;
+    return true;
+  }
+
+  /**
+   * Change the number of users mid-run (Locust's "Edit"): more users are spawned at `spawnRate` per second, fewer
+   * leave after their current request. In an open loop, `users` caps requests in flight.
+   */
+  setUsers(users: number, spawnRate = this.spawnRate): void {
+    if (this.state !== 'running') return;
+    this.targetUsers = users;
+    this.spawnRate = spawnRate;
+    this.spawnMore?.();
   }
 
   /** Stop sending; requests in flight get `graceSeconds` (default: the run's grace_s) to finish, then are cut. */
   async stop(graceSeconds = this.options.grace_s): Promise<RunSummary> {
     if (this.state === 'running') {
       this.state = 'stopping';
+      this.endReason ??= 'stopped';
       this.stopRequested.abort();
       const grace = setTimeout(() => this.abort.abort(), graceSeconds * 1000);
       await this.finished;
@@ -102,16 +130,21 @@ export class LoadRun extends EventEmitter {
     const ticker = setInterval(() => this.emit('tick', this.stats.tick(this.elapsedSeconds(), this.users)), 1000);
     // The deadline holds: past duration_s + grace_s, whatever is still in flight is cut.
     let grace: NodeJS.Timeout | undefined;
-    const deadline = setTimeout(() => {
-      this.stopRequested.abort();
-      grace = setTimeout(() => this.abort.abort(), this.options.grace_s * 1000);
-    }, this.options.duration_s * 1000);
+    const duration = this.options.duration_s;
+    const deadline =
+      duration === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.endReason ??= 'duration reached';
+            this.stopRequested.abort();
+            grace = setTimeout(() => this.abort.abort(), this.options.grace_s * 1000);
+          }, duration * 1000);
     try {
       if (this.options.rate !== undefined) await this.openLoop(this.options.rate);
       else await this.closedLoop();
     } finally {
       clearInterval(ticker);
-      clearTimeout(deadline);
+      if (deadline) clearTimeout(deadline);
       clearTimeout(grace);
       this.users = 0;
       this.metrics.users.set(0);
@@ -124,13 +157,14 @@ export class LoadRun extends EventEmitter {
   }
 
   private async closedLoop(): Promise<void> {
-    const userLoops: Promise<void>[] = [];
+    const userLoops = new Set<Promise<void>>();
     const [minThink, maxThink] = this.options.think_time_s;
     const user = async () => {
       this.users++;
       this.metrics.users.set(this.users);
       try {
-        while (!this.shouldStop()) {
+        // A user leaves when the run stops or when there are more users than the target (edited down).
+        while (!this.shouldStop() && this.users <= this.targetUsers) {
           await this.sendOne(performance.now());
           const think = minThink + this.random() * (maxThink - minThink);
           if (think > 0) await sleep(think * 1000, undefined, { signal: this.stopRequested.signal }).catch(() => {});
@@ -140,18 +174,33 @@ export class LoadRun extends EventEmitter {
         this.metrics.users.set(this.users);
       }
     };
-    const spawnEveryMs = 1000 / this.options.spawn_rate;
-    for (let i = 0; i < this.options.users && !this.shouldStop(); i++) {
-      userLoops.push(user());
-      if (i + 1 < this.options.users)
-        await sleep(spawnEveryMs, undefined, { signal: this.stopRequested.signal }).catch(() => {});
+    // The spawner: brings the user count up to the target at the spawn rate, and waits for edits until the end.
+    while (!this.shouldStop()) {
+      if (this.users < this.targetUsers) {
+        const loop = user().finally(() => userLoops.delete(loop));
+        userLoops.add(loop);
+        if (this.users < this.targetUsers)
+          await sleep(1000 / this.spawnRate, undefined, { signal: this.stopRequested.signal }).catch(() => {});
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.spawnMore = undefined;
+          this.stopRequested.signal.removeEventListener('abort', done);
+          clearInterval(poll);
+          resolve();
+        };
+        this.spawnMore = done;
+        this.stopRequested.signal.addEventListener('abort', done);
+        // Deadlines and max_requests end the run without an event: look once a second.
+        const poll = setInterval(() => this.shouldStop() && done(), 1000);
+      });
     }
-    await Promise.all(userLoops);
+    while (userLoops.size > 0) await Promise.race(userLoops);
   }
 
   private async openLoop(rate: number): Promise<void> {
     const intervalMs = 1000 / rate;
-    const maxConcurrency = this.options.users;
     const queue: number[] = [];
     const running = new Set<Promise<void>>();
     let i = 0;
@@ -170,16 +219,19 @@ export class LoadRun extends EventEmitter {
       const cap = this.options.max_requests ?? Infinity;
       while (start + i * intervalMs <= now && i < cap && !this.shouldStop()) {
         const intended = start + i++ * intervalMs;
-        if (running.size < maxConcurrency) launch(intended);
+        if (running.size < this.targetUsers) launch(intended);
         else queue.push(intended);
       }
       this.users = running.size;
       this.metrics.users.set(this.users);
-      if (i >= cap) break;
+      if (i >= cap) {
+        this.endReason ??= 'max requests reached';
+        break;
+      }
       await sleep(Math.max(1, Math.min(intervalMs, 10)));
     }
     // Stopped or out of time: requests not yet sent are dropped. Out of requests (max_requests): the queue drains.
-    if (this.stopRequested.signal.aborted || this.elapsedSeconds() >= this.options.duration_s) queue.length = 0;
+    if (this.endReason !== 'max requests reached') queue.length = 0;
     while (running.size > 0) await Promise.race(running);
   }
 
@@ -242,9 +294,12 @@ export class LoadRun extends EventEmitter {
     return {
       options: this.options,
       state: this.state,
+      end_reason: this.endReason,
       started_at: new Date(this.startedAt).toISOString(),
       elapsed_s: Math.round(elapsed * 10) / 10,
       users: this.users,
+      target_users: this.targetUsers,
+      spawn_rate: this.spawnRate,
       in_flight: this.inFlight,
       rps: Math.round((total.requests / Math.max(elapsed, 0.001)) * 10) / 10,
       total: { ...total, error_ratio: total.requests ? total.failures / total.requests : 0 },

@@ -7,6 +7,7 @@ export class LatencyHistogram {
   count = 0;
   sum = 0;
   max = 0;
+  min = Infinity;
 
   add(seconds: number): void {
     const us = Math.max(1, seconds * 1e6);
@@ -15,6 +16,17 @@ export class LatencyHistogram {
     this.count++;
     this.sum += seconds;
     if (seconds > this.max) this.max = seconds;
+    if (seconds < this.min) this.min = seconds;
+  }
+
+  /** Adds another histogram's observations (a rolling window is the merge of its slots). */
+  merge(other: LatencyHistogram): this {
+    for (const [bucket, n] of other.counts) this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + n);
+    this.count += other.count;
+    this.sum += other.sum;
+    this.max = Math.max(this.max, other.max);
+    this.min = Math.min(this.min, other.min);
+    return this;
   }
 
   /** Quantile in seconds (upper edge of the bucket that holds it); NaN when empty. */
@@ -38,17 +50,34 @@ export class GroupStats {
   promptTokens = 0;
   completionTokens = 0;
   costUsd = 0;
+  /** Requests and failures in the last whole second (Locust's "current RPS"), set by the runner's tick. */
+  currentRps = 0;
+  currentFailuresPerS = 0;
+  secondRequests = 0;
+  secondFailures = 0;
+
+  /** Close the current second: its counts become the current rates. */
+  tick(slotSeconds: number): void {
+    this.currentRps = this.secondRequests / slotSeconds;
+    this.currentFailuresPerS = this.secondFailures / slotSeconds;
+    this.secondRequests = 0;
+    this.secondFailures = 0;
+  }
 
   toJSON() {
-    const ms = (s: number) => (Number.isNaN(s) ? null : Math.round(s * 10000) / 10);
+    const ms = (s: number) => (Number.isFinite(s) ? Math.round(s * 10000) / 10 : null);
     return {
       requests: this.requests,
       failures: this.failures,
+      avg_ms: ms(this.latency.count ? this.latency.sum / this.latency.count : NaN),
+      min_ms: ms(this.latency.min),
       median_ms: ms(this.latency.quantile(0.5)),
       p95_ms: ms(this.latency.quantile(0.95)),
       p99_ms: ms(this.latency.quantile(0.99)),
       max_ms: ms(this.latency.max),
       ttft_p50_ms: ms(this.ttft.quantile(0.5)),
+      current_rps: this.currentRps,
+      current_failures_per_s: this.currentFailuresPerS,
       prompt_tokens: this.promptTokens,
       completion_tokens: this.completionTokens,
       cost_usd: Math.round(this.costUsd * 1e8) / 1e8,
@@ -61,6 +90,7 @@ export interface TimelinePoint {
   t: number;
   rps: number;
   failures_per_s: number;
+  /** Latency percentiles over the last ROLLING_WINDOW_S seconds (per second, p95 and p99 of a few requests coincide). */
   p50_ms: number | null;
   p95_ms: number | null;
   p99_ms: number | null;
@@ -79,6 +109,28 @@ export interface Sample {
   error?: string;
 }
 
+/** Seconds of requests the timeline's latency percentiles are computed over. */
+export const ROLLING_WINDOW_S = 10;
+
+/**
+ * A failure message as a group key: numbers blanked ("retry after 3s" and "after 4s" are one row) except in
+ * addresses, which say where it failed (connect ECONNREFUSED 127.0.0.1:4000).
+ */
+export function failureKey(message: string): string {
+  const kept: string[] = [];
+  const held = message.replace(
+    /(?:\b(?:\d{1,3}(?:\.\d{1,3}){3}|localhost)|\[[0-9a-fA-F:.]+\])(?::\d+)?|:\d{2,5}\b/g,
+    (m) => {
+      kept.push(m);
+      return `⟦${kept.length - 1}⟧`;
+    },
+  );
+  return held
+    .replace(/\d+(\.\d+)?/g, 'N')
+    .replace(/⟦N⟧/g, () => kept.shift()!)
+    .slice(0, 200);
+}
+
 export class RunStats {
   readonly total = new GroupStats();
   readonly byModel = new Map<string, GroupStats>();
@@ -86,6 +138,7 @@ export class RunStats {
   readonly failures = new Map<string, number>();
   readonly timeline: TimelinePoint[] = [];
   private second = { requests: 0, failures: 0, latency: new LatencyHistogram() };
+  private readonly recentLatency: LatencyHistogram[] = [];
 
   record(s: Sample): void {
     for (const g of [this.total, group(this.byModel, s.model), group(this.byPolicy, s.policy)]) {
@@ -96,13 +149,14 @@ export class RunStats {
       g.promptTokens += s.promptTokens;
       g.completionTokens += s.completionTokens;
       g.costUsd += s.costUsd;
+      g.secondRequests++;
+      if (!s.ok) g.secondFailures++;
     }
     this.second.requests++;
     this.second.latency.add(s.latencySeconds);
     if (!s.ok) {
       this.second.failures++;
-      // Group by message with numbers blanked, so "retry after 3s" and "after 4s" are one row.
-      const key = (s.error ?? 'failed').replace(/\d+(\.\d+)?/g, 'N').slice(0, 200);
+      const key = failureKey(s.error ?? 'failed');
       if (this.failures.has(key) || this.failures.size < 100) this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
     }
   }
@@ -110,7 +164,10 @@ export class RunStats {
   /** Close the current one-second slot (called once a second by the runner). */
   tick(t: number, users: number, slotSeconds = 1): TimelinePoint {
     const ms = (s: number) => (Number.isNaN(s) ? null : Math.round(s * 10000) / 10);
-    const h = this.second.latency;
+    this.recentLatency.push(this.second.latency);
+    if (this.recentLatency.length > ROLLING_WINDOW_S / slotSeconds) this.recentLatency.shift();
+    const h = this.recentLatency.reduce((all, slot) => all.merge(slot), new LatencyHistogram());
+    for (const g of [this.total, ...this.byModel.values(), ...this.byPolicy.values()]) g.tick(slotSeconds);
     const point = {
       t: Math.round(t * 10) / 10,
       rps: this.second.requests / slotSeconds,

@@ -27,7 +27,9 @@ test('the Prometheus UI prefix is found by asking: /classic where only that answ
 });
 
 test("Alertmanager without a web application (Debian's build) is told apart", async () => {
-  const debian = await serve({ '/': [200, 'The Debian package of the alertmanager does not include a web\n        application.'] });
+  const debian = await serve({
+    '/': [200, 'The Debian package of the alertmanager does not include a web\n        application.'],
+  });
   const upstream = await serve({ '/': [200, '<html>Alertmanager</html>'] });
   try {
     assert.equal(await alertmanagerHasUi(debian.url), false);

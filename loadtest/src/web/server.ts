@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { LoadtestMetrics } from '../metrics/loadtest-metrics.ts';
+import { z } from 'zod';
 import { runOptionsSchema, type RunOptionsInput } from '../options.ts';
 import type { PriceTable } from '../price-table.ts';
 import { summaryCsv, summaryHtml } from '../report.ts';
@@ -15,6 +16,12 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/vendor/uplot.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css' },
 };
 const MAX_BODY = 64 * 1024;
+/** The tab's icon: a small chart, inline (no file to ship). */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#3d6df2"/><path d="M3 12l3-4 3 2 4-6" stroke="#fff" stroke-width="1.6" fill="none"/></svg>';
+const editSchema = z
+  .object({ users: z.number().int().min(1).max(100_000), spawn_rate: z.number().positive().optional() })
+  .strict();
 
 export interface WebUiOptions {
   port: number;
@@ -61,6 +68,10 @@ export async function startWebUi(opts: WebUiOptions) {
         .end(readFileSync(STATIC[path]!.file));
       return;
     }
+    if (req.method === 'GET' && path === '/favicon.ico') {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }).end(FAVICON);
+      return;
+    }
     if (req.method === 'GET' && path === '/metrics') {
       res
         .writeHead(200, { 'content-type': opts.metrics.registry.contentType })
@@ -104,6 +115,26 @@ export async function startWebUi(opts: WebUiOptions) {
       });
       broadcast('summary', started.summary());
       return json(res, 200, started.summary());
+    }
+    if (req.method === 'POST' && path === '/api/users') {
+      if (run?.state !== 'running') return error(res, 409, 'No run in progress: start one first.');
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (err) {
+        return error(res, 400, `Invalid JSON body: ${(err as Error).message}`);
+      }
+      const parsed = editSchema.safeParse(body);
+      if (!parsed.success)
+        return error(
+          res,
+          400,
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        );
+      run.setUsers(parsed.data.users, parsed.data.spawn_rate);
+      const s = run.summary();
+      broadcast('summary', s);
+      return json(res, 200, s);
     }
     if (req.method === 'POST' && path === '/api/stop') {
       if (!run) return json(res, 200, current() ?? null);
