@@ -29,6 +29,13 @@ export const simModelSchema = z
     hang_probability: z.number().min(0).max(1).default(0),
     /** Probability of stalling: the answer starts (headers, half its body or tokens), then nothing more comes. */
     stall_probability: z.number().min(0).max(1).default(0),
+    /**
+     * Simulated answer quality in [0, 1] (quality.ts): the chance of a right answer falls as prompts get harder
+     * than this. Each answer carries whether it was right as an invisible mark a judge model reads.
+     */
+    quality: z.number().min(0).max(1).default(0.5),
+    /** A judge: given a judge prompt ([Answer A] ... [Answer B] ...), it answers A, B or SAME by the answers' marks. */
+    judge: z.boolean().default(false),
     /** Size of the deterministic vectors /v1/embeddings returns. */
     embedding_dims: z.number().int().positive().max(8192).default(256),
   })

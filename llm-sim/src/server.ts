@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { SimConfig, SimModel } from './config.ts';
 import { MinuteWindow } from './rate-limiter.ts';
 import { Rng } from './rng.ts';
+import { ANSWER_MARK, answersRight, askedText, judgeVerdict } from './quality.ts';
 import { estimatePromptTokens, generateTokens } from './text.ts';
 import { createSimMetrics, type SimMetrics } from './metrics.ts';
 
@@ -241,7 +242,17 @@ export function createSimServer(config: SimConfig): SimServer {
       (fault === null && !isError && !isHang && model.stall_probability > 0 && rng.next() < model.stall_probability);
     const ttft = rng.normal(model.ttft_ms.mean, model.ttft_ms.stddev);
     const tps = Math.max(1, rng.normal(model.tokens_per_second.mean, model.tokens_per_second.stddev));
-    const tokens = generateTokens(rng, completionTokens);
+    let tokens = generateTokens(rng, completionTokens);
+    // Simulated quality (quality.ts): a judge answers judge prompts with its verdict; every other answer ends with
+    // the invisible mark of whether it was right.
+    const asked = askedText(messages);
+    const verdict = model.judge ? judgeVerdict(asked) : undefined;
+    if (verdict) {
+      tokens = [verdict];
+      completionTokens = 1;
+    } else if (tokens.length > 0) {
+      tokens[tokens.length - 1] += answersRight(model.id, model.quality, asked) ? ANSWER_MARK.right : ANSWER_MARK.wrong;
+    }
 
     const timers = new Set<NodeJS.Timeout>();
     let closed = false;
