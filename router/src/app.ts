@@ -8,6 +8,9 @@ import { ApiError, sendApiError, sendJson, sendStreamError } from './http/errors
 import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
 import { buildPolicies } from './routing/policies.ts';
 import { ConversationSessions } from './routing/sessions.ts';
+import { RecentDecisions } from './quality/recent-decisions.ts';
+import { modelCaller } from './quality/call-model.ts';
+import { ShadowEvaluator } from './quality/shadow.ts';
 import { blendedPrice, modelPrice } from './pricing/cost.ts';
 import { TargetResolver } from './routing/resolve-target.ts';
 import { DeploymentRegistry } from './upstream/deployments.ts';
@@ -97,6 +100,7 @@ export function createRouterApp(
     log,
     requestLog,
     sessions: new ConversationSessions(config.sessions, modelPriceOf(config), () => shared),
+    decisions: new RecentDecisions(config.feedback.ttl_s * 1000, config.feedback.max_decisions, () => shared),
     openStreams: new Set(),
   };
   initConfiguredSeries(ctx.metrics, config);
@@ -112,6 +116,17 @@ export function createRouterApp(
     );
     ctx.shared = shared;
   }
+
+  if (config.policies.some((p) => p.shadow))
+    ctx.shadow = new ShadowEvaluator(
+      config,
+      ctx.metrics,
+      modelCaller(ctx),
+      modelPriceOf(config),
+      Math.random,
+      Date.now,
+      (policy, err) => log.warn({ policy, err: String(err) }, 'shadow evaluation failed'),
+    );
 
   for (const d of deployments.all()) {
     d.state.onCooldown = (seconds, reason) => {
@@ -268,6 +283,7 @@ export function createRouterApp(
     });
   }
   const close = async (force = false) => {
+    ctx.shadow?.close();
     await Promise.all([
       deployments.close(force),
       shared?.close(),

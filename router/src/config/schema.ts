@@ -182,6 +182,23 @@ const liftExternalClassifier = (p: unknown) => {
   return { ...p, classifier: typeof classes === 'string' ? classes : 'task', external: c };
 };
 
+/**
+ * Shadow evaluation (quality/shadow.ts): for a sample of the policy's answers from a cheaper model than
+ * `reference_model`, after the client has its answer, ask the reference model the same request and `judge_model`
+ * which answer is better (both orders). Never delays or changes the client's request; capped in calls and spend.
+ */
+const shadowSchema = z
+  .object({
+    sample_rate: z.number().min(0).max(1),
+    reference_model: z.string(),
+    judge_model: z.string(),
+    max_per_minute: z.number().int().positive().default(30),
+    max_usd_per_hour: z.number().positive().default(1),
+    /** Sampled answers waiting for their evaluation; more are dropped (counted). */
+    queue: z.number().int().positive().default(50),
+  })
+  .strict();
+
 const policyCommon = {
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ -'),
   description: z.string().optional(),
@@ -199,6 +216,7 @@ const policyCommon = {
   uncertain: z.string().optional(),
   /** Set from `classifier: {kind: kserve_v2, ...}`. */
   external: externalClassifier.optional(),
+  shadow: shadowSchema.optional(),
 };
 
 const taskPolicy = z.object({ ...policyCommon, classifier: z.literal('task') }).strict();
@@ -226,6 +244,7 @@ const qualityPolicy = z
     thresholds: z.array(z.number().min(0).max(1)),
     baseline_model: policyCommon.baseline_model,
     fallbacks: policyCommon.fallbacks,
+    shadow: policyCommon.shadow,
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -321,6 +340,15 @@ export const routerConfigSchema = z
     state,
     /** Conversations keep their model (routing/sessions.ts): a later turn of a policy-routed conversation is
      * served by the model its session has, or a pricier one (mode up), or always the same (pin). */
+    /** Feedback on answers (POST /v1/feedback): how long, and how many, answers' routing decisions are remembered. */
+    feedback: z
+      .object({
+        ttl_s: z.number().positive().default(3600),
+        /** Per router process (least recent go first); Redis keeps its own for ttl_s when state is shared. */
+        max_decisions: z.number().int().positive().default(100_000),
+      })
+      .strict()
+      .prefault({}),
     sessions: z
       .object({
         mode: z.enum(SESSION_MODES).default('up'),
@@ -378,6 +406,10 @@ export const routerConfigSchema = z
         checkModel(f, ['policies', i, 'fallbacks', j]);
       });
       if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
+      if (p.shadow) {
+        checkModel(p.shadow.reference_model, ['policies', i, 'shadow', 'reference_model']);
+        checkModel(p.shadow.judge_model, ['policies', i, 'shadow', 'judge_model']);
+      }
       if (p.classifier === 'quality') {
         p.models.forEach((m, j) => {
           checkModel(m, ['policies', i, 'models', j]);

@@ -4,6 +4,8 @@ import type { RouterLogs } from '../log.ts';
 import type { RouterConfig } from '../config/schema.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { Policy } from '../routing/policies.ts';
+import type { RecentDecisions } from '../quality/recent-decisions.ts';
+import type { ShadowEvaluator } from '../quality/shadow.ts';
 import type { ConversationSessions } from '../routing/sessions.ts';
 import type { TargetResolver } from '../routing/resolve-target.ts';
 import type { SharedState } from '../state/shared-state.ts';
@@ -23,6 +25,10 @@ export interface RouterContext {
   openStreams: Set<ServerResponse>;
   /** Conversations' pinned models (routing/sessions.ts). */
   sessions: ConversationSessions;
+  /** Recent answers' routing decisions, for feedback (quality/recent-decisions.ts). */
+  decisions: RecentDecisions;
+  /** Shadow evaluation of policies that have `shadow:` (quality/shadow.ts). */
+  shadow?: ShadowEvaluator;
   /** Rate-limit windows and cooldowns shared with other replicas (state.backend redis). */
   shared?: SharedState;
 }

@@ -3,14 +3,15 @@
 // deployments -> write the answer (JSON or a stream) -> record one outcome.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
-import type { Endpoint } from '../http/endpoints.ts';
+import { CHAT, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { sourceTextOf } from '../http/read-json-body.ts';
 import { requestIdOf } from '../http/request-meta.ts';
 import { failureDetail, upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
-import { modelPrice } from '../pricing/cost.ts';
+import { costUsd, modelPrice } from '../pricing/cost.ts';
+import { chatText } from '../quality/call-model.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
@@ -173,6 +174,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     let decision: RoutingDecision | undefined;
     let servedBy: Deployment | undefined;
     let release: (() => void) | undefined;
+    /** Set when shadow evaluation sampled this answer: the request and the answer's text. */
+    let shadowJob: { body: Record<string, unknown>; answer?: string } | undefined;
     try {
       // Validate, resolve, classify.
       const request = endpoint.parse(rawBody);
@@ -263,6 +266,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
       for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
       const timing = `classify;dur=${timingMs(d.classifySeconds)}`;
+      if (endpoint === CHAT && ctx.shadow?.sample(d.policy, dep.model)) shadowJob = { body: baseBody };
       if (result.kind === 'body') {
         release = result.release;
         outcome.upstreamSeconds = result.upstreamSeconds;
@@ -270,6 +274,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         if (usage) outcome.usage = usage;
         writeJson(res, result, headers, timing, elapsed());
         outcome.status = result.status;
+        if (shadowJob) shadowJob.answer = chatText(result.json);
       } else {
         release = result.lease.end;
         ctx.openStreams.add(res);
@@ -283,6 +288,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           onFirstToken: () => (outcome.ttftSeconds = elapsed()),
           elapsed,
           clientGone,
+          ...(shadowJob ? { collectText: true } : {}),
         });
         outcome.upstreamSeconds = end.upstreamSeconds;
         if (end.usage) outcome.usage = end.usage;
@@ -294,6 +300,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           throw upstreamApiError(end.failure, dep); // headers are gone: it ends as an error event
         }
         outcome.status = result.status;
+        if (shadowJob && end.kind === 'done') shadowJob.answer = end.text ?? '';
       }
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : ApiError.internal();
@@ -306,6 +313,17 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       release?.();
       outcome.totalSeconds = elapsed();
       recorder.record(outcome);
+      if (decision && servedBy && outcome.status < 300) {
+        // Feedback may name this answer later (POST /v1/feedback); shadow evaluation starts after it is sent.
+        const answer = { policy: decision.policy, class: decision.class, model: servedBy.model };
+        if (requestId)
+          ctx.decisions.remember(requestId, {
+            ...answer,
+            cost_usd: outcome.usage ? costUsd(outcome.usage, servedBy.config.price) : 0,
+          });
+        if (shadowJob?.answer !== undefined)
+          ctx.shadow!.offer({ ...answer, body: shadowJob.body, answer: shadowJob.answer });
+      }
       requestLog.write({
         request_id: requestId,
         endpoint: endpoint.name,

@@ -5,6 +5,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { NextFunction, Request, Response } from 'express';
 import type { RouterContext } from '../handlers/context.ts';
 import { deploymentsStatusHandler } from '../handlers/deployments-status.ts';
+import { feedbackHandler } from '../handlers/feedback.ts';
 import { modelsHandlers } from '../handlers/models.ts';
 import { routeDecisionHandler } from '../handlers/route-decision.ts';
 import { clientAuthMiddleware, type clientAuth } from './client-auth.ts';
@@ -45,6 +46,7 @@ export async function expressApp({
       endpoints: [
         ...Object.values(ENDPOINT_SPECS).map((e) => `POST /v1${e.path}`),
         'POST /v1/route',
+        'POST /v1/feedback',
         'GET /v1/models',
         'GET /v1/deployments',
       ],
@@ -64,6 +66,7 @@ export async function expressApp({
     serveInference(endpoint, req, res, req.body, res.locals.client as string);
   });
   app.post('/v1/route', routeDecisionHandler(ctx));
+  app.post('/v1/feedback', feedbackHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
   const models = modelsHandlers(config);
   app.get(['/v1/models', '/models'], models.list);

@@ -50,7 +50,7 @@ function writable(res: ServerResponse, attempt: AbortEmitter): Promise<void> {
 }
 
 export type StreamEnd =
-  | { kind: 'done'; usage?: Usage; upstreamSeconds: number }
+  | { kind: 'done'; usage?: Usage; upstreamSeconds: number; text?: string }
   /** The client left: nothing more to write. */
   | { kind: 'client_gone'; usage?: Usage; upstreamSeconds: number }
   /** The upstream failed mid-stream (headers are sent: the caller ends it with an error event). */
@@ -67,6 +67,8 @@ export interface StreamOptions {
   onFirstToken(): void;
   elapsed(): number;
   clientGone: AbortEmitter;
+  /** Keep the answer's text (StreamEnd.text): for shadow evaluation. */
+  collectText?: boolean;
 }
 
 export async function pipeStream(
@@ -76,6 +78,7 @@ export async function pipeStream(
 ): Promise<StreamEnd> {
   const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
   const tap = new SseTap(!o.clientWantsUsage, o.onFirstToken, o.maxEventChars, o.dialect);
+  tap.collectText = o.collectText === true;
   o.headers.push(
     'content-type',
     'text/event-stream',
@@ -113,5 +116,5 @@ export async function pipeStream(
   if (res.destroyed) return { kind: 'client_gone', ...end };
   res.addTrailers({ 'server-timing': `total;dur=${timingMs(o.elapsed())}` });
   res.end(rest);
-  return { kind: 'done', ...end };
+  return { kind: 'done', ...end, ...(tap.result.text !== undefined ? { text: tap.result.text } : {}) };
 }

@@ -19,6 +19,11 @@ export const ROUTER_METRICS = {
   externalClassifierFallbacks: 'llm_router_external_classifier_fallbacks_total',
   strongNeedScore: 'llm_router_strong_need_score',
   sessionDecisions: 'llm_router_session_decisions_total',
+  // Quality: feedback on answers and shadow evaluation against a reference model
+  feedbackScore: 'llm_router_feedback_score',
+  shadowVerdicts: 'llm_router_shadow_verdicts_total',
+  shadowCost: 'llm_router_shadow_cost_usd_total',
+  shadowDropped: 'llm_router_shadow_dropped_total',
   // Resilience
   deploymentFailures: 'llm_router_deployment_failures_total',
   deploymentCooldowns: 'llm_router_deployment_cooldowns_total',
@@ -35,6 +40,9 @@ export const ROUTER_METRICS = {
 
 /** Prefix of the default Node.js process metrics (CPU, memory, event loop lag, GC). */
 export const ROUTER_PROCESS_PREFIX = 'llm_router_';
+
+/** Why a sampled answer was not judged (llm_router_shadow_dropped_total's reason). */
+export const SHADOW_DROP_REASONS = ['queue_full', 'rate_limit', 'budget', 'failed'] as const;
 
 /** Label values for requests that no policy routed. */
 export const MANUAL = 'manual';

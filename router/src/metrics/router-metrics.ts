@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '@llm-router/process-metrics';
 import type { RouterConfig } from '../config/schema.ts';
-import { ROUTER_METRICS as M, ROUTER_PROCESS_PREFIX } from './names.ts';
+import { ROUTER_METRICS as M, ROUTER_PROCESS_PREFIX, SHADOW_DROP_REASONS } from './names.ts';
 
 // Latency of an LLM call spans 50 ms to minutes; router overhead and classification are sub-millisecond.
 const LLM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120];
@@ -79,6 +79,31 @@ export function createRouterMetrics(
       name: M.sessionDecisions,
       help: 'Later turns of policy-routed conversations by what their session did: new (none yet), kept (same model), up (moved to a pricier model), held (a cheaper decision overruled: the session kept its model).',
       labelNames: ['policy', 'outcome'] as const,
+      registers,
+    }),
+    feedbackScore: new Histogram({
+      name: M.feedbackScore,
+      help: 'Scores clients gave answers (POST /v1/feedback; 0 bad .. 1 good, thumbs down = 0, up = 1), by the policy, class and model that answered.',
+      labelNames: ['policy', 'class', 'model'] as const,
+      buckets: [0, 0.25, 0.5, 0.75, 1],
+      registers,
+    }),
+    shadowVerdicts: new Counter({
+      name: M.shadowVerdicts,
+      help: "Shadow evaluation: a judge model's verdict on the routed answer against the policy's reference model's answer to the same request (better, same, worse), by policy, class and the model that answered.",
+      labelNames: ['policy', 'class', 'model', 'verdict'] as const,
+      registers,
+    }),
+    shadowCost: new Counter({
+      name: M.shadowCost,
+      help: 'What shadow evaluation spent (reference answers and judge calls), USD, by policy: counted apart from the requests.',
+      labelNames: ['policy'] as const,
+      registers,
+    }),
+    shadowDropped: new Counter({
+      name: M.shadowDropped,
+      help: 'Sampled requests shadow evaluation did not judge, by policy and reason (queue_full, rate_limit, budget, failed).',
+      labelNames: ['policy', 'reason'] as const,
       registers,
     }),
     upstreamDuration: new Histogram({
@@ -256,6 +281,11 @@ export function initConfiguredSeries(metrics: RouterMetrics, config: RouterConfi
   if (config.sessions.mode !== 'off')
     for (const p of config.policies)
       for (const outcome of ['new', 'kept', 'up', 'held']) metrics.sessionDecisions.inc({ policy: p.name, outcome }, 0);
+  for (const p of config.policies)
+    if (p.shadow) {
+      metrics.shadowCost.inc({ policy: p.name }, 0);
+      for (const reason of SHADOW_DROP_REASONS) metrics.shadowDropped.inc({ policy: p.name, reason }, 0);
+    }
   for (const m of config.models) {
     for (const source of ['local', 'upstream']) metrics.rateLimited.inc({ model: m.name, source }, 0);
     for (const reason of COMMON_FAILURES) metrics.retries.inc({ model: m.name, reason }, 0);

@@ -398,6 +398,28 @@ export class RedisSharedState implements SharedState {
     if (this.up) void this.client.set(this.sessionKey(key), value, 'PX', ttlMs).catch(() => {});
   }
 
+  putDecision(id: string, json: string, ttlMs: number): void {
+    if (this.up) void this.client.set(`${this.prefix}decision:${id}`, json, 'PX', ttlMs).catch(() => {});
+  }
+
+  async getDecision(id: string): Promise<string | undefined> {
+    if (!this.up) return undefined;
+    try {
+      return (await this.client.get(`${this.prefix}decision:${id}`)) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async claimFeedback(id: string, ttlMs: number): Promise<boolean | undefined> {
+    if (!this.up) return undefined;
+    try {
+      return (await this.client.set(`${this.prefix}feedback:${id}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+    } catch {
+      return undefined;
+    }
+  }
+
   async close(): Promise<void> {
     for (const [dep, lease] of this.leases) this.giveBack(dep, lease);
     this.closed = true;

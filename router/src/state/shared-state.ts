@@ -20,6 +20,10 @@ export interface SharedState {
   getSession(key: string): Promise<string | undefined>;
   /** Remember a conversation's model for ttlMs (fire and forget). */
   setSession(key: string, value: string, ttlMs: number): void;
+  /** Recent routing decisions, for feedback on any replica (quality/recent-decisions.ts). */
+  putDecision(id: string, json: string, ttlMs: number): void;
+  getDecision(id: string): Promise<string | undefined>;
+  claimFeedback(id: string, ttlMs: number): Promise<boolean | undefined>;
   /** Whether the shared store answers now (false: limits are local, each 1/(replicas x workers)). */
   readonly connected: boolean;
   close(): Promise<void>;

@@ -12,6 +12,8 @@ import { validUsage } from './usage.ts';
 export interface SseTapResult {
   usage?: { prompt_tokens: number; completion_tokens: number };
   sawFirstToken: boolean;
+  /** The answer's text, assembled from the chat deltas: only when collectText is set (shadow evaluation). */
+  text?: string;
 }
 
 /** An upstream event over the size cap: the attempt fails (and the stream ends with an error event). */
@@ -62,6 +64,8 @@ export class SseTap {
   /** The last text ended in CR: an LF that starts the next text belongs to that line ending. */
   private pendingCr = false;
   readonly result: SseTapResult = { sawFirstToken: false };
+  /** Assemble the answer's text (parses every chat event: set only for the few answers that need it). */
+  collectText = false;
 
   constructor(
     private readonly dropUsageChunk: boolean,
@@ -140,6 +144,7 @@ export class SseTap {
     const data = eventData(event);
     if (data === null || data === '[DONE]') return true;
     if (this.dialect === 'responses') return this.inspectResponses(data);
+    if (this.collectText) this.collect(data);
     if (!this.result.sawFirstToken && FIRST_TOKEN.test(data)) {
       this.result.sawFirstToken = true;
       this.onFirstToken();
@@ -154,6 +159,16 @@ export class SseTap {
       /* not JSON: pass it through untouched */
     }
     return true;
+  }
+
+  private collect(data: string): void {
+    try {
+      const content = (JSON.parse(data) as { choices?: Array<{ delta?: { content?: unknown } }> }).choices?.[0]?.delta
+        ?.content;
+      if (typeof content === 'string') this.result.text = (this.result.text ?? '') + content;
+    } catch {
+      /* not JSON: no text in it */
+    }
   }
 
   /** Responses events all pass; the first delta marks the first token, response.completed has the usage. */
