@@ -196,9 +196,16 @@ export function runToEnd(
   });
 }
 
-/** Every http(s) address in a text (what a launcher printed), with the status each answers (0: no answer). */
+/**
+ * Every http(s) address a launcher offers (lines of services and pages; a "not started: <reason>" line quotes an
+ * error, not a link), with the status each answers (0: no answer).
+ */
 export async function printedUrlStatuses(text: string): Promise<Array<{ url: string; status: number }>> {
-  const urls = [...new Set(text.match(/https?:\/\/[^\s)'"]+/g) ?? [])];
+  const offered = text
+    .split('\n')
+    .filter((l) => !l.includes('not started:'))
+    .join('\n');
+  const urls = [...new Set(offered.match(/https?:\/\/[^\s)'"]+/g) ?? [])];
   return Promise.all(
     urls.map(async (url) => {
       try {
