@@ -1,5 +1,5 @@
 import { ROUTER_METRICS as M } from '@llm-router/router/metrics-names';
-import { ALERT_THRESHOLDS as T } from '@llm-router/prometheus-config';
+import { ALERT_THRESHOLDS as T, SLO } from '@llm-router/prometheus-config';
 import { buildDashboard, heatmap, labelVariable, Layout, stat, timeseries, type DashboardSpec } from './panels.ts';
 
 // Every panel honours the variables its series can: policy and model where the metric has them, policy alone
@@ -18,6 +18,12 @@ const perModelLatency = (histogram: string, filter: string) => [
   ...[0.5, 0.95, 0.99].map((q) => ({ expr: quantile(q, histogram, 'model', filter), legend: `{{model}} p${q * 100}` })),
   { expr: mean(histogram, 'model', filter), legend: '{{model}} mean' },
 ];
+/** Share of judged answers as good as the reference's (same or better); 0, not "no data", when all were worse. */
+const retained = (by: string, window: string, fn: 'rate' | 'increase') =>
+  `(sum by (${by}) (${fn}(${M.shadowVerdicts}{${byPolicy}, verdict=~"same|better"}[${window}])) or sum by (${by}) (${fn}(${M.shadowVerdicts}{${byPolicy}}[${window}])) * 0) / clamp_min(sum by (${by}) (${fn}(${M.shadowVerdicts}{${byPolicy}}[${window}])), 1e-9)`;
+/** Quality retained under this fires LLMRouterQualityRetainedLow (its stat turns red there). */
+const qualityFloor = 1 - (1 - SLO.qualityRetained.target) * SLO.qualityRetained.burn;
+
 /** 5xx share of requests; 0 (not "No data") when there were none. */
 const errorRatio = (by: string) =>
   `(sum by (${by}) (rate(${M.requests}{${sel}, status=~"5.."}[$__rate_interval])) or ${by ? `sum by (${by}) (rate(${M.requests}{${sel}}[$__rate_interval])) * 0` : 'vector(0)'}) / clamp_min(sum by (${by}) (rate(${M.requests}{${sel}}[$__rate_interval])), 1e-9)`;
@@ -204,6 +210,100 @@ export function routerOverview() {
             expr: `sum by (outcome) (rate(${M.sessionDecisions}{${byPolicy}}[$__rate_interval]))`,
             legend: '{{outcome}}',
           },
+        ],
+      }),
+    )
+    .row('Quality')
+    .add(
+      stat({
+        title: 'Saved in range',
+        description:
+          'USD routing saved over the time range: what the same requests would have cost on each policy baseline model, less what they cost. Read it beside Quality retained.',
+        unit: 'currencyUSD',
+        w: 6,
+        decimals: 4,
+        queries: [
+          {
+            expr: `(sum(increase(${M.baselineCost}{${byPolicy}}[$__range])) - sum(increase(${M.cost}{${byPolicy}}[$__range]))) or vector(0)`,
+          },
+        ],
+      }),
+      stat({
+        title: 'Quality retained',
+        description: `Share of the answers shadow evaluation judged (a policy's shadow: the reference model answers the same request, a judge compares both orders) that were as good as the reference model's: same or better, over the time range. Red under ${qualityFloor * 100}%, where LLMRouterQualityRetainedLow fires (objective ${SLO.qualityRetained.target * 100}%).`,
+        unit: 'percentunit',
+        w: 6,
+        decimals: 1,
+        alertAt: qualityFloor,
+        alertBelow: true,
+        queries: [{ expr: retained('', '$__range', 'increase') }],
+      }),
+      stat({
+        title: 'Shadow spend in range',
+        description:
+          'USD shadow evaluation spent on reference answers and judge calls over the time range (capped per policy by max_usd_per_hour), counted apart from the requests.',
+        unit: 'currencyUSD',
+        w: 6,
+        decimals: 4,
+        queries: [{ expr: `sum(increase(${M.shadowCost}{${byPolicy}}[$__range])) or vector(0)` }],
+      }),
+      stat({
+        title: 'Feedback score',
+        description:
+          'Mean score clients gave answers over the time range (POST /v1/feedback: 0 bad .. 1 good; thumbs down 0, up 1).',
+        unit: 'percentunit',
+        w: 6,
+        decimals: 1,
+        queries: [
+          {
+            expr: `sum(increase(${M.feedbackScore}_sum{${byPolicy}}[$__range])) / clamp_min(sum(increase(${M.feedbackScore}_count{${byPolicy}}[$__range])), 1e-9)`,
+          },
+        ],
+      }),
+      timeseries({
+        title: 'Quality retained by policy and model',
+        description:
+          "Share of judged answers as good as the reference model's (same or better), by policy and the model that answered, over 5-minute windows.",
+        unit: 'percentunit',
+        w: 12,
+        queries: [{ expr: retained('policy, model', '5m', 'rate'), legend: '{{policy}} / {{model}}' }],
+      }),
+      timeseries({
+        title: 'Feedback score by model and class',
+        description:
+          'Mean client feedback score (0..1) by the model that answered and the class the policy chose, over 5-minute windows.',
+        unit: 'percentunit',
+        w: 12,
+        queries: [
+          {
+            expr: `sum by (model, class) (rate(${M.feedbackScore}_sum{${byPolicy}}[5m])) / sum by (model, class) (rate(${M.feedbackScore}_count{${byPolicy}}[5m]))`,
+            legend: '{{model}} / {{class}}',
+          },
+        ],
+      }),
+      timeseries({
+        title: 'Shadow spend vs savings',
+        description:
+          'USD per hour: what routing saves against the baseline models, and what shadow evaluation spends to measure its quality.',
+        unit: 'currencyUSD',
+        w: 12,
+        queries: [
+          {
+            expr: `(sum(rate(${M.baselineCost}{${byPolicy}}[5m])) - sum(rate(${M.cost}{${byPolicy}}[5m]))) * 3600`,
+            legend: 'saved by routing',
+          },
+          { expr: `sum(rate(${M.shadowCost}{${byPolicy}}[5m])) * 3600`, legend: 'shadow evaluation' },
+        ],
+      }),
+      timeseries({
+        title: 'Shadow verdicts and drops',
+        description:
+          'Judged answers per second by verdict against the reference (better, same, worse), and sampled answers not judged by reason (queue_full, rate_limit, budget, failed).',
+        unit: 'reqps',
+        w: 12,
+        queries: [
+          { expr: `sum by (verdict) (rate(${M.shadowVerdicts}{${byPolicy}}[5m]))`, legend: '{{verdict}}' },
+          { expr: `sum by (reason) (rate(${M.shadowDropped}{${byPolicy}}[5m]))`, legend: 'dropped: {{reason}}' },
         ],
       }),
     )

@@ -31,6 +31,7 @@ let router: RunningService;
 let loadtest: ChildProcess | undefined;
 let prometheus: RunningPrometheus;
 let redis: TestRedis;
+let feedbackLoop: Promise<void> | undefined;
 
 const fast = {
   ttft_ms: { mean: 20, stddev: 5 },
@@ -50,6 +51,8 @@ before(async () => {
           { id: 'ok', ...fast },
           { id: 'flaky', ...fast, error_rate: 0.4 },
           { id: 'broken', ...fast, error_rate: 1 },
+          // The reference of quality_router's shadow evaluation, and its judge.
+          { id: 'judge', ...fast, quality: 0.9, judge: true },
         ],
         1,
       ),
@@ -70,13 +73,14 @@ before(async () => {
         },
         primary: { fallbacks: ['chat'], deployments: [{ model: 'broken', id: 'primary-broken' }] },
         broken_only: { deployments: [{ model: 'broken', id: 'broken-only' }] },
+        ref: { deployments: [{ model: 'judge', id: 'ref-judge', price: { input_per_1m: 10, output_per_1m: 20 } }] },
       },
       `resilience: { retries: 2, backoff_ms: 5, cooldown: { allowed_fails: 2, window_s: 10, duration_s: 2 } }
 state: { backend: redis, url: "${redis.url}" }
 policies:
   - { name: task_router, classifier: task, routes: { Code Generation: primary }, default: chat }
   - { name: complexity_router, classifier: complexity, tiers: [ { name: simple, max_score: 0.1 }, { name: hard, max_score: 1 } ], routes: { simple: chat, hard: primary }, default: chat }
-  - { name: quality_router, classifier: quality, models: [chat, primary], thresholds: [0.12] }
+  - { name: quality_router, classifier: quality, models: [chat, primary], thresholds: [0.12], shadow: { sample_rate: 1, reference_model: ref, judge_model: ref, max_per_minute: 1000 } }
 `,
     ),
   );
@@ -104,7 +108,7 @@ policies:
       '--stream-ratio',
       '0.5',
       '--targets',
-      'router/task_router=3,router/complexity_router=2,router/quality_router=2,broken_only=1',
+      'router/task_router=3,router/complexity_router=2,router/quality_router=2,broken_only=1,ref=1',
       '--metrics-port',
       String(loadtestMetricsPort),
     ],
@@ -125,9 +129,29 @@ policies:
   );
   // Serving the console pages too: the dashboards without Grafana.
   prometheus = await startPrometheus(cfg, Object.fromEntries(rules), consoleFlags());
+  // Client feedback on answers while Prometheus scrapes (the Quality row's feedback panels need its rate).
+  feedbackLoop = (async () => {
+    for (let i = 0; i < 15; i++) {
+      const res = await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({
+          model: 'router/quality_router',
+          messages: [{ role: 'user', content: `Question ${i}?` }],
+        }),
+      });
+      await res.text();
+      if (res.status === 200)
+        await fetch(`${router.url}/v1/feedback`, {
+          method: 'POST',
+          body: JSON.stringify({ request_id: res.headers.get('x-request-id'), score: i % 2 ? 'up' : 0.5 }),
+        }).then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 1000)); // spread over the first scrapes, like real feedback
+    }
+  })();
 });
 
 after(async () => {
+  await feedbackLoop;
   if (loadtest && loadtest.exitCode === null) {
     const exited = new Promise((r) => loadtest!.once('exit', r));
     loadtest.kill('SIGTERM');
@@ -206,7 +230,7 @@ test('every template variable has values', async () => {
  */
 const EMPTY_BY_DESIGN: Record<string, { values: string[]; why: string }> = {
   'LLM Router deployments / RPM headroom': {
-    values: ['primary', 'broken_only'],
+    values: ['primary', 'broken_only', 'ref'],
     why: 'only deployments with an rpm limit have requests left to show; these models have none',
   },
   'LLM Router deployments / Upstream latency p95 by deployment': {
@@ -238,6 +262,23 @@ const EMPTY_BY_DESIGN: Record<string, { values: string[]; why: string }> = {
     values: ['manual'],
     why: 'requests routed by model name have no session',
   },
+  ...Object.fromEntries(
+    [
+      'Quality retained',
+      'Shadow spend in range',
+      'Feedback score',
+      'Quality retained by policy and model',
+      'Feedback score by model and class',
+      'Shadow verdicts and drops',
+      'Shadow spend vs savings',
+    ].map((panel) => [
+      `LLM Router overview / ${panel}`,
+      {
+        values: ['task_router', 'complexity_router', 'manual'],
+        why: 'only quality_router has shadow evaluation, and feedback goes to its answers',
+      },
+    ]),
+  ),
   'Runtime / GC time': {
     values: ['loadtest'],
     why: "prom-client's GC histogram has series only once the process has collected; the short run may not have",

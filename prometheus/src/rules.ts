@@ -14,6 +14,10 @@ export const RECORDED = {
   /** Share of streams whose first token came later than the TTFT SLO threshold, over each window. */
   slowTtftRatioOver: (w: BurnWindow) => `llm_router:ttft_slow:ratio_rate${w}`,
   loadtestFailureRatio: 'loadtest:failure_ratio:rate1m',
+  /** Share of judged answers as good as the reference model's (same or better), by policy, over each window. */
+  qualityRetainedOver: (w: QualityWindow) => `llm_router:shadow_quality_retained:ratio_rate${w}`,
+  /** Judged answers over the last hour, by policy: the alert's minimum sample. */
+  judgedLastHour: 'llm_router:shadow_verdicts:increase1h',
 } as const;
 
 /** Service level objectives the burn-rate alerts defend. */
@@ -22,7 +26,14 @@ export const SLO = {
   availability: 0.995,
   /** 95% of streams get their first token within 2 s (a bucket boundary of the TTFT histogram). */
   ttft: { target: 0.95, thresholdSeconds: 2 },
+  /**
+   * 90% of the answers shadow evaluation judges are as good as the reference model's (same or better). The alert
+   * fires at twice the budget of worse answers, over 1 h and 5 m, once at least `minJudged` were judged in the hour.
+   */
+  qualityRetained: { target: 0.9, burn: 2, minJudged: 20 },
 } as const;
+type QualityWindow = '5m' | '1h';
+const QUALITY_WINDOWS: QualityWindow[] = ['5m', '1h'];
 
 /** Alert thresholds, in one place for the rules, their tests and the dashboards' stat colours. */
 export const ALERT_THRESHOLDS = {
@@ -91,6 +102,18 @@ export const recordingRules = {
       ]),
     },
     {
+      // Quality retained: verdicts of shadow evaluation (0 when every judged answer was worse).
+      name: 'llm_router_quality',
+      interval: '30s',
+      rules: [
+        ...QUALITY_WINDOWS.map((w) => ({
+          record: RECORDED.qualityRetainedOver(w),
+          expr: `(sum by (policy) (rate(${R.shadowVerdicts}{verdict=~"same|better"}[${w}])) or sum by (policy) (rate(${R.shadowVerdicts}[${w}])) * 0) / clamp_min(sum by (policy) (rate(${R.shadowVerdicts}[${w}])), 1e-9)`,
+        })),
+        { record: RECORDED.judgedLastHour, expr: `sum by (policy) (increase(${R.shadowVerdicts}[1h]))` },
+      ],
+    },
+    {
       name: 'loadtest_recording',
       interval: '15s',
       rules: [
@@ -121,6 +144,8 @@ const alert = (a: AlertSpec) => ({
 });
 
 const T = ALERT_THRESHOLDS;
+/** Quality retained under this (the objective's budget of worse answers burnt `burn` times over) fires the alert. */
+const qualityFloor = Math.round((1 - (1 - SLO.qualityRetained.target) * SLO.qualityRetained.burn) * 1000) / 1000;
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const p95By = (histogram: string, by: string, window: string) =>
   `histogram_quantile(0.95, sum by (le, ${by}) (rate(${histogram}_bucket[${window}])))`;
@@ -234,6 +259,14 @@ export const alertRules = {
           summary: 'A router replica cannot reach Redis',
           description:
             'At least one replica enforces its own share of each rate limit (limit / replicas) instead of the shared one; cooldowns are not shared.',
+        }),
+        alert({
+          alert: 'LLMRouterQualityRetainedLow',
+          expr: `${RECORDED.qualityRetainedOver('1h')} < ${qualityFloor} and ${RECORDED.qualityRetainedOver('5m')} < ${qualityFloor} and ${RECORDED.judgedLastHour} >= ${SLO.qualityRetained.minJudged}`,
+          for: '5m',
+          severity: 'warning',
+          summary: `Policy {{ $labels.policy }} keeps under ${pct(qualityFloor)} of its reference model's quality`,
+          description: `Only {{ $value | humanizePercentage }} of the answers shadow evaluation judged over the last hour were as good as the reference model's (objective ${pct(SLO.qualityRetained.target)}): the policy saves on answers that matter.`,
         }),
         alert({
           alert: 'LLMRouterTargetDown',
