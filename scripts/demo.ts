@@ -109,7 +109,18 @@ async function main(): Promise<number> {
     });
     const load = await run.finished;
 
-    const text = await (await fetch(`${router}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const metricsText = async () => (await fetch(`${router}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    // Shadow evaluation judges after the answers: give the queued ones a few seconds (it never holds up a client).
+    let text = await metricsText();
+    const judgedOrDropped = (t: string) =>
+      sum(samples(t, 'llm_router_shadow_verdicts_total')) + sum(samples(t, 'llm_router_shadow_dropped_total'));
+    for (let last = -1, deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      const now = judgedOrDropped(text);
+      if (now === last && now > 0) break;
+      last = now;
+      await new Promise((res) => setTimeout(res, 2000));
+      text = await metricsText();
+    }
     const requests = samples(text, 'llm_router_requests_total');
     const routerTotal = sum(requests);
     const cost = sum(samples(text, 'llm_router_cost_usd_total'));
@@ -135,6 +146,18 @@ async function main(): Promise<number> {
     const held = sum(samples(text, 'llm_router_session_decisions_total').filter((r) => r.labels.outcome === 'held'));
     console.log(
       `Strong-model calls:    quality_router sent ${strongCalls} of ${sum(quality)} (${(strongShare * 100).toFixed(1)}%) to its strongest model; conversations kept from dropping to a cheaper model: ${held}`,
+    );
+    const verdicts = samples(text, 'llm_router_shadow_verdicts_total');
+    const judged = sum(verdicts);
+    const retained = judged > 0 ? sum(verdicts.filter((v) => v.labels.verdict !== 'worse')) / judged : null;
+    const shadowSpend = sum(samples(text, 'llm_router_shadow_cost_usd_total'));
+    const ofQuality = (name: string) => sum(samples(text, name).filter((s) => s.labels.policy === 'quality_router'));
+    const qualitySaved =
+      1 - ofQuality('llm_router_cost_usd_total') / Math.max(ofQuality('llm_router_baseline_cost_usd_total'), 1e-12);
+    console.log(
+      retained === null
+        ? 'Quality:               no answer judged yet (shadow evaluation samples a tenth of quality_router answers)'
+        : `Quality:               quality_router saved ${(qualitySaved * 100).toFixed(1)}% at ${(retained * 100).toFixed(1)}% quality retained (${judged} answers judged against llama-3.1-405b-instruct by shadow evaluation, which spent $${shadowSpend.toFixed(4)}; simulated quality)`,
     );
     console.log(
       `Check:                 load generator sent ${load.total.requests} (${load.total.failures} failed), router counted ${routerTotal}: ${load.total.requests === routerTotal ? 'match' : 'MISMATCH'}`,
@@ -174,6 +197,9 @@ async function main(): Promise<number> {
           baseline,
           savings,
           strongShare,
+          judged,
+          qualityRetained: retained,
+          shadowSpend,
           p50: lat(0.5),
           overheadP50: ov(0.5),
         }),

@@ -29,6 +29,8 @@ test('demo: load generator count = router count = Prometheus count; summary numb
     baseline: number;
     savings: number;
     strongShare: number;
+    judged: number;
+    qualityRetained: number | null;
   };
   assert.ok(summary.sent > 20, `${summary.sent} requests`);
   assert.equal(summary.failed, 0);
@@ -57,4 +59,13 @@ test('demo: load generator count = router count = Prometheus count; summary numb
     ),
   );
   assert.match(out, /Check: .*: match/);
+  // Quality beside savings: what shadow evaluation judged (a tenth of quality_router's cheaper answers, sampled).
+  if (summary.judged > 0)
+    assert.match(
+      out,
+      new RegExp(
+        `Quality: +quality_router saved [\\d.]+% at ${(summary.qualityRetained! * 100).toFixed(1)}% quality retained \\(${summary.judged} answers judged`,
+      ),
+    );
+  else assert.match(out, /Quality: +no answer judged yet/);
 });
