@@ -8,6 +8,9 @@ export interface RequestResult {
   /** From x-router-model / x-router-policy when the target is our router. */
   model?: string;
   policy?: string;
+  /** The answer's x-request-id (what feedback names), and which of the hosts answered. */
+  requestId?: string;
+  replica?: number;
   /** HTTP status as text, or an error name (timeout, connection_error). */
   status: string;
   ok: boolean;
@@ -48,7 +51,8 @@ export class LoadClient {
     const elapsed = () => (performance.now() - intendedStart) / 1000;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    const url = this.urls[this.next++ % this.urls.length]!;
+    const replica = this.next++ % this.urls.length;
+    const url = this.urls[replica]!;
     try {
       const res = await this.agent.request({
         origin: url.origin,
@@ -60,12 +64,14 @@ export class LoadClient {
       });
       const model = res.headers['x-router-model'];
       const policy = res.headers['x-router-policy'];
+      const requestId = res.headers['x-request-id'];
       const base = {
         target: req.target,
         status: String(res.statusCode),
         ok: res.statusCode < 400,
         ...(typeof model === 'string' ? { model } : {}),
         ...(typeof policy === 'string' ? { policy } : {}),
+        ...(typeof requestId === 'string' ? { requestId, replica } : {}),
       };
       if (res.statusCode >= 400) {
         const text = await res.body.text();
@@ -112,6 +118,26 @@ export class LoadClient {
         latencySeconds: elapsed(),
         error: `${status}: ${(err as Error).message}`,
       };
+    }
+  }
+
+  /** Scores an answer: POST /v1/feedback to the replica that answered it (`replica`, from its result). */
+  async feedback(requestId: string, score: number, replica = 0): Promise<boolean> {
+    const url = new URL('feedback', this.urls[replica % this.urls.length]!.href.replace(/chat\/completions$/, ''));
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    try {
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ request_id: requestId, score }),
+      });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
     }
   }
 

@@ -28,6 +28,10 @@ Without --headless: web UI on http://127.0.0.1:8089 (set users, spawn rate, host
   --stream-ratio X       fraction of streamed requests        [0.5]
   --long-prompt-ratio X  fraction of ~150-UUID long prompts   [0]
   --max-tokens N         max_tokens for every request
+  --prompts FILE         replay a JSONL prompt file ({"prompt"} or {"messages"}, optional labels) instead of the
+                         built-in templates; with labels, each answer's label is posted as feedback to the router
+  --label-models LIST    what "<name>_correct" labels stand for  [strong=llama-3.1-405b-instruct,weak=llama-3.1-8b-instruct]
+  --no-feedback          with labels: measure accuracy, but post no feedback
   --api-key KEY          Authorization: Bearer KEY (or LOADTEST_API_KEY)
   --router-config FILE   price table for cost                 [config/router.yaml]
   --fail-on SPEC         exit 1 if crossed, e.g. error_ratio>0.01,p95>2s
@@ -64,6 +68,9 @@ const { values: a } = parseCommandLine('loadtest', HELP, {
     port: { type: 'string', default: process.env.LOADTEST_PORT ?? '8089' },
     bind: { type: 'string', default: process.env.LOADTEST_BIND ?? '127.0.0.1' },
     seed: { type: 'string' },
+    prompts: { type: 'string' },
+    'label-models': { type: 'string' },
+    'no-feedback': { type: 'boolean' },
   },
 });
 
@@ -101,7 +108,17 @@ function optionsFromArgs(): RunOptionsInput {
     max_tokens: num(a['max-tokens'], 'max-tokens'),
     api_key: a['api-key'] ?? process.env.LOADTEST_API_KEY,
     seed: num(a.seed, 'seed'),
+    prompts_file: a.prompts,
+    feedback: a['no-feedback'] ? false : undefined,
   };
+  if (a['label-models'])
+    o.label_models = Object.fromEntries(
+      a['label-models'].split(',').map((pair) => {
+        const [name, model] = pair.split('=');
+        if (!name || !model) fail(`--label-models takes name=model pairs, got "${pair}"`);
+        return [name.trim(), model.trim()];
+      }),
+    );
   if (a['think-time']) o.think_time_s = a['think-time'].split('-').map(Number);
   if (a.targets)
     o.targets = Object.fromEntries(
@@ -182,7 +199,12 @@ if (!a.headless) {
   }
   // A headless run is always bounded: 30 s unless it has a duration or a request count.
   const o = { ...parsed.data, duration_s: parsed.data.duration_s ?? (parsed.data.max_requests ? undefined : 30) };
-  const run = new LoadRun(o, metrics, prices);
+  let run: LoadRun;
+  try {
+    run = new LoadRun(o, metrics, prices);
+  } catch (err) {
+    fail((err as Error).message); // a bad prompt file: named, with its line and the fix
+  }
   const seconds = o.duration_s ?? 0;
   console.log(
     `loadtest: ${o.rate ? `open loop ${o.rate} req/s (max ${o.users} in flight)` : `${o.users} users, spawn rate ${o.spawn_rate}/s`} against ${o.host} ${o.duration_s ? `for ${o.duration_s}s` : `for ${o.max_requests} requests`}`,

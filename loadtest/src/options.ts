@@ -49,6 +49,17 @@ export const runOptionsSchema = z
     /** At the deadline (or a stop), requests still in flight get this long to finish; then they are cut (counted as cut, not failed). */
     grace_s: z.number().min(0).max(600).default(2),
     seed: z.number().int().default(1),
+    /** Replay the prompts of this JSONL file (prompt-file.ts) instead of the built-in templates. */
+    prompts_file: z.string().min(1).optional(),
+    /**
+     * What a prompt file's "<name>_correct" labels stand for: name -> model (routing-data: strong = GPT-4, weak =
+     * Mixtral, played here by the router's strongest and cheapest models).
+     */
+    label_models: z
+      .record(z.string(), z.string())
+      .default({ strong: 'llama-3.1-405b-instruct', weak: 'llama-3.1-8b-instruct' }),
+    /** With labels: post each answer's label as feedback (POST /v1/feedback) for the model that served it. */
+    feedback: z.boolean().default(true),
   })
   .strict();
 

@@ -34,6 +34,12 @@ export function summaryTable(s: RunSummary): string {
     '',
     `whole run: ${s.total.requests} requests in ${s.elapsed_s}s = ${s.rps} req/s, error ratio ${(s.total.error_ratio * 100).toFixed(2)}%, TTFT p50 ${fmt(s.total.ttft_p50_ms)} ms`,
   );
+  const labelled = s.by_model.filter((r) => r.accuracy !== null);
+  if (labelled.length)
+    out.push(
+      `measured accuracy (the prompt file's labels of the model that answered): ${labelled.map((r) => `${r.name} ${(r.accuracy! * 100).toFixed(1)}%`).join(', ')}; overall ${(s.total.accuracy! * 100).toFixed(1)}%`,
+      `feedback posted to the router: ${s.feedback.posted}${s.feedback.failed ? ` (${s.feedback.failed} refused or unreachable)` : ''}`,
+    );
   if (s.cut)
     out.push(
       `${s.cut} requests still in flight at the deadline were cut after the ${s.options.grace_s}s grace (not counted above)`,
@@ -55,6 +61,7 @@ export function summaryCsv(s: RunSummary): string {
     'prompt_tokens',
     'completion_tokens',
     'cost_usd',
+    'accuracy',
   ] as const;
   const esc = (v: unknown) =>
     typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? '');

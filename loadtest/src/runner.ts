@@ -43,6 +43,8 @@ export interface RunSummary {
   total: ReturnType<RunStats['total']['toJSON']> & { error_ratio: number };
   /** Requests still in flight when the deadline's (or a stop's) grace ran out: aborted, neither failed nor counted above. */
   cut: number;
+  /** Feedback posted from a prompt file's labels (POST /v1/feedback): accepted, or refused / unreachable. */
+  feedback: { posted: number; failed: number };
   by_model: Array<{ name: string } & ReturnType<RunStats['total']['toJSON']>>;
   by_policy: Array<{ name: string } & ReturnType<RunStats['total']['toJSON']>>;
   failures: Array<{ error: string; count: number }>;
@@ -62,6 +64,9 @@ export class LoadRun extends EventEmitter {
   inFlight = 0;
   sent = 0;
   cut = 0;
+  /** Feedback posted from prompt-file labels: accepted by the router, or not. */
+  feedback = { posted: 0, failed: 0 };
+  private readonly pendingFeedback = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
   private readonly t0 = performance.now();
   private readonly abort = new AbortController();
@@ -149,6 +154,7 @@ export class LoadRun extends EventEmitter {
       this.users = 0;
       this.metrics.users.set(0);
       this.state = 'done';
+      await Promise.all(this.pendingFeedback);
       await this.client.close().catch(() => {});
     }
     const summary = this.summary();
@@ -251,10 +257,10 @@ export class LoadRun extends EventEmitter {
       this.cut++;
       return;
     }
-    this.record(result);
+    this.record(result, planned.labels);
   }
 
-  private record(r: RequestResult): void {
+  private record(r: RequestResult, labels?: Record<string, number>): void {
     const fallbackModel = r.target.startsWith(POLICY_PREFIX) ? 'unrouted' : r.target;
     const model = this.modelLabels.value(r.model, this.modelLabels.value(fallbackModel, 'other'));
     const policy = this.policyLabels.value(
@@ -264,7 +270,18 @@ export class LoadRun extends EventEmitter {
     const promptTokens = r.usage?.prompt_tokens ?? 0;
     const completionTokens = r.usage?.completion_tokens ?? 0;
     const costUsd = r.usage ? this.prices.cost(model, r.usage) : 0;
+    // A replayed prompt's label for the model that answered: measured accuracy, and feedback to the router.
+    const label = r.ok && r.model ? labels?.[r.model] : undefined;
+    if (label !== undefined && r.requestId && this.options.feedback) {
+      const posted = this.client.feedback(r.requestId, label, r.replica).then((ok) => {
+        this.feedback[ok ? 'posted' : 'failed']++;
+        this.metrics.feedback.inc({ model, outcome: ok ? 'posted' : 'failed' });
+        this.pendingFeedback.delete(posted);
+      });
+      this.pendingFeedback.add(posted);
+    }
     this.stats.record({
+      ...(label !== undefined ? { label } : {}),
       model,
       policy,
       ok: r.ok,
@@ -304,6 +321,7 @@ export class LoadRun extends EventEmitter {
       rps: Math.round((total.requests / Math.max(elapsed, 0.001)) * 10) / 10,
       total: { ...total, error_ratio: total.requests ? total.failures / total.requests : 0 },
       cut: this.cut,
+      feedback: { ...this.feedback },
       by_model: rows(this.stats.byModel),
       by_policy: rows(this.stats.byPolicy),
       failures: [...this.stats.failures].map(([error, count]) => ({ error, count })).sort((a, b) => b.count - a.count),

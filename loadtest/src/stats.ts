@@ -50,6 +50,9 @@ export class GroupStats {
   promptTokens = 0;
   completionTokens = 0;
   costUsd = 0;
+  /** Answers whose model has a label in the prompt file, and the sum of those labels (right = 1). */
+  labelled = 0;
+  labelSum = 0;
   /** Requests and failures in the last whole second (Locust's "current RPS"), set by the runner's tick. */
   currentRps = 0;
   currentFailuresPerS = 0;
@@ -76,6 +79,8 @@ export class GroupStats {
       p99_ms: ms(this.latency.quantile(0.99)),
       max_ms: ms(this.latency.max),
       ttft_p50_ms: ms(this.ttft.quantile(0.5)),
+      /** Measured accuracy: mean label of the answers that had one (replayed prompt files with labels). */
+      accuracy: this.labelled ? Math.round((this.labelSum / this.labelled) * 10000) / 10000 : null,
       current_rps: this.currentRps,
       current_failures_per_s: this.currentFailuresPerS,
       prompt_tokens: this.promptTokens,
@@ -107,6 +112,8 @@ export interface Sample {
   completionTokens: number;
   costUsd: number;
   error?: string;
+  /** The prompt file's label for the model that answered (1 right, 0 wrong), if it has one. */
+  label?: number;
 }
 
 /** Seconds of requests the timeline's latency percentiles are computed over. */
@@ -151,6 +158,10 @@ export class RunStats {
       g.costUsd += s.costUsd;
       g.secondRequests++;
       if (!s.ok) g.secondFailures++;
+      if (s.label !== undefined) {
+        g.labelled++;
+        g.labelSum += s.label;
+      }
     }
     this.second.requests++;
     this.second.latency.add(s.latencySeconds);

@@ -5,6 +5,7 @@ import { generatePrompts } from '@llm-router/router/prompt-set';
 import { mulberry32 } from '@llm-router/common/prng';
 import { NIM_EXTENSION_KEY, POLICY_MODEL_PREFIX } from '@llm-router/common/routing';
 import type { RunOptions } from './options.ts';
+import { readPromptFile, type ReplayPrompt } from './prompt-file.ts';
 
 export const POLICY_PREFIX = POLICY_MODEL_PREFIX;
 
@@ -22,10 +23,12 @@ export interface PlannedRequest {
   target: string;
   stream: boolean;
   body: string;
+  /** From a prompt file: whether each model answers it right (model -> 0..1). */
+  labels?: Record<string, number>;
 }
 
 export class Workload {
-  private readonly prompts = generatePrompts().map((p) => p.text);
+  private readonly prompts: ReplayPrompt[];
   private readonly targets: Array<[string, number]>;
   private readonly totalWeight: number;
   private readonly random: () => number;
@@ -34,6 +37,9 @@ export class Workload {
     this.targets = Object.entries(options.targets);
     this.totalWeight = this.targets.reduce((s, [, w]) => s + w, 0);
     this.random = seededRandom(options.seed);
+    this.prompts = options.prompts_file
+      ? readPromptFile(options.prompts_file, options.label_models)
+      : generatePrompts().map((p) => ({ messages: [{ role: 'user', content: p.text }], labels: {} }));
   }
 
   targetNames(): string[] {
@@ -45,17 +51,18 @@ export class Workload {
     let target = this.targets[0]![0];
     for (const [t, w] of this.targets) if ((r -= w) < 0) (target = t), (r = Infinity);
     const stream = this.random() < this.options.stream_ratio;
-    const content =
+    const prompt: ReplayPrompt =
       this.random() < this.options.long_prompt_ratio
-        ? longPrompt()
+        ? { messages: [{ role: 'user', content: longPrompt() }], labels: {} }
         : this.prompts[Math.floor(this.random() * this.prompts.length)]!;
-    const body: Record<string, unknown> = { model: target, stream, messages: [{ role: 'user', content }] };
+    const body: Record<string, unknown> = { model: target, stream, messages: prompt.messages };
     if (stream) body.stream_options = { include_usage: true };
     if (this.options.max_tokens) body.max_tokens = this.options.max_tokens;
     if (this.options.nim_extension && target.startsWith(POLICY_PREFIX)) {
       body.model = '';
       body[NIM_EXTENSION_KEY] = { policy: target.slice(POLICY_PREFIX.length), routing_strategy: 'triton' };
     }
-    return { target, stream, body: JSON.stringify(body) };
+    const labelled = Object.keys(prompt.labels).length > 0;
+    return { target, stream, body: JSON.stringify(body), ...(labelled ? { labels: prompt.labels } : {}) };
   }
 }

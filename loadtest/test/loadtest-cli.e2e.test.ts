@@ -238,3 +238,71 @@ test('a malformed --fail-on is a usage error: one line, exit 2, no stack trace',
   assert.match(out.stderr, /^loadtest: invalid --fail-on "p95 over 2s"/);
   assert.doesNotMatch(out.stderr, /\n\s+at /);
 });
+
+test('--prompts replays a labelled file: accuracy measured per model, each label posted as feedback for the model that answered', async () => {
+  // Our own prompts (no public set), labelled per model: "small" right on the first two, "big" on all three.
+  const file = tmp.write(
+    'prompts.jsonl',
+    [
+      { prompt: 'Say hello to the team.', strong_correct: true, weak_correct: true },
+      { messages: [{ role: 'user', content: 'Name three colours.' }], strong_correct: true, weak_correct: true },
+      { prompt: 'Prove that there are infinitely many primes.', labels: { small: 0, big: 1 } },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
+  const before = await routerMetrics();
+  const json = `${tmp.dir}/replay.json`;
+  const out = await runToEnd(LOADTEST_MAIN, [
+    '--headless',
+    '--host',
+    router.url,
+    '--users',
+    '4',
+    '--think-time',
+    '0-0.01',
+    '--max-requests',
+    '60',
+    '--targets',
+    'small=1,big=1',
+    '--prompts',
+    file,
+    '--label-models',
+    'strong=big,weak=small',
+    '--router-config',
+    routerConfig,
+    '--report-json',
+    json,
+  ]);
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  const s = JSON.parse(readFileSync(json, 'utf8')) as RunSummary;
+  const after = await routerMetrics();
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    metricValue(after, name, labels) - metricValue(before, name, labels);
+  assert.equal(s.total.failures, 0);
+  const small = s.by_model.find((m) => m.name === 'small')!;
+  const big = s.by_model.find((m) => m.name === 'big')!;
+  assert.equal(big.accuracy, 1, 'big is right on every prompt');
+  assert.ok(small.accuracy! > 0.4 && small.accuracy! < 0.9, `small is wrong on one prompt in three: ${small.accuracy}`);
+  // Every answer had a label: one feedback each, landing on the model that answered, with its label as the score.
+  assert.equal(s.feedback.posted, s.total.requests);
+  assert.equal(delta('llm_router_feedback_score_count'), s.total.requests);
+  for (const m of [small, big]) {
+    assert.equal(delta('llm_router_feedback_score_count', { model: m.name }), m.requests);
+    // accuracy is rounded to 4 decimals in the summary
+    const sum = delta('llm_router_feedback_score_sum', { model: m.name });
+    assert.ok(Math.abs(sum - m.accuracy! * m.requests) < 0.01, `${m.name}: feedback sum ${sum}`);
+  }
+  assert.match(out.stdout, /measured accuracy .*big 100\.0%/);
+  assert.match(out.stdout, new RegExp(`feedback posted to the router: ${s.total.requests}`));
+
+  const bad = await runToEnd(LOADTEST_MAIN, [
+    '--headless',
+    '--host',
+    router.url,
+    '--prompts',
+    tmp.write('bad.jsonl', '{"nope": 1}\n'),
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /prompt file .*bad\.jsonl, line 1: give "prompt"/);
+});

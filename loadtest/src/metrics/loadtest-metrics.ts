@@ -42,6 +42,12 @@ export function createLoadtestMetrics() {
       labelNames: ['model'] as const,
       registers,
     }),
+    feedback: new Counter({
+      name: M.feedback,
+      help: "Feedback posted to the router from a replayed prompt file's labels (the label of the model that answered), by model and outcome (posted, failed).",
+      labelNames: ['model', 'outcome'] as const,
+      registers,
+    }),
     users: new Gauge({
       name: M.users,
       help: 'Simulated users running (closed loop) or requests in flight (open loop).',

@@ -6,6 +6,7 @@ export const LOADTEST_METRICS = {
   timeToFirstToken: 'loadtest_time_to_first_token_seconds',
   tokens: 'loadtest_tokens_total',
   cost: 'loadtest_cost_usd_total',
+  feedback: 'loadtest_feedback_total',
   users: 'loadtest_users',
   inFlight: 'loadtest_requests_in_flight',
 } as const;

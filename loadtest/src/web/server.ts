@@ -105,7 +105,12 @@ export async function startWebUi(opts: WebUiOptions) {
           400,
           parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
         );
-      const started = new LoadRun(parsed.data, opts.metrics, opts.prices);
+      let started: LoadRun;
+      try {
+        started = new LoadRun(parsed.data, opts.metrics, opts.prices);
+      } catch (err) {
+        return error(res, 400, (err as Error).message); // a prompt file that cannot be read
+      }
       run = started;
       started.on('tick', () => broadcast('summary', started.summary()));
       started.on('done', (s: RunSummary) => {
