@@ -8,8 +8,22 @@ interface PanelJson {
   type: string;
   title: string;
   description?: string;
-  fieldConfig?: { defaults?: { unit?: string } };
-  targets?: Array<{ expr: string; legendFormat?: string }>;
+  fieldConfig?: {
+    defaults?: { unit?: string };
+    /** Per-query units (a stat of several figures): matcher byFrameRefID. */
+    overrides?: Array<{
+      matcher: { id: string; options?: unknown };
+      properties: Array<{ id: string; value?: unknown }>;
+    }>;
+  };
+  targets?: Array<{ expr: string; legendFormat?: string; refId?: string }>;
+}
+
+/** The unit of one query of a panel: its own override, else the panel's. */
+function unitOf(p: PanelJson, refId: string | undefined): string | undefined {
+  const own = p.fieldConfig?.overrides?.find((o) => o.matcher.id === 'byFrameRefID' && o.matcher.options === refId);
+  const unit = own?.properties.find((x) => x.id === 'unit')?.value;
+  return typeof unit === 'string' ? unit : p.fieldConfig?.defaults?.unit;
 }
 
 /** The console page of a dashboard, relative to Prometheus's /consoles/. */
@@ -90,9 +104,15 @@ export function legendFunction(format: string): string {
 }
 
 function statHtml(p: PanelJson, variables: string[]): string {
-  const expr = templateExpr(p.targets![0]!.expr, variables);
+  // One figure, or several side by side, each named by its legend ("saved $X · quality retained Y%").
+  const figures = p.targets!.map((q) => {
+    const value = `{{ with query ${templateExpr(q.expr, variables)} }}{{ . | first | value | ${statFormat(unitOf(p, q.refId))} }}{{ else }}no data{{ end }}`;
+    return p.targets!.length > 1
+      ? `<span class="llm-stat-name">${literal(q.legendFormat ?? '')}</span> ${value}`
+      : value;
+  });
   return `<div class="llm-stat" title="${literal(p.description ?? '')}">
-  <div class="llm-stat-value" data-panel="${literal(p.title)}">{{ with query ${expr} }}{{ . | first | value | ${statFormat(p.fieldConfig?.defaults?.unit)} }}{{ else }}no data{{ end }}</div>
+  <div class="llm-stat-value" data-panel="${literal(p.title)}">${figures.join(' <span class="llm-stat-sep">·</span> ')}</div>
   <div class="llm-stat-title">${literal(p.title)}</div>
 </div>`;
 }
@@ -186,6 +206,7 @@ ${defaults.join('\n')}
   .llm-stat { background: #fff; border: 1px solid #e2e5ec; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
   .llm-stat-value { font-size: 22px; font-weight: 600; }
   .llm-stat-title { font-size: 12px; color: #6b7385; }
+  .llm-stat-name { font-size: 13px; font-weight: 400; color: #6b7385; } .llm-stat-sep { color: #c3c8d4; }
   .llm-graphs { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px; margin-top: 10px; }
   .llm-graph { background: #fff; border: 1px solid #e2e5ec; border-radius: 6px; padding: 8px; overflow: hidden; }
   .llm-graph h3 { font-size: 14px; margin: 0 0 6px; }

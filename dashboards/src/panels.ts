@@ -26,6 +26,7 @@ import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundat
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import {
   BigValueGraphMode,
+  BigValueTextMode,
   LegendDisplayMode,
   LegendPlacement,
   ReduceDataOptionsBuilder,
@@ -48,6 +49,8 @@ export interface Query {
   legend?: string;
   /** heatmap: histogram buckets as rows (for heatmap panels). */
   format?: 'heatmap';
+  /** A unit for this query's values only (a stat that shows two figures, e.g. USD and a percentage). */
+  unit?: string;
 }
 
 function targets(queries: Query[]) {
@@ -110,6 +113,15 @@ export function stat(spec: PanelSpec & { decimals?: number; alertAt?: number; al
     .graphMode(BigValueGraphMode.Area)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
   if (spec.decimals !== undefined) b.decimals(spec.decimals);
+  // Several figures in one stat ("saved $X" beside "Y% quality retained"): each named, each in its own unit.
+  if (spec.queries.length > 1) b.textMode(BigValueTextMode.ValueAndName);
+  spec.queries.forEach((q, i) => {
+    if (q.unit)
+      b.overrideByQuery(String.fromCharCode(65 + i), [
+        { id: 'unit', value: q.unit },
+        ...(q.unit === 'percentunit' ? [{ id: 'decimals', value: 1 }] : []),
+      ]);
+  });
   if (spec.alertAt !== undefined)
     b.thresholds(
       new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(

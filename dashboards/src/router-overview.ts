@@ -216,23 +216,25 @@ export function routerOverview() {
     .row('Quality')
     .add(
       stat({
-        title: 'Saved in range',
+        title: 'Saved at quality retained',
         description:
-          'USD routing saved over the time range: what the same requests would have cost on each policy baseline model, less what they cost. Read it beside Quality retained.',
+          'The headline: USD routing saved over the time range (what the same requests would have cost on each policy baseline model, less what they cost), beside the share of judged answers as good as the reference model (shadow evaluation).',
         unit: 'currencyUSD',
-        w: 6,
+        w: 8,
         decimals: 4,
         queries: [
           {
             expr: `(sum(increase(${M.baselineCost}{${byPolicy}}[$__range])) - sum(increase(${M.cost}{${byPolicy}}[$__range]))) or vector(0)`,
+            legend: 'saved',
           },
+          { expr: retained('', '$__range', 'increase'), legend: 'quality retained', unit: 'percentunit' },
         ],
       }),
       stat({
         title: 'Quality retained',
         description: `Share of the answers shadow evaluation judged (a policy's shadow: the reference model answers the same request, a judge compares both orders) that were as good as the reference model's: same or better, over the time range. Red under ${qualityFloor * 100}%, where LLMRouterQualityRetainedLow fires (objective ${SLO.qualityRetained.target * 100}%).`,
         unit: 'percentunit',
-        w: 6,
+        w: 5,
         decimals: 1,
         alertAt: qualityFloor,
         alertBelow: true,
@@ -243,7 +245,7 @@ export function routerOverview() {
         description:
           'USD shadow evaluation spent on reference answers and judge calls over the time range (capped per policy by max_usd_per_hour), counted apart from the requests.',
         unit: 'currencyUSD',
-        w: 6,
+        w: 5,
         decimals: 4,
         queries: [{ expr: `sum(increase(${M.shadowCost}{${byPolicy}}[$__range])) or vector(0)` }],
       }),

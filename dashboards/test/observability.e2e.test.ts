@@ -264,6 +264,7 @@ const EMPTY_BY_DESIGN: Record<string, { values: string[]; why: string }> = {
   },
   ...Object.fromEntries(
     [
+      'Saved at quality retained',
       'Quality retained',
       'Shadow spend in range',
       'Feedback score',
@@ -362,7 +363,7 @@ test('the console pages (the dashboards served by Prometheus, no Grafana) render
           );
           const shown = (await page.evaluate(`(() => {
             const out = {};
-            for (const el of document.querySelectorAll('.llm-stat-value')) out[el.dataset.panel] = el.textContent.trim() !== 'no data';
+            for (const el of document.querySelectorAll('.llm-stat-value')) out[el.dataset.panel] = !el.textContent.includes('no data');
             for (const el of document.querySelectorAll('.llm-graph')) {
               const g = PromConsole._graph_registry.find((x) => el.contains(x.graphTd));
               out[el.dataset.panel] = !!g && g.rendered_data !== null && g.rendered_data.some((r) => r.data.result.length > 0) && !!el.querySelector('svg path');
