@@ -9,7 +9,7 @@ SIM_CONFIG ?= config/llm-sim.yaml
 ROUTER_NODE_FLAGS ?= --max-semi-space-size=8 --no-parallel-scavenge
 
 .DEFAULT_GOAL := help
-.PHONY: lint format help install install-system-deps install-test-deps bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval routing-train routing-eval routing-calibrate
+.PHONY: lint format help install install-system-deps install-test-deps bench-shadow bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval routing-train routing-eval routing-calibrate
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ bench-classifier: node_modules/.package-lock.json ## Classifier p50/p99 µs per 
 
 bench-shared-state: build install-test-deps ## Shared state on Redis vs in process: added p50 at 1K req/s, requests per router CPU-second (3 rounds)
 	$(NODE_RUN) bench/router-shared-state.ts $(BENCH_ARGS)
+
+bench-shadow: build ## Shadow evaluation's cost to clients: p50/p99 with sample_rate 1 vs without, alternating rounds of one run
+	$(NODE_RUN) bench/shadow-latency.ts $(BENCH_ARGS)
 
 bench-soak: build ## Soak: steady load for 5 min with upstream errors, hangs and client hang-ups; counts, in-flight and RSS slope (SOAK_ARGS="--duration 300 --rate 100")
 	$(NODE_RUN) bench/soak.ts $(SOAK_ARGS)
