@@ -1,7 +1,8 @@
 // Soak: the production router at a steady rate for minutes against llm-sim injecting upstream errors (5%)
 // and hangs (2%), with clients that hang up mid-request (10%), half of them streaming. Reports what an SRE
 // checks before production: every request answered once, the router's count equal to what was sent, every
-// deployment back at in_flight 0, the error share clients saw against the upstream's, and the RSS slope.
+// deployment back at in_flight 0, the error share clients saw against the upstream's, and the RSS slope; a third
+// of the requests go to a policy with shadow evaluation at sample_rate 1 (judged and dropped counts reported).
 // A benchmark (numbers, never pass/fail in make test). Usage: make bench-soak [SOAK_ARGS="--duration 300 --rate 100"]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,11 @@ const simModel = (id: string, extra: Record<string, unknown> = {}) => ({
   hang_probability: 0.02,
   ...extra,
 });
-writeFileSync(join(dir, 'sim.yaml'), `models: ${JSON.stringify([simModel('a'), simModel('b')])}\ntime_scale: 1\n`);
+// "j" is the reference and judge of the shadow-evaluated policy (faults included: failed evaluations are dropped).
+writeFileSync(
+  join(dir, 'sim.yaml'),
+  `models: ${JSON.stringify([simModel('a'), simModel('b'), simModel('j', { judge: true, quality: 0.9 })])}\ntime_scale: 1\n`,
+);
 
 try {
   const sim = await startNodeService('llm-sim', 'llm-sim/src/main.ts', ['--config', join(dir, 'sim.yaml')], {
@@ -53,6 +58,12 @@ models:
     deployments: [ ${dep('pair-1', 'a')}, ${dep('pair-2', 'b')} ]
   - name: single
     deployments: [ ${dep('single-1', 'a')} ]
+  - name: ref
+    deployments: [ { id: ref-1, api_base: "${sim.url}/v1", model: j, price: { input_per_1m: 10, output_per_1m: 20 }, timeout_ms: 8000 } ]
+policies:
+  # Shadow evaluation of every answer (sample_rate 1): the client's request must not notice, and nothing is lost.
+  - { name: judged, classifier: task, routes: {}, default: single,
+      shadow: { sample_rate: 1, reference_model: ref, judge_model: ref, max_per_minute: 100000, max_usd_per_hour: 100000 } }
 `,
   );
   const router = await startNodeService(
@@ -83,7 +94,10 @@ models:
         signal: ac.signal,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          model: random() < 0.5 ? 'pair' : 'single',
+          model: (() => {
+            const r = random();
+            return r < 1 / 3 ? 'pair' : r < 2 / 3 ? 'single' : 'router/judged';
+          })(),
           stream,
           messages: [{ role: 'user', content: 'soak' }],
         }),
@@ -99,7 +113,7 @@ models:
   };
 
   console.log(
-    `soak: ${RATE} req/s for ${DURATION_S}s (upstream 5% errors, 2% hangs; 10% of clients hang up; half streamed)...`,
+    `soak: ${RATE} req/s for ${DURATION_S}s (upstream 5% errors, 2% hangs; 10% of clients hang up; half streamed; a third under shadow evaluation at sample_rate 1)...`,
   );
   const inflight = new Set<Promise<void>>();
   const interval = 1000 / RATE;
@@ -123,6 +137,7 @@ models:
     () => {},
   );
   const counted = await routerCount();
+  const finalMetrics = await (await fetch(`${router.url}/metrics`)).text();
   const deployments = (
     (await (await fetch(`${router.url}/v1/deployments`)).json()) as {
       data: Array<{ id: string; in_flight: number; state: string }>;
@@ -166,6 +181,10 @@ models:
         `${fmt(rss[0]?.[1] ?? NaN, 0)} / ${fmt(rss.at(-1)?.[1] ?? NaN, 0)} / ${fmt(Math.max(...rss.map(([, m]) => m)), 0)} MB`,
       ],
       ['RSS slope after 30 s', `${fmt(slope, 2)} MB/min`],
+      [
+        'shadow evaluation (a third of the requests, sample_rate 1)',
+        `${metricValue(finalMetrics, 'llm_router_shadow_verdicts_total')} judged, dropped: ${['queue_full', 'rate_limit', 'budget', 'failed'].map((r) => `${r} ${metricValue(finalMetrics, 'llm_router_shadow_dropped_total', { reason: r })}`).join(', ')}`,
+      ],
     ],
   );
 } finally {
