@@ -197,15 +197,21 @@ export function runToEnd(
 }
 
 /**
- * Every http(s) address a launcher offers (lines of services and pages; a "not started: <reason>" line quotes an
- * error, not a link), with the status each answers (0: no answer).
+ * Every http(s) address a launcher offers: its link lines ("  <label, 26 wide> <url>  (note)"), not the other lines
+ * around them (a pull's log quoting a registry, a reason a service did not start), with the status each answers
+ * (0: no answer).
  */
 export async function printedUrlStatuses(text: string): Promise<Array<{ url: string; status: number }>> {
-  const offered = text
-    .split('\n')
-    .filter((l) => !l.includes('not started:'))
-    .join('\n');
-  const urls = [...new Set(offered.match(/https?:\/\/[^\s)'"]+/g) ?? [])];
+  const LINK_COLUMN = 2 + 26 + 1;
+  const urls = [
+    ...new Set(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('  ') && l[2] !== ' ')
+        .map((l) => /^https?:\/\/\S+/.exec(l.slice(LINK_COLUMN))?.[0])
+        .filter((u): u is string => u !== undefined),
+    ),
+  ];
   return Promise.all(
     urls.map(async (url) => {
       try {
