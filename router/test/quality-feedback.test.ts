@@ -112,7 +112,9 @@ test('shadow: verdicts by policy, class and model; cost counted apart; the hourl
   let now = 0;
   const calls: string[] = [];
   const shadow = new ShadowEvaluator(
-    config('{ sample_rate: 1, reference_model: strong, judge_model: strong, max_usd_per_hour: 0.3, queue: 10 }'),
+    config(
+      '{ sample_rate: 1, reference_model: strong, judge_model: strong, max_usd_per_hour: 0.3, queue: 10, concurrency: 1 }',
+    ),
     metrics,
     preferReference(calls),
     (m) => prices[m]!,

@@ -196,6 +196,8 @@ const shadowSchema = z
     max_usd_per_hour: z.number().positive().default(1),
     /** Sampled answers waiting for their evaluation; more are dropped (counted). */
     queue: z.number().int().positive().default(50),
+    /** Evaluations running at once for the policy (each is a reference answer and two judge calls). */
+    concurrency: z.number().int().positive().max(64).default(4),
   })
   .strict();
 

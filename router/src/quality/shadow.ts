@@ -1,8 +1,8 @@
 // Shadow evaluation: is the cheaper answer as good as the reference model's? For a sample of a policy's answers from
 // a model cheaper than its reference, after the client has its answer, the reference model gets the same request
 // and a judge model compares the two answers in both orders (position bias cancels): better, same or worse. The
-// client's request is never delayed, changed or failed by it: jobs wait in a bounded queue (drops counted), run one
-// at a time per policy, and stop at max_per_minute calls and max_usd_per_hour spend.
+// client's request is never delayed, changed or failed by it: jobs wait in a bounded queue (drops counted), run at
+// most `concurrency` at a time per policy, and stop at max_per_minute evaluations and max_usd_per_hour spend.
 import { contentText, type ChatMessageLike } from '../classify/prompt-text.ts';
 import type { RouterConfig } from '../config/schema.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
@@ -28,10 +28,10 @@ export type CallModel = (model: string, body: Record<string, unknown>, cancel: A
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-/** One policy's shadow: its queue, its caps, its one worker. */
+/** One policy's shadow: its queue, its caps, its workers. */
 class PolicyShadow {
   private readonly queue: ShadowJob[] = [];
-  private running = false;
+  private workers = 0;
   /** Start times of evaluations in the last minute, and spend in the last hour. */
   private readonly starts: number[] = [];
   private readonly spend: Array<{ at: number; usd: number }> = [];
@@ -48,8 +48,8 @@ class PolicyShadow {
       return;
     }
     this.queue.push(job);
-    if (!this.running) {
-      this.running = true;
+    if (this.workers < this.config.concurrency) {
+      this.workers++;
       // After the current turn of the event loop: the client's request finishes first.
       setImmediate(() => void this.drain());
     }
@@ -80,11 +80,7 @@ class PolicyShadow {
         });
       }
     } finally {
-      this.running = false;
-      if (this.queue.length && !this.env.cancel.aborted) {
-        this.running = true;
-        setImmediate(() => void this.drain());
-      }
+      this.workers--;
     }
   }
 
