@@ -18,5 +18,5 @@
 //   transient memory during the burst of 1,000 new streams. With both, 128-145 MB in 12 of 12 runs.
 // Until the log stopped piling up buffers under load, the second flag was --single-threaded-gc, which also
 // takes marking and sweeping off the helper threads: GC time per request 14.5 us against 9.9 with
-// --no-parallel-scavenge and 9.3 with the cap alone (256 connections, same run). README: Performance.
+// --no-parallel-scavenge and 9.3 with the cap alone (256 connections, same run). docs/performance.md.
 export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--no-parallel-scavenge'];

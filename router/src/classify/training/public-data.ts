@@ -32,7 +32,7 @@ export function readPublicPrompts(dir = DEFAULT_PUBLIC_DATA_DIR): PublicPrompt[]
   const file = join(dir, PUBLIC_DATA_FILE);
   if (!existsSync(file)) {
     throw new Error(
-      `${file}: not found. Pass the folder holding ${PUBLIC_DATA_FILE} (--data DIR or CLASSIFIER_DATA_DIR); see README "The built-in task classifier".`,
+      `${file}: not found. Pass the folder holding ${PUBLIC_DATA_FILE} (--data DIR or CLASSIFIER_DATA_DIR); see docs/routing.md, "The built-in task classifier".`,
     );
   }
   const known = new Set<string>(TASK_CLASSES);

@@ -73,7 +73,7 @@ export function readAllRoutingData(dir = DEFAULT_ROUTING_DATA_DIR): RoutingExamp
     const file = join(dir, ROUTING_FILES[source]);
     if (!existsSync(file))
       throw new Error(
-        `${file}: not found. Pass the folder holding ${ROUTING_FILES[source]} (--data DIR or ROUTING_DATA_DIR); see README "Routing on quality".`,
+        `${file}: not found. Pass the folder holding ${ROUTING_FILES[source]} (--data DIR or ROUTING_DATA_DIR); see docs/routing.md, "Routing on quality".`,
       );
     readFileSync(file, 'utf8')
       .split('\n')
