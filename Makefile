@@ -64,8 +64,12 @@ loadtest: node_modules/.package-lock.json ## Load generator web UI on http://127
 loadtest-headless: node_modules/.package-lock.json ## Headless load: LOADTEST_ARGS="--users 50 --duration 60s" (see loadtest --help)
 	@$(LOADTEST_RUN) --headless "$${args[@]}"
 
-lint: node_modules/.package-lock.json ## Formatting and lint check (Biome; make format fixes formatting)
+# Every workspace's sources, for the import-cycle check.
+CYCLE_DIRS := router/src router/build.ts llm-sim/src loadtest/src stack/src prometheus/src dashboards/src k8s/src common yaml-config process-metrics scripts bench
+
+lint: node_modules/.package-lock.json ## Formatting and lint check (Biome; make format fixes formatting) and no import cycles (madge)
 	npx biome check .
+	npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json $(CYCLE_DIRS)
 
 format: node_modules/.package-lock.json ## Format every TypeScript file in place (Biome, 120 columns)
 	npx biome format --write .

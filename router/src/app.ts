@@ -121,7 +121,12 @@ export function createRouterApp(
     ctx.shadow = new ShadowEvaluator(
       config,
       ctx.metrics,
-      modelCaller(ctx),
+      modelCaller({
+        deployments,
+        resilience: config.resilience,
+        metrics: ctx.metrics,
+        ...(shared ? { shared } : {}),
+      }),
       modelPriceOf(config),
       Math.random,
       Date.now,

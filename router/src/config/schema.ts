@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { TASK_CLASSES } from '../classify/task-classes.ts';
-import { CAPABILITIES } from '../routing/capabilities.ts';
-import { ENDPOINTS } from '../http/endpoints.ts';
-import { SESSION_MODES } from '../routing/sessions.ts';
+import { CAPABILITIES, ENDPOINTS, SESSION_MODES } from './vocabulary.ts';
 
 const price = z
   .object({

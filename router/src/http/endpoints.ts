@@ -7,8 +7,9 @@ import type { Usage } from '../pricing/cost.ts';
 import { validUsage } from '../upstream/usage.ts';
 import { parseChatRequest, validateBody as validate } from './chat-request.ts';
 
-export const ENDPOINTS = ['chat', 'completions', 'responses', 'embeddings'] as const;
-export type EndpointName = (typeof ENDPOINTS)[number];
+import type { EndpointName } from '../config/vocabulary.ts';
+
+export { ENDPOINTS, type EndpointName } from '../config/vocabulary.ts';
 
 export interface EndpointRequest {
   /** The validated body, passed upstream untouched but for `model` (and usage options on streams). */

@@ -2,7 +2,10 @@
 // cooldowns and retries as for any request, but no client, no routing and no request metrics (shadow evaluation's
 // calls are counted apart).
 import { estimatePromptTokens, type ChatMessageLike } from '../classify/prompt-text.ts';
-import type { RouterContext } from '../handlers/context.ts';
+import type { RouterConfig } from '../config/schema.ts';
+import type { RouterMetrics } from '../metrics/router-metrics.ts';
+import type { SharedState } from '../state/shared-state.ts';
+import type { DeploymentRegistry } from '../upstream/deployments.ts';
 import { CHAT } from '../http/endpoints.ts';
 import { costUsd } from '../pricing/cost.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
@@ -19,17 +22,24 @@ export const chatText = (json: unknown): string => {
   return typeof content === 'string' ? content : '';
 };
 
-export function modelCaller(ctx: RouterContext) {
+export interface CallerDeps {
+  deployments: DeploymentRegistry;
+  resilience: RouterConfig['resilience'];
+  metrics: RouterMetrics;
+  shared?: SharedState;
+}
+
+export function modelCaller({ deployments, resilience, metrics, shared }: CallerDeps) {
   const env: AttemptsEnv = {
-    deployments: ctx.deployments,
-    resilience: ctx.config.resilience,
+    deployments,
+    resilience,
     hooks: {
-      rateLimitedLocally: (model, n) => ctx.metrics.rateLimited.inc({ model, source: 'local' }, n),
-      retry: (model, reason) => ctx.metrics.retries.inc({ model, reason }),
+      rateLimitedLocally: (model, n) => metrics.rateLimited.inc({ model, source: 'local' }, n),
+      retry: (model, reason) => metrics.retries.inc({ model, reason }),
       failed: ({ model, dep }, label) =>
-        ctx.metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: label }),
+        metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: label }),
     },
-    ...(ctx.shared ? { shared: ctx.shared } : {}),
+    ...(shared ? { shared } : {}),
   };
   return async function callModel(
     model: string,

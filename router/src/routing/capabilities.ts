@@ -1,8 +1,9 @@
 // What a request needs of a model beyond text: image input, tool calling, structured output. A model that
 // declares `capabilities` in config only gets requests whose needs it meets; one that declares none is
 // assumed to take anything (configs written before capabilities existed keep working).
-export const CAPABILITIES = ['vision', 'tools', 'json_schema'] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+import type { Capability } from '../config/vocabulary.ts';
+
+export { CAPABILITIES, type Capability } from '../config/vocabulary.ts';
 
 const IMAGE_PARTS = new Set(['image_url', 'input_image', 'image']);
 

@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import type { ChatMessageLike } from '../classify/prompt-text.ts';
 import { classificationWindow, contentText } from '../classify/prompt-text.ts';
 
-export const SESSION_MODES = ['up', 'pin', 'off'] as const;
-export type SessionMode = (typeof SESSION_MODES)[number];
+import type { SessionMode } from '../config/vocabulary.ts';
+
+export { SESSION_MODES, type SessionMode } from '../config/vocabulary.ts';
 
 /** What a turn's routing did to its session's model (the x-router-session header and metrics label). */
 export type SessionOutcome = 'new' | 'kept' | 'up' | 'held';
