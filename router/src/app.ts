@@ -27,6 +27,7 @@ import { createLogs } from './log.ts';
 import type { RouterContext } from './handlers/context.ts';
 import { RedisSharedState } from './state/redis-state.ts';
 import type { SharedState } from './state/shared-state.ts';
+import { apiError } from './http/errors.ts';
 
 export interface RouterApp {
   /** The request listener to serve (the chat fast path in front of the express app). */
@@ -296,11 +297,9 @@ export function createRouterApp(
     ]);
   };
   const cutStreams = () => {
-    const err = new ApiError(
-      503,
-      `The router is shutting down and its drain time (server.drain_timeout_ms) is over; retry the request`,
-      'server_error',
+    const err = apiError(
       'server_shutting_down',
+      `The router is shutting down and its drain time (server.drain_timeout_ms) is over; retry the request`,
     );
     for (const res of ctx.openStreams) sendStreamError(res, err);
   };

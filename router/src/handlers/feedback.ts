@@ -3,7 +3,7 @@
 // model that answered (quality/recent-decisions.ts remembers them for feedback.ttl_s).
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { ApiError } from '../http/errors.ts';
+import { apiError } from '../http/errors.ts';
 import type { RouterContext } from './context.ts';
 
 const THUMBS: Record<string, number> = { up: 1, thumbs_up: 1, down: 0, thumbs_down: 0 };
@@ -22,33 +22,25 @@ export function feedbackHandler(ctx: RouterContext) {
     const parsed = feedbackBody.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ApiError(
-        400,
-        `Invalid feedback: ${issue.path.join('.') || 'body'}: ${issue.message} (send {"request_id": "<the answer's x-request-id>", "score": 0..1, true/false or "up"/"down"})`,
-        'invalid_request_error',
+      throw apiError(
         'invalid_feedback',
-        issue.path.join('.') || null,
+        `Invalid feedback: ${issue.path.join('.') || 'body'}: ${issue.message} (send {"request_id": "<the answer's x-request-id>", "score": 0..1, true/false or "up"/"down"})`,
+        { param: issue.path.join('.') || null },
       );
     }
     const { request_id: id, score: given } = parsed.data;
     const score = typeof given === 'number' ? given : typeof given === 'boolean' ? Number(given) : THUMBS[given]!;
     const claim = await ctx.decisions.claim(id);
     if (claim.kind === 'unknown')
-      throw new ApiError(
-        404,
-        `No recent answer has request id "${id}" (answers are remembered for ${ctx.config.feedback.ttl_s} s: feedback.ttl_s)`,
-        'invalid_request_error',
+      throw apiError(
         'feedback_request_not_found',
-        'request_id',
+        `No recent answer has request id "${id}" (answers are remembered for ${ctx.config.feedback.ttl_s} s: feedback.ttl_s)`,
+        { param: 'request_id' },
       );
     if (claim.kind === 'already')
-      throw new ApiError(
-        409,
-        `The answer "${id}" already has feedback: one score per answer`,
-        'invalid_request_error',
-        'feedback_already_recorded',
-        'request_id',
-      );
+      throw apiError('feedback_already_recorded', `The answer "${id}" already has feedback: one score per answer`, {
+        param: 'request_id',
+      });
     const { policy, class: cls, model } = claim.answer;
     ctx.metrics.feedbackScore.observe({ policy, class: cls, model }, score);
     res.json({ object: 'feedback', request_id: id, score, policy, class: cls, model });

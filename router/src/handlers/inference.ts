@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT, type Endpoint } from '../http/endpoints.ts';
-import { ApiError, sendApiError, sendStreamError } from '../http/errors.ts';
+import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { sourceTextOf } from '../http/read-json-body.ts';
 import { requestIdOf } from '../http/request-meta.ts';
 import { failureDetail, upstreamApiError } from '../http/upstream-errors.ts';
@@ -45,13 +45,10 @@ export function routingHeaders(d: RoutingDecision, servedModel = d.model, fallba
 
 /** The router holds as many upstream answer bytes as it may: a fast 503 the client can retry. */
 const answersBusy = () =>
-  new ApiError(
-    503,
-    'The router is holding as many upstream answer bytes as it is allowed to (server.max_response_bytes_in_flight); retry shortly',
-    'server_error',
+  apiError(
     'server_busy',
-    null,
-    { 'retry-after': '1' },
+    'The router is holding as many upstream answer bytes as it is allowed to (server.max_response_bytes_in_flight); retry shortly',
+    { headers: { 'retry-after': '1' } },
   );
 
 /** A provider refusing the stream_options field the router added (some do not support it). */
@@ -70,29 +67,18 @@ function exhaustedError(
     const retryAfter = String(Math.max(1, Math.ceil(outcome.unavailable.retryAfterMs / 1000)));
     const names = models.join(', ');
     return outcome.unavailable.reason === 'rate_limited'
-      ? new ApiError(
-          429,
-          `Every deployment of ${names} is at its rate limit; retry after ${retryAfter}s`,
-          'rate_limit_error',
+      ? apiError(
           'rate_limit_exceeded',
-          null,
-          { 'retry-after': retryAfter },
+          `Every deployment of ${names} is at its rate limit; retry after ${retryAfter}s`,
+          { headers: { 'retry-after': retryAfter } },
         )
-      : new ApiError(
-          503,
-          `Every deployment of ${names} is cooling down after failures; retry after ${retryAfter}s`,
-          'server_error',
+      : apiError(
           'deployments_unavailable',
-          null,
-          { 'retry-after': retryAfter },
+          `Every deployment of ${names} is cooling down after failures; retry after ${retryAfter}s`,
+          { headers: { 'retry-after': retryAfter } },
         );
   }
-  return new ApiError(
-    504,
-    `No deployment answered within the retry budget of ${maxRetryMs} ms`,
-    'upstream_error',
-    'retry_budget_exhausted',
-  );
+  return apiError('retry_budget_exhausted', `No deployment answered within the retry budget of ${maxRetryMs} ms`);
 }
 
 export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
@@ -185,12 +171,10 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         headerValue(req.headers['x-router-threshold']),
       );
       if (target.kind === 'policy' && !endpoint.byPolicy) {
-        throw new ApiError(
-          400,
-          `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`,
-          'invalid_request_error',
+        throw apiError(
           'policy_not_supported',
-          'model',
+          `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`,
+          { param: 'model' },
         );
       }
       const decided = decide(target, request.messages, policies, onExternalFallback);

@@ -3,7 +3,7 @@
 import type { Request, Response } from 'express';
 import { POLICY_MODEL_PREFIX } from '@llm-router/common/routing';
 import type { RouterConfig } from '../config/schema.ts';
-import { ApiError, sendApiError } from '../http/errors.ts';
+import { apiError, sendApiError } from '../http/errors.ts';
 
 export function modelsHandlers(config: RouterConfig) {
   const entry = (id: string, description: string | null) => ({
@@ -27,10 +27,7 @@ export function modelsHandlers(config: RouterConfig) {
       const id = (req.params as Record<string, string>)[0] ?? '';
       const model = byId.get(id);
       if (!model)
-        return sendApiError(
-          res,
-          new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model'),
-        );
+        return sendApiError(res, apiError('model_not_found', `The model '${id}' does not exist`, { param: 'model' }));
       res.json(model);
     },
   };

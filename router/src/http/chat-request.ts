@@ -2,7 +2,7 @@
 // through to the upstream untouched, as OpenAI-compatible proxies must.
 import { z } from 'zod';
 import { formatPath } from '@llm-router/yaml-config';
-import { ApiError } from './errors.ts';
+import { apiError } from './errors.ts';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 
@@ -46,33 +46,19 @@ function deeper(v: unknown, levelsLeft: number): boolean {
  */
 export function validateBody<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ApiError(
-      400,
-      `Request body must be a JSON object with "model" and ${what}`,
-      'invalid_request_error',
-      'invalid_body',
-    );
+    throw apiError('invalid_body', `Request body must be a JSON object with "model" and ${what}`);
   }
   if (jsonDepthExceeds(raw)) {
-    throw new ApiError(
-      400,
-      `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`,
-      'invalid_request_error',
-      'json_too_deep',
-    );
+    throw apiError('json_too_deep', `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`);
   }
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = formatPath(issue.path);
     const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    throw new ApiError(
-      400,
-      missing ? `Missing required parameter: '${param}'` : `Invalid '${param}': ${issue.message}`,
-      'invalid_request_error',
-      missing ? 'missing_required_parameter' : 'invalid_value',
-      param,
-    );
+    throw missing
+      ? apiError('missing_required_parameter', `Missing required parameter: '${param}'`, { param })
+      : apiError('invalid_value', `Invalid '${param}': ${issue.message}`, { param });
   }
   return parsed.data;
 }

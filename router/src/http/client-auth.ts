@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { RouterConfig } from '../config/schema.ts';
-import { ApiError, sendApiError } from './errors.ts';
+import { ApiError, apiError, sendApiError } from './errors.ts';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 export const ANONYMOUS_CLIENT = 'anonymous';
@@ -20,18 +20,13 @@ export function clientAuth(
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!m) {
       onFailure('missing_api_key');
-      return new ApiError(
-        401,
-        "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
-        'invalid_request_error',
-        'missing_api_key',
-      );
+      return apiError('missing_api_key', "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
     }
     const presented = digest(m[1]!.trim());
     const match = keys.find((k) => timingSafeEqual(k.digest, presented));
     if (!match) {
       onFailure('invalid_api_key');
-      return new ApiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+      return apiError('invalid_api_key', 'Incorrect API key provided.');
     }
     return match.name;
   };

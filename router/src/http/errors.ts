@@ -1,5 +1,6 @@
 // OpenAI's error shape: {"error": {"message", "type", "param", "code"}}.
 import type { ServerResponse } from 'node:http';
+import { ERROR_CATALOG, type ErrorCode, type ErrorSpec } from './error-catalog.ts';
 import { withRequestId } from './request-meta.ts';
 
 export class ApiError extends Error {
@@ -16,17 +17,37 @@ export class ApiError extends Error {
   }
   /** The client went away: counted as 499 (nginx's convention); nothing is sent. */
   static clientClosed(): ApiError {
-    return new ApiError(499, 'client closed the request', 'client_closed', 'client_closed');
+    return apiError('client_closed', 'client closed the request');
   }
 
   /** A bug in the router: the client gets a plain 500, the log gets the error. */
   static internal(): ApiError {
-    return new ApiError(500, 'Internal router error', 'server_error', 'internal_error');
+    return apiError('internal_error', 'Internal router error');
   }
 
   toJSON() {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+}
+
+/**
+ * An error from the catalog (error-catalog.ts): its status, type and default param, with this call's message.
+ * `status` only where the catalog lets the cause decide it (an upstream's status passed through, a body parser's 4xx).
+ */
+export function apiError(
+  code: ErrorCode,
+  message: string,
+  o: { param?: string | null; headers?: Record<string, string>; status?: number } = {},
+): ApiError {
+  const spec: ErrorSpec = ERROR_CATALOG[code];
+  return new ApiError(
+    o.status ?? spec.status,
+    message,
+    spec.type,
+    code,
+    o.param !== undefined ? o.param : (spec.param ?? null),
+    o.headers ?? {},
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { modelsHandlers } from '../handlers/models.ts';
 import { routeDecisionHandler } from '../handlers/route-decision.ts';
 import { clientAuthMiddleware, type clientAuth } from './client-auth.ts';
 import { ENDPOINT_SPECS, type Endpoint } from './endpoints.ts';
-import { ApiError } from './errors.ts';
+import { apiError } from './errors.ts';
 import { expressErrorHandler } from './express-errors.ts';
 
 export interface ExpressRoutes {
@@ -73,7 +73,7 @@ export async function expressApp({
   app.get(/^\/(?:v1\/)?models\/(.+)$/, models.retrieve); // ids may hold "/" (router/task_router)
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new ApiError(404, `Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'not_found'));
+    next(apiError('not_found', `Unknown route ${req.method} ${req.path}`));
   });
   app.use(
     expressErrorHandler(config.server.max_body_bytes, log, (path) => {

@@ -2,7 +2,7 @@
 // Anything else (gzip/deflate/br, other charsets) takes the express route and its body-parser instead,
 // so both paths accept the same requests; this one skips express's per-request middleware cost.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { ApiError } from './errors.ts';
+import { type ApiError, apiError } from './errors.ts';
 
 /** Thrown when the client hangs up before its body has arrived. */
 export class BodyAbortedError extends Error {}
@@ -29,22 +29,12 @@ export function isPlainJsonRequest(headers: IncomingHttpHeaders): boolean {
 
 /** The 413 both body readers (this one and express's body-parser) answer with. */
 export function tooLarge(limit: number): ApiError {
-  return new ApiError(
-    413,
-    `Request body exceeds the limit of ${limit} bytes`,
-    'invalid_request_error',
-    'request_too_large',
-  );
+  return apiError('request_too_large', `Request body exceeds the limit of ${limit} bytes`);
 }
 
 /** The 400 both body readers answer with for a body that is not JSON. */
 export function invalidJson(detail: string): ApiError {
-  return new ApiError(
-    400,
-    `We could not parse the JSON body of your request: ${detail}`,
-    'invalid_request_error',
-    'invalid_json',
-  );
+  return apiError('invalid_json', `We could not parse the JSON body of your request: ${detail}`);
 }
 
 /**

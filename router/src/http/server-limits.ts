@@ -2,10 +2,10 @@
 // none of them by itself: headersTimeout only starts with a request), the number of open connections (so
 // file descriptors stay for upstream calls and real requests), and request body bytes held at once.
 import { readFileSync } from 'node:fs';
-import type { Server, ServerOptions } from 'node:http';
+import { STATUS_CODES, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouterConfig } from '../config/schema.ts';
-import { ApiError } from './errors.ts';
+import { apiError } from './errors.ts';
 
 /** Requests in progress on a socket: the idle timeout leaves it alone (an LLM call can be silent for minutes). */
 const BUSY = Symbol('llm-router.busy');
@@ -85,42 +85,25 @@ export function applyServerLimits(server: Server, limits: RouterConfig['server']
   // answer in OpenAI's shape: Node's own is an empty body.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const status = tooLarge
-      ? '431 Request Header Fields Too Large'
-      : timedOut
-        ? '408 Request Timeout'
-        : '400 Bad Request';
-    const body = JSON.stringify({
-      error: tooLarge
-        ? {
-            message: 'Request headers are larger than the router accepts (16 KiB in all)',
-            type: 'invalid_request_error',
-            param: null,
-            code: 'headers_too_large',
-          }
-        : timedOut
-          ? {
-              message: `The request was not received in full within ${limits.request_timeout_ms} ms (server.request_timeout_ms)`,
-              type: 'invalid_request_error',
-              param: null,
-              code: 'request_timeout',
-            }
-          : { message: 'Malformed HTTP request', type: 'invalid_request_error', param: null, code: 'bad_request' },
-    });
+    const refusal =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? apiError('headers_too_large', 'Request headers are larger than the router accepts (16 KiB in all)')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? apiError(
+              'request_timeout',
+              `The request was not received in full within ${limits.request_timeout_ms} ms (server.request_timeout_ms)`,
+            )
+          : apiError('bad_request', 'Malformed HTTP request');
+    const body = JSON.stringify(refusal.toJSON());
     socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
 }
 
 export const serverBusy = () =>
-  new ApiError(
-    503,
-    'The router is holding as many request bodies as it is allowed to (server.max_body_bytes_in_flight); retry shortly',
-    'server_error',
+  apiError(
     'server_busy',
-    null,
-    { 'retry-after': '1' },
+    'The router is holding as many request bodies as it is allowed to (server.max_body_bytes_in_flight); retry shortly',
+    { headers: { 'retry-after': '1' } },
   );

@@ -2,7 +2,7 @@
 // the upstream's status where it is the client's business, secrets scrubbed, the deployment named.
 import type { Deployment } from '../upstream/deployments.ts';
 import type { UpstreamFailure } from '../upstream/failures.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, apiError } from './errors.ts';
 
 // What upstream error text must never carry to a caller: provider keys, bearer tokens, key=value secrets.
 const SECRET_PATTERNS = [
@@ -31,29 +31,23 @@ export function upstreamApiError(f: UpstreamFailure, dep: Deployment): ApiError 
   switch (f.type) {
     case 'transport':
       return f.reason.endsWith('timeout')
-        ? new ApiError(504, `Timed out (${f.reason}) waiting for ${where(dep)}`, 'upstream_error', 'upstream_timeout')
-        : new ApiError(502, `Could not reach ${where(dep)}`, 'upstream_error', 'upstream_unavailable');
+        ? apiError('upstream_timeout', `Timed out (${f.reason}) waiting for ${where(dep)}`)
+        : apiError('upstream_unavailable', `Could not reach ${where(dep)}`);
     case 'bad_response':
-      return new ApiError(
-        502,
-        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent ${f.what}`,
-        'upstream_error',
+      return apiError(
         'bad_upstream_response',
+        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent ${f.what}`,
       );
     case 'event_too_large':
-      return new ApiError(
-        502,
-        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent a server-sent event over max_event_bytes (${f.limit})`,
-        'upstream_error',
+      return apiError(
         'bad_upstream_response',
+        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent a server-sent event over max_event_bytes (${f.limit})`,
       );
     case 'status': {
       if (f.status === 401 || f.status === 403) {
-        return new ApiError(
-          502,
-          `Upstream deployment '${dep.config.id}' of model '${dep.model}' refused the router's credentials (HTTP ${f.status}); check that deployment's api_key`,
-          'upstream_error',
+        return apiError(
           'upstream_auth_failed',
+          `Upstream deployment '${dep.config.id}' of model '${dep.model}' refused the router's credentials (HTTP ${f.status}); check that deployment's api_key`,
         );
       }
       const headers = { ...f.headers, ...(f.retryAfterSeconds ? { 'retry-after': String(f.retryAfterSeconds) } : {}) };
@@ -63,6 +57,7 @@ export function upstreamApiError(f: UpstreamFailure, dep: Deployment): ApiError 
         ).error;
         if (e && typeof e.message === 'string') {
           const str = (v: unknown) => (typeof v === 'string' ? scrubSecrets(v, dep.config.api_key) : null);
+          // The upstream's own error, passed through (scrubbed): its type and code are the provider's, not ours.
           return new ApiError(
             f.status,
             scrubSecrets(e.message, dep.config.api_key),
@@ -75,13 +70,10 @@ export function upstreamApiError(f: UpstreamFailure, dep: Deployment): ApiError 
       } catch {
         /* not JSON */
       }
-      return new ApiError(
-        f.status,
+      return apiError(
+        'upstream_error',
         `Upstream deployment '${dep.config.id}' of model '${dep.model}' returned HTTP ${f.status}`,
-        'upstream_error',
-        'upstream_error',
-        null,
-        headers,
+        { status: f.status, headers },
       );
     }
   }

@@ -2,7 +2,7 @@
 // that do not serve the endpoint or lack a capability the request needs are passed over (then the policy's
 // capable fallbacks are tried), and so are models whose context window is too small. Pure: config in, plan out.
 import type { ModelConfig } from '../config/schema.ts';
-import { ApiError } from '../http/errors.ts';
+import { apiError } from '../http/errors.ts';
 import type { EndpointName } from '../http/endpoints.ts';
 import { missingCapabilities, type Capability } from './capabilities.ts';
 import type { Policy } from './policies.ts';
@@ -32,22 +32,18 @@ export function planModels(input: {
   if (candidates.length === 0) {
     if (!chain.some(serves)) {
       const have = [...models.values()].filter((m) => m.endpoints.includes(endpoint.name)).map((m) => m.name);
-      throw new ApiError(
-        400,
-        `The model '${decidedModel}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`,
-        'invalid_request_error',
+      throw apiError(
         'model_not_supported',
-        'model',
+        `The model '${decidedModel}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`,
+        { param: 'model' },
       );
     }
     const have = [...models.values()].filter((m) => missingCapabilities(m, needs).length === 0).map((m) => m.name);
     const param = needs.includes('vision') ? 'messages' : needs.includes('tools') ? 'tools' : 'response_format';
-    throw new ApiError(
-      400,
-      `No model this request can be routed to supports ${needs.join(' and ')} (${decidedModel} does not${have.length ? `; models that do: ${have.join(', ')}` : ''})`,
-      'invalid_request_error',
+    throw apiError(
       'no_capable_model',
-      param,
+      `No model this request can be routed to supports ${needs.join(' and ')} (${decidedModel} does not${have.length ? `; models that do: ${have.join(', ')}` : ''})`,
+      { param: param },
     );
   }
   const skippedForWindow: string[] = [];
@@ -57,12 +53,10 @@ export function planModels(input: {
     return true;
   });
   if (fits.length === 0) {
-    throw new ApiError(
-      400,
-      `The prompt (~${promptTokens} tokens) exceeds the context window of ${skippedForWindow.join(', ')} and of every fallback`,
-      'invalid_request_error',
+    throw apiError(
       'context_length_exceeded',
-      'messages',
+      `The prompt (~${promptTokens} tokens) exceeds the context window of ${skippedForWindow.join(', ')} and of every fallback`,
+      { param: 'messages' },
     );
   }
   const firstSkip = !serves(decidedModel)

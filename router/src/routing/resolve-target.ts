@@ -6,7 +6,7 @@
 // A quality policy also takes the strong model's threshold per request: "router/<policy>@0.3" (or an alias to it),
 // else the header x-router-threshold: 0.3.
 import type { RouterConfig } from '../config/schema.ts';
-import { ApiError } from '../http/errors.ts';
+import { apiError } from '../http/errors.ts';
 
 export type RouteTarget = { kind: 'policy'; policy: string; threshold?: number } | { kind: 'manual'; model: string };
 
@@ -35,12 +35,10 @@ export class TargetResolver {
 
   private policy(name: string, param: string): RouteTarget {
     if (!this.policies.has(name)) {
-      throw new ApiError(
-        404,
-        `Unknown routing policy '${name}'. Available policies: ${[...this.policies].join(', ') || '(none configured)'}`,
-        'invalid_request_error',
+      throw apiError(
         'policy_not_found',
-        param,
+        `Unknown routing policy '${name}'. Available policies: ${[...this.policies].join(', ') || '(none configured)'}`,
+        { param: param },
       );
     }
     return { kind: 'policy', policy: name };
@@ -51,20 +49,16 @@ export class TargetResolver {
     if (target.kind !== 'policy') return target;
     const threshold = /^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
     if (!this.thresholded.has(target.policy))
-      throw new ApiError(
-        400,
-        `Policy '${target.policy}' does not take a threshold (only quality policies do: ${[...this.thresholded].join(', ') || 'none configured'})`,
-        'invalid_request_error',
+      throw apiError(
         'threshold_not_supported',
-        param,
+        `Policy '${target.policy}' does not take a threshold (only quality policies do: ${[...this.thresholded].join(', ') || 'none configured'})`,
+        { param: param },
       );
     if (Number.isNaN(threshold))
-      throw new ApiError(
-        400,
-        `The threshold '${text}' is not a number from 0 to 1 (e.g. router/${target.policy}@0.3)`,
-        'invalid_request_error',
+      throw apiError(
         'invalid_threshold',
-        param,
+        `The threshold '${text}' is not a number from 0 to 1 (e.g. router/${target.policy}@0.3)`,
+        { param: param },
       );
     return { ...target, threshold };
   }
@@ -82,12 +76,10 @@ export class TargetResolver {
     const alias = this.aliases.get(name);
     if (alias !== undefined) return this.byModelName(alias, param);
     if (this.models.has(name)) return { kind: 'manual', model: name };
-    throw new ApiError(
-      404,
-      `The model '${name}' does not exist. Use one of: ${[...this.models].join(', ')}, or router/<policy> (GET /v1/models lists them)`,
-      'invalid_request_error',
+    throw apiError(
       'model_not_found',
-      param,
+      `The model '${name}' does not exist. Use one of: ${[...this.models].join(', ')}, or router/<policy> (GET /v1/models lists them)`,
+      { param: param },
     );
   }
 
@@ -108,12 +100,10 @@ export class TargetResolver {
     const ext = body[NIM_EXTENSION_KEY];
     if (ext !== undefined) {
       if (!ext || typeof ext !== 'object' || Array.isArray(ext)) {
-        throw new ApiError(
-          400,
-          `'${NIM_EXTENSION_KEY}' must be an object like {"policy": "task_router", "routing_strategy": "triton"}`,
-          'invalid_request_error',
+        throw apiError(
           'invalid_type',
-          NIM_EXTENSION_KEY,
+          `'${NIM_EXTENSION_KEY}' must be an object like {"policy": "task_router", "routing_strategy": "triton"}`,
+          { param: NIM_EXTENSION_KEY },
         );
       }
       const e = ext as NimRouterExtension;
@@ -121,41 +111,29 @@ export class TargetResolver {
       if (strategy === 'manual') {
         const model = e.model ?? body.model;
         if (typeof model !== 'string' || !model)
-          throw new ApiError(
-            400,
-            `routing_strategy "manual" needs a model in '${NIM_EXTENSION_KEY}.model' or 'model'`,
-            'invalid_request_error',
+          throw apiError(
             'missing_model',
-            `${NIM_EXTENSION_KEY}.model`,
+            `routing_strategy "manual" needs a model in '${NIM_EXTENSION_KEY}.model' or 'model'`,
+            { param: `${NIM_EXTENSION_KEY}.model` },
           );
         return this.byModelName(model, `${NIM_EXTENSION_KEY}.model`);
       }
       if (strategy !== 'triton')
-        throw new ApiError(
-          400,
-          `'${NIM_EXTENSION_KEY}.routing_strategy' must be "triton" or "manual"`,
-          'invalid_request_error',
-          'invalid_value',
-          `${NIM_EXTENSION_KEY}.routing_strategy`,
-        );
+        throw apiError('invalid_value', `'${NIM_EXTENSION_KEY}.routing_strategy' must be "triton" or "manual"`, {
+          param: `${NIM_EXTENSION_KEY}.routing_strategy`,
+        });
       if (typeof e.policy !== 'string' || !e.policy)
-        throw new ApiError(
-          400,
-          `routing_strategy "triton" needs '${NIM_EXTENSION_KEY}.policy'`,
-          'invalid_request_error',
-          'missing_policy',
-          `${NIM_EXTENSION_KEY}.policy`,
-        );
+        throw apiError('missing_policy', `routing_strategy "triton" needs '${NIM_EXTENSION_KEY}.policy'`, {
+          param: `${NIM_EXTENSION_KEY}.policy`,
+        });
       return this.policy(e.policy, `${NIM_EXTENSION_KEY}.policy`);
     }
     if (policyHeader) return this.policy(policyHeader, 'x-router-policy');
     if (typeof body.model !== 'string' || !body.model) {
-      throw new ApiError(
-        400,
-        'you must provide a model parameter (a model name, router/<policy>, or an alias)',
-        'invalid_request_error',
+      throw apiError(
         'missing_model',
-        'model',
+        'you must provide a model parameter (a model name, router/<policy>, or an alias)',
+        { param: 'model' },
       );
     }
     return this.byModelName(body.model, 'model');
