@@ -25,6 +25,8 @@ const config = {
   max_response_bytes: 1,
   max_event_bytes: 1,
   stream_include_usage: true,
+  provider: 'openai' as const,
+  anthropic_version: '2023-06-01',
 };
 const state = (overrides = {}) => new DeploymentState(config, { ...COOLDOWN, ...overrides });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TASK_CLASSES } from '../classify/task-classes.ts';
-import { CAPABILITIES, ENDPOINTS, SESSION_MODES } from './vocabulary.ts';
+import { CAPABILITIES, ENDPOINTS, PROVIDERS, SESSION_MODES } from './vocabulary.ts';
 
 const price = z
   .object({
@@ -15,10 +15,14 @@ const deployment = z
   .object({
     /** Stable id used in metrics and logs (never the URL or key). */
     id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, _ . : -'),
-    /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 */
+    /** The API it speaks (providers/): openai (OpenAI-compatible: OpenAI, vLLM, NIM, llm-sim) or anthropic (Messages). */
+    provider: z.enum(PROVIDERS).default('openai'),
+    /** Base URL, e.g. http://127.0.0.1:8000/v1 (anthropic: https://api.anthropic.com/v1) */
     api_base: z.url({ protocol: /^https?$/ }),
-    /** Usually ${ENV_VAR}; sent as "Authorization: Bearer". */
+    /** Usually ${ENV_VAR}; sent as "Authorization: Bearer" (anthropic: x-api-key). */
     api_key: z.string().optional(),
+    /** anthropic: the anthropic-version header. */
+    anthropic_version: z.string().default('2023-06-01'),
     /** The model name the upstream expects. */
     model: z.string().min(1),
     price,
@@ -376,6 +380,16 @@ export const routerConfigSchema = z
             message: `duplicate deployment id "${d.id}"`,
           });
         deploymentIds.add(d.id);
+        // Anthropic's Messages API serves chat only (through translation).
+        if (d.provider === 'anthropic')
+          m.endpoints.forEach((e, k) => {
+            if (e !== 'chat')
+              ctx.addIssue({
+                code: 'custom',
+                path: ['models', i, 'endpoints', k],
+                message: `deployment "${d.id}" speaks Anthropic's Messages API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
+              });
+          });
       });
     });
     const known = [...modelNames].join(', ');

@@ -12,3 +12,7 @@ export type Capability = (typeof CAPABILITIES)[number];
 /** What a later turn of a conversation may do to its model (routing/sessions.ts). */
 export const SESSION_MODES = ['up', 'pin', 'off'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
+
+/** The APIs a deployment may speak (providers/): OpenAI-compatible, or Anthropic's Messages. */
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];

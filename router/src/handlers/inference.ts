@@ -115,6 +115,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
+    // A provider with its own API (Anthropic) builds its body from the client's.
+    if (dep.provider.body) return dep.provider.body(baseBody, dep.config, stream);
     if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) {
       // The client's own text, its model set to the deployment's: no second serialisation (53-58 µs for a 34 KB
       // prompt), and numbers reach the upstream exactly as the client wrote them (upstream/body-text.ts).
@@ -219,7 +221,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           ...(plan.firstSkip ? { initialFallbackReason: plan.firstSkip } : {}),
           stream: request.stream,
           promptTokens,
-          path: (dep) => dep.basePath + endpoint.path,
+          path: (dep) => dep.basePath + dep.provider.path(endpoint.name),
           body: (dep) => upstreamBody(baseBody, dep, request.stream),
           retryBodyOnce: (dep, failure) => {
             if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
@@ -269,6 +271,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           clientWantsUsage: request.clientWantsUsage,
           maxEventChars: dep.config.max_event_bytes,
           dialect: endpoint.sse ?? 'chat',
+          ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
           onFirstToken: () => (outcome.ttftSeconds = elapsed()),
           elapsed,
           clientGone,

@@ -8,6 +8,7 @@ import { type AttemptResult, failureOf } from '../upstream/call-deployment.ts';
 import type { UpstreamFailure } from '../upstream/failures.ts';
 import { SseTap, type SseDialect } from '../upstream/sse-tap.ts';
 import type { Usage } from '../pricing/cost.ts';
+import type { StreamTranslator } from '../providers/provider.ts';
 
 /** A Server-Timing duration: milliseconds with three decimals. */
 export const timingMs = (seconds: number) => (seconds * 1000).toFixed(3);
@@ -69,6 +70,8 @@ export interface StreamOptions {
   clientGone: AbortEmitter;
   /** Keep the answer's text (StreamEnd.text): for shadow evaluation. */
   collectText?: boolean;
+  /** A provider whose stream is not OpenAI's (providers/): its events become OpenAI chunks before anything else. */
+  translator?: StreamTranslator;
 }
 
 export async function pipeStream(
@@ -96,7 +99,8 @@ export async function pipeStream(
   try {
     for await (const chunk of result.response.body) {
       result.attempt.received();
-      const out = tap.push(decoder.decode(chunk as Buffer, { stream: true }));
+      const text = decoder.decode(chunk as Buffer, { stream: true });
+      const out = tap.push(o.translator ? o.translator.push(text) : text);
       if (out && !res.write(out)) {
         result.attempt.waitForClient(true);
         await writable(res, result.attempt);
@@ -111,7 +115,8 @@ export async function pipeStream(
       ? { kind: 'client_gone', ...end }
       : { kind: 'failed', failure: failureOf(result.attempt, err), ...end };
   }
-  const rest = tap.flush(); // an unterminated last event may still hold the usage
+  const translated = o.translator ? tap.push(o.translator.flush()) : '';
+  const rest = translated + tap.flush(); // an unterminated last event may still hold the usage
   const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
   if (res.destroyed) return { kind: 'client_gone', ...end };
   res.addTrailers({ 'server-timing': `total;dur=${timingMs(o.elapsed())}` });

@@ -53,10 +53,12 @@ export function modelCaller({ deployments, resilience, metrics, shared }: Caller
         decidedModel: model,
         stream: false,
         promptTokens: estimatePromptTokens(messages),
-        path: (dep) => dep.basePath + CHAT.path,
+        path: (dep) => dep.basePath + dep.provider.path('chat'),
         body: (dep) => {
           const { stream: _s, stream_options: _o, ...rest } = body;
-          return JSON.stringify({ ...rest, model: dep.config.model });
+          return dep.provider.body
+            ? dep.provider.body(rest, dep.config, false)
+            : JSON.stringify({ ...rest, model: dep.config.model });
         },
         clientGone: cancel,
       },

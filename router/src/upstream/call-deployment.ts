@@ -115,6 +115,9 @@ function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<s
 }
 
 /** A 3xx or an error status as a typed failure (`text`: the error body; a redirect's body is not used). */
+/** An upstream status as the client sees it (a provider may map its own, e.g. Anthropic's 529 overloaded -> 503). */
+const statusOf = (dep: Deployment, status: number) => dep.provider.status?.(status) ?? status;
+
 function failedStatus(status: number, headers: IncomingHttpHeaders, text: string): AttemptResult {
   if (status < 400)
     return {
@@ -148,7 +151,7 @@ function checkedAnswer(dep: Deployment, answer: Answer, attempt: AttemptSignal, 
   const { status } = answer;
   if (answer.overBudget) return { kind: 'busy' };
   dep.state.recordLatency(Number(answer.headersAt - startedAt) / 1e6);
-  if (status >= 300) return failedStatus(status, answer.headers, answer.text ?? '');
+  if (status >= 300) return failedStatus(statusOf(dep, status), answer.headers, answer.text ?? '');
   if (answer.bodyError) return { kind: 'failed', failure: failureOf(attempt, answer.bodyError) };
   if (answer.text === null)
     return {
@@ -164,11 +167,13 @@ function checkedAnswer(dep: Deployment, answer: Answer, attempt: AttemptSignal, 
         what: `HTTP ${status} that is not a JSON object (${String(answer.headers['content-type'] ?? 'no content-type')})`,
       },
     };
+  // A provider with its own answer shape (Anthropic) is read back as OpenAI's; OpenAI-compatible text passes as it is.
+  const translated = dep.provider.answer?.(json, dep.config.model);
   return {
     kind: 'body',
     status,
-    text: answer.text,
-    json,
+    text: translated ? JSON.stringify(translated) : answer.text,
+    json: translated ?? json,
     upstreamSeconds: Number(process.hrtime.bigint() - startedAt) / 1e9,
     passHeaders: rateLimitHeaders(answer.headers),
     release: answer.release,
@@ -191,7 +196,7 @@ export async function callDeployment(
     'content-type': 'application/json',
     accept: stream ? 'text/event-stream' : 'application/json',
   };
-  if (dep.config.api_key) headers.authorization = `Bearer ${dep.config.api_key}`;
+  Object.assign(headers, dep.provider.headers(dep.config));
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {
@@ -221,7 +226,7 @@ export async function callDeployment(
       const text = await readCapped(response.body, ERROR_BODY_LIMIT, response.headers['content-length']).catch(
         () => '',
       );
-      return failedStatus(status, response.headers, text ?? '');
+      return failedStatus(statusOf(dep, status), response.headers, text ?? '');
     }
     // A 2xx that is not an event stream (a gateway's HTML page, a JSON body) is no stream to pass on: a failed
     // attempt, retried elsewhere like a non-stream answer that is not JSON. No content-type at all is let through.

@@ -2,6 +2,7 @@
 // across requests) and a live DeploymentState per deployment.
 import { Pool } from 'undici';
 import type { DeploymentConfig, ModelConfig, RouterConfig } from '../config/schema.ts';
+import { PROVIDERS_BY_NAME, type Provider } from '../providers/index.ts';
 import { DeploymentState } from './deployment-state.ts';
 import type { AttemptLimits } from './attempt-signal.ts';
 import { ByteBudget } from './byte-budget.ts';
@@ -9,6 +10,8 @@ import { type AnswerLimits, ERROR_BODY_LIMIT } from './read-answer.ts';
 
 export interface Deployment {
   config: DeploymentConfig;
+  /** The API it speaks: how an attempt's path, headers and body look, and how its answers read back. */
+  provider: Provider;
   model: string;
   pool: Pool;
   /** Path of api_base (e.g. /v1), without a trailing slash: endpoint paths go under it. */
@@ -54,6 +57,7 @@ export class DeploymentRegistry {
           }
           return {
             config: d,
+            provider: PROVIDERS_BY_NAME[d.provider],
             model: m.name,
             pool,
             basePath: url.pathname.replace(/\/$/, ''),

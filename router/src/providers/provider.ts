@@ -1,0 +1,38 @@
+// One interface over the APIs deployments speak. The request path (routing, attempts, streaming, metrics) works in
+// OpenAI's shape; a provider says how one attempt looks on its wire: the path under the deployment's base, its auth
+// headers, the body, and how its plain answers and streams read back as OpenAI's. OpenAI-compatible upstreams need
+// none of the translations: their answers and streams pass through byte for byte (providers/openai.ts).
+import type { EndpointName, ProviderName } from '../config/vocabulary.ts';
+
+export interface ProviderDeployment {
+  /** The model name the upstream expects. */
+  model: string;
+  api_key?: string | undefined;
+  anthropic_version: string;
+}
+
+/** Turns a provider's event stream into OpenAI chat chunks, event by event (state kept across pushes). */
+export interface StreamTranslator {
+  /** Upstream text as it arrives -> OpenAI event-stream text to pass on (whole events only). */
+  push(text: string): string;
+  /** What is left when the upstream ends. */
+  flush(): string;
+}
+
+export interface Provider {
+  name: ProviderName;
+  /** Endpoints it can serve (a model with such deployments serves no others). */
+  endpoints: readonly EndpointName[];
+  /** Path of an endpoint under the deployment's base path. */
+  path(endpoint: EndpointName): string;
+  /** Auth (and version) headers. */
+  headers(dep: ProviderDeployment): Record<string, string>;
+  /** The upstream body from the client's OpenAI body; absent: the OpenAI body as it is (with the model set). */
+  body?(openai: Record<string, unknown>, dep: ProviderDeployment, stream: boolean): string;
+  /** A plain 2xx answer -> the OpenAI answer the client gets; absent: passed through. */
+  answer?(json: Record<string, unknown>, model: string): Record<string, unknown>;
+  /** A stream's translator; absent: passed through byte for byte. */
+  stream?(model: string): StreamTranslator;
+  /** An upstream status as the client should see it (e.g. Anthropic's 529 overloaded -> 503). */
+  status?(status: number): number;
+}
