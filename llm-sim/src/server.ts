@@ -8,11 +8,12 @@ import { createSimMetrics, type SimMetrics } from './metrics.ts';
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 /** Faults a test can force on one request with the `x-sim-fault` header. */
-const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect', 'stall']);
+const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect', 'stall', 'overloaded']);
 
-/** The OpenAI endpoints llm-sim serves; all but embeddings generate text. */
-type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings';
+/** The endpoints llm-sim serves: OpenAI's four, and Anthropic's Messages; all but embeddings generate text. */
+type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings' | 'messages';
 const ENDPOINT_PATHS: Record<string, Endpoint> = {
+  '/v1/messages': 'messages',
   '/v1/chat/completions': 'chat',
   '/chat/completions': 'chat',
   '/v1/completions': 'completions',
@@ -25,6 +26,8 @@ const ENDPOINT_PATHS: Record<string, Endpoint> = {
 
 interface RequestBody {
   model: string;
+  /** Anthropic Messages: the system prompt (text or text blocks). */
+  system?: unknown;
   messages?: Array<{ role?: unknown; content?: unknown }>;
   prompt?: unknown;
   input?: unknown;
@@ -40,6 +43,13 @@ interface RequestBody {
 
 /** The text an endpoint's request carries, as chat-like messages (for token counts and checks). */
 function promptMessages(endpoint: Endpoint, body: RequestBody): Array<{ content?: unknown }> | string {
+  if (endpoint === 'messages') {
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      return 'messages: at least one message is required';
+    if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
+    const system = body.system === undefined ? [] : [{ role: 'system', content: body.system }];
+    return [...system, ...body.messages];
+  }
   if (endpoint === 'chat')
     return Array.isArray(body.messages) && body.messages.length > 0
       ? body.messages
@@ -110,6 +120,38 @@ function sendError(
   sendJson(res, status, { error: { message, type, param, code } }, headers);
 }
 
+/** Anthropic's error types by status (its API reference: errors). */
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
+};
+
+/** An error in the shape of the endpoint's API: OpenAI's {error: {...}}, or Anthropic's {type: "error", error}. */
+function sendEndpointError(
+  res: ServerResponse,
+  endpoint: Endpoint,
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+  headers: Record<string, string> = {},
+): void {
+  if (endpoint !== 'messages') return sendError(res, status, message, type, code, param, headers);
+  sendJson(
+    res,
+    status,
+    { type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message } },
+    headers,
+  );
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -159,20 +201,53 @@ export function createSimServer(config: SimConfig): SimServer {
   async function generate(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     if (raw === 'too_large')
-      return sendError(res, 413, 'Request body too large', 'invalid_request_error', 'request_too_large');
+      return sendEndpointError(
+        res,
+        endpoint,
+        413,
+        'Request body too large',
+        'invalid_request_error',
+        'request_too_large',
+      );
     let body: RequestBody;
     try {
       body = JSON.parse(raw.toString('utf8')) as RequestBody;
     } catch {
-      return sendError(res, 400, 'Request body is not valid JSON', 'invalid_request_error', 'invalid_json');
+      return sendEndpointError(
+        res,
+        endpoint,
+        400,
+        'Request body is not valid JSON',
+        'invalid_request_error',
+        'invalid_json',
+      );
     }
     if (!body || typeof body !== 'object' || typeof body.model !== 'string') {
-      return sendError(res, 400, 'you must provide a model parameter', 'invalid_request_error', null, 'model');
+      return sendEndpointError(
+        res,
+        endpoint,
+        400,
+        'you must provide a model parameter',
+        'invalid_request_error',
+        null,
+        'model',
+      );
     }
+    // Anthropic's API requires its version header on every request.
+    if (endpoint === 'messages' && !req.headers['anthropic-version'])
+      return sendEndpointError(
+        res,
+        endpoint,
+        400,
+        'anthropic-version: header is required',
+        'invalid_request_error',
+        null,
+      );
     const messages = promptMessages(endpoint, body);
     if (typeof messages === 'string') {
-      return sendError(
+      return sendEndpointError(
         res,
+        endpoint,
         400,
         messages,
         'invalid_request_error',
@@ -182,8 +257,9 @@ export function createSimServer(config: SimConfig): SimServer {
     }
     const model = models.get(body.model);
     if (!model) {
-      return sendError(
+      return sendEndpointError(
         res,
+        endpoint,
         404,
         `The model '${body.model}' does not exist`,
         'invalid_request_error',
@@ -195,8 +271,9 @@ export function createSimServer(config: SimConfig): SimServer {
     const promptTokens = estimatePromptTokens(messages);
     if (promptTokens > model.context_window) {
       metrics.requests.inc({ model: model.id, outcome: 'context_length_exceeded' });
-      return sendError(
+      return sendEndpointError(
         res,
+        endpoint,
         400,
         `This model's maximum context length is ${model.context_window} tokens. However, your messages resulted in ${promptTokens} tokens.`,
         'invalid_request_error',
@@ -223,14 +300,26 @@ export function createSimServer(config: SimConfig): SimServer {
         : windows.get(model.id)!.tryAdmit(promptTokens + completionTokens);
     if (!admit.ok) {
       metrics.requests.inc({ model: model.id, outcome: 'rate_limited' });
-      return sendError(
+      return sendEndpointError(
         res,
+        endpoint,
         429,
         `Rate limit reached for ${model.id} (${admit.limit}). Please try again in ${admit.retryAfterSeconds}s.`,
         'rate_limit_error',
         'rate_limit_exceeded',
         null,
         { 'retry-after': String(admit.retryAfterSeconds) },
+      );
+    }
+    if (fault === 'overloaded') {
+      metrics.requests.inc({ model: model.id, outcome: 'error' });
+      return sendEndpointError(
+        res,
+        endpoint,
+        endpoint === 'messages' ? 529 : 503,
+        'Overloaded',
+        'server_error',
+        'overloaded',
       );
     }
     const roll = rng.next();
@@ -271,8 +360,9 @@ export function createSimServer(config: SimConfig): SimServer {
     if (closed) return;
     if (isError) {
       metrics.requests.inc({ model: model.id, outcome: 'error' });
-      return sendError(
+      return sendEndpointError(
         res,
+        endpoint,
         500,
         'The simulated server had an error while processing your request.',
         'server_error',
@@ -319,7 +409,9 @@ export function createSimServer(config: SimConfig): SimServer {
     } else if (!body.stream) {
       await delay(completionTokens * msPerToken, timers);
       if (closed) return;
-      if (endpoint === 'chat') {
+      if (endpoint === 'messages') {
+        sendJson(res, 200, messageObject(`msg_sim_${n}`, model.id, text, finishReason, promptTokens, completionTokens));
+      } else if (endpoint === 'chat') {
         sendJson(res, 200, {
           id: `chatcmpl-sim-${n}`,
           object: 'chat.completion',
@@ -353,7 +445,7 @@ export function createSimServer(config: SimConfig): SimServer {
         connection: 'keep-alive',
       });
       const stream = streamWriter(endpoint, n, created, model.id, res);
-      res.write(stream.start());
+      res.write(stream.start(promptTokens));
       // Send what is due every tick rather than a timer per token: same pacing, far fewer timers.
       const tickMs = Math.max(msPerToken, 20);
       const perTick = Math.max(1, Math.round(tickMs / msPerToken));
@@ -477,8 +569,44 @@ function responseObject(
 }
 
 /** The SSE framing of each endpoint's stream: its first event(s), each text delta, and how it ends. */
+/** An Anthropic Messages answer (its API reference: the Message object). */
+function messageObject(id: string, model: string, text: string, finish: string, input: number, output: number) {
+  return {
+    id,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text }],
+    stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+  };
+}
+
 function streamWriter(endpoint: Endpoint, n: number, created: number, model: string, _res: ServerResponse) {
   const data = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
+  if (endpoint === 'messages') {
+    // Anthropic's event stream: message_start, a text block's start / deltas / stop, message_delta (stop reason and
+    // output usage), message_stop; a ping after the block starts, as the API sends.
+    const ev = (type: string, o: object) => `event: ${type}\n${data({ type, ...o })}`;
+    const id = `msg_sim_${n}`;
+    return {
+      start: (promptTokens = 0) =>
+        ev('message_start', {
+          message: { ...messageObject(id, model, '', 'stop', promptTokens, 1), content: [], stop_reason: null },
+        }) +
+        ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+        ev('ping', {}),
+      delta: (text: string) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
+      end: (_text: string, finish: string, usage: { completion_tokens: number }) =>
+        ev('content_block_stop', { index: 0 }) +
+        ev('message_delta', {
+          delta: { stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn', stop_sequence: null },
+          usage: { output_tokens: usage.completion_tokens },
+        }) +
+        ev('message_stop', {}),
+    };
+  }
   if (endpoint === 'responses') {
     const id = `resp_sim_${n}`;
     const itemId = `msg_${id}`;

@@ -1,0 +1,146 @@
+// An Anthropic deployment behind the OpenAI chat endpoint, end to end: llm-sim speaks Anthropic's Messages API
+// (version header required, its own answer, stream and error shapes); the router translates both ways, and the
+// official openai SDK reads the result as any OpenAI answer — plain and streamed, with usage, cost and TTFT.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { metricValue } from '../../test-support/services.ts';
+import { simAndRouter } from '../../test-support/sim-and-router.ts';
+
+const fast = { ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 12, stddev: 0 } };
+const stack = simAndRouter({
+  simModels: [{ id: 'claude-sim', ...fast }],
+  timeScale: 1,
+  routerYaml: (simUrl) => `models:
+  - name: claude
+    deployments:
+      - { id: claude-1, provider: anthropic, api_base: "${simUrl}/v1", api_key: sk-ant-test, model: claude-sim,
+          price: { input_per_1m: 3, output_per_1m: 15 } }
+policies:
+  - { name: p, classifier: task, routes: {}, default: claude }
+`,
+});
+
+const client = () => new OpenAI({ baseURL: `${stack.router.url}/v1`, apiKey: 'unused' });
+const metrics = async () => (await fetch(`${stack.router.url}/metrics`)).text();
+
+test('plain: the openai SDK gets a chat completion from an Anthropic deployment, with usage and cost', async () => {
+  const before = await metrics();
+  const r = await client().chat.completions.create({
+    model: 'router/p',
+    max_tokens: 50,
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Say hello.' },
+    ],
+  });
+  assert.equal(r.object, 'chat.completion');
+  assert.equal(r.model, 'claude-sim');
+  assert.match(r.id, /^msg_sim_/);
+  assert.ok((r.choices[0]!.message.content ?? '').length > 0);
+  assert.equal(r.choices[0]!.finish_reason, 'stop');
+  assert.equal(r.usage!.completion_tokens, 12);
+  assert.ok(r.usage!.prompt_tokens > 0);
+  const after = await metrics();
+  const delta = (name: string, labels: Record<string, string>) =>
+    metricValue(after, name, labels) - metricValue(before, name, labels);
+  assert.equal(delta('llm_router_requests_total', { model: 'claude', status: '200' }), 1);
+  assert.equal(delta('llm_router_tokens_total', { model: 'claude', type: 'completion' }), 12);
+  const expected = (r.usage!.prompt_tokens * 3 + 12 * 15) / 1e6;
+  assert.ok(Math.abs(delta('llm_router_cost_usd_total', { model: 'claude' }) - expected) < 1e-12);
+});
+
+test('streamed: OpenAI chunks, the usage chunk only when asked for, and time to first token', async () => {
+  const before = await metrics();
+  const stream = await client().chat.completions.create({
+    model: 'claude',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'Count to three.' }],
+  });
+  let text = '';
+  let usage: OpenAI.CompletionUsage | undefined;
+  let finish: string | null | undefined;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.ok(text.length > 0);
+  assert.equal(finish, 'stop');
+  assert.equal(usage?.completion_tokens, 12);
+  const after = await metrics();
+  assert.equal(
+    metricValue(after, 'llm_router_time_to_first_token_seconds_count', { model: 'claude' }) -
+      metricValue(before, 'llm_router_time_to_first_token_seconds_count', { model: 'claude' }),
+    1,
+  );
+
+  // Without include_usage the client gets no usage chunk, yet the router still costs the stream.
+  const res = await fetch(`${stack.router.url}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+  });
+  const body = await res.text();
+  assert.equal(res.headers.get('content-type'), 'text/event-stream');
+  assert.doesNotMatch(body, /"usage"/);
+  assert.match(body, /data: \[DONE\]\n\n$/);
+  assert.equal(
+    metricValue(await metrics(), 'llm_router_tokens_total', { model: 'claude', type: 'completion' }) -
+      metricValue(after, 'llm_router_tokens_total', { model: 'claude', type: 'completion' }),
+    12,
+  );
+});
+
+test("llm-sim speaks Anthropic's API itself: its version header, answer, stream and error shapes", async () => {
+  const post = (body: unknown, headers: Record<string, string> = { 'anthropic-version': '2023-06-01' }) =>
+    fetch(`${stack.sim.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k', ...headers },
+      body: JSON.stringify(body),
+    });
+  const ok = await post({ model: 'claude-sim', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+  const msg = (await ok.json()) as { type: string; content: Array<{ type: string }>; stop_reason: string };
+  assert.deepEqual(
+    [ok.status, msg.type, msg.content[0]!.type, msg.stop_reason],
+    [200, 'message', 'text', 'max_tokens'],
+  );
+  const noVersion = await post({ model: 'claude-sim', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, {});
+  assert.equal(noVersion.status, 400);
+  assert.deepEqual(
+    ((await noVersion.json()) as { type: string; error: { type: string } }).error.type,
+    'invalid_request_error',
+  );
+  const noMax = await post({ model: 'claude-sim', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(noMax.status, 400);
+  const overloaded = await post(
+    { model: 'claude-sim', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] },
+    { 'anthropic-version': '2023-06-01', 'x-sim-fault': 'overloaded' },
+  );
+  assert.equal(overloaded.status, 529);
+  assert.deepEqual(await overloaded.json(), {
+    type: 'error',
+    error: { type: 'overloaded_error', message: 'Overloaded' },
+  });
+  const streamed = await (
+    await post({ model: 'claude-sim', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] })
+  ).text();
+  const types = [...streamed.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(
+    [types[0], types[1], types[2], types.at(-3), types.at(-2), types.at(-1)],
+    ['message_start', 'content_block_start', 'ping', 'content_block_stop', 'message_delta', 'message_stop'],
+  );
+});
+
+test('an Anthropic deployment for a model that lists other endpoints is a config error naming the fix', async () => {
+  const { parseRouterConfig } = await import('../src/config/load.ts');
+  assert.throws(
+    () =>
+      parseRouterConfig(`models:
+  - name: c
+    endpoints: [chat, embeddings]
+    deployments: [ { id: c1, provider: anthropic, api_base: "http://127.0.0.1:9/v1", model: x, price: { input_per_1m: 1, output_per_1m: 1 } } ]
+`),
+    /models\[0\]\.endpoints\[1\]: deployment "c1" speaks Anthropic's Messages API, which serves chat only/,
+  );
+});
