@@ -143,13 +143,14 @@ function sendEndpointError(
   param: string | null = null,
   headers: Record<string, string> = {},
 ): void {
-  if (endpoint !== 'messages') return sendError(res, status, message, type, code, param, headers);
-  sendJson(
-    res,
-    status,
-    { type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message } },
-    headers,
-  );
+  if (endpoint === 'messages')
+    sendJson(
+      res,
+      status,
+      { type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message } },
+      headers,
+    );
+  else sendError(res, status, message, type, code, param, headers);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
