@@ -144,3 +144,66 @@ test('an Anthropic deployment for a model that lists other endpoints is a config
     /models\[0\]\.endpoints\[1\]: deployment "c1" speaks Anthropic's Messages API, which serves chat only/,
   );
 });
+
+test("Anthropic's Messages API in front: the official @anthropic-ai/sdk, unmodified, plain and streamed, routed by policy", async () => {
+  const { default: Anthropic } = await import('@anthropic-ai/sdk');
+  const anthropic = new Anthropic({ baseURL: stack.router.url, apiKey: 'unused' });
+  const before = await metrics();
+  const msg = await anthropic.messages.create({
+    model: 'router/p',
+    max_tokens: 64,
+    system: 'Be brief.',
+    messages: [{ role: 'user', content: 'Say hello.' }],
+  });
+  assert.equal(msg.type, 'message');
+  assert.equal(msg.role, 'assistant');
+  assert.equal(msg.content[0]!.type, 'text');
+  assert.ok((msg.content[0] as { text: string }).text.length > 0);
+  assert.equal(msg.stop_reason, 'end_turn');
+  assert.equal(msg.usage.output_tokens, 12);
+  assert.ok(msg.usage.input_tokens > 0);
+
+  const stream = anthropic.messages.stream({
+    model: 'claude',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'Count to three.' }],
+  });
+  let text = '';
+  stream.on('text', (t) => (text += t));
+  const final = await stream.finalMessage();
+  assert.ok(text.length > 0);
+  assert.equal((final.content[0] as { text: string }).text, text);
+  assert.equal(final.usage.output_tokens, 12);
+  assert.equal(final.stop_reason, 'end_turn');
+
+  const counted = await anthropic.messages.countTokens({
+    model: 'claude',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  assert.ok(counted.input_tokens > 0);
+  // Counted as Messages requests, routed by the same policies.
+  const after = await metrics();
+  assert.equal(
+    metricValue(after, 'llm_router_requests_total', { endpoint: 'messages' }) -
+      metricValue(before, 'llm_router_requests_total', { endpoint: 'messages' }),
+    2,
+  );
+  assert.equal(
+    metricValue(after, 'llm_router_requests_total', { endpoint: 'messages', policy: 'p' }) -
+      metricValue(before, 'llm_router_requests_total', { endpoint: 'messages', policy: 'p' }),
+    1,
+  );
+
+  // Errors in Anthropic's shape, read by its SDK.
+  await assert.rejects(
+    anthropic.messages.create({ model: 'no-such-model', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
+    (err: InstanceType<typeof Anthropic.NotFoundError>) =>
+      err instanceof Anthropic.NotFoundError && err.status === 404 && /does not exist/.test(err.message),
+  );
+  const bad = await fetch(`${stack.router.url}/v1/messages`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }),
+  });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(((await bad.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+});

@@ -221,7 +221,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           ...(plan.firstSkip ? { initialFallbackReason: plan.firstSkip } : {}),
           stream: request.stream,
           promptTokens,
-          path: (dep) => dep.basePath + dep.provider.path(endpoint.name),
+          path: (dep) => dep.basePath + dep.provider.path(endpoint.upstream),
           body: (dep) => upstreamBody(baseBody, dep, request.stream),
           retryBodyOnce: (dep, failure) => {
             if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
@@ -258,7 +258,14 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         outcome.upstreamSeconds = result.upstreamSeconds;
         const usage = endpoint.usage(result.json); // no usage: still passed through, just not costed
         if (usage) outcome.usage = usage;
-        writeJson(res, result, headers, timing, elapsed());
+        // Another API in front (Anthropic's Messages): the chat answer in its shape.
+        writeJson(
+          res,
+          endpoint.answerOut ? { ...result, text: JSON.stringify(endpoint.answerOut(result.json)) } : result,
+          headers,
+          timing,
+          elapsed(),
+        );
         outcome.status = result.status;
         if (shadowJob) shadowJob.answer = chatText(result.json);
       } else {
@@ -272,6 +279,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           maxEventChars: dep.config.max_event_bytes,
           dialect: endpoint.sse ?? 'chat',
           ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
+          ...(endpoint.streamOut ? { output: endpoint.streamOut() } : {}),
           onFirstToken: () => (outcome.ttftSeconds = elapsed()),
           elapsed,
           clientGone,
@@ -295,7 +303,13 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       outcome.status = apiErr.status;
       if (apiErr.status === 499) res.destroy();
       else if (res.headersSent) sendStreamError(res, apiErr);
-      else sendApiError(res, apiErr, decision ? routingHeaders(decision, servedBy?.model) : []);
+      else
+        sendApiError(
+          res,
+          apiErr,
+          decision ? routingHeaders(decision, servedBy?.model) : [],
+          endpoint.errorBody?.(apiErr),
+        );
     } finally {
       release?.();
       outcome.totalSeconds = elapsed();

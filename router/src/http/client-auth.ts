@@ -1,5 +1,5 @@
-// Optional client API keys ("Authorization: Bearer <key>"). Keys are compared as SHA-256 digests in
-// constant time; only the key's configured name reaches logs and metrics.
+// Optional client API keys ("Authorization: Bearer <key>", or "x-api-key: <key>" as Anthropic's clients send it).
+// Keys are compared as SHA-256 digests in constant time; only the key's configured name reaches logs and metrics.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
@@ -17,12 +17,14 @@ export function clientAuth(
   const keys = config.api_keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
   return (req: IncomingMessage): string | ApiError => {
     if (keys.length === 0) return ANONYMOUS_CLIENT;
-    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) {
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const xApiKey = req.headers['x-api-key'];
+    const key = bearer ?? (typeof xApiKey === 'string' && xApiKey ? xApiKey : undefined);
+    if (!key) {
       onFailure('missing_api_key');
       return apiError('missing_api_key', "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
     }
-    const presented = digest(m[1]!.trim());
+    const presented = digest(key.trim());
     const match = keys.find((k) => timingSafeEqual(k.digest, presented));
     if (!match) {
       onFailure('invalid_api_key');

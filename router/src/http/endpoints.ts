@@ -5,7 +5,16 @@ import { z } from 'zod';
 import type { ChatMessageLike } from '../classify/prompt-text.ts';
 import type { Usage } from '../pricing/cost.ts';
 import { validUsage } from '../upstream/usage.ts';
+import type { StreamTranslator } from '../providers/provider.ts';
+import {
+  anthropicError,
+  ChatToMessagesStream,
+  parseMessagesRequest,
+  toChatBody,
+  toMessage,
+} from './anthropic-messages.ts';
 import { parseChatRequest, validateBody as validate } from './chat-request.ts';
+import type { ApiError } from './errors.ts';
 
 import type { EndpointName } from '../config/vocabulary.ts';
 
@@ -24,9 +33,14 @@ export interface EndpointRequest {
   promptTokens?: number;
 }
 
+/** What a client may call: the four OpenAI endpoints, and Anthropic's Messages (served by chat models). */
+export type InboundEndpoint = EndpointName | 'messages';
+
 export interface Endpoint {
-  name: EndpointName;
-  /** Path under /v1 (and under a deployment's api_base). */
+  name: InboundEndpoint;
+  /** The model endpoint that serves it (a model's config `endpoints`; a provider's path). */
+  upstream: EndpointName;
+  /** Path under /v1. */
   path: string;
   /** Whether policies (router/<policy>, aliases to one, x-router-policy) may route it. */
   byPolicy: boolean;
@@ -36,6 +50,10 @@ export interface Endpoint {
   sse: 'chat' | 'responses' | null;
   /** Whether the router asks for usage on its streams (stream_options.include_usage). */
   asksStreamUsage: boolean;
+  /** Another API in front (Anthropic's Messages): the answer, the stream and errors as that API has them. */
+  answerOut?(json: Record<string, unknown>): Record<string, unknown>;
+  streamOut?(): StreamTranslator;
+  errorBody?(err: ApiError): unknown;
 }
 
 const streamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
@@ -76,6 +94,7 @@ const chatUsage = (json: { usage?: unknown }) => validUsage(json.usage);
 
 export const CHAT: Endpoint = {
   name: 'chat',
+  upstream: 'chat',
   path: '/chat/completions',
   byPolicy: true,
   sse: 'chat',
@@ -103,6 +122,7 @@ const completionsSchema = z.looseObject({
 });
 export const COMPLETIONS: Endpoint = {
   name: 'completions',
+  upstream: 'completions',
   path: '/completions',
   byPolicy: true,
   sse: 'chat',
@@ -157,6 +177,7 @@ function responsesMessages(body: z.output<typeof responsesSchema>): ChatMessageL
 }
 export const RESPONSES: Endpoint = {
   name: 'responses',
+  upstream: 'responses',
   path: '/responses',
   byPolicy: true,
   sse: 'responses',
@@ -180,6 +201,7 @@ export const RESPONSES: Endpoint = {
 const embeddingsSchema = z.looseObject({ model: z.string().optional(), input: tokenInput });
 export const EMBEDDINGS: Endpoint = {
   name: 'embeddings',
+  upstream: 'embeddings',
   path: '/embeddings',
   byPolicy: false,
   sse: null,
@@ -202,9 +224,35 @@ export const EMBEDDINGS: Endpoint = {
   },
 };
 
-export const ENDPOINT_SPECS: Record<EndpointName, Endpoint> = {
+/** Anthropic's Messages API, translated to chat (http/anthropic-messages.ts): any model that serves chat serves it. */
+export const MESSAGES: Endpoint = {
+  name: 'messages',
+  upstream: 'chat',
+  path: '/messages',
+  byPolicy: true,
+  sse: 'chat',
+  asksStreamUsage: true,
+  usage: chatUsage,
+  parse(raw) {
+    const body = toChatBody(parseMessagesRequest(raw));
+    return {
+      body,
+      stream: body.stream === true,
+      messages: body.messages as ChatMessageLike[],
+      features: { tools: body.tools },
+      // Its message_delta carries the usage: the usage chunk the router asks for is kept for it.
+      clientWantsUsage: true,
+    };
+  },
+  answerOut: toMessage,
+  streamOut: () => new ChatToMessagesStream(),
+  errorBody: anthropicError,
+};
+
+export const ENDPOINT_SPECS: Record<InboundEndpoint, Endpoint> = {
   chat: CHAT,
   completions: COMPLETIONS,
   responses: RESPONSES,
   embeddings: EMBEDDINGS,
+  messages: MESSAGES,
 };

@@ -54,13 +54,14 @@ export function apiError(
  * Plain Node response API, so both the express routes and the chat fast path can use it. `headers`: more
  * response headers (a flat name, value list), e.g. the routing headers of a request that was routed.
  */
-export function sendApiError(res: ServerResponse, err: ApiError, headers: string[] = []): void {
+export function sendApiError(res: ServerResponse, err: ApiError, headers: string[] = [], body?: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   for (const k in err.headers) headers.push(k, err.headers[k]!);
-  sendJson(res, err.status, err.toJSON(), headers);
+  // `body`: the error in another API's shape (Anthropic's, for /v1/messages); OpenAI's by default.
+  sendJson(res, err.status, body ?? err.toJSON(), headers);
 }
 
 /** A JSON answer, as express's res.json writes it, with the request id (request-meta.ts) and `headers`. */

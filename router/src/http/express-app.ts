@@ -3,14 +3,16 @@
 // start: most routers never serve one, and express costs ~6 MB of resident memory.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import { estimatePromptTokens, type ChatMessageLike } from '../classify/prompt-text.ts';
 import type { RouterContext } from '../handlers/context.ts';
 import { deploymentsStatusHandler } from '../handlers/deployments-status.ts';
 import { feedbackHandler } from '../handlers/feedback.ts';
 import { modelsHandlers } from '../handlers/models.ts';
 import { routeDecisionHandler } from '../handlers/route-decision.ts';
+import { anthropicError, parseMessagesRequest, toChatBody } from './anthropic-messages.ts';
 import { clientAuthMiddleware, type clientAuth } from './client-auth.ts';
 import { ENDPOINT_SPECS, type Endpoint } from './endpoints.ts';
-import { apiError } from './errors.ts';
+import { ApiError, apiError, sendApiError } from './errors.ts';
 import { expressErrorHandler } from './express-errors.ts';
 
 export interface ExpressRoutes {
@@ -47,6 +49,7 @@ export async function expressApp({
         ...Object.values(ENDPOINT_SPECS).map((e) => `POST /v1${e.path}`),
         'POST /v1/route',
         'POST /v1/feedback',
+        'POST /v1/messages/count_tokens',
         'GET /v1/models',
         'GET /v1/deployments',
       ],
@@ -66,6 +69,16 @@ export async function expressApp({
     serveInference(endpoint, req, res, req.body, res.locals.client as string);
   });
   app.post('/v1/route', routeDecisionHandler(ctx));
+  // Anthropic's token counter, estimated the way the router counts a prompt (no upstream call).
+  app.post('/v1/messages/count_tokens', (req: Request, res: Response) => {
+    try {
+      const body = toChatBody(parseMessagesRequest({ max_tokens: 1, ...(req.body as object) }));
+      res.json({ input_tokens: estimatePromptTokens(body.messages as ChatMessageLike[]) });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      sendApiError(res, err, [], anthropicError(err));
+    }
+  });
   app.post('/v1/feedback', feedbackHandler(ctx));
   app.get('/v1/deployments', deploymentsStatusHandler(ctx));
   const models = modelsHandlers(config);

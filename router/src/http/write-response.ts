@@ -72,6 +72,8 @@ export interface StreamOptions {
   collectText?: boolean;
   /** A provider whose stream is not OpenAI's (providers/): its events become OpenAI chunks before anything else. */
   translator?: StreamTranslator;
+  /** Another API in front (Anthropic's Messages): the chunks, once read, become its events for the client. */
+  output?: StreamTranslator;
 }
 
 export async function pipeStream(
@@ -100,7 +102,8 @@ export async function pipeStream(
     for await (const chunk of result.response.body) {
       result.attempt.received();
       const text = decoder.decode(chunk as Buffer, { stream: true });
-      const out = tap.push(o.translator ? o.translator.push(text) : text);
+      const chunks = tap.push(o.translator ? o.translator.push(text) : text);
+      const out = o.output && chunks ? o.output.push(chunks) : chunks;
       if (out && !res.write(out)) {
         result.attempt.waitForClient(true);
         await writable(res, result.attempt);
@@ -120,6 +123,6 @@ export async function pipeStream(
   const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
   if (res.destroyed) return { kind: 'client_gone', ...end };
   res.addTrailers({ 'server-timing': `total;dur=${timingMs(o.elapsed())}` });
-  res.end(rest);
+  res.end(o.output ? o.output.push(rest) + o.output.flush() : rest);
   return { kind: 'done', ...end, ...(tap.result.text !== undefined ? { text: tap.result.text } : {}) };
 }

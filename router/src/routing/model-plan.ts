@@ -16,7 +16,7 @@ export interface ModelPlan {
 export function planModels(input: {
   decidedModel: string;
   policy: Policy | undefined;
-  endpoint: { name: EndpointName; path: string };
+  endpoint: { upstream: EndpointName; path: string };
   needs: Capability[];
   promptTokens: number;
   models: ReadonlyMap<string, ModelConfig>;
@@ -25,13 +25,13 @@ export function planModels(input: {
   const chain = [
     ...new Set([decidedModel, ...(models.get(decidedModel)?.fallbacks ?? []), ...(policy?.fallbacks ?? [])]),
   ];
-  const serves = (m: string) => models.get(m)?.endpoints.includes(endpoint.name) === true;
+  const serves = (m: string) => models.get(m)?.endpoints.includes(endpoint.upstream) === true;
   const capable = (m: string) => serves(m) && missingCapabilities(models.get(m), needs).length === 0;
   let candidates = chain.filter(capable);
   if (candidates.length === 0 && policy) candidates = policy.capableFallbacks.filter(capable);
   if (candidates.length === 0) {
     if (!chain.some(serves)) {
-      const have = [...models.values()].filter((m) => m.endpoints.includes(endpoint.name)).map((m) => m.name);
+      const have = [...models.values()].filter((m) => m.endpoints.includes(endpoint.upstream)).map((m) => m.name);
       throw apiError(
         'model_not_supported',
         `The model '${decidedModel}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`,
@@ -60,7 +60,7 @@ export function planModels(input: {
     );
   }
   const firstSkip = !serves(decidedModel)
-    ? `endpoint_${endpoint.name}`
+    ? `endpoint_${endpoint.upstream}`
     : !capable(decidedModel)
       ? `capability_${missingCapabilities(models.get(decidedModel), needs)[0]}`
       : skippedForWindow.includes(decidedModel)
@@ -82,7 +82,7 @@ export class ModelPlanner {
   private readonly plans = new Map<string, { plan: ModelPlan; smallestWindow: number }>();
 
   constructor(
-    private readonly endpoint: { name: EndpointName; path: string },
+    private readonly endpoint: { upstream: EndpointName; path: string },
     private readonly models: ReadonlyMap<string, ModelConfig>,
   ) {}
 
