@@ -199,7 +199,13 @@ export function createSimServer(config: SimConfig): SimServer {
     });
   }
 
-  async function generate(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `deployment`: Azure OpenAI's URL names the model (its deployment) instead of the body. */
+  async function generate(
+    endpoint: Endpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    deployment?: string,
+  ): Promise<void> {
     const raw = await readBody(req);
     if (raw === 'too_large')
       return sendEndpointError(
@@ -223,6 +229,7 @@ export function createSimServer(config: SimConfig): SimServer {
         'invalid_json',
       );
     }
+    if (deployment !== undefined && body && typeof body === 'object') body.model = deployment;
     if (!body || typeof body !== 'object' || typeof body.model !== 'string') {
       return sendEndpointError(
         res,
@@ -477,6 +484,22 @@ export function createSimServer(config: SimConfig): SimServer {
     const handle = async () => {
       const endpoint = ENDPOINT_PATHS[url ?? ''];
       if (req.method === 'POST' && endpoint) return generate(endpoint, req, res);
+      // Azure OpenAI: /openai/deployments/{deployment}/<OpenAI path>?api-version=..., or /openai/v1/<OpenAI path>;
+      // its key comes as the api-key header.
+      const azure = /^\/openai\/(?:deployments\/([^/]+)|(v1))(\/.+)$/.exec(url ?? '');
+      const azureEndpoint = azure && ENDPOINT_PATHS[azure[2] ? `/v1${azure[3]}` : azure[3]!];
+      if (req.method === 'POST' && azure && azureEndpoint) {
+        if (!req.headers['api-key'])
+          return sendJson(res, 401, {
+            error: {
+              code: '401',
+              message: 'Access denied due to missing subscription key. Make sure to include the api-key header.',
+            },
+          });
+        if (azure[1] && !new URL(req.url ?? '/', 'http://sim').searchParams.get('api-version'))
+          return sendJson(res, 404, { error: { code: '404', message: 'Resource not found' } });
+        return generate(azureEndpoint, req, res, azure[1] ? decodeURIComponent(azure[1]) : undefined);
+      }
       if (req.method === 'GET' && (url === '/v1/models' || url === '/models')) {
         return sendJson(res, 200, {
           object: 'list',

@@ -27,6 +27,7 @@ const config = {
   stream_include_usage: true,
   provider: 'openai' as const,
   anthropic_version: '2023-06-01',
+  api_version: '2024-10-21',
 };
 const state = (overrides = {}) => new DeploymentState(config, { ...COOLDOWN, ...overrides });
 

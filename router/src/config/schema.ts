@@ -23,6 +23,10 @@ const deployment = z
     api_key: z.string().optional(),
     /** anthropic: the anthropic-version header. */
     anthropic_version: z.string().default('2023-06-01'),
+    /** azure: the api-version query parameter, or "v1" for the /openai/v1 form (api_base ending in /openai/v1). */
+    api_version: z.string().default('2024-10-21'),
+    /** azure: the Azure deployment name (default: `model`). */
+    azure_deployment: z.string().optional(),
     /** The model name the upstream expects. */
     model: z.string().min(1),
     price,

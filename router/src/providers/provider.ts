@@ -9,6 +9,8 @@ export interface ProviderDeployment {
   model: string;
   api_key?: string | undefined;
   anthropic_version: string;
+  api_version: string;
+  azure_deployment?: string | undefined;
 }
 
 /** Turns a provider's event stream into OpenAI chat chunks, event by event (state kept across pushes). */
@@ -23,8 +25,8 @@ export interface Provider {
   name: ProviderName;
   /** Endpoints it can serve (a model with such deployments serves no others). */
   endpoints: readonly EndpointName[];
-  /** Path of an endpoint under the deployment's base path. */
-  path(endpoint: EndpointName): string;
+  /** Path (and query) of an endpoint under the deployment's base path. */
+  path(endpoint: EndpointName, dep: ProviderDeployment): string;
   /** Auth (and version) headers. */
   headers(dep: ProviderDeployment): Record<string, string>;
   /** The upstream body from the client's OpenAI body; absent: the OpenAI body as it is (with the model set). */
