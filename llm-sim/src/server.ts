@@ -11,7 +11,7 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect', 'stall', 'overloaded']);
 
 /** The endpoints llm-sim serves: OpenAI's four, and Anthropic's Messages; all but embeddings generate text. */
-type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings' | 'messages';
+type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings' | 'messages' | 'gemini';
 const ENDPOINT_PATHS: Record<string, Endpoint> = {
   '/v1/messages': 'messages',
   '/v1/chat/completions': 'chat',
@@ -28,6 +28,10 @@ interface RequestBody {
   model: string;
   /** Anthropic Messages: the system prompt (text or text blocks). */
   system?: unknown;
+  /** Gemini generateContent: turns of parts, the system instruction, generation config. */
+  contents?: Array<{ role?: unknown; parts?: unknown }>;
+  systemInstruction?: { parts?: unknown };
+  generationConfig?: { maxOutputTokens?: number };
   messages?: Array<{ role?: unknown; content?: unknown }>;
   prompt?: unknown;
   input?: unknown;
@@ -42,7 +46,25 @@ interface RequestBody {
 }
 
 /** The text an endpoint's request carries, as chat-like messages (for token counts and checks). */
+/** Gemini parts as chat content parts (text counted as text, anything else as an image would be). */
+const geminiParts = (parts: unknown) =>
+  (Array.isArray(parts) ? parts : []).map((p) =>
+    typeof (p as { text?: unknown }).text === 'string'
+      ? { type: 'text', text: (p as { text: string }).text }
+      : { type: 'data' },
+  );
+
 function promptMessages(endpoint: Endpoint, body: RequestBody): Array<{ content?: unknown }> | string {
+  if (endpoint === 'gemini') {
+    if (!Array.isArray(body.contents) || body.contents.length === 0) return '* contents: contents is not specified';
+    const system = body.systemInstruction
+      ? [{ role: 'system', content: geminiParts(body.systemInstruction.parts) }]
+      : [];
+    return [
+      ...system,
+      ...body.contents.map((c) => ({ role: c.role === 'model' ? 'assistant' : 'user', content: geminiParts(c.parts) })),
+    ];
+  }
   if (endpoint === 'messages') {
     if (!Array.isArray(body.messages) || body.messages.length === 0)
       return 'messages: at least one message is required';
@@ -132,7 +154,17 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-/** An error in the shape of the endpoint's API: OpenAI's {error: {...}}, or Anthropic's {type: "error", error}. */
+/** Google's status names by HTTP status (its API errors: {error: {code, message, status}}). */
+const GOOGLE_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
+/** An error in the shape of the endpoint's API: OpenAI's {error: {...}}, Anthropic's {type: "error", error}, or Google's. */
 function sendEndpointError(
   res: ServerResponse,
   endpoint: Endpoint,
@@ -150,6 +182,8 @@ function sendEndpointError(
       { type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message } },
       headers,
     );
+  else if (endpoint === 'gemini')
+    sendJson(res, status, { error: { code: status, message, status: GOOGLE_STATUS[status] ?? 'UNKNOWN' } }, headers);
   else sendError(res, status, message, type, code, param, headers);
 }
 
@@ -205,6 +239,8 @@ export function createSimServer(config: SimConfig): SimServer {
     req: IncomingMessage,
     res: ServerResponse,
     deployment?: string,
+    /** Gemini: streaming is a path, not a body field. */
+    streamPath = false,
   ): Promise<void> {
     const raw = await readBody(req);
     if (raw === 'too_large')
@@ -230,6 +266,7 @@ export function createSimServer(config: SimConfig): SimServer {
       );
     }
     if (deployment !== undefined && body && typeof body === 'object') body.model = deployment;
+    if (streamPath && body && typeof body === 'object') body.stream = true;
     if (!body || typeof body !== 'object' || typeof body.model !== 'string') {
       return sendEndpointError(
         res,
@@ -292,7 +329,8 @@ export function createSimServer(config: SimConfig): SimServer {
     const faultHeader = String(req.headers['x-sim-fault'] ?? '');
     const fault = FAULTS.has(faultHeader) ? faultHeader : null;
 
-    const cap = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
+    const cap =
+      body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? body.generationConfig?.maxOutputTokens;
     const sampled = Math.round(rng.normal(model.output_tokens.mean, model.output_tokens.stddev));
     let completionTokens =
       endpoint === 'embeddings' ? 0 : Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
@@ -417,7 +455,9 @@ export function createSimServer(config: SimConfig): SimServer {
     } else if (!body.stream) {
       await delay(completionTokens * msPerToken, timers);
       if (closed) return;
-      if (endpoint === 'messages') {
+      if (endpoint === 'gemini') {
+        sendJson(res, 200, geminiResponse(`sim-${n}`, model.id, text, finishReason, promptTokens, completionTokens));
+      } else if (endpoint === 'messages') {
         sendJson(res, 200, messageObject(`msg_sim_${n}`, model.id, text, finishReason, promptTokens, completionTokens));
       } else if (endpoint === 'chat') {
         sendJson(res, 200, {
@@ -484,6 +524,25 @@ export function createSimServer(config: SimConfig): SimServer {
     const handle = async () => {
       const endpoint = ENDPOINT_PATHS[url ?? ''];
       if (req.method === 'POST' && endpoint) return generate(endpoint, req, res);
+      // Google Gemini: /v1beta/models/{model}:generateContent, or :streamGenerateContent?alt=sse; its key comes as the
+      // x-goog-api-key header (or ?key=).
+      const google = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url ?? '');
+      if (req.method === 'POST' && google) {
+        const query = new URL(req.url ?? '/', 'http://sim').searchParams;
+        if (!req.headers['x-goog-api-key'] && !query.get('key'))
+          return sendEndpointError(
+            res,
+            'gemini',
+            403,
+            "Method doesn't allow unregistered callers: send an API key",
+            '',
+            null,
+          );
+        const stream = google[2] === 'streamGenerateContent';
+        if (stream && query.get('alt') !== 'sse')
+          return sendEndpointError(res, 'gemini', 400, 'llm-sim streams Gemini answers with alt=sse only', '', null);
+        return generate('gemini', req, res, decodeURIComponent(google[1]!), stream);
+      }
       // Azure OpenAI: /openai/deployments/{deployment}/<OpenAI path>?api-version=..., or /openai/v1/<OpenAI path>;
       // its key comes as the api-key header.
       const azure = /^\/openai\/(?:deployments\/([^/]+)|(v1))(\/.+)$/.exec(url ?? '');
@@ -593,6 +652,29 @@ function responseObject(
 }
 
 /** The SSE framing of each endpoint's stream: its first event(s), each text delta, and how it ends. */
+/** A Gemini GenerateContentResponse (a stream's events are partial ones: their text, the last one's finishReason). */
+function geminiResponse(
+  id: string,
+  model: string,
+  text: string,
+  finish: string | null,
+  input: number,
+  output: number,
+): Record<string, unknown> {
+  return {
+    candidates: [
+      {
+        content: { role: 'model', parts: [{ text }] },
+        index: 0,
+        ...(finish ? { finishReason: finish === 'length' ? 'MAX_TOKENS' : 'STOP' } : {}),
+      },
+    ],
+    usageMetadata: { promptTokenCount: input, candidatesTokenCount: output, totalTokenCount: input + output },
+    modelVersion: model,
+    responseId: id,
+  };
+}
+
 /** An Anthropic Messages answer (its API reference: the Message object). */
 function messageObject(id: string, model: string, text: string, finish: string, input: number, output: number) {
   return {
@@ -609,6 +691,18 @@ function messageObject(id: string, model: string, text: string, finish: string, 
 
 function streamWriter(endpoint: Endpoint, n: number, created: number, model: string, _res: ServerResponse) {
   const data = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
+  if (endpoint === 'gemini') {
+    // streamGenerateContent?alt=sse: partial responses with their text, usage counted as it goes; the last one has
+    // the finish reason. No end marker.
+    let sent = 0;
+    let prompt = 0;
+    return {
+      start: (promptTokens = 0) => ((prompt = promptTokens), ''),
+      delta: (text: string) => data(geminiResponse(`sim-${n}`, model, text, null, prompt, ++sent)),
+      end: (_text: string, finish: string, usage: { completion_tokens: number }) =>
+        data(geminiResponse(`sim-${n}`, model, '', finish, prompt, usage.completion_tokens)),
+    };
+  }
   if (endpoint === 'messages') {
     // Anthropic's event stream: message_start, a text block's start / deltas / stop, message_delta (stop reason and
     // output usage), message_stop; a ping after the block starts, as the API sends.

@@ -384,14 +384,14 @@ export const routerConfigSchema = z
             message: `duplicate deployment id "${d.id}"`,
           });
         deploymentIds.add(d.id);
-        // Anthropic's Messages API serves chat only (through translation).
-        if (d.provider === 'anthropic')
+        // Anthropic's and Gemini's APIs serve chat only (through translation).
+        if (d.provider === 'anthropic' || d.provider === 'gemini')
           m.endpoints.forEach((e, k) => {
             if (e !== 'chat')
               ctx.addIssue({
                 code: 'custom',
                 path: ['models', i, 'endpoints', k],
-                message: `deployment "${d.id}" speaks Anthropic's Messages API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
+                message: `deployment "${d.id}" speaks ${d.provider === 'gemini' ? "Gemini's generateContent" : "Anthropic's Messages"} API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
               });
           });
       });

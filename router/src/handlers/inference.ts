@@ -221,7 +221,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           ...(plan.firstSkip ? { initialFallbackReason: plan.firstSkip } : {}),
           stream: request.stream,
           promptTokens,
-          path: (dep) => dep.basePath + dep.provider.path(endpoint.upstream, dep.config),
+          path: (dep) => dep.basePath + dep.provider.path(endpoint.upstream, dep.config, request.stream),
           body: (dep) => upstreamBody(baseBody, dep, request.stream),
           retryBodyOnce: (dep, failure) => {
             if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))

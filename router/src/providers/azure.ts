@@ -7,8 +7,8 @@ import { openai } from './openai.ts';
 export const azure: Provider = {
   name: 'azure',
   endpoints: openai.endpoints,
-  path: (endpoint, dep) => {
-    const path = openai.path(endpoint, dep);
+  path: (endpoint, dep, stream) => {
+    const path = openai.path(endpoint, dep, stream);
     if (dep.api_version === 'v1') return path;
     const deployment = encodeURIComponent(dep.azure_deployment ?? dep.model);
     return `/openai/deployments/${deployment}${path}?api-version=${encodeURIComponent(dep.api_version)}`;

@@ -25,8 +25,8 @@ export interface Provider {
   name: ProviderName;
   /** Endpoints it can serve (a model with such deployments serves no others). */
   endpoints: readonly EndpointName[];
-  /** Path (and query) of an endpoint under the deployment's base path. */
-  path(endpoint: EndpointName, dep: ProviderDeployment): string;
+  /** Path (and query) of an endpoint under the deployment's base path (some APIs stream at another path). */
+  path(endpoint: EndpointName, dep: ProviderDeployment, stream: boolean): string;
   /** Auth (and version) headers. */
   headers(dep: ProviderDeployment): Record<string, string>;
   /** The upstream body from the client's OpenAI body; absent: the OpenAI body as it is (with the model set). */

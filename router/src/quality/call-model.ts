@@ -53,7 +53,7 @@ export function modelCaller({ deployments, resilience, metrics, shared }: Caller
         decidedModel: model,
         stream: false,
         promptTokens: estimatePromptTokens(messages),
-        path: (dep) => dep.basePath + dep.provider.path('chat', dep.config),
+        path: (dep) => dep.basePath + dep.provider.path('chat', dep.config, false),
         body: (dep) => {
           const { stream: _s, stream_options: _o, ...rest } = body;
           return dep.provider.body
