@@ -172,7 +172,8 @@ test('openai: each error class, in OpenAI shape', async () => {
     (err: unknown) => err instanceof OpenAI.BadRequestError && /does not serve \/v1\/embeddings/.test(err.message),
   );
   await assert.rejects(client.embeddings.create({ model: 'router/task_router', input: 'x' }), OpenAI.BadRequestError);
-  await assert.rejects(client.responses.create({ model: 'chat-only', input: 'x' }), OpenAI.BadRequestError);
+  // A chat-only model serves Responses by translation (responses-via-chat.e2e.test.ts); one serving neither does not.
+  await assert.rejects(client.responses.create({ model: 'embed', input: 'x' }), OpenAI.BadRequestError);
   await assert.rejects(
     client.chat.completions.create({ model: 'broken', messages: [{ role: 'user', content: 'x' }] }),
     OpenAI.InternalServerError,

@@ -3,7 +3,7 @@
 // deployments -> write the answer (JSON or a stream) -> record one outcome.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
-import { CHAT, type Endpoint } from '../http/endpoints.ts';
+import { CHAT, chatUsage, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { sourceTextOf } from '../http/read-json-body.ts';
 import { requestIdOf } from '../http/request-meta.ts';
@@ -114,8 +114,18 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   };
 
   /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
+  /** Whether `dep`'s model serves this endpoint by translation to chat (it lists chat, not the endpoint). */
+  const viaChat = (dep: Deployment) =>
+    endpoint.viaChat !== undefined && !deployments.models.get(dep.model)!.endpoints.includes(endpoint.upstream);
+
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
-    // A provider with its own API (Anthropic) builds its body from the client's.
+    // Through chat: the request as a chat request (with usage asked for on streams, the translation reads it).
+    if (viaChat(dep)) {
+      const chat = endpoint.viaChat!.body(baseBody);
+      if (dep.provider.body) return dep.provider.body(chat, dep.config, stream);
+      return JSON.stringify({ ...chat, model: dep.config.model });
+    }
+    // A provider with its own API (Anthropic, Gemini) builds its body from the client's.
     if (dep.provider.body) return dep.provider.body(baseBody, dep.config, stream);
     if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) {
       // The client's own text, its model set to the deployment's: no second serialisation (53-58 µs for a 34 KB
@@ -221,7 +231,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           ...(plan.firstSkip ? { initialFallbackReason: plan.firstSkip } : {}),
           stream: request.stream,
           promptTokens,
-          path: (dep) => dep.basePath + dep.provider.path(endpoint.upstream, dep.config, request.stream),
+          path: (dep) =>
+            dep.basePath + dep.provider.path(viaChat(dep) ? 'chat' : endpoint.upstream, dep.config, request.stream),
           body: (dep) => upstreamBody(baseBody, dep, request.stream),
           retryBodyOnce: (dep, failure) => {
             if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
@@ -252,16 +263,19 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
       const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
       for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
       const timing = `classify;dur=${timingMs(d.classifySeconds)}`;
+      const translated = viaChat(dep) ? endpoint.viaChat : undefined;
       if (endpoint === CHAT && ctx.shadow?.sample(d.policy, dep.model)) shadowJob = { body: baseBody };
       if (result.kind === 'body') {
         release = result.release;
         outcome.upstreamSeconds = result.upstreamSeconds;
-        const usage = endpoint.usage(result.json); // no usage: still passed through, just not costed
+        // no usage: still passed through, just not costed
+        const usage = translated ? chatUsage(result.json) : endpoint.usage(result.json);
         if (usage) outcome.usage = usage;
-        // Another API in front (Anthropic's Messages): the chat answer in its shape.
+        // Another API in front (Anthropic's Messages), or a chat answer to a Responses request: in its shape.
+        const out = translated?.answer ?? endpoint.answerOut;
         writeJson(
           res,
-          endpoint.answerOut ? { ...result, text: JSON.stringify(endpoint.answerOut(result.json)) } : result,
+          out ? { ...result, text: JSON.stringify(out(result.json)) } : result,
           headers,
           timing,
           elapsed(),
@@ -277,9 +291,13 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           timing,
           clientWantsUsage: request.clientWantsUsage,
           maxEventChars: dep.config.max_event_bytes,
-          dialect: endpoint.sse ?? 'chat',
+          dialect: translated ? 'chat' : (endpoint.sse ?? 'chat'),
           ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
-          ...(endpoint.streamOut ? { output: endpoint.streamOut() } : {}),
+          ...(translated
+            ? { output: translated.stream() }
+            : endpoint.streamOut
+              ? { output: endpoint.streamOut() }
+              : {}),
           onFirstToken: () => (outcome.ttftSeconds = elapsed()),
           elapsed,
           clientGone,

@@ -14,6 +14,7 @@ import {
   toMessage,
 } from './anthropic-messages.ts';
 import { parseChatRequest, validateBody as validate } from './chat-request.ts';
+import { ChatToResponsesStream, chatToResponse, responsesToChat } from './responses-via-chat.ts';
 import type { ApiError } from './errors.ts';
 
 import type { EndpointName } from '../config/vocabulary.ts';
@@ -50,6 +51,15 @@ export interface Endpoint {
   sse: 'chat' | 'responses' | null;
   /** Whether the router asks for usage on its streams (stream_options.include_usage). */
   asksStreamUsage: boolean;
+  /**
+   * Models that serve chat only serve this endpoint by translation (responses-via-chat.ts): the request as a chat
+   * request, the chat answer and stream back in this endpoint's shape.
+   */
+  viaChat?: {
+    body(body: Record<string, unknown>): Record<string, unknown>;
+    answer(chat: Record<string, unknown>): Record<string, unknown>;
+    stream(): StreamTranslator;
+  };
   /** Another API in front (Anthropic's Messages): the answer, the stream and errors as that API has them. */
   answerOut?(json: Record<string, unknown>): Record<string, unknown>;
   streamOut?(): StreamTranslator;
@@ -90,7 +100,7 @@ const asMessages = (input: TokenInput): ChatMessageLike[] =>
       ? (input as string[]).map((t) => ({ role: 'user', content: t }))
       : [{ role: 'user', content: '' }];
 
-const chatUsage = (json: { usage?: unknown }) => validUsage(json.usage);
+export const chatUsage = (json: { usage?: unknown }) => validUsage(json.usage);
 
 export const CHAT: Endpoint = {
   name: 'chat',
@@ -182,6 +192,7 @@ export const RESPONSES: Endpoint = {
   byPolicy: true,
   sse: 'responses',
   asksStreamUsage: false, // the response.completed event carries usage
+  viaChat: { body: responsesToChat, answer: chatToResponse, stream: () => new ChatToResponsesStream() },
   usage(json) {
     const u = json.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
     return u ? validUsage({ prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens }) : undefined;

@@ -7,6 +7,17 @@ import type { EndpointName } from '../http/endpoints.ts';
 import { missingCapabilities, type Capability } from './capabilities.ts';
 import type { Policy } from './policies.ts';
 
+/** What a plan needs of an endpoint: the model endpoint serving it, and whether chat models serve it by translation. */
+export interface PlannedEndpoint {
+  upstream: EndpointName;
+  path: string;
+  viaChat?: unknown;
+}
+
+/** Whether a model serves an endpoint: it lists it, or lists chat and the endpoint translates to chat. */
+export const servesEndpoint = (m: ModelConfig | undefined, e: PlannedEndpoint) =>
+  m !== undefined && (m.endpoints.includes(e.upstream) || (e.viaChat !== undefined && m.endpoints.includes('chat')));
+
 export interface ModelPlan {
   models: string[];
   /** Why the decided model was passed over before any attempt (endpoint_*, capability_*, context_window). */
@@ -16,7 +27,7 @@ export interface ModelPlan {
 export function planModels(input: {
   decidedModel: string;
   policy: Policy | undefined;
-  endpoint: { upstream: EndpointName; path: string };
+  endpoint: PlannedEndpoint;
   needs: Capability[];
   promptTokens: number;
   models: ReadonlyMap<string, ModelConfig>;
@@ -25,13 +36,13 @@ export function planModels(input: {
   const chain = [
     ...new Set([decidedModel, ...(models.get(decidedModel)?.fallbacks ?? []), ...(policy?.fallbacks ?? [])]),
   ];
-  const serves = (m: string) => models.get(m)?.endpoints.includes(endpoint.upstream) === true;
+  const serves = (m: string) => servesEndpoint(models.get(m), endpoint);
   const capable = (m: string) => serves(m) && missingCapabilities(models.get(m), needs).length === 0;
   let candidates = chain.filter(capable);
   if (candidates.length === 0 && policy) candidates = policy.capableFallbacks.filter(capable);
   if (candidates.length === 0) {
     if (!chain.some(serves)) {
-      const have = [...models.values()].filter((m) => m.endpoints.includes(endpoint.upstream)).map((m) => m.name);
+      const have = [...models.values()].filter((m) => servesEndpoint(m, endpoint)).map((m) => m.name);
       throw apiError(
         'model_not_supported',
         `The model '${decidedModel}' does not serve /v1${endpoint.path} (its config's endpoints)${have.length ? `; models that do: ${have.join(', ')}` : ''}`,
@@ -82,7 +93,7 @@ export class ModelPlanner {
   private readonly plans = new Map<string, { plan: ModelPlan; smallestWindow: number }>();
 
   constructor(
-    private readonly endpoint: { upstream: EndpointName; path: string },
+    private readonly endpoint: PlannedEndpoint,
     private readonly models: ReadonlyMap<string, ModelConfig>,
   ) {}
 
