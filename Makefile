@@ -9,7 +9,7 @@ SIM_CONFIG ?= config/llm-sim.yaml
 ROUTER_NODE_FLAGS ?= --max-semi-space-size=8 --no-parallel-scavenge
 
 .DEFAULT_GOAL := help
-.PHONY: lint format help install install-system-deps install-test-deps bench-shadow bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval routing-train routing-eval routing-calibrate
+.PHONY: lint format help install install-system-deps install-test-deps bench-ab bench-shadow bench-soak bench-shared-state demo metrics up down status logs images router sim loadtest loadtest-headless build router-prod bench bench-router bench-workers bench-memory bench-classifier bench-loadtest dashboards prometheus-config k8s test typecheck classifier-data classifier-train classifier-eval routing-train routing-eval routing-calibrate
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ bench-classifier: node_modules/.package-lock.json ## Classifier p50/p99 µs per 
 
 bench-shared-state: build install-test-deps ## Shared state on Redis vs in process: added p50 at 1K req/s, requests per router CPU-second (3 rounds)
 	$(NODE_RUN) bench/router-shared-state.ts $(BENCH_ARGS)
+
+bench-ab: build ## Same-run A/B of this checkout's router against a base revision's (AB_BASE=<rev>, default HEAD~1): p50/p99 and CPU per request
+	AB_BASE=$(AB_BASE) $(NODE_RUN) bench/router-ab.ts $(BENCH_ARGS)
 
 bench-shadow: build ## Shadow evaluation's cost to clients: p50/p99 with sample_rate 1 vs without, alternating rounds of one run
 	$(NODE_RUN) bench/shadow-latency.ts $(BENCH_ARGS)
