@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { SimConfig, SimModel } from './config.ts';
 import { MinuteWindow } from './rate-limiter.ts';
 import { Rng } from './rng.ts';
@@ -11,7 +13,7 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const FAULTS = new Set(['error', 'hang', 'rate_limit', 'disconnect', 'stall', 'overloaded']);
 
 /** The endpoints llm-sim serves: OpenAI's four, and Anthropic's Messages; all but embeddings generate text. */
-type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings' | 'messages' | 'gemini';
+type Endpoint = 'chat' | 'completions' | 'responses' | 'embeddings' | 'messages' | 'gemini' | 'converse';
 const ENDPOINT_PATHS: Record<string, Endpoint> = {
   '/v1/messages': 'messages',
   '/v1/chat/completions': 'chat',
@@ -32,6 +34,8 @@ interface RequestBody {
   contents?: Array<{ role?: unknown; parts?: unknown }>;
   systemInstruction?: { parts?: unknown };
   generationConfig?: { maxOutputTokens?: number };
+  /** Bedrock Converse: inference config (its max tokens). */
+  inferenceConfig?: { maxTokens?: number };
   messages?: Array<{ role?: unknown; content?: unknown }>;
   prompt?: unknown;
   input?: unknown;
@@ -55,6 +59,12 @@ const geminiParts = (parts: unknown) =>
   );
 
 function promptMessages(endpoint: Endpoint, body: RequestBody): Array<{ content?: unknown }> | string {
+  if (endpoint === 'converse') {
+    if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: must have at least 1 item';
+    const blocks = (c: unknown) => geminiParts(c); // [{text}] blocks read like Gemini's parts
+    const system = Array.isArray(body.system) ? [{ role: 'system', content: blocks(body.system) }] : [];
+    return [...system, ...body.messages.map((m) => ({ role: m.role, content: blocks(m.content) }))];
+  }
   if (endpoint === 'gemini') {
     if (!Array.isArray(body.contents) || body.contents.length === 0) return '* contents: contents is not specified';
     const system = body.systemInstruction
@@ -154,6 +164,16 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/** Bedrock's exception names by HTTP status (its error type header). */
+const BEDROCK_ERRORS: Record<number, string> = {
+  400: 'ValidationException',
+  403: 'AccessDeniedException',
+  404: 'ResourceNotFoundException',
+  429: 'ThrottlingException',
+  500: 'InternalServerException',
+  503: 'ServiceUnavailableException',
+};
+
 /** Google's status names by HTTP status (its API errors: {error: {code, message, status}}). */
 const GOOGLE_STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -181,6 +201,13 @@ function sendEndpointError(
       status,
       { type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message } },
       headers,
+    );
+  else if (endpoint === 'converse')
+    sendJson(
+      res,
+      status,
+      { message },
+      { 'x-amzn-errortype': BEDROCK_ERRORS[status] ?? 'InternalServerException', ...headers },
     );
   else if (endpoint === 'gemini')
     sendJson(res, status, { error: { code: status, message, status: GOOGLE_STATUS[status] ?? 'UNKNOWN' } }, headers);
@@ -330,7 +357,11 @@ export function createSimServer(config: SimConfig): SimServer {
     const fault = FAULTS.has(faultHeader) ? faultHeader : null;
 
     const cap =
-      body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? body.generationConfig?.maxOutputTokens;
+      body.max_completion_tokens ??
+      body.max_tokens ??
+      body.max_output_tokens ??
+      body.generationConfig?.maxOutputTokens ??
+      body.inferenceConfig?.maxTokens;
     const sampled = Math.round(rng.normal(model.output_tokens.mean, model.output_tokens.stddev));
     let completionTokens =
       endpoint === 'embeddings' ? 0 : Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
@@ -455,7 +486,18 @@ export function createSimServer(config: SimConfig): SimServer {
     } else if (!body.stream) {
       await delay(completionTokens * msPerToken, timers);
       if (closed) return;
-      if (endpoint === 'gemini') {
+      if (endpoint === 'converse') {
+        sendJson(res, 200, {
+          output: { message: { role: 'assistant', content: [{ text }] } },
+          stopReason: finishReason === 'length' ? 'max_tokens' : 'end_turn',
+          usage: {
+            inputTokens: promptTokens,
+            outputTokens: completionTokens,
+            totalTokens: promptTokens + completionTokens,
+          },
+          metrics: { latencyMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6) },
+        });
+      } else if (endpoint === 'gemini') {
         sendJson(res, 200, geminiResponse(`sim-${n}`, model.id, text, finishReason, promptTokens, completionTokens));
       } else if (endpoint === 'messages') {
         sendJson(res, 200, messageObject(`msg_sim_${n}`, model.id, text, finishReason, promptTokens, completionTokens));
@@ -488,7 +530,7 @@ export function createSimServer(config: SimConfig): SimServer {
       }
     } else {
       res.writeHead(200, {
-        'content-type': 'text/event-stream',
+        'content-type': endpoint === 'converse' ? 'application/vnd.amazon.eventstream' : 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
@@ -524,6 +566,18 @@ export function createSimServer(config: SimConfig): SimServer {
     const handle = async () => {
       const endpoint = ENDPOINT_PATHS[url ?? ''];
       if (req.method === 'POST' && endpoint) return generate(endpoint, req, res);
+      // AWS Bedrock Converse: /model/{modelId}/converse or /converse-stream, signed (SigV4) or with a Bedrock API key.
+      const bedrock = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(url ?? '');
+      if (req.method === 'POST' && bedrock) {
+        const auth = String(req.headers.authorization ?? '');
+        const signed =
+          /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/bedrock\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(
+            auth,
+          ) && typeof req.headers['x-amz-date'] === 'string';
+        if (!signed && !/^Bearer \S+/.test(auth))
+          return sendEndpointError(res, 'converse', 403, 'Missing Authentication Token', '', null);
+        return generate('converse', req, res, decodeURIComponent(bedrock[1]!), bedrock[2] === 'converse-stream');
+      }
       // Google Gemini: /v1beta/models/{model}:generateContent, or :streamGenerateContent?alt=sse; its key comes as the
       // x-goog-api-key header (or ?key=).
       const google = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url ?? '');
@@ -689,8 +743,41 @@ function messageObject(id: string, model: string, text: string, finish: string, 
   };
 }
 
+/** AWS's binary event-stream framing (AWS's codec), as Bedrock's converse-stream sends its events. */
+const awsCodec = new EventStreamCodec(toUtf8, fromUtf8);
+const awsEvent = (type: string, payload: object) =>
+  awsCodec.encode({
+    headers: {
+      ':event-type': { type: 'string', value: type },
+      ':content-type': { type: 'string', value: 'application/json' },
+      ':message-type': { type: 'string', value: 'event' },
+    },
+    body: fromUtf8(JSON.stringify(payload)),
+  });
+const concat = (...parts: Uint8Array[]) => Buffer.concat(parts);
+
 function streamWriter(endpoint: Endpoint, n: number, created: number, model: string, _res: ServerResponse) {
   const data = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
+  if (endpoint === 'converse') {
+    let prompt = 0;
+    return {
+      start: (promptTokens = 0) => ((prompt = promptTokens), concat(awsEvent('messageStart', { role: 'assistant' }))),
+      delta: (text: string) => concat(awsEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text } })),
+      end: (_text: string, finish: string, usage: { completion_tokens: number }) =>
+        concat(
+          awsEvent('contentBlockStop', { contentBlockIndex: 0 }),
+          awsEvent('messageStop', { stopReason: finish === 'length' ? 'max_tokens' : 'end_turn' }),
+          awsEvent('metadata', {
+            usage: {
+              inputTokens: prompt,
+              outputTokens: usage.completion_tokens,
+              totalTokens: prompt + usage.completion_tokens,
+            },
+            metrics: { latencyMs: 1 },
+          }),
+        ),
+    };
+  }
   if (endpoint === 'gemini') {
     // streamGenerateContent?alt=sse: partial responses with their text, usage counted as it goes; the last one has
     // the finish reason. No end marker.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TASK_CLASSES } from '../classify/task-classes.ts';
-import { CAPABILITIES, ENDPOINTS, PROVIDERS, SESSION_MODES } from './vocabulary.ts';
+import { CAPABILITIES, ENDPOINTS, PROVIDERS, SESSION_MODES, type ProviderName } from './vocabulary.ts';
 
 const price = z
   .object({
@@ -27,6 +27,11 @@ const deployment = z
     api_version: z.string().default('2024-10-21'),
     /** azure: the Azure deployment name (default: `model`). */
     azure_deployment: z.string().optional(),
+    /** bedrock: SigV4 credentials (usually ${ENV_VAR}s) and region (default: from api_base's host); or an api_key. */
+    aws_region: z.string().optional(),
+    aws_access_key_id: z.string().optional(),
+    aws_secret_access_key: z.string().optional(),
+    aws_session_token: z.string().optional(),
     /** The model name the upstream expects. */
     model: z.string().min(1),
     price,
@@ -207,6 +212,13 @@ const shadowSchema = z
   })
   .strict();
 
+/** Providers whose APIs serve chat only (by translation), by the name of their API. */
+const CHAT_ONLY_APIS: Partial<Record<ProviderName, string>> = {
+  anthropic: "Anthropic's Messages",
+  gemini: "Gemini's generateContent",
+  bedrock: "Bedrock's Converse",
+};
+
 const policyCommon = {
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ -'),
   description: z.string().optional(),
@@ -385,13 +397,13 @@ export const routerConfigSchema = z
           });
         deploymentIds.add(d.id);
         // Anthropic's and Gemini's APIs serve chat only (through translation).
-        if (d.provider === 'anthropic' || d.provider === 'gemini')
+        if (d.provider in CHAT_ONLY_APIS)
           m.endpoints.forEach((e, k) => {
             if (e !== 'chat')
               ctx.addIssue({
                 code: 'custom',
                 path: ['models', i, 'endpoints', k],
-                message: `deployment "${d.id}" speaks ${d.provider === 'gemini' ? "Gemini's generateContent" : "Anthropic's Messages"} API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
+                message: `deployment "${d.id}" speaks ${CHAT_ONLY_APIS[d.provider]} API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
               });
           });
       });

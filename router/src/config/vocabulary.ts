@@ -13,6 +13,6 @@ export type Capability = (typeof CAPABILITIES)[number];
 export const SESSION_MODES = ['up', 'pin', 'off'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
 
-/** The APIs a deployment may speak (providers/): OpenAI-compatible, Azure OpenAI, Anthropic's Messages, Google Gemini. */
-export const PROVIDERS = ['openai', 'azure', 'anthropic', 'gemini'] as const;
+/** The APIs a deployment may speak (providers/): OpenAI-compatible, Azure OpenAI, Anthropic, Gemini, Bedrock. */
+export const PROVIDERS = ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];

@@ -101,8 +101,14 @@ export async function pipeStream(
   try {
     for await (const chunk of result.response.body) {
       result.attempt.received();
-      const text = decoder.decode(chunk as Buffer, { stream: true });
-      const chunks = tap.push(o.translator ? o.translator.push(text) : text);
+      // A binary stream (AWS's event stream) goes to its translator as bytes; text streams are decoded first.
+      const chunks = tap.push(
+        o.translator?.pushBytes
+          ? o.translator.pushBytes(chunk as Buffer)
+          : o.translator
+            ? o.translator.push(decoder.decode(chunk as Buffer, { stream: true }))
+            : decoder.decode(chunk as Buffer, { stream: true }),
+      );
       const out = o.output && chunks ? o.output.push(chunks) : chunks;
       if (out && !res.write(out)) {
         result.attempt.waitForClient(true);

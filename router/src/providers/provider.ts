@@ -11,6 +11,10 @@ export interface ProviderDeployment {
   anthropic_version: string;
   api_version: string;
   azure_deployment?: string | undefined;
+  aws_region?: string | undefined;
+  aws_access_key_id?: string | undefined;
+  aws_secret_access_key?: string | undefined;
+  aws_session_token?: string | undefined;
 }
 
 /** Turns a provider's event stream into OpenAI chat chunks, event by event (state kept across pushes). */
@@ -19,6 +23,8 @@ export interface StreamTranslator {
   push(text: string): string;
   /** What is left when the upstream ends. */
   flush(): string;
+  /** A binary stream (AWS's event-stream framing): raw bytes instead of text. */
+  pushBytes?(chunk: Uint8Array): string;
 }
 
 export interface Provider {
@@ -37,4 +43,11 @@ export interface Provider {
   stream?(model: string): StreamTranslator;
   /** An upstream status as the client should see it (e.g. Anthropic's 529 overloaded -> 503). */
   status?(status: number): number;
+  /** Headers that sign the request (AWS SigV4), computed from all of it; `origin`: the deployment's api_base. */
+  sign?(
+    dep: ProviderDeployment,
+    req: { origin: string; path: string; headers: Record<string, string>; body: string },
+  ): Promise<Record<string, string>>;
+  /** What a stream's content-type must be (default: text/event-stream). */
+  streamContentType?: RegExp;
 }

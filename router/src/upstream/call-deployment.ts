@@ -115,6 +115,8 @@ function rateLimitHeaders(headers: Dispatcher.ResponseData['headers']): Record<s
 }
 
 /** A 3xx or an error status as a typed failure (`text`: the error body; a redirect's body is not used). */
+const EVENT_STREAM = /^\s*text\/event-stream\b/i;
+
 /** An upstream status as the client sees it (a provider may map its own, e.g. Anthropic's 529 overloaded -> 503). */
 const statusOf = (dep: Deployment, status: number) => dep.provider.status?.(status) ?? status;
 
@@ -200,6 +202,9 @@ export async function callDeployment(
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {
+    // A provider that signs requests (AWS SigV4) signs this one: path, headers and body as sent.
+    if (dep.provider.sign)
+      Object.assign(headers, await dep.provider.sign(dep.config, { origin: dep.config.api_base, path, headers, body }));
     // One async frame per non-stream attempt (this one), waiting on the answer read whole.
     if (!stream)
       return answerResult(
@@ -231,7 +236,7 @@ export async function callDeployment(
     // A 2xx that is not an event stream (a gateway's HTML page, a JSON body) is no stream to pass on: a failed
     // attempt, retried elsewhere like a non-stream answer that is not JSON. No content-type at all is let through.
     const type = response.headers['content-type'];
-    if (typeof type === 'string' && !/^\s*text\/event-stream\b/i.test(type)) {
+    if (typeof type === 'string' && !(dep.provider.streamContentType ?? EVENT_STREAM).test(type)) {
       response.body.resume();
       return {
         kind: 'failed',
