@@ -104,7 +104,7 @@ test('a Messages answer becomes a chat completion: text, tool calls, finish reas
     prompt_tokens: 130,
     completion_tokens: 5,
     total_tokens: 135,
-    prompt_tokens_details: { cached_tokens: 100 },
+    prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 20 },
   });
 });
 
@@ -154,7 +154,7 @@ test('a Messages stream becomes OpenAI chunks, whatever the pieces it arrives in
     prompt_tokens: 12,
     completion_tokens: 7,
     total_tokens: 19,
-    prompt_tokens_details: { cached_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
   });
   assert.equal(whole.at(-1), '[DONE]');
   assert.ok(whole.every((c) => c === '[DONE]' || (c.id === 'msg_2' && c.object === 'chat.completion.chunk')));
@@ -165,4 +165,28 @@ test('an error event mid-stream becomes an OpenAI error event', () => {
   assert.deepEqual(out, [
     { error: { message: 'Overloaded', type: 'overloaded_error', param: null, code: 'overloaded_error' } },
   ]);
+});
+
+test("cost from Anthropic's usage: cache reads and writes at their own prices (input price when none is set)", async () => {
+  const { costUsd } = await import('../src/pricing/cost.ts');
+  const { validUsage } = await import('../src/upstream/usage.ts');
+  const { toUsage } = await import('../src/providers/anthropic.ts');
+  const usage = validUsage(
+    toUsage({
+      input_tokens: 1_000,
+      output_tokens: 100,
+      cache_read_input_tokens: 10_000,
+      cache_creation_input_tokens: 2_000,
+    }),
+  )!;
+  assert.deepEqual(usage, {
+    prompt_tokens: 13_000,
+    completion_tokens: 100,
+    cached_tokens: 10_000,
+    cache_write_tokens: 2_000,
+  });
+  const price = { input_per_1m: 3, output_per_1m: 15, cache_read_per_1m: 0.3, cache_write_per_1m: 3.75 };
+  // 1,000 fresh x $3 + 10,000 read x $0.30 + 2,000 written x $3.75 + 100 out x $15, per million.
+  assert.ok(Math.abs(costUsd(usage, price) - (3_000 + 3_000 + 7_500 + 1_500) / 1e6) < 1e-12);
+  assert.ok(Math.abs(costUsd(usage, { input_per_1m: 3, output_per_1m: 15 }) - (13_000 * 3 + 1_500) / 1e6) < 1e-12);
 });

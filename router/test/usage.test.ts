@@ -41,7 +41,8 @@ test('reads usage at the end, at the start, and with nested details objects', ()
     prompt_tokens_details: { cached_tokens: 32 },
     completion_tokens_details: { reasoning_tokens: 4, audio_tokens: 0 },
   };
-  assert.deepEqual(readUsage(completion('hi', nested)), { prompt_tokens: 40, completion_tokens: 9 });
+  // The prompt's cache reads are kept (priced at cache_read_per_1m); other details are not needed.
+  assert.deepEqual(readUsage(completion('hi', nested)), { prompt_tokens: 40, completion_tokens: 9, cached_tokens: 32 });
   assert.deepEqual(
     readUsage(JSON.stringify(completion('x', { prompt_tokens: 1, completion_tokens: 2 }), null, 2)),
     undefined,

@@ -8,6 +8,10 @@ const price = z
     input_per_1m: z.number().nonnegative(),
     /** USD per 1M completion tokens. */
     output_per_1m: z.number().nonnegative(),
+    /** USD per 1M prompt tokens read from the provider's prompt cache (default: input_per_1m). */
+    cache_read_per_1m: z.number().nonnegative().optional(),
+    /** USD per 1M prompt tokens written to it (Anthropic, Bedrock; default: input_per_1m). */
+    cache_write_per_1m: z.number().nonnegative().optional(),
   })
   .strict();
 

@@ -140,7 +140,7 @@ export function toUsage(u: Json | undefined): Json | undefined {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: cached },
+    prompt_tokens_details: { cached_tokens: cached, cache_write_tokens: n(u.cache_creation_input_tokens) },
   };
 }
 
