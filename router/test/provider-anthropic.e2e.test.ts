@@ -9,13 +9,18 @@ import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
 const fast = { ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 12, stddev: 0 } };
 const stack = simAndRouter({
-  simModels: [{ id: 'claude-sim', ...fast }],
+  simModels: [
+    { id: 'claude-sim', ...fast },
+    { id: 'gpt-sim', ...fast },
+  ],
   timeScale: 1,
   routerYaml: (simUrl) => `models:
   - name: claude
     deployments:
       - { id: claude-1, provider: anthropic, api_base: "${simUrl}/v1", api_key: sk-ant-test, model: claude-sim,
           price: { input_per_1m: 3, output_per_1m: 15 } }
+  - name: gpt
+    deployments: [ { id: gpt-1, api_base: "${simUrl}/v1", model: gpt-sim, price: { input_per_1m: 1, output_per_1m: 2 } } ]
 policies:
   - { name: p, classifier: task, routes: {}, default: claude }
 `,
@@ -162,6 +167,22 @@ test("Anthropic's Messages API in front: the official @anthropic-ai/sdk, unmodif
   assert.equal(msg.stop_reason, 'end_turn');
   assert.equal(msg.usage.output_tokens, 12);
   assert.ok(msg.usage.input_tokens > 0);
+  // An Anthropic deployment gets the request as it came and the client its answer untouched (llm-sim's own Message,
+  // cache fields included, which no translation from chat would write) — and it still counts in the metrics.
+  assert.match(msg.id, /^msg_sim_/);
+  assert.equal(msg.usage.cache_creation_input_tokens, 0);
+  const raw = await fetch(`${stack.router.url}/v1/messages`, {
+    method: 'POST',
+    body: JSON.stringify({
+      model: 'claude',
+      max_tokens: 20,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    }),
+  });
+  const rawText = await raw.text();
+  assert.match(rawText, /^event: message_start\n/);
+  assert.match(rawText, /event: ping\n/, "Anthropic's own stream, ping included");
 
   const stream = anthropic.messages.stream({
     model: 'claude',
@@ -176,6 +197,20 @@ test("Anthropic's Messages API in front: the official @anthropic-ai/sdk, unmodif
   assert.equal(final.usage.output_tokens, 12);
   assert.equal(final.stop_reason, 'end_turn');
 
+  // An OpenAI-compatible model serves the Messages API by translation, plain and streamed.
+  const viaChat = await anthropic.messages.create({
+    model: 'gpt',
+    max_tokens: 30,
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  assert.equal(viaChat.type, 'message');
+  assert.equal(viaChat.usage.output_tokens, 12);
+  assert.equal((viaChat.content[0] as { type: string }).type, 'text');
+  const viaChatStream = await anthropic.messages
+    .stream({ model: 'gpt', max_tokens: 30, messages: [{ role: 'user', content: 'hi' }] })
+    .finalMessage();
+  assert.equal(viaChatStream.usage.output_tokens, 12);
+  assert.equal(viaChatStream.stop_reason, 'end_turn');
   const counted = await anthropic.messages.countTokens({
     model: 'claude',
     messages: [{ role: 'user', content: 'hi' }],
@@ -186,7 +221,13 @@ test("Anthropic's Messages API in front: the official @anthropic-ai/sdk, unmodif
   assert.equal(
     metricValue(after, 'llm_router_requests_total', { endpoint: 'messages' }) -
       metricValue(before, 'llm_router_requests_total', { endpoint: 'messages' }),
-    2,
+    5,
+  );
+  assert.equal(
+    metricValue(after, 'llm_router_tokens_total', { model: 'claude', type: 'completion' }) -
+      metricValue(before, 'llm_router_tokens_total', { model: 'claude', type: 'completion' }),
+    36,
+    'the raw answers and streams are still read for usage',
   );
   assert.equal(
     metricValue(after, 'llm_router_requests_total', { endpoint: 'messages', policy: 'p' }) -

@@ -118,7 +118,11 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   const viaChat = (dep: Deployment) =>
     endpoint.viaChat !== undefined && !deployments.models.get(dep.model)!.endpoints.includes(endpoint.upstream);
 
+  /** Whether `dep` speaks this endpoint's own API (Anthropic, for /v1/messages): then nothing is translated. */
+  const native = (dep: Deployment) => endpoint.native?.provider === dep.provider.name;
+
   function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
+    if (native(dep)) return endpoint.native!.body(baseBody, dep.config.model);
     // Through chat: the request as a chat request (with usage asked for on streams, the translation reads it).
     if (viaChat(dep)) {
       const chat = endpoint.viaChat!.body(baseBody);
@@ -275,7 +279,11 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
         const out = translated?.answer ?? endpoint.answerOut;
         writeJson(
           res,
-          out ? { ...result, text: JSON.stringify(out(result.json)) } : result,
+          native(dep) && result.raw !== undefined
+            ? { ...result, text: result.raw }
+            : out
+              ? { ...result, text: JSON.stringify(out(result.json)) }
+              : result,
           headers,
           timing,
           elapsed(),
@@ -293,11 +301,13 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           maxEventChars: dep.config.max_event_bytes,
           dialect: translated ? 'chat' : (endpoint.sse ?? 'chat'),
           ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
-          ...(translated
-            ? { output: translated.stream() }
-            : endpoint.streamOut
-              ? { output: endpoint.streamOut() }
-              : {}),
+          ...(native(dep)
+            ? { raw: true }
+            : translated
+              ? { output: translated.stream() }
+              : endpoint.streamOut
+                ? { output: endpoint.streamOut() }
+                : {}),
           onFirstToken: () => (outcome.ttftSeconds = elapsed()),
           elapsed,
           clientGone,

@@ -17,7 +17,7 @@ import { parseChatRequest, validateBody as validate } from './chat-request.ts';
 import { ChatToResponsesStream, chatToResponse, responsesToChat } from './responses-via-chat.ts';
 import type { ApiError } from './errors.ts';
 
-import type { EndpointName } from '../config/vocabulary.ts';
+import type { EndpointName, ProviderName } from '../config/vocabulary.ts';
 
 export { ENDPOINTS, type EndpointName } from '../config/vocabulary.ts';
 
@@ -60,6 +60,11 @@ export interface Endpoint {
     answer(chat: Record<string, unknown>): Record<string, unknown>;
     stream(): StreamTranslator;
   };
+  /**
+   * The provider whose API this endpoint is (Anthropic, for Messages): its deployments get the client's request as
+   * it came (model set) and the client gets their answers and streams untouched; metrics still read them.
+   */
+  native?: { provider: ProviderName; body(chatBody: Record<string, unknown>, model: string): string };
   /** Another API in front (Anthropic's Messages): the answer, the stream and errors as that API has them. */
   answerOut?(json: Record<string, unknown>): Record<string, unknown>;
   streamOut?(): StreamTranslator;
@@ -235,6 +240,9 @@ export const EMBEDDINGS: Endpoint = {
   },
 };
 
+/** Where a Messages request's own body rides on its chat translation. */
+const MESSAGES_REQUEST = Symbol('llm-router.messagesRequest');
+
 /** Anthropic's Messages API, translated to chat (http/anthropic-messages.ts): any model that serves chat serves it. */
 export const MESSAGES: Endpoint = {
   name: 'messages',
@@ -245,7 +253,10 @@ export const MESSAGES: Endpoint = {
   asksStreamUsage: true,
   usage: chatUsage,
   parse(raw) {
-    const body = toChatBody(parseMessagesRequest(raw));
+    const messages = parseMessagesRequest(raw);
+    const body = toChatBody(messages);
+    // Kept for Anthropic deployments, which get the request as it came (a symbol: never serialised with the body).
+    (body as Record<symbol, unknown>)[MESSAGES_REQUEST] = messages;
     return {
       body,
       stream: body.stream === true,
@@ -254,6 +265,11 @@ export const MESSAGES: Endpoint = {
       // Its message_delta carries the usage: the usage chunk the router asks for is kept for it.
       clientWantsUsage: true,
     };
+  },
+  native: {
+    provider: 'anthropic',
+    body: (chat, model) =>
+      JSON.stringify({ ...((chat as Record<symbol, unknown>)[MESSAGES_REQUEST] as object), model }),
   },
   answerOut: toMessage,
   streamOut: () => new ChatToMessagesStream(),

@@ -74,6 +74,8 @@ export interface StreamOptions {
   translator?: StreamTranslator;
   /** Another API in front (Anthropic's Messages): the chunks, once read, become its events for the client. */
   output?: StreamTranslator;
+  /** The client gets the upstream's stream untouched (its own API); it is still read, translated, for metrics. */
+  raw?: boolean;
 }
 
 export async function pipeStream(
@@ -102,14 +104,16 @@ export async function pipeStream(
     for await (const chunk of result.response.body) {
       result.attempt.received();
       // A binary stream (AWS's event stream) goes to its translator as bytes; text streams are decoded first.
+      const text = o.translator?.pushBytes ? '' : decoder.decode(chunk as Buffer, { stream: true });
       const chunks = tap.push(
         o.translator?.pushBytes
           ? o.translator.pushBytes(chunk as Buffer)
           : o.translator
-            ? o.translator.push(decoder.decode(chunk as Buffer, { stream: true }))
-            : decoder.decode(chunk as Buffer, { stream: true }),
+            ? o.translator.push(text)
+            : text,
       );
-      const out = o.output && chunks ? o.output.push(chunks) : chunks;
+      // Raw: the client gets what the upstream sent (read above only for metrics).
+      const out = o.raw ? text : o.output && chunks ? o.output.push(chunks) : chunks;
       if (out && !res.write(out)) {
         result.attempt.waitForClient(true);
         await writable(res, result.attempt);
@@ -129,6 +133,6 @@ export async function pipeStream(
   const end = { usage: tap.result.usage, upstreamSeconds: upstreamElapsed() };
   if (res.destroyed) return { kind: 'client_gone', ...end };
   res.addTrailers({ 'server-timing': `total;dur=${timingMs(o.elapsed())}` });
-  res.end(o.output ? o.output.push(rest) + o.output.flush() : rest);
+  res.end(o.raw ? decoder.decode() : o.output ? o.output.push(rest) + o.output.flush() : rest);
   return { kind: 'done', ...end, ...(tap.result.text !== undefined ? { text: tap.result.text } : {}) };
 }

@@ -19,6 +19,8 @@ export type AttemptResult =
       status: number;
       text: string;
       json: { usage?: unknown };
+      /** The upstream's own text, where `text` and `json` are its translation to OpenAI's shape. */
+      raw?: string;
       upstreamSeconds: number;
       passHeaders: Record<string, string>;
       /** Give the text's bytes back to the router's answer budget, once the client has it. */
@@ -176,6 +178,7 @@ function checkedAnswer(dep: Deployment, answer: Answer, attempt: AttemptSignal, 
     status,
     text: translated ? JSON.stringify(translated) : answer.text,
     json: translated ?? json,
+    ...(translated ? { raw: answer.text } : {}),
     upstreamSeconds: Number(process.hrtime.bigint() - startedAt) / 1e9,
     passHeaders: rateLimitHeaders(answer.headers),
     release: answer.release,
