@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { metricValue } from '../../test-support/services.ts';
+import { streamChat } from '../../test-support/chat-stream.ts';
 import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
 const fast = { ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 12, stddev: 0 } };
@@ -57,20 +58,7 @@ test('plain: the openai SDK gets a chat completion from an Anthropic deployment,
 
 test('streamed: OpenAI chunks, the usage chunk only when asked for, and time to first token', async () => {
   const before = await metrics();
-  const stream = await client().chat.completions.create({
-    model: 'claude',
-    stream: true,
-    stream_options: { include_usage: true },
-    messages: [{ role: 'user', content: 'Count to three.' }],
-  });
-  let text = '';
-  let usage: OpenAI.CompletionUsage | undefined;
-  let finish: string | null | undefined;
-  for await (const chunk of stream) {
-    text += chunk.choices[0]?.delta.content ?? '';
-    finish = chunk.choices[0]?.finish_reason ?? finish;
-    if (chunk.usage) usage = chunk.usage;
-  }
+  const { text, finish, usage } = await streamChat(client(), 'claude', 'Count to three.');
   assert.ok(text.length > 0);
   assert.equal(finish, 'stop');
   assert.equal(usage?.completion_tokens, 12);

@@ -7,6 +7,7 @@ import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import OpenAI from 'openai';
 import { metricValue } from '../../test-support/services.ts';
+import { streamChat } from '../../test-support/chat-stream.ts';
 import { simAndRouter } from '../../test-support/sim-and-router.ts';
 import { ConverseStream, toConverseBody } from '../src/providers/bedrock.ts';
 
@@ -40,20 +41,7 @@ test('signed (SigV4) and API-key Bedrock deployments: plain and streamed chat wi
     assert.ok((r.choices[0]!.message.content ?? '').length > 0, model);
     assert.equal(r.usage!.completion_tokens, 7);
   }
-  const stream = await client.chat.completions.create({
-    model: 'bedrock-claude',
-    stream: true,
-    stream_options: { include_usage: true },
-    messages: [{ role: 'user', content: 'Count to three.' }],
-  });
-  let text = '';
-  let usage: OpenAI.CompletionUsage | undefined;
-  let finish: string | null | undefined;
-  for await (const c of stream) {
-    text += c.choices[0]?.delta.content ?? '';
-    finish = c.choices[0]?.finish_reason ?? finish;
-    if (c.usage) usage = c.usage;
-  }
+  const { text, finish, usage } = await streamChat(client, 'bedrock-claude', 'Count to three.');
   assert.ok(text.length > 0);
   assert.equal(finish, 'stop');
   assert.equal(usage?.completion_tokens, 7);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { metricValue } from '../../test-support/services.ts';
+import { streamChat } from '../../test-support/chat-stream.ts';
 import { simAndRouter } from '../../test-support/sim-and-router.ts';
 import { GeminiStream, toChatCompletion, toGeminiBody } from '../src/providers/gemini.ts';
 
@@ -34,20 +35,7 @@ test('plain and streamed chat from a Gemini deployment, with usage, cost and tim
   assert.ok((r.choices[0]!.message.content ?? '').length > 0);
   assert.equal(r.choices[0]!.finish_reason, 'stop');
   assert.equal(r.usage!.completion_tokens, 9);
-  const stream = await client.chat.completions.create({
-    model: 'gemini',
-    stream: true,
-    stream_options: { include_usage: true },
-    messages: [{ role: 'user', content: 'Count to three.' }],
-  });
-  let text = '';
-  let usage: OpenAI.CompletionUsage | undefined;
-  let finish: string | null | undefined;
-  for await (const c of stream) {
-    text += c.choices[0]?.delta.content ?? '';
-    finish = c.choices[0]?.finish_reason ?? finish;
-    if (c.usage) usage = c.usage;
-  }
+  const { text, finish, usage } = await streamChat(client, 'gemini', 'Count to three.');
   assert.ok(text.length > 0);
   assert.equal(finish, 'stop');
   assert.equal(usage?.completion_tokens, 9);

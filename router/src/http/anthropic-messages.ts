@@ -2,7 +2,7 @@
 // the request becomes an OpenAI chat request (routed by the same policies and aliases, served by any model that
 // serves chat), and the chat answer and stream come back as a Message and Anthropic's events; errors in its shape.
 import { z } from 'zod';
-import type { StreamTranslator } from '../providers/provider.ts';
+import { EventStreamTranslator, parseArguments } from '../providers/translate.ts';
 import { apiError, type ApiError } from './errors.ts';
 
 type Json = Record<string, unknown>;
@@ -129,13 +129,6 @@ const STOP: Record<string, string> = {
   content_filter: 'refusal',
 };
 const stopReason = (finish: unknown) => (typeof finish === 'string' ? (STOP[finish] ?? 'end_turn') : 'end_turn');
-const parseInput = (args: unknown) => {
-  try {
-    return typeof args === 'string' ? JSON.parse(args || '{}') : (args ?? {});
-  } catch {
-    return {};
-  }
-};
 
 /** An OpenAI chat completion -> a Message. */
 export function toMessage(json: Json): Json {
@@ -146,7 +139,7 @@ export function toMessage(json: Json): Json {
   if (typeof message.content === 'string' && message.content) blocks.push({ type: 'text', text: message.content });
   for (const c of (message.tool_calls ?? []) as Json[]) {
     const fn = (c.function ?? {}) as Json;
-    blocks.push({ type: 'tool_use', id: c.id, name: fn.name, input: parseInput(fn.arguments) });
+    blocks.push({ type: 'tool_use', id: c.id, name: fn.name, input: parseArguments(fn.arguments) });
   }
   return {
     id: typeof json.id === 'string' ? json.id : 'msg',
@@ -165,30 +158,12 @@ export function toMessage(json: Json): Json {
  * block per tool call (its arguments as input_json_delta), and at [DONE] the block's stop, message_delta (stop
  * reason and usage, from the usage chunk the router asks for) and message_stop.
  */
-export class ChatToMessagesStream implements StreamTranslator {
-  private buffer = '';
+export class ChatToMessagesStream extends EventStreamTranslator {
   private started = false;
   private open: { index: number; kind: 'text' | 'tool'; call?: number } | undefined;
   private blocks = 0;
   private stop = 'end_turn';
   private usage: Json = {};
-
-  push(text: string): string {
-    this.buffer += text;
-    let out = '';
-    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n')) {
-      const event = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      out += this.event(event);
-    }
-    return out;
-  }
-
-  flush(): string {
-    const rest = this.buffer;
-    this.buffer = '';
-    return rest.trim() ? this.event(rest) : '';
-  }
 
   private ev(type: string, o: Json = {}): string {
     return `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
@@ -218,13 +193,7 @@ export class ChatToMessagesStream implements StreamTranslator {
     return out;
   }
 
-  private event(event: string): string {
-    const data = event
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (!data) return '';
+  protected translate(data: string): string {
     if (data === '[DONE]')
       return (
         this.close() +

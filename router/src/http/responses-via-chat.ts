@@ -1,7 +1,7 @@
 // /v1/responses for models that serve chat only (their provider speaks chat, Messages or Gemini): the Responses
 // request becomes a chat request, and the chat answer and stream come back as a Response object and Responses'
 // typed events, as the Vercel AI SDK and the OpenAI Agents SDK read them.
-import type { StreamTranslator } from '../providers/provider.ts';
+import { EventStreamTranslator } from '../providers/translate.ts';
 
 type Json = Record<string, unknown>;
 
@@ -144,8 +144,7 @@ export function chatToResponse(chat: Json): Json {
 }
 
 /** Chat chunks -> Responses' typed events (created, output items and their parts and deltas, completed). */
-export class ChatToResponsesStream implements StreamTranslator {
-  private buffer = '';
+export class ChatToResponsesStream extends EventStreamTranslator {
   private seq = 0;
   private id = 'resp_chat';
   private model: unknown;
@@ -156,22 +155,6 @@ export class ChatToResponsesStream implements StreamTranslator {
   private text: { index: number; id: string; text: string } | undefined;
   /** Open function calls by the chat tool-call index. */
   private readonly calls = new Map<number, { index: number; item: Json }>();
-
-  push(text: string): string {
-    this.buffer += text;
-    let out = '';
-    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n')) {
-      out += this.event(this.buffer.slice(0, end));
-      this.buffer = this.buffer.slice(end + 2);
-    }
-    return out;
-  }
-
-  flush(): string {
-    const rest = this.buffer.trim() ? this.event(this.buffer) : '';
-    this.buffer = '';
-    return rest;
-  }
 
   private ev(type: string, o: Json): string {
     return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.seq++, ...o })}\n\n`;
@@ -207,13 +190,7 @@ export class ChatToResponsesStream implements StreamTranslator {
     return out;
   }
 
-  private event(event: string): string {
-    const data = event
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (!data) return '';
+  protected translate(data: string): string {
     if (data === '[DONE]') {
       const out = this.closeText() + this.closeCalls();
       return (

@@ -1,7 +1,8 @@
 // Anthropic's Messages API behind the OpenAI chat endpoint: the chat body becomes a Messages body (system, turns,
 // images, tools and tool results, stop sequences, sampling, max_tokens), the answer and the stream come back as
 // OpenAI chat completions and chunks (text, tool calls, finish reason, usage with cache tokens counted as prompt).
-import type { Provider, ProviderDeployment, StreamTranslator } from './provider.ts';
+import type { Provider, ProviderDeployment } from './provider.ts';
+import { chatChunkEvent, dataUrl, EventStreamTranslator, imageUrlOf, parseArguments } from './translate.ts';
 
 /** Anthropic requires max_tokens; OpenAI clients often send none. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -25,11 +26,11 @@ function block(part: unknown): Block | undefined {
   const p = part as Json;
   if (p?.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text };
   if (p?.type === 'image_url') {
-    const url = typeof p.image_url === 'string' ? p.image_url : (p.image_url as Json | undefined)?.url;
-    if (typeof url !== 'string') return undefined;
-    const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+    const url = imageUrlOf(p);
+    if (url === undefined) return undefined;
+    const data = dataUrl(url);
     return data
-      ? { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } }
+      ? { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } }
       : { type: 'image', source: { type: 'url', url } };
   }
   return undefined;
@@ -41,15 +42,6 @@ const blocks = (content: unknown): Block[] =>
     : Array.isArray(content)
       ? content.map(block).filter((b): b is Block => b !== undefined)
       : [];
-
-const parseArguments = (args: unknown): unknown => {
-  if (typeof args !== 'string') return args ?? {};
-  try {
-    return JSON.parse(args);
-  } catch {
-    return {};
-  }
-};
 
 /** OpenAI chat messages -> Anthropic's system text and alternating turns (tool results become user turns). */
 export function toMessages(messages: Json[]): { system?: string; messages: Json[] } {
@@ -178,53 +170,22 @@ export function toChatCompletion(msg: Json, model: string): Json {
  * deltas become content and tool-call deltas, message_delta the finish reason and a usage chunk (choices: []),
  * message_stop the [DONE]; an error event becomes an OpenAI error event.
  */
-export class AnthropicStream implements StreamTranslator {
-  private buffer = '';
-  private id = 'msg';
-  private readonly created = Math.floor(Date.now() / 1000);
+export class AnthropicStream extends EventStreamTranslator {
+  private readonly meta = { id: 'msg', created: Math.floor(Date.now() / 1000), model: '' };
   private inputUsage: Json = {};
   /** Content block index -> the OpenAI tool-call index of a tool_use block. */
   private readonly toolIndex = new Map<number, number>();
 
-  constructor(private readonly model: string) {}
-
-  push(text: string): string {
-    this.buffer += text.replace(/\r\n?/g, '\n');
-    let out = '';
-    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n')) {
-      const event = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      out += this.event(event);
-    }
-    return out;
-  }
-
-  flush(): string {
-    const rest = this.buffer;
-    this.buffer = '';
-    return rest.trim() ? this.event(rest) : '';
+  constructor(model: string) {
+    super();
+    this.meta.model = model;
   }
 
   private chunk(delta: Json | null, finish: string | null = null, usage?: Json): string {
-    const choices = delta === null ? [] : [{ index: 0, delta, finish_reason: finish, logprobs: null }];
-    const body = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices,
-      ...(usage ? { usage } : {}),
-    };
-    return `data: ${JSON.stringify(body)}\n\n`;
+    return chatChunkEvent(this.meta, delta, finish, usage);
   }
 
-  private event(event: string): string {
-    const data = event
-      .split('\n')
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (!data) return '';
+  protected translate(data: string): string {
     let e: Json;
     try {
       e = JSON.parse(data) as Json;
@@ -234,7 +195,7 @@ export class AnthropicStream implements StreamTranslator {
     switch (e.type) {
       case 'message_start': {
         const msg = (e.message ?? {}) as Json;
-        if (typeof msg.id === 'string') this.id = msg.id;
+        if (typeof msg.id === 'string') this.meta.id = msg.id;
         this.inputUsage = (msg.usage ?? {}) as Json;
         return this.chunk({ role: 'assistant', content: '' });
       }

@@ -8,6 +8,7 @@ import { EventStreamCodec } from '@smithy/core/event-streams';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { Provider, ProviderDeployment, StreamTranslator } from './provider.ts';
+import { chatChunkEvent, dataUrl, imageUrlOf, parseArguments } from './translate.ts';
 
 type Json = Record<string, unknown>;
 
@@ -25,10 +26,10 @@ function blocks(content: unknown): Json[] {
     const part = p as Json;
     if (part?.type === 'text' && typeof part.text === 'string') return [{ text: part.text }];
     if (part?.type === 'image_url') {
-      const url = typeof part.image_url === 'string' ? part.image_url : (part.image_url as Json | undefined)?.url;
-      const data = typeof url === 'string' ? /^data:([^;,]+);base64,(.*)$/s.exec(url) : null;
-      const format = data ? IMAGE_FORMATS[data[1]!] : undefined;
-      return data && format ? [{ image: { format, source: { bytes: data[2] } } }] : [];
+      const url = imageUrlOf(part);
+      const data = url === undefined ? undefined : dataUrl(url);
+      const format = data ? IMAGE_FORMATS[data.mediaType] : undefined;
+      return data && format ? [{ image: { format, source: { bytes: data.data } } }] : [];
     }
     return [];
   });
@@ -39,14 +40,6 @@ const textOf = (content: unknown) =>
     .map((b) => b.text)
     .filter((t) => typeof t === 'string')
     .join('\n');
-
-const parseArgs = (a: unknown) => {
-  try {
-    return typeof a === 'string' ? JSON.parse(a || '{}') : (a ?? {});
-  } catch {
-    return {};
-  }
-};
 
 /** An OpenAI chat body -> a Converse body. */
 export function toConverseBody(openai: Json): Json {
@@ -65,7 +58,7 @@ export function toConverseBody(openai: Json): Json {
         ...blocks(m.content),
         ...((m.tool_calls ?? []) as Json[]).map((c) => {
           const fn = (c.function ?? {}) as Json;
-          return { toolUse: { toolUseId: c.id, name: fn.name, input: parseArgs(fn.arguments) } };
+          return { toolUse: { toolUseId: c.id, name: fn.name, input: parseArguments(fn.arguments) } };
         }),
       ]);
     else if (m.role === 'tool')
@@ -207,15 +200,7 @@ export class ConverseStream implements StreamTranslator {
   }
 
   private chunk(delta: Json | null, finish: string | null = null, usage?: Json): string {
-    const body = {
-      id: 'bedrock',
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      ...(usage ? { usage } : {}),
-    };
-    return `data: ${JSON.stringify(body)}\n\n`;
+    return chatChunkEvent({ id: 'bedrock', created: this.created, model: this.model }, delta, finish, usage);
   }
 
   private message(headers: Record<string, { value: unknown }>, body: string): string {

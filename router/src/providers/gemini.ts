@@ -2,7 +2,8 @@
 // :streamGenerateContent?alt=sse) under the API's base, the x-goog-api-key header; chat -> contents with parts
 // (system instruction, text, inline images, function calls and responses, tools, generation config), answers and
 // streams -> OpenAI completions and chunks with usage from usageMetadata.
-import type { Provider, ProviderDeployment, StreamTranslator } from './provider.ts';
+import type { Provider, ProviderDeployment } from './provider.ts';
+import { chatChunkEvent, dataUrl, EventStreamTranslator, imageUrlOf, parseArguments } from './translate.ts';
 
 type Json = Record<string, unknown>;
 
@@ -23,22 +24,14 @@ function parts(content: unknown): Json[] {
     const part = p as Json;
     if (part?.type === 'text' && typeof part.text === 'string') return [{ text: part.text }];
     if (part?.type === 'image_url') {
-      const url = typeof part.image_url === 'string' ? part.image_url : (part.image_url as Json | undefined)?.url;
-      const data = typeof url === 'string' ? /^data:([^;,]+);base64,(.*)$/s.exec(url) : null;
+      const url = imageUrlOf(part);
+      const data = url === undefined ? undefined : dataUrl(url);
       // Inline data only: a URL would need Gemini's file API (fileData with a Google-hosted URI).
-      return data ? [{ inlineData: { mimeType: data[1], data: data[2] } }] : [];
+      return data ? [{ inlineData: { mimeType: data.mediaType, data: data.data } }] : [];
     }
     return [];
   });
 }
-
-const args = (a: unknown) => {
-  try {
-    return typeof a === 'string' ? JSON.parse(a || '{}') : (a ?? {});
-  } catch {
-    return {};
-  }
-};
 
 /** An OpenAI chat body -> a generateContent body. */
 export function toGeminiBody(openai: Json): Json {
@@ -61,7 +54,7 @@ export function toGeminiBody(openai: Json): Json {
         ...parts(m.content),
         ...calls.map((c) => {
           const fn = (c.function ?? {}) as Json;
-          return { functionCall: { name: fn.name, args: args(fn.arguments) } };
+          return { functionCall: { name: fn.name, args: parseArguments(fn.arguments) } };
         }),
       ]);
     } else if (m.role === 'tool')
@@ -173,53 +166,29 @@ export function toChatCompletion(json: Json, model: string): Json {
  * become content deltas, its function calls whole tool-call deltas, its finishReason the finish chunk; the last
  * usageMetadata becomes the usage chunk when the stream ends (Gemini sends no end marker), then [DONE].
  */
-export class GeminiStream implements StreamTranslator {
-  private buffer = '';
+export class GeminiStream extends EventStreamTranslator {
   private started = false;
   private calls = 0;
   private usage: Json | undefined;
   private finished = false;
-  private readonly created = Math.floor(Date.now() / 1000);
-  private id = 'gemini';
+  private readonly meta = { id: 'gemini', created: Math.floor(Date.now() / 1000), model: '' };
 
-  constructor(private readonly model: string) {}
-
-  push(text: string): string {
-    this.buffer += text.replace(/\r\n?/g, '\n');
-    let out = '';
-    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n')) {
-      out += this.event(this.buffer.slice(0, end));
-      this.buffer = this.buffer.slice(end + 2);
-    }
-    return out;
+  constructor(model: string) {
+    super();
+    this.meta.model = model;
   }
 
-  flush(): string {
-    const rest = this.buffer.trim() ? this.event(this.buffer) : '';
-    this.buffer = '';
+  /** Gemini sends no end marker: the stream's end brings the usage chunk and [DONE]. */
+  protected override end(): string {
     const usage = toUsage(this.usage);
-    return `${rest}${usage ? this.chunk(null, null, usage) : ''}data: [DONE]\n\n`;
+    return `${usage ? this.chunk(null, null, usage) : ''}data: [DONE]\n\n`;
   }
 
   private chunk(delta: Json | null, finish: string | null = null, usage?: Json): string {
-    const body = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      ...(usage ? { usage } : {}),
-    };
-    return `data: ${JSON.stringify(body)}\n\n`;
+    return chatChunkEvent(this.meta, delta, finish, usage);
   }
 
-  private event(event: string): string {
-    const data = event
-      .split('\n')
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (!data) return '';
+  protected translate(data: string): string {
     let json: Json;
     try {
       json = JSON.parse(data) as Json;
@@ -230,7 +199,7 @@ export class GeminiStream implements StreamTranslator {
       const e = json.error as Json;
       return `data: ${JSON.stringify({ error: { message: e.message ?? 'upstream error', type: 'upstream_error', param: null, code: e.status ?? null } })}\n\n`;
     }
-    if (typeof json.responseId === 'string') this.id = json.responseId;
+    if (typeof json.responseId === 'string') this.meta.id = json.responseId;
     if (json.usageMetadata) this.usage = json.usageMetadata as Json;
     let out = '';
     if (!this.started) {
