@@ -45,6 +45,12 @@ export const simConfigSchema = z
   .object({
     /** Seed of the random generator: same seed and same request order give the same answers. */
     seed: z.number().int().default(42),
+    /**
+     * When set, every request must present this key the way its API sends one (Authorization: Bearer, api-key,
+     * x-api-key, x-goog-api-key or ?key=; SigV4-signed Bedrock requests are not checked), else an auth error in the
+     * API's shape: for testing how a router handles a wrong key.
+     */
+    api_key: z.string().min(1).optional(),
     /** Multiplies every simulated delay: 1 = realistic, 0 = instant (tests, throughput benchmarks). */
     time_scale: z.number().nonnegative().default(1),
     models: z.array(simModelSchema).min(1),

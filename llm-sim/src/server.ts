@@ -214,6 +214,15 @@ function sendEndpointError(
   else sendError(res, status, message, type, code, param, headers);
 }
 
+/** Whether a request carries `key` as any of the APIs sends one (a SigV4 signature counts: it is not verified). */
+function presentsKey(req: IncomingMessage, key: string): boolean {
+  const h = req.headers;
+  const auth = String(h.authorization ?? '');
+  if (auth.startsWith('AWS4-HMAC-SHA256 ')) return true;
+  const query = new URL(req.url ?? '/', 'http://sim').searchParams.get('key');
+  return [auth.replace(/^Bearer\s+/i, ''), h['api-key'], h['x-api-key'], h['x-goog-api-key'], query].includes(key);
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -269,6 +278,17 @@ export function createSimServer(config: SimConfig): SimServer {
     /** Gemini: streaming is a path, not a body field. */
     streamPath = false,
   ): Promise<void> {
+    if (config.api_key !== undefined && !presentsKey(req, config.api_key)) {
+      metrics.requests.inc({ model: 'unknown', outcome: 'unauthorized' });
+      return sendEndpointError(
+        res,
+        endpoint,
+        endpoint === 'gemini' || endpoint === 'converse' ? 403 : 401,
+        'Incorrect API key provided',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
+    }
     const raw = await readBody(req);
     if (raw === 'too_large')
       return sendEndpointError(
