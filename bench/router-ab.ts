@@ -7,7 +7,6 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROUTER_NODE_FLAGS } from '../router/node-flags.ts';
 import { cpuSeconds } from '../test-support/proc-stats.ts';
 import { openLoop, openLoopClient } from './lib/drivers.ts';
 import { REPO_ROOT, startBenchRouter, startNodeService, stopAll } from './lib/services.ts';
@@ -45,8 +44,8 @@ if (!existsSync(join(BASE_DIST, 'main.mjs'))) throw new Error(`no build of ${rev
 try {
   const upstream = await startNodeService('fast upstream', 'bench/fast-upstream.ts', []);
   const head = await startBenchRouter(upstream.url);
-  // The base router with the same config: start the head's way, then swap the entry point.
-  const base = await startBenchRouterAt(upstream.url, '.cache/ab-base/main.mjs');
+  // The base router: the same config and flags, the base revision's build.
+  const base = await startBenchRouter(upstream.url, { entry: '.cache/ab-base/main.mjs' });
   const targets = [
     { name: `base ${rev}`, service: base },
     { name: 'head', service: head },
@@ -90,20 +89,4 @@ try {
   );
 } finally {
   await stopAll();
-}
-
-/** The bench router's config and flags, with another build as its entry point. */
-async function startBenchRouterAt(upstreamUrl: string, entry: string) {
-  const { mkdtempSync: mk, writeFileSync } = await import('node:fs');
-  const dir = mk(join(tmpdir(), 'llm-router-ab-config-'));
-  const file = join(dir, 'router.yaml');
-  writeFileSync(
-    file,
-    `models:\n  - name: bench\n    deployments:\n      - { id: bench-0, model: bench, api_base: "${upstreamUrl}/v1", price: { input_per_1m: 1, output_per_1m: 2 } }\npolicies:\n  - { name: task_router, classifier: task, routes: {}, default: bench }\n`,
-  );
-  try {
-    return await startNodeService('router (base)', entry, ['--config', file], { LOG_LEVEL: 'info' }, ROUTER_NODE_FLAGS);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -134,6 +134,8 @@ export async function startBenchRouter(
     runtime?: RouterRuntime;
     /** Top-level YAML added to the config (e.g. a state: section). */
     extraYaml?: string;
+    /** Another production build to run (bench/router-ab.ts: a base revision's), relative to the repository. */
+    entry?: string;
   } = {},
 ): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-bench-'));
@@ -155,7 +157,7 @@ export async function startBenchRouter(
   const args = ['--config', file, ...(options.workers ? ['--workers', String(options.workers)] : [])];
   try {
     // The router reads its config once at start: the file can go as soon as it listens.
-    const entry = options.runtime === 'tsx' ? 'router/src/main.ts' : ensureRouterBuild();
+    const entry = options.entry ?? (options.runtime === 'tsx' ? 'router/src/main.ts' : ensureRouterBuild());
     return await startNodeService(
       `router${options.workers ? ` x${options.workers}` : ''}`,
       entry,

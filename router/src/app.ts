@@ -126,6 +126,7 @@ export function createRouterApp(
         deployments,
         resilience: config.resilience,
         metrics: ctx.metrics,
+        log,
         ...(shared ? { shared } : {}),
       }),
       modelPriceOf(config),

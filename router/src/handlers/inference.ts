@@ -7,7 +7,7 @@ import { CHAT, chatUsage, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { sourceTextOf } from '../http/read-json-body.ts';
 import { requestIdOf } from '../http/request-meta.ts';
-import { failureDetail, upstreamApiError } from '../http/upstream-errors.ts';
+import { upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
 import { costUsd, modelPrice } from '../pricing/cost.ts';
@@ -17,16 +17,11 @@ import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
-import {
-  recordDeploymentFailure,
-  runAttempts,
-  type AttemptsEnv,
-  type AttemptsHooks,
-  type AttemptsOutcome,
-} from '../upstream/attempts.ts';
+import { recordDeploymentFailure, runAttempts, type AttemptsEnv, type AttemptsOutcome } from '../upstream/attempts.ts';
 import { withModel } from '../upstream/body-text.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import { failureLabel, type UpstreamFailure } from '../upstream/failures.ts';
+import { attemptHooks } from './attempt-hooks.ts';
 import type { RouterContext } from './context.ts';
 
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -90,26 +85,10 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     metrics.externalClassifierFallbacks.inc({ policy, reason });
     log.warn({ policy, reason }, 'external classifier failed; the built-in one answered');
   };
-  // Built once per endpoint, not per request.
-  const hooks: AttemptsHooks = {
-    rateLimitedLocally: (model, n) => metrics.rateLimited.inc({ model, source: 'local' }, n),
-    retry: (model, reason) => metrics.retries.inc({ model, reason }),
-    failed: ({ model, dep, failure }, label) => {
-      metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: label });
-      if (label === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
-      if (label !== 'auth') return;
-      const detail = failureDetail(failure, dep);
-      if (detail)
-        log.warn(
-          { deployment: dep.config.id, model, upstream_said: detail },
-          'upstream refused the router credentials',
-        );
-    },
-  };
   const attemptsEnv: AttemptsEnv = {
     deployments,
     resilience: config.resilience,
-    hooks,
+    hooks: attemptHooks(metrics, log), // built once per endpoint, not per request
     ...(ctx.shared ? { shared: ctx.shared } : {}),
   };
 

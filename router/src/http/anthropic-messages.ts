@@ -2,7 +2,7 @@
 // the request becomes an OpenAI chat request (routed by the same policies and aliases, served by any model that
 // serves chat), and the chat answer and stream come back as a Message and Anthropic's events; errors in its shape.
 import { z } from 'zod';
-import { EventStreamTranslator, parseArguments } from '../providers/translate.ts';
+import { EventStreamTranslator, jsonObject, parseArguments } from '../providers/translate.ts';
 import { apiError, type ApiError } from './errors.ts';
 
 type Json = Record<string, unknown>;
@@ -203,12 +203,8 @@ export class ChatToMessagesStream extends EventStreamTranslator {
         }) +
         this.ev('message_stop')
       );
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(data) as Json;
-    } catch {
-      return '';
-    }
+    const chunk = jsonObject(data);
+    if (!chunk) return ''; // not JSON: nothing to translate
     if (chunk.error) {
       const e = chunk.error as Json;
       return this.ev('error', { error: { type: 'api_error', message: e.message ?? 'upstream error' } });

@@ -1,7 +1,7 @@
 // /v1/responses for models that serve chat only (their provider speaks chat, Messages or Gemini): the Responses
 // request becomes a chat request, and the chat answer and stream come back as a Response object and Responses'
 // typed events, as the Vercel AI SDK and the OpenAI Agents SDK read them.
-import { EventStreamTranslator } from '../providers/translate.ts';
+import { EventStreamTranslator, jsonObject } from '../providers/translate.ts';
 
 type Json = Record<string, unknown>;
 
@@ -119,7 +119,7 @@ const responseUsage = (u: Json | undefined): Json | undefined =>
 /** A chat completion -> a Response object. */
 export function chatToResponse(chat: Json): Json {
   const id = `resp_${String(chat.id ?? 'chat').replace(/^resp_/, '')}`;
-  const message = ((((chat.choices ?? []) as Json[])[0] ?? {}).message ?? {}) as Json;
+  const message = (((chat.choices ?? []) as Json[])[0]?.message ?? {}) as Json;
   const output: Json[] = [];
   if (typeof message.content === 'string' && message.content)
     output.push({
@@ -206,12 +206,8 @@ export class ChatToResponsesStream extends EventStreamTranslator {
         })
       );
     }
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(data) as Json;
-    } catch {
-      return '';
-    }
+    const chunk = jsonObject(data);
+    if (!chunk) return ''; // not JSON: nothing to translate
     if (chunk.error) {
       const e = chunk.error as Json;
       return this.ev('error', { code: e.code ?? null, message: e.message ?? 'upstream error', param: null });
@@ -225,7 +221,7 @@ export class ChatToResponsesStream extends EventStreamTranslator {
       out += this.ev('response.created', { response: shell }) + this.ev('response.in_progress', { response: shell });
     }
     if (chunk.usage) this.usage = chunk.usage as Json;
-    const delta = ((((chunk.choices ?? []) as Json[])[0] ?? {}).delta ?? {}) as Json;
+    const delta = (((chunk.choices ?? []) as Json[])[0]?.delta ?? {}) as Json;
     if (typeof delta.content === 'string' && delta.content) {
       if (!this.text) {
         const index = this.items.length;

@@ -2,7 +2,7 @@
 // images, tools and tool results, stop sequences, sampling, max_tokens), the answer and the stream come back as
 // OpenAI chat completions and chunks (text, tool calls, finish reason, usage with cache tokens counted as prompt).
 import type { Provider, ProviderDeployment } from './provider.ts';
-import { chatChunkEvent, dataUrl, EventStreamTranslator, imageUrlOf, parseArguments } from './translate.ts';
+import { chatChunkEvent, dataUrl, EventStreamTranslator, imageUrlOf, jsonObject, parseArguments } from './translate.ts';
 
 /** Anthropic requires max_tokens; OpenAI clients often send none. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -186,12 +186,8 @@ export class AnthropicStream extends EventStreamTranslator {
   }
 
   protected translate(data: string): string {
-    let e: Json;
-    try {
-      e = JSON.parse(data) as Json;
-    } catch {
-      return '';
-    }
+    const e = jsonObject(data);
+    if (!e) return ''; // not JSON: nothing to translate
     switch (e.type) {
       case 'message_start': {
         const msg = (e.message ?? {}) as Json;

@@ -3,7 +3,7 @@
 // (system instruction, text, inline images, function calls and responses, tools, generation config), answers and
 // streams -> OpenAI completions and chunks with usage from usageMetadata.
 import type { Provider, ProviderDeployment } from './provider.ts';
-import { chatChunkEvent, dataUrl, EventStreamTranslator, imageUrlOf, parseArguments } from './translate.ts';
+import { chatChunkEvent, dataUrl, EventStreamTranslator, imageUrlOf, jsonObject, parseArguments } from './translate.ts';
 
 type Json = Record<string, unknown>;
 
@@ -189,12 +189,8 @@ export class GeminiStream extends EventStreamTranslator {
   }
 
   protected translate(data: string): string {
-    let json: Json;
-    try {
-      json = JSON.parse(data) as Json;
-    } catch {
-      return '';
-    }
+    const json = jsonObject(data);
+    if (!json) return ''; // not JSON: nothing to translate
     if (json.error) {
       const e = json.error as Json;
       return `data: ${JSON.stringify({ error: { message: e.message ?? 'upstream error', type: 'upstream_error', param: null, code: e.status ?? null } })}\n\n`;
@@ -223,7 +219,7 @@ export class GeminiStream extends EventStreamTranslator {
         });
       }
     }
-    const reason = (((json.candidates ?? []) as Json[])[0] ?? {}).finishReason;
+    const reason = ((json.candidates ?? []) as Json[])[0]?.finishReason;
     if (typeof reason === 'string' && !this.finished) {
       this.finished = true;
       out += this.chunk({}, this.calls ? 'tool_calls' : (FINISH[reason] ?? 'stop'));

@@ -61,6 +61,16 @@ export function chatChunkEvent(
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
+/** Text as a JSON object (an answer, an event's data), or undefined when it is not one: no parse unless it opens with {. */
+export function jsonObject(text: string): Record<string, unknown> | undefined {
+  if (text.trimStart().charCodeAt(0) !== 123 /* { */) return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Tool-call arguments (a JSON string, or already an object) as an object; {} when they do not parse. */
 export function parseArguments(args: unknown): unknown {
   if (typeof args !== 'string') return args ?? {};

@@ -2,7 +2,9 @@
 // cooldowns and retries as for any request, but no client, no routing and no request metrics (shadow evaluation's
 // calls are counted apart).
 import { estimatePromptTokens, type ChatMessageLike } from '../classify/prompt-text.ts';
+import type { Logger } from 'pino';
 import type { RouterConfig } from '../config/schema.ts';
+import { attemptHooks } from '../handlers/attempt-hooks.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { SharedState } from '../state/shared-state.ts';
 import type { DeploymentRegistry } from '../upstream/deployments.ts';
@@ -26,19 +28,15 @@ export interface CallerDeps {
   deployments: DeploymentRegistry;
   resilience: RouterConfig['resilience'];
   metrics: RouterMetrics;
+  log: Logger;
   shared?: SharedState;
 }
 
-export function modelCaller({ deployments, resilience, metrics, shared }: CallerDeps) {
+export function modelCaller({ deployments, resilience, metrics, log, shared }: CallerDeps) {
   const env: AttemptsEnv = {
     deployments,
     resilience,
-    hooks: {
-      rateLimitedLocally: (model, n) => metrics.rateLimited.inc({ model, source: 'local' }, n),
-      retry: (model, reason) => metrics.retries.inc({ model, reason }),
-      failed: ({ model, dep }, label) =>
-        metrics.deploymentFailures.inc({ model, deployment: dep.config.id, reason: label }),
-    },
+    hooks: attemptHooks(metrics, log),
     ...(shared ? { shared } : {}),
   };
   return async function callModel(

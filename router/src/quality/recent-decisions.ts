@@ -45,9 +45,11 @@ export class RecentDecisions {
 
   /** Claims the one feedback an answer may get. */
   async claim(id: string): Promise<FeedbackClaim> {
-    const local = this.entries.get(id);
-    if (local && local.expires <= this.now()) this.entries.delete(id);
-    const entry = local && local.expires > this.now() ? local : undefined;
+    let entry = this.entries.get(id);
+    if (entry && entry.expires <= this.now()) {
+      this.entries.delete(id);
+      entry = undefined;
+    }
     if (entry?.scored) return { kind: 'already' };
     const store = this.store();
     let answer = entry?.answer;

@@ -11,6 +11,7 @@ import { AttemptSignal } from './attempt-signal.ts';
 import type { Deployment } from './deployments.ts';
 import { type Answer, ERROR_BODY_LIMIT, readAnswer } from './read-answer.ts';
 import { SseEventTooLargeError } from './sse-tap.ts';
+import { jsonObject } from '../providers/translate.ts';
 
 export type AttemptResult =
   /** Non-stream success: the whole body, already read and parsed. `passHeaders`: the provider's rate-limit headers. */
@@ -89,16 +90,6 @@ async function readCapped(
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A completion is a JSON object (a truncated or HTML body is a failed attempt, not a 200): parsed once, here. */
-function jsonObject(text: string): { usage?: unknown } | null {
-  if (text.trimStart().charCodeAt(0) !== 123 /* { */) return null;
-  try {
-    return JSON.parse(text) as { usage?: unknown };
-  } catch {
-    return null;
-  }
-}
-
 /** OpenAI's rate-limit headers (what other providers send too), looked up by name: cheaper than a scan. */
 const RATE_LIMIT_HEADERS = ['limit', 'remaining', 'reset'].flatMap((k) => [
   `x-ratelimit-${k}-requests`,
@@ -162,6 +153,7 @@ function checkedAnswer(dep: Deployment, answer: Answer, attempt: AttemptSignal, 
       kind: 'failed',
       failure: { type: 'bad_response', what: `an answer over max_response_bytes (${dep.config.max_response_bytes})` },
     };
+  // A completion is a JSON object (a truncated or HTML body is a failed attempt, not a 200): parsed once, here.
   const json = jsonObject(answer.text);
   if (!json)
     return {
@@ -201,7 +193,7 @@ export async function callDeployment(
     'content-type': 'application/json',
     accept: stream ? 'text/event-stream' : 'application/json',
   };
-  Object.assign(headers, dep.provider.headers(dep.config));
+  Object.assign(headers, dep.authHeaders);
   if (requestId) headers['x-request-id'] = requestId;
   let keepLease = false;
   try {

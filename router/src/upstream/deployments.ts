@@ -12,6 +12,8 @@ export interface Deployment {
   config: DeploymentConfig;
   /** The API it speaks: how an attempt's path, headers and body look, and how its answers read back. */
   provider: Provider;
+  /** Its provider's auth headers, made once (they depend on the config only). */
+  authHeaders: Readonly<Record<string, string>>;
   model: string;
   pool: Pool;
   /** Path of api_base (e.g. /v1), without a trailing slash: endpoint paths go under it. */
@@ -58,6 +60,7 @@ export class DeploymentRegistry {
           return {
             config: d,
             provider: PROVIDERS_BY_NAME[d.provider],
+            authHeaders: PROVIDERS_BY_NAME[d.provider].headers(d),
             model: m.name,
             pool,
             basePath: url.pathname.replace(/\/$/, ''),
