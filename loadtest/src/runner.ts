@@ -104,6 +104,8 @@ export class LoadRun extends EventEmitter {
     if (o.duration_s !== undefined && this.elapsedSeconds() >= o.duration_s) this.endReason ??= 'duration reached';
     else if (o.max_requests !== undefined && this.sent >= o.max_requests) this.endReason ??= 'max requests reached';
     else return false;
+    // Whatever waits on the stop signal (think time, the spawner) wakes now.
+    this.stopRequested.abort();
     return true;
   }
 
@@ -193,13 +195,10 @@ export class LoadRun extends EventEmitter {
         const done = () => {
           this.spawnMore = undefined;
           this.stopRequested.signal.removeEventListener('abort', done);
-          clearInterval(poll);
           resolve();
         };
         this.spawnMore = done;
         this.stopRequested.signal.addEventListener('abort', done);
-        // Deadlines and max_requests end the run without an event: look once a second.
-        const poll = setInterval(() => this.shouldStop() && done(), 1000);
       });
     }
     while (userLoops.size > 0) await Promise.race(userLoops);

@@ -81,6 +81,8 @@ export function createRouterApp(
   const { log, requests: requestLog } = createLogs();
   const classifier = options.classifier ?? TaskClassifier.load();
   const deployments = new DeploymentRegistry(config);
+  /** A model's blended price: what "stronger" means to sessions and "cheaper" to shadow evaluation. */
+  const priceOf = modelPriceOf(config);
   let shared: SharedState | undefined;
   const ctx: RouterContext = {
     config,
@@ -100,7 +102,7 @@ export function createRouterApp(
     ),
     log,
     requestLog,
-    sessions: new ConversationSessions(config.sessions, modelPriceOf(config), () => shared),
+    sessions: new ConversationSessions(config.sessions, priceOf, () => shared),
     decisions: new RecentDecisions(config.feedback.ttl_s * 1000, config.feedback.max_decisions, () => shared),
     openStreams: new Set(),
   };
@@ -129,7 +131,7 @@ export function createRouterApp(
         log,
         ...(shared ? { shared } : {}),
       }),
-      modelPriceOf(config),
+      priceOf,
       Math.random,
       Date.now,
       (policy, err) => log.warn({ policy, err: String(err) }, 'shadow evaluation failed'),
