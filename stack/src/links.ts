@@ -95,7 +95,9 @@ export async function stackLinks(state: StackState): Promise<{ services: Link[];
     pages.push({
       label: 'Dashboard',
       url: grafana ? `${grafana}/d/llm-router-overview` : `${prometheus}/consoles/llm-router-overview.html`,
-      note: grafana ? 'Grafana' : 'served by Prometheus, as no Grafana runs here; the overview, with links to the others',
+      note: grafana
+        ? 'Grafana'
+        : 'served by Prometheus, as no Grafana runs here; the overview, with links to the others',
     });
     pages.push({ label: 'Graphs', url: graphUrl(prometheus, ui), note: 'requests, errors, p95 latency, cost/hour' });
     pages.push({ label: 'Alerts', url: `${prometheus}${ui}/alerts` });
