@@ -25,6 +25,8 @@ export const simModelSchema = z
     tpm: z.number().int().nonnegative().default(0),
     /** Probability of answering 500. */
     error_rate: z.number().min(0).max(1).default(0),
+    /** Probability of answering "overloaded" at once, in the API's shape (Anthropic's 529, 503 elsewhere). */
+    overload_rate: z.number().min(0).max(1).default(0),
     /** Probability of never answering (the client must time out). */
     hang_probability: z.number().min(0).max(1).default(0),
     /** Probability of stalling: the answer starts (headers, half its body or tokens), then nothing more comes. */

@@ -1,6 +1,7 @@
 // Every provider's failures mean the same to the router as OpenAI's: a refused key is the router's credentials
 // failing (502 upstream_auth_failed naming the deployment, counted as reason "auth", the key in no answer or
-// metric), and throttling is a 429 with retry-after for the client. llm-sim answers each in its API's own shape.
+// metric or log), throttling is a 429 with retry-after for the client, and an overloaded deployment (Anthropic's 529,
+// 503 elsewhere; both a 503 to the router) is retried on the next one and cooled down. llm-sim answers each in its API's own shape.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -23,7 +24,11 @@ before(async () => {
     JSON.stringify({ id, ttft_ms: { mean: 1 }, tokens_per_second: { mean: 5000 }, output_tokens: { mean: 3 }, rpm: 1 });
   sim = await startService(SIM_MAIN, [
     '--config',
-    tmp.write('sim.yaml', `seed: 1\ntime_scale: 1\napi_key: right-key\nmodels:\n  - ${model('m')}\n`),
+    tmp.write(
+      'sim.yaml',
+      `seed: 1\ntime_scale: 1\napi_key: right-key\nmodels:\n  - ${model('m')}\n` +
+        `  - { id: busy, overload_rate: 1 }\n  - { id: spare, ttft_ms: { mean: 1 }, output_tokens: { mean: 3 } }\n`,
+    ),
   ]);
   const base = (p: string) =>
     p === 'gemini' ? `${sim.url}/v1beta` : p === 'openai' || p === 'anthropic' ? `${sim.url}/v1` : sim.url;
@@ -69,6 +74,7 @@ test('a refused key is upstream_auth_failed for every provider, and the key is n
       p,
     );
   assert.doesNotMatch(m, new RegExp(SECRET));
+  assert.doesNotMatch(router.output(), new RegExp(SECRET), 'nor in the logs');
 });
 
 test('throttling is a 429 with retry-after for the client, whatever the provider', async () => {
@@ -88,4 +94,44 @@ test('throttling is a 429 with retry-after for the client, whatever the provider
       `${p} throttled: ${JSON.stringify(statuses)}`,
     );
   for (const [p, , retryAfter] of throttled) assert.ok(Number(retryAfter) >= 1, `${p}: retry-after ${retryAfter}`);
+});
+
+test('an overloaded deployment is retried on the next one and cooled down, whatever the provider', async () => {
+  // Its own router: two failures in a row cool a deployment down. lowest_cost tries the cheap, overloaded one first.
+  const base = (p: string) =>
+    p === 'gemini' ? `${sim.url}/v1beta` : p === 'openai' || p === 'anthropic' ? `${sim.url}/v1` : sim.url;
+  const dep = (p: string, model: 'busy' | 'spare', price: number) =>
+    `{ id: ${p}-${model}, provider: ${p}, api_base: "${base(p)}", api_key: right-key, model: ${model}, price: { input_per_1m: ${price}, output_per_1m: ${price} } }`;
+  const models = PROVIDERS.map(
+    (p) => `  - { name: ${p}, strategy: lowest_cost, deployments: [ ${dep(p, 'busy', 1)}, ${dep(p, 'spare', 2)} ] }`,
+  );
+  const second = await startService(ROUTER_MAIN, [
+    '--config',
+    tmp.write(
+      'overload.yaml',
+      `resilience: { retries: 1, backoff_ms: 0, cooldown: { allowed_fails: 2, duration_s: 60 } }\nmodels:\n${models.join('\n')}\n`,
+    ),
+  ]);
+  try {
+    for (const p of PROVIDERS)
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${second.url}/v1/chat/completions`, {
+          method: 'POST',
+          body: JSON.stringify({ model: p, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        assert.equal(res.status, 200, `${p} #${i}: ${await res.clone().text()}`);
+        assert.equal(((await res.json()) as { model: string }).model, 'spare');
+      }
+    const m = await (await fetch(`${second.url}/metrics`)).text();
+    for (const p of PROVIDERS) {
+      // Anthropic's 529 is booked (and shown to clients) as the 503 OpenAI's clients know.
+      const reason = '503';
+      const busy = { model: p, deployment: `${p}-busy` };
+      assert.equal(metricValue(m, 'llm_router_deployment_failures_total', { ...busy, reason }), 2, `${p}: ${reason}s`);
+      assert.equal(metricValue(m, 'llm_router_deployment_cooldowns_total', busy), 1, `${p}: cooled down once`);
+      assert.equal(metricValue(m, 'llm_router_requests_total', { model: p, status: '200' }), 4, p);
+    }
+  } finally {
+    await second.stop();
+  }
 });
