@@ -1,5 +1,5 @@
 // The compatibility matrix: every client library people use (openai chat and Responses, @anthropic-ai/sdk,
-// LangChain, the Vercel AI SDK over Responses and over Chat) × every provider behind the router (OpenAI, Azure,
+// LangChain, the Vercel AI SDK over Responses and over Chat, the OpenAI Agents SDK) × every provider behind the router (OpenAI, Azure,
 // Anthropic, Gemini, Bedrock, each spoken by llm-sim) × plain, streamed and a tool round trip (the call, then the
 // tool's result and the model's text). Each case checks what the client reads (text, the call and its arguments,
 // usage); at the end the router's token and cost metrics must equal the usage the clients were told.
@@ -11,6 +11,15 @@ import { ChatOpenAI } from '@langchain/openai';
 import { type AIMessageChunk, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
+import {
+  Agent,
+  type ModelResponse,
+  run,
+  setDefaultOpenAIClient,
+  setTracingDisabled,
+  tool as agentTool,
+} from '@openai/agents';
+import { z } from 'zod';
 import { metricValue } from '../../test-support/services.ts';
 import { simAndRouter } from '../../test-support/sim-and-router.ts';
 
@@ -320,6 +329,51 @@ function vercel(api: 'responses' | 'chat'): Client {
   };
 }
 
+/** The OpenAI Agents SDK (Responses API): an agent run, streamed, and a run whose tool the SDK calls itself. */
+function agents(): Client {
+  // Its traces would go to OpenAI's servers: off, and the client pointed at the router.
+  setTracingDisabled(true);
+  setDefaultOpenAIClient(new OpenAI({ baseURL: `${stack.router.url}/v1`, apiKey: 'unused', maxRetries: 0 }));
+  const usage = (responses: ModelResponse[]) => ({
+    input: responses.reduce((n, r) => n + r.usage.inputTokens, 0),
+    output: responses.reduce((n, r) => n + r.usage.outputTokens, 0),
+  });
+  const agent = (model: string, tools: Agent['tools'] = []) =>
+    new Agent({ name: 'weather', instructions: 'Answer briefly.', model, tools });
+  return {
+    async plain(model) {
+      const r = await run(agent(model), PROMPT);
+      return { text: String(r.finalOutput), usage: usage(r.rawResponses) };
+    },
+    async stream(model) {
+      const r = await run(agent(model), PROMPT, { stream: true });
+      let text = '';
+      for await (const e of r.toTextStream()) text += e;
+      await r.completed;
+      assert.equal(text, r.finalOutput);
+      return { text, usage: usage(r.rawResponses) };
+    },
+    async tools(model) {
+      const weather = agentTool({
+        name: WEATHER.name,
+        description: WEATHER.description,
+        parameters: z.object({ city: z.string(), unit: z.enum(['celsius', 'fahrenheit']) }),
+        execute: async () => RESULT,
+      });
+      const r = await run(agent(model, [weather]), PROMPT);
+      assert.equal(r.rawResponses.length, 2, 'a call, then the answer');
+      const item = r.newItems.find((i) => i.type === 'tool_call_item')?.rawItem;
+      assert.ok(item && item.type === 'function_call', JSON.stringify(r.newItems));
+      return {
+        calls: [
+          { call: { name: item.name, args: JSON.parse(item.arguments) }, usage: usage(r.rawResponses.slice(0, 1)) },
+        ],
+        answer: { text: String(r.finalOutput), usage: usage(r.rawResponses.slice(1)) },
+      };
+    },
+  };
+}
+
 const CLIENTS: Record<string, () => Client> = {
   'openai chat': openaiChat,
   'openai responses': openaiResponses,
@@ -327,6 +381,7 @@ const CLIENTS: Record<string, () => Client> = {
   langchain,
   'vercel ai (responses)': () => vercel('responses'),
   'vercel ai (chat)': () => vercel('chat'),
+  'openai agents': agents,
 };
 
 const textAnswer = (r: Read, what: string) => {
