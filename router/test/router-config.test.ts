@@ -32,6 +32,17 @@ test('the shipped config/router.yaml is valid', () => {
   );
 });
 
+test('config/providers.example.yaml is valid: one model per provider, keys from the environment', () => {
+  const keys = ['OPENAI_API_KEY', 'AZURE_OPENAI_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'AWS_ACCESS_KEY_ID'];
+  const env = Object.fromEntries([...keys, 'AWS_SECRET_ACCESS_KEY'].map((k) => [k, `${k}-value`]));
+  const cfg = loadRouterConfig('config/providers.example.yaml', env);
+  assert.deepEqual(
+    cfg.models.map((m) => m.deployments[0]!.provider),
+    ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'],
+  );
+  assert.throws(() => loadRouterConfig('config/providers.example.yaml', {}), /OPENAI_API_KEY/);
+});
+
 test('routes to unknown models and unknown classes are named with the path and the valid choices', () => {
   const p = problems(`${models}
 policies:
