@@ -46,7 +46,7 @@ test('keys never appear in logs or metrics; metrics show the key name', async ()
   assert.ok(!log.includes(KEY) && !log.includes('sk-wrong-key'));
 });
 
-test('probes answer without a key as express matched them: GET and HEAD, any case, one trailing slash', async () => {
+test('probes answer without a key as clients write their paths: GET and HEAD, any case, one trailing slash', async () => {
   const probe = (method: string, path: string) =>
     fetch(`${stack.router.url}${path}`, { method, signal: AbortSignal.timeout(5000) });
   for (const path of ['/health', '/HEALTH', '/health/', '/health?x=1', '/ready', '/Ready/', '/metrics', '/metrics/']) {

@@ -78,7 +78,7 @@ test('inference paths in another letter case or with a trailing slash are served
   for (const [path, kind] of paths) {
     const fast = await post(path, bodies[kind]!);
     assert.equal(fast.status, 200, `${path} (plain JSON): ${JSON.stringify(fast.json)}`);
-    // A gzip body goes through express's body reader.
+    // A gzip body is decoded first.
     const slow = await fetch(`${router.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },

@@ -290,7 +290,7 @@ test('bad input gets OpenAI-shaped errors with the right status', async () => {
   );
 });
 
-test('the chat fast path (plain JSON) and the express route (encoded bodies) accept the same requests', async () => {
+test('plain JSON and encoded bodies (gzip, other charsets) are accepted and refused alike', async () => {
   const body = JSON.stringify({ model: 'small', messages: [{ role: 'user', content: 'hello' }] });
   const post = async (data: Buffer | string | ReadableStream, headers: Record<string, string> = {}) => {
     const res = await fetch(`${stack.router.url}/v1/chat/completions`, {
@@ -303,18 +303,18 @@ test('the chat fast path (plain JSON) and the express route (encoded bodies) acc
     const json = (await res.json()) as { object?: string; error?: { code: string } };
     return [res.status, json.object ?? json.error?.code];
   };
-  // Served on the fast path.
+  // Plain UTF-8 JSON.
   assert.deepEqual(await post(body), [200, 'chat.completion']);
   assert.deepEqual(await post(body, { 'content-type': 'application/json; charset=UTF-8' }), [200, 'chat.completion']);
   assert.deepEqual(await post(`\uFEFF${body}`), [200, 'chat.completion'], 'a UTF-8 byte-order mark is accepted');
   assert.deepEqual(await post('', {}), [400, 'missing_required_parameter'], 'an empty body reads as {}');
-  // Handed to express's body-parser: compressed bodies and other charsets.
+  // Compressed bodies are decoded; a charset JSON cannot be in is refused.
   assert.deepEqual(await post(gzipSync(body), { 'content-encoding': 'gzip' }), [200, 'chat.completion']);
   assert.deepEqual(await post(Buffer.from(body, 'latin1'), { 'content-type': 'application/json; charset=latin1' }), [
     415,
     'unsupported_encoding',
   ]);
-  // Same errors on both paths.
+  // The same errors either way.
   assert.deepEqual(await post('{"messages": ['), [400, 'invalid_json']);
   assert.deepEqual(await post(gzipSync('{"messages": ['), { 'content-encoding': 'gzip' }), [400, 'invalid_json']);
   // The size limit holds whether the length is declared or the body is chunked.

@@ -1,6 +1,7 @@
 // The routing and resilience parts in process, with injected clocks, randomness and a fake upstream call:
 // MinuteWindow, the balancer's strategies, the target resolver, the body reader and the attempts loop.
 import { test, after } from 'node:test';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
@@ -11,7 +12,7 @@ import { pickDeployment } from '../src/upstream/balancer.ts';
 import { DeploymentRegistry, type Deployment } from '../src/upstream/deployments.ts';
 import { TargetResolver } from '../src/routing/resolve-target.ts';
 import { ApiError } from '../src/http/errors.ts';
-import { BodyAbortedError, readJsonBody, sourceTextOf } from '../src/http/read-json-body.ts';
+import { BodyAbortedError, readJsonBody } from '../src/http/read-body.ts';
 import { runAttempts, type AttemptsEnv } from '../src/upstream/attempts.ts';
 import type { AttemptResult, callDeployment } from '../src/upstream/call-deployment.ts';
 import { AbortEmitter } from '../src/upstream/abort-emitter.ts';
@@ -127,7 +128,7 @@ test('the target resolver: nim-llm-router > header > router/<policy> > alias > m
 });
 
 /** A request stream the body reader can read, fed by `chunks`. */
-function fakeRequest(chunks: Array<string | 'abort'>, headers: Record<string, string> = {}): IncomingMessage {
+function fakeRequest(chunks: Array<string | Buffer | 'abort'>, headers: Record<string, string> = {}): IncomingMessage {
   const s = new PassThrough() as unknown as IncomingMessage & PassThrough;
   (s as { headers: Record<string, string> }).headers = headers;
   (s as { complete: boolean }).complete = false;
@@ -143,12 +144,11 @@ function fakeRequest(chunks: Array<string | 'abort'>, headers: Record<string, st
 }
 
 test('the body reader: JSON, empty, BOM; 400 invalid, 413 declared or streamed, a client gone, a refused budget', async () => {
-  assert.deepEqual(await readJsonBody(fakeRequest(['{"a":', '1}']), 100), { a: 1 });
-  assert.deepEqual(await readJsonBody(fakeRequest([]), 100), {});
-  const bom = (await readJsonBody(fakeRequest(['\ufeff{"b":', ' 2}']), 100)) as object;
-  assert.deepEqual(bom, { b: 2 });
-  assert.equal(sourceTextOf(bom), '{"b": 2}', 'the text it was parsed from, chunks joined, the BOM left out');
-  assert.equal(sourceTextOf({ b: 2 }), undefined, 'only the object the reader returned');
+  assert.deepEqual(await readJsonBody(fakeRequest(['{"a":', '1}']), 100), { value: { a: 1 }, text: '{"a":1}' });
+  assert.deepEqual(await readJsonBody(fakeRequest([]), 100), { value: {}, text: undefined });
+  const bom = await readJsonBody(fakeRequest(['\ufeff{"b":', ' 2}']), 100);
+  assert.deepEqual(bom.value, { b: 2 });
+  assert.equal(bom.text, '{"b": 2}', 'the text it was parsed from, chunks joined, the BOM left out');
   await assert.rejects(
     readJsonBody(fakeRequest(['{"a":']), 100),
     (e: ApiError) => e.status === 400 && e.code === 'invalid_json',
@@ -167,6 +167,40 @@ test('the body reader: JSON, empty, BOM; 400 invalid, 413 declared or streamed, 
   await assert.rejects(
     readJsonBody(fakeRequest(['{"a":', '1}']), 100, (n) => (held + n > 6 ? false : ((held += n), true)), busy),
     (e: ApiError) => e.code === 'server_busy',
+  );
+});
+
+test('the body reader decodes what HTTP allows: gzip, deflate, br, UTF-16; refuses other charsets and encodings', async () => {
+  const json = '{"q":"héllo 😀"}';
+  const read = (body: Buffer, headers: Record<string, string>, limit = 1000) =>
+    readJsonBody(fakeRequest([body], headers), limit);
+  for (const [encoding, pack] of [
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const) {
+    const got = await read(pack(json), { 'content-encoding': encoding });
+    assert.deepEqual(got, { value: { q: 'héllo 😀' }, text: json }, encoding);
+  }
+  const utf16 = await read(Buffer.from(json, 'utf16le'), { 'content-type': 'application/json; charset=utf-16le' });
+  assert.deepEqual(utf16.value, { q: 'héllo 😀' });
+  const refused = (headers: Record<string, string>) => (e: ApiError) =>
+    e.status === 415 &&
+    e.code === 'unsupported_encoding' &&
+    new RegExp(Object.values(headers)[0]!.split('=').at(-1)!, 'i').test(e.message);
+  await assert.rejects(
+    read(Buffer.from(json, 'latin1'), { 'content-type': 'application/json; charset=latin1' }),
+    refused({ c: 'latin1' }),
+  );
+  await assert.rejects(read(Buffer.from(json), { 'content-encoding': 'bogus' }), refused({ c: 'bogus' }));
+  // A small gzip that would expand past the limit is a 413, not a router holding the expansion.
+  await assert.rejects(
+    read(gzipSync(`{"a":"${'x'.repeat(5000)}"}`), { 'content-encoding': 'gzip' }),
+    (e: ApiError) => e.status === 413,
+  );
+  await assert.rejects(
+    read(Buffer.from('not gzip'), { 'content-encoding': 'gzip' }),
+    (e: ApiError) => e.status === 400 && e.code === 'invalid_body',
   );
 });
 

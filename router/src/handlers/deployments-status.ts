@@ -1,11 +1,12 @@
 // GET /v1/deployments: each deployment's live state, for people and dashboards.
-import type { Request, Response } from 'express';
+import { sendJson } from '../http/errors.ts';
+import type { RouteCall } from '../http/route-table.ts';
 import type { RouterContext } from './context.ts';
 
 export function deploymentsStatusHandler(ctx: RouterContext) {
-  return (_req: Request, res: Response) => {
+  return ({ res }: RouteCall) => {
     const now = Date.now();
-    res.json({
+    sendJson(res, 200, {
       object: 'list',
       data: ctx.deployments.all().map((d) => {
         const used = d.state.usage(now);

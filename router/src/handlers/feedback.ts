@@ -1,9 +1,9 @@
 // POST /v1/feedback {"request_id": "...", "score": 0..1 | true/false | "up"/"down"}: a client's verdict on an
 // answer, by the x-request-id the answer carried. Lands in llm_router_feedback_score by the policy, class and
 // model that answered (quality/recent-decisions.ts remembers them for feedback.ttl_s).
-import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { apiError } from '../http/errors.ts';
+import { apiError, sendJson } from '../http/errors.ts';
+import type { RouteCall } from '../http/route-table.ts';
 import type { RouterContext } from './context.ts';
 
 const THUMBS: Record<string, number> = { up: 1, thumbs_up: 1, down: 0, thumbs_down: 0 };
@@ -18,8 +18,8 @@ const feedbackBody = z
   .strict();
 
 export function feedbackHandler(ctx: RouterContext) {
-  return async (req: Request, res: Response) => {
-    const parsed = feedbackBody.safeParse(req.body);
+  return async ({ res, body }: RouteCall) => {
+    const parsed = feedbackBody.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw apiError(
@@ -43,6 +43,6 @@ export function feedbackHandler(ctx: RouterContext) {
       });
     const { policy, class: cls, model } = claim.answer;
     ctx.metrics.feedbackScore.observe({ policy, class: cls, model }, score);
-    res.json({ object: 'feedback', request_id: id, score, policy, class: cls, model });
+    sendJson(res, 200, { object: 'feedback', request_id: id, score, policy, class: cls, model });
   };
 }

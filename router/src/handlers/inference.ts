@@ -5,8 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT, chatUsage, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
-import { sourceTextOf } from '../http/read-json-body.ts';
 import { requestIdOf } from '../http/request-meta.ts';
+import type { RouteCall } from '../http/route-table.ts';
 import { upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
@@ -100,7 +100,13 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
   /** Whether `dep` speaks this endpoint's own API (Anthropic, for /v1/messages): then nothing is translated. */
   const native = (dep: Deployment) => endpoint.native?.provider === dep.provider.name;
 
-  function upstreamBody(baseBody: Record<string, unknown>, dep: Deployment, stream: boolean): string {
+  /** `text`: the JSON text `baseBody` was parsed from, when it is still that body. */
+  function upstreamBody(
+    baseBody: Record<string, unknown>,
+    text: string | undefined,
+    dep: Deployment,
+    stream: boolean,
+  ): string {
     if (native(dep)) return endpoint.native!.body(baseBody, dep.config.model);
     // Through chat: the request as a chat request (with usage asked for on streams, the translation reads it).
     if (viaChat(dep)) {
@@ -113,7 +119,6 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) {
       // The client's own text, its model set to the deployment's: no second serialisation (53-58 µs for a 34 KB
       // prompt), and numbers reach the upstream exactly as the client wrote them (upstream/body-text.ts).
-      const text = sourceTextOf(baseBody);
       if (text !== undefined) {
         if (baseBody.model === dep.config.model) return text;
         const named = withModel(text, dep.config.model);
@@ -129,16 +134,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     });
   }
 
-  /**
-   * Plain Node request/response (no express): the fast path calls it with a body it read itself, the
-   * express route with body-parser's. `client` is the API key's name, for metrics.
-   */
-  return async function serveRequest(
-    req: IncomingMessage,
-    res: ServerResponse,
-    rawBody: unknown,
-    client: string,
-  ): Promise<void> {
+  /** `call.client` is the API key's name, for metrics. */
+  return async function serveRequest({ req, res, body: rawBody, text, client }: RouteCall): Promise<void> {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     const requestId = requestIdOf(req);
@@ -216,7 +213,7 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
           promptTokens,
           path: (dep) =>
             dep.basePath + dep.provider.path(viaChat(dep) ? 'chat' : endpoint.upstream, dep.config, request.stream),
-          body: (dep) => upstreamBody(baseBody, dep, request.stream),
+          body: (dep) => upstreamBody(baseBody, baseBody === rawBody ? text : undefined, dep, request.stream),
           retryBodyOnce: (dep, failure) => {
             if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
               return false;

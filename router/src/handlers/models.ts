@@ -1,9 +1,9 @@
 // GET /v1/models and GET /v1/models/{id}: the configured models, router/<policy> entries and aliases. The list
 // is fixed by config, so it is built once.
-import type { Request, Response } from 'express';
 import { POLICY_MODEL_PREFIX } from '@llm-router/common/routing';
 import type { RouterConfig } from '../config/schema.ts';
-import { apiError, sendApiError } from '../http/errors.ts';
+import { apiError, sendJson } from '../http/errors.ts';
+import type { RouteCall } from '../http/route-table.ts';
 
 export function modelsHandlers(config: RouterConfig) {
   const entry = (id: string, description: string | null) => ({
@@ -22,13 +22,12 @@ export function modelsHandlers(config: RouterConfig) {
   ];
   const byId = new Map(list.map((m) => [m.id, m]));
   return {
-    list: (_req: Request, res: Response) => void res.json({ object: 'list', data: list }),
-    retrieve: (req: Request, res: Response) => {
-      const id = (req.params as Record<string, string>)[0] ?? '';
+    list: ({ res }: RouteCall) => sendJson(res, 200, { object: 'list', data: list }),
+    retrieve: ({ res, params }: RouteCall) => {
+      const id = params[0] ?? '';
       const model = byId.get(id);
-      if (!model)
-        return sendApiError(res, apiError('model_not_found', `The model '${id}' does not exist`, { param: 'model' }));
-      res.json(model);
+      if (!model) throw apiError('model_not_found', `The model '${id}' does not exist`, { param: 'model' });
+      sendJson(res, 200, model);
     },
   };
 }

@@ -2,9 +2,10 @@
 // really be tried first: the decided one, or the first capable model of its chain when the request needs what the
 // decided one lacks (images, tools, json_schema) or its context window is too small (then `decided_model` and
 // `fallback_reason` say so), or the model its conversation's session keeps, as POST /v1/chat/completions would do.
-import type { Request, Response } from 'express';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT } from '../http/endpoints.ts';
+import { sendJson } from '../http/errors.ts';
+import type { RouteCall } from '../http/route-table.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
@@ -12,12 +13,16 @@ import type { RouterContext } from './context.ts';
 
 export function routeDecisionHandler(ctx: RouterContext) {
   const planner = new ModelPlanner(CHAT, ctx.deployments.models);
-  return async (req: Request, res: Response) => {
-    const request = CHAT.parse(req.body);
+  const header = (req: RouteCall['req'], name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  return async ({ req, res, body }: RouteCall) => {
+    const request = CHAT.parse(body);
     const target = ctx.resolver.resolve(
       request.body,
-      req.get('x-router-policy') ?? undefined,
-      req.get('x-router-threshold') ?? undefined,
+      header(req, 'x-router-policy'),
+      header(req, 'x-router-threshold'),
     );
     let d = await decide(target, request.messages, ctx.policies, (policy, reason) =>
       ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }),
@@ -25,7 +30,7 @@ export function routeDecisionHandler(ctx: RouterContext) {
     // A later turn of a conversation: what its session would do (read only: asking does not move the session).
     const session = ctx.sessions.keyOf(
       target.kind === 'policy',
-      req.get('x-session-id') ?? undefined,
+      header(req, 'x-session-id'),
       request.body.user,
       request.messages,
     );
@@ -33,7 +38,7 @@ export function routeDecisionHandler(ctx: RouterContext) {
     const needs = requiredCapabilities({ messages: request.messages, ...request.features });
     const plan = planner.plan(d.model, ctx.policies.get(d.policy), needs, estimatePromptTokens(request.messages));
     const model = plan.models[0]!;
-    res.json({
+    sendJson(res, 200, {
       policy: d.policy,
       classifier: d.classifier,
       class: d.class,

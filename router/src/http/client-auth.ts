@@ -2,9 +2,8 @@
 // Keys are compared as SHA-256 digests in constant time; only the key's configured name reaches logs and metrics.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
 import type { RouterConfig } from '../config/schema.ts';
-import { ApiError, apiError, sendApiError } from './errors.ts';
+import { type ApiError, apiError } from './errors.ts';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 export const ANONYMOUS_CLIENT = 'anonymous';
@@ -31,15 +30,5 @@ export function clientAuth(
       return apiError('invalid_api_key', 'Incorrect API key provided.');
     }
     return match.name;
-  };
-}
-
-/** The same check as express middleware: sets res.locals.client or answers 401. */
-export function clientAuthMiddleware(check: ReturnType<typeof clientAuth>) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const client = check(req);
-    if (client instanceof ApiError) return sendApiError(res, client);
-    res.locals.client = client;
-    next();
   };
 }

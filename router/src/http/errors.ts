@@ -51,8 +51,8 @@ export function apiError(
 }
 
 /**
- * Plain Node response API, so both the express routes and the chat fast path can use it. `headers`: more
- * response headers (a flat name, value list), e.g. the routing headers of a request that was routed.
+ * An error answer. `headers`: more response headers (a flat name, value list), e.g. the routing headers of a
+ * request that was routed.
  */
 export function sendApiError(res: ServerResponse, err: ApiError, headers: string[] = [], body?: unknown): void {
   if (res.headersSent) {
@@ -64,7 +64,7 @@ export function sendApiError(res: ServerResponse, err: ApiError, headers: string
   sendJson(res, err.status, body ?? err.toJSON(), headers);
 }
 
-/** A JSON answer, as express's res.json writes it, with the request id (request-meta.ts) and `headers`. */
+/** A JSON answer (UTF-8, with its length), with the request id (request-meta.ts) and `headers`. */
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: string[] = []): void {
   const body = JSON.stringify(value);
   headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)));

@@ -12,8 +12,7 @@ type WithId = IncomingMessage & { [REQUEST_ID]?: string };
 
 /**
  * The request's id: the client's x-request-id when usable, else a new UUID; kept on the request. Every answer
- * carries it: the router's own writers add it to their single writeHead (withRequestId), and the edge sets it
- * before handing a request to express.
+ * carries it: the router's writers add it to their single writeHead (withRequestId).
  */
 export function assignRequestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
