@@ -299,7 +299,7 @@ export function qualityClasses(models: number): string[] {
   return Array.from({ length: models }, (_, i) => (i === 0 ? 'weak' : i === models - 1 ? 'strong' : `mid_${i}`));
 }
 
-export const routerConfigSchema = z
+const routerConfigFields = z
   .object({
     server: z
       .object({
@@ -384,122 +384,114 @@ export const routerConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    const modelNames = new Set<string>();
-    const deploymentIds = new Set<string>();
-    cfg.models.forEach((m, i) => {
-      if (modelNames.has(m.name))
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}"` });
-      modelNames.add(m.name);
-      m.deployments.forEach((d, j) => {
-        if (deploymentIds.has(d.id))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['models', i, 'deployments', j, 'id'],
-            message: `duplicate deployment id "${d.id}"`,
-          });
-        deploymentIds.add(d.id);
-        // Anthropic's and Gemini's APIs serve chat only (through translation).
-        if (d.provider in CHAT_ONLY_APIS)
-          m.endpoints.forEach((e, k) => {
-            if (e !== 'chat')
-              ctx.addIssue({
-                code: 'custom',
-                path: ['models', i, 'endpoints', k],
-                message: `deployment "${d.id}" speaks ${CHAT_ONLY_APIS[d.provider]} API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
-              });
-          });
-      });
-    });
-    const known = [...modelNames].join(', ');
-    const checkModel = (name: string, path: PropertyKey[]) => {
-      if (!modelNames.has(name))
-        ctx.addIssue({ code: 'custom', path, message: `unknown model "${name}" (defined models: ${known})` });
-    };
-    cfg.models.forEach((m, i) => {
-      for (const [j, f] of m.fallbacks.entries()) checkModel(f, ['models', i, 'fallbacks', j]);
-    });
-    const keyNames = new Set<string>();
-    cfg.auth.api_keys.forEach((k, i) => {
-      if (keyNames.has(k.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['auth', 'api_keys', i, 'name'],
-          message: `duplicate key name "${k.name}"`,
+  .strict();
+
+type Fields = z.output<typeof routerConfigFields>;
+type Issues = z.RefinementCtx;
+const issue = (ctx: Issues, path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+/** Model names and deployment ids are unique; chat-only APIs serve chat only. Returns the model names. */
+function checkModels(cfg: Fields, ctx: Issues): Set<string> {
+  const modelNames = new Set<string>();
+  const deploymentIds = new Set<string>();
+  cfg.models.forEach((m, i) => {
+    if (modelNames.has(m.name)) issue(ctx, ['models', i, 'name'], `duplicate model name "${m.name}"`);
+    modelNames.add(m.name);
+    m.deployments.forEach((d, j) => {
+      if (deploymentIds.has(d.id))
+        issue(ctx, ['models', i, 'deployments', j, 'id'], `duplicate deployment id "${d.id}"`);
+      deploymentIds.add(d.id);
+      // Anthropic's and Gemini's APIs serve chat only (through translation).
+      if (d.provider in CHAT_ONLY_APIS)
+        m.endpoints.forEach((e, k) => {
+          if (e !== 'chat')
+            issue(
+              ctx,
+              ['models', i, 'endpoints', k],
+              `deployment "${d.id}" speaks ${CHAT_ONLY_APIS[d.provider]} API, which serves chat only: remove "${e}" from this model's endpoints, or give it OpenAI-compatible deployments`,
+            );
         });
-      keyNames.add(k.name);
     });
-    const policyNames = new Set<string>();
-    cfg.policies.forEach((p, i) => {
-      if (policyNames.has(p.name))
-        ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate policy name "${p.name}"` });
-      policyNames.add(p.name);
-      checkModel(p.default, ['policies', i, 'default']);
-      p.fallbacks.forEach((f, j) => {
-        checkModel(f, ['policies', i, 'fallbacks', j]);
-      });
-      if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
-      if (p.shadow) {
-        checkModel(p.shadow.reference_model, ['policies', i, 'shadow', 'reference_model']);
-        checkModel(p.shadow.judge_model, ['policies', i, 'shadow', 'judge_model']);
-      }
-      if (p.classifier === 'quality') {
-        p.models.forEach((m, j) => {
-          checkModel(m, ['policies', i, 'models', j]);
-        });
-        return;
-      }
-      if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
-      const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
-      p.external?.labels?.forEach((l, j) => {
-        if (!classes.includes(l))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['policies', i, 'classifier', 'labels', j],
-            message: `"${l}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})`,
-          });
-      });
-      for (const [cls, target] of Object.entries(p.routes)) {
-        checkModel(target, ['policies', i, 'routes', cls]);
-        if (!classes.includes(cls)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['policies', i, 'routes', cls],
-            message: `"${cls}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})`,
-          });
-        }
-      }
-      if (p.classifier === 'complexity') {
-        p.tiers.forEach((t, j) => {
-          if (j > 0 && t.max_score <= p.tiers[j - 1]!.max_score) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['policies', i, 'tiers', j, 'max_score'],
-              message: 'tiers must be in ascending max_score order',
-            });
-          }
-        });
-        if (p.tiers.at(-1)!.max_score < 1) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['policies', i, 'tiers', p.tiers.length - 1, 'max_score'],
-            message: 'the last tier must have max_score: 1 so every score has a tier',
-          });
-        }
-      }
-    });
-    for (const [alias, target] of Object.entries(cfg.aliases)) {
-      const policy = target.startsWith('router/') ? target.slice('router/'.length).replace(/@[^@]*$/, '') : null;
-      if (policy !== null ? !policyNames.has(policy) : !modelNames.has(target)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['aliases', alias],
-          message: `alias target "${target}" is neither a model nor router/<policy> (policies: ${[...policyNames].join(', ')})`,
-        });
-      }
-    }
   });
+  return modelNames;
+}
+
+/** A policy's classes: its routes and its external classifier's labels must be among them; tiers ascend to 1. */
+function checkClasses(p: Fields['policies'][number], i: number, ctx: Issues, checkModel: ModelCheck): void {
+  if (p.classifier === 'quality') return;
+  const classes: readonly string[] = p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name);
+  const notAClass = (c: string) =>
+    `"${c}" is not a class of the ${p.classifier} classifier (classes: ${classes.join(', ')})`;
+  p.external?.labels?.forEach((l, j) => {
+    if (!classes.includes(l)) issue(ctx, ['policies', i, 'classifier', 'labels', j], notAClass(l));
+  });
+  for (const [cls, target] of Object.entries(p.routes)) {
+    checkModel(target, ['policies', i, 'routes', cls]);
+    if (!classes.includes(cls)) issue(ctx, ['policies', i, 'routes', cls], notAClass(cls));
+  }
+  if (p.classifier !== 'complexity') return;
+  p.tiers.forEach((t, j) => {
+    if (j > 0 && t.max_score <= p.tiers[j - 1]!.max_score)
+      issue(ctx, ['policies', i, 'tiers', j, 'max_score'], 'tiers must be in ascending max_score order');
+  });
+  if (p.tiers.at(-1)!.max_score < 1)
+    issue(
+      ctx,
+      ['policies', i, 'tiers', p.tiers.length - 1, 'max_score'],
+      'the last tier must have max_score: 1 so every score has a tier',
+    );
+}
+
+type ModelCheck = (name: string, path: PropertyKey[]) => void;
+
+/** Policy names are unique and every model a policy names exists. Returns the policy names. */
+function checkPolicies(cfg: Fields, ctx: Issues, checkModel: ModelCheck): Set<string> {
+  const policyNames = new Set<string>();
+  cfg.policies.forEach((p, i) => {
+    if (policyNames.has(p.name)) issue(ctx, ['policies', i, 'name'], `duplicate policy name "${p.name}"`);
+    policyNames.add(p.name);
+    checkModel(p.default, ['policies', i, 'default']);
+    p.fallbacks.forEach((f, j) => checkModel(f, ['policies', i, 'fallbacks', j]));
+    if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
+    if (p.shadow) {
+      checkModel(p.shadow.reference_model, ['policies', i, 'shadow', 'reference_model']);
+      checkModel(p.shadow.judge_model, ['policies', i, 'shadow', 'judge_model']);
+    }
+    if (p.classifier === 'quality') p.models.forEach((m, j) => checkModel(m, ['policies', i, 'models', j]));
+    else if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
+    checkClasses(p, i, ctx, checkModel);
+  });
+  return policyNames;
+}
+
+/** What the config's parts say about each other: names unique, every reference to something defined. */
+function checkReferences(cfg: Fields, ctx: Issues): void {
+  const modelNames = checkModels(cfg, ctx);
+  const known = [...modelNames].join(', ');
+  const checkModel: ModelCheck = (name, path) => {
+    if (!modelNames.has(name)) issue(ctx, path, `unknown model "${name}" (defined models: ${known})`);
+  };
+  cfg.models.forEach((m, i) => {
+    for (const [j, f] of m.fallbacks.entries()) checkModel(f, ['models', i, 'fallbacks', j]);
+  });
+  const keyNames = new Set<string>();
+  cfg.auth.api_keys.forEach((k, i) => {
+    if (keyNames.has(k.name)) issue(ctx, ['auth', 'api_keys', i, 'name'], `duplicate key name "${k.name}"`);
+    keyNames.add(k.name);
+  });
+  const policyNames = checkPolicies(cfg, ctx, checkModel);
+  for (const [alias, target] of Object.entries(cfg.aliases)) {
+    const policy = target.startsWith('router/') ? target.slice('router/'.length).replace(/@[^@]*$/, '') : null;
+    if (policy !== null ? !policyNames.has(policy) : !modelNames.has(target))
+      issue(
+        ctx,
+        ['aliases', alias],
+        `alias target "${target}" is neither a model nor router/<policy> (policies: ${[...policyNames].join(', ')})`,
+      );
+  }
+}
+
+export const routerConfigSchema = routerConfigFields.superRefine(checkReferences);
 
 export type RouterConfig = z.output<typeof routerConfigSchema>;
 export type ModelConfig = RouterConfig['models'][number];

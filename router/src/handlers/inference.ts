@@ -6,7 +6,7 @@ import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT, chatUsage, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { requestIdOf } from '../http/request-meta.ts';
-import type { RouteCall } from '../http/route-table.ts';
+import type { RouteCall, RouteHandler } from '../http/route-table.ts';
 import { upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
@@ -76,40 +76,220 @@ function exhaustedError(
   return apiError('retry_budget_exhausted', `No deployment answered within the retry budget of ${maxRetryMs} ms`);
 }
 
-export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
-  const { metrics, deployments, policies, resolver, log, requestLog, config } = ctx;
-  const recorder = new RequestRecorder(metrics);
-  const planner = new ModelPlanner(endpoint, deployments.models);
+/** One request on its way down the path: what the steps share, and what the record at the end reads. */
+interface Serving {
+  call: RouteCall;
+  requestId: string | undefined;
+  elapsed: () => number;
+  clientGone: AbortEmitter;
+  outcome: RequestOutcome;
+  decision?: RoutingDecision;
+  servedBy?: Deployment;
+  /** Frees what the answer holds (its bytes in the budget, the deployment's lease). */
+  release?: () => void;
+  /** Set when shadow evaluation sampled this answer: the request and the answer's text. */
+  shadowJob?: { body: Record<string, unknown>; answer?: string };
+}
 
-  const onExternalFallback = (policy: string, reason: string) => {
-    metrics.externalClassifierFallbacks.inc({ policy, reason });
-    log.warn({ policy, reason }, 'external classifier failed; the built-in one answered');
-  };
-  const attemptsEnv: AttemptsEnv = {
-    deployments,
-    resilience: config.resilience,
-    hooks: attemptHooks(metrics, log), // built once per endpoint, not per request
-    ...(ctx.shared ? { shared: ctx.shared } : {}),
+type Parsed = ReturnType<Endpoint['parse']>;
+type Served = Extract<AttemptsOutcome, { kind: 'served' }>;
+
+/** The handler of one inference endpoint: the request path's steps, built once per endpoint. */
+export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint): RouteHandler {
+  const path = new InferencePath(ctx, endpoint);
+  return (call) => path.serve(call);
+}
+
+class InferencePath {
+  private readonly recorder: RequestRecorder;
+  private readonly planner: ModelPlanner;
+  private readonly attemptsEnv: AttemptsEnv;
+
+  constructor(
+    private readonly ctx: RouterContext,
+    private readonly endpoint: Endpoint,
+  ) {
+    this.recorder = new RequestRecorder(ctx.metrics);
+    this.planner = new ModelPlanner(endpoint, ctx.deployments.models);
+    this.attemptsEnv = {
+      deployments: ctx.deployments,
+      resilience: ctx.config.resilience,
+      hooks: attemptHooks(ctx.metrics, ctx.log), // built once per endpoint, not per request
+      ...(ctx.shared ? { shared: ctx.shared } : {}),
+    };
+  }
+
+  private readonly onExternalFallback = (policy: string, reason: string) => {
+    this.ctx.metrics.externalClassifierFallbacks.inc({ policy, reason });
+    this.ctx.log.warn({ policy, reason }, 'external classifier failed; the built-in one answered');
   };
 
-  /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed. */
   /** Whether `dep`'s model serves this endpoint by translation to chat (it lists chat, not the endpoint). */
-  const viaChat = (dep: Deployment) =>
-    endpoint.viaChat !== undefined && !deployments.models.get(dep.model)!.endpoints.includes(endpoint.upstream);
+  private viaChat(dep: Deployment): boolean {
+    const { endpoint } = this;
+    return (
+      endpoint.viaChat !== undefined &&
+      !this.ctx.deployments.models.get(dep.model)!.endpoints.includes(endpoint.upstream)
+    );
+  }
 
   /** Whether `dep` speaks this endpoint's own API (Anthropic, for /v1/messages): then nothing is translated. */
-  const native = (dep: Deployment) => endpoint.native?.provider === dep.provider.name;
+  private native(dep: Deployment): boolean {
+    return this.endpoint.native?.provider === dep.provider.name;
+  }
 
-  /** `text`: the JSON text `baseBody` was parsed from, when it is still that body. */
-  function upstreamBody(
+  /** Validate → route → attempts → write, then one record, whatever happened. `call.client`: the key's name. */
+  async serve(call: RouteCall): Promise<void> {
+    const s = this.begin(call);
+    try {
+      const request = this.endpoint.parse(call.body);
+      const d = await this.route(s, request);
+      // The body as sent, less the router's own extension field (copied only when present: a delete turns the
+      // object into a slow dictionary for the stringify that follows).
+      let baseBody = request.body;
+      if (NIM_EXTENSION_KEY in baseBody) {
+        baseBody = { ...baseBody };
+        delete baseBody[NIM_EXTENSION_KEY];
+      }
+      const text = baseBody === call.body ? call.text : undefined;
+      const attempts = await this.attempt(s, request, d, baseBody, text);
+      const { dep, result } = attempts;
+      s.servedBy = s.outcome.served = dep;
+      if (attempts.fallbackReason)
+        this.ctx.metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
+      const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
+      for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
+      if (this.endpoint === CHAT && this.ctx.shadow?.sample(d.policy, dep.model)) s.shadowJob = { body: baseBody };
+      if (result.kind === 'body') this.writeBody(s, dep, result, headers);
+      else await this.writeStream(s, request, dep, result, headers);
+    } catch (err) {
+      this.fail(s, err);
+    } finally {
+      this.finish(s);
+    }
+  }
+
+  private begin(call: RouteCall): Serving {
+    const started = process.hrtime.bigint();
+    const { res } = call;
+    const s: Serving = {
+      call,
+      requestId: requestIdOf(call.req),
+      elapsed: () => Number(process.hrtime.bigint() - started) / 1e9,
+      clientGone: new AbortEmitter(),
+      outcome: { endpoint: this.endpoint.name, status: 200, totalSeconds: 0, upstreamSeconds: 0 },
+    };
+    this.recorder.started(call.client);
+    let released = false;
+    // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
+    res.on('close', () => {
+      if (!res.writableFinished) s.clientGone.abort();
+      if (!released) (released = true), this.recorder.left();
+    });
+    return s;
+  }
+
+  /** Resolve the target, classify, and keep a conversation's model: the routing decision. */
+  private async route(s: Serving, request: Parsed): Promise<RoutingDecision> {
+    const { ctx, endpoint } = this;
+    const { headers } = s.call.req;
+    const target = ctx.resolver.resolve(
+      request.body,
+      headerValue(headers['x-router-policy']),
+      headerValue(headers['x-router-threshold']),
+    );
+    if (target.kind === 'policy' && !endpoint.byPolicy) {
+      throw apiError(
+        'policy_not_supported',
+        `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`,
+        { param: 'model' },
+      );
+    }
+    const decided = decide(target, request.messages, ctx.policies, this.onExternalFallback);
+    let d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
+    // A later turn of a conversation keeps its session's model (or a stronger one).
+    const session = ctx.sessions.keyOf(
+      target.kind === 'policy',
+      headerValue(headers['x-session-id']),
+      request.body.user,
+      request.messages,
+    );
+    if (session) {
+      const served = ctx.sessions.serve(d, session, true);
+      d = served instanceof Promise ? await served : served;
+      if (d.session) ctx.metrics.sessionDecisions.inc({ policy: d.policy, outcome: d.session });
+    }
+    s.decision = d;
+    this.recorder.classified(d.classifier, d.classifySeconds);
+    if (d.score !== undefined) this.recorder.scored(d.policy, d.score);
+    s.outcome.routing = {
+      policy: d.policy,
+      class: d.class,
+      model: d.model,
+      baselinePrice: modelPrice(ctx.deployments.models.get(d.baselineModel)!),
+    };
+    return d;
+  }
+
+  /** Plan the models, then try their deployments; anything but an answer is thrown as the client's error. */
+  private async attempt(
+    s: Serving,
+    request: Parsed,
+    d: RoutingDecision,
+    baseBody: Record<string, unknown>,
+    text: string | undefined,
+  ): Promise<Served> {
+    const { ctx, endpoint } = this;
+    const promptTokens = request.promptTokens ?? estimatePromptTokens(request.messages);
+    const needs = requiredCapabilities({ messages: request.messages, ...request.features });
+    const plan = this.planner.plan(d.model, ctx.policies.get(d.policy), needs, promptTokens);
+    const attempts = await runAttempts(
+      {
+        models: plan.models,
+        decidedModel: d.model,
+        ...(plan.firstSkip ? { initialFallbackReason: plan.firstSkip } : {}),
+        stream: request.stream,
+        promptTokens,
+        path: (dep) =>
+          dep.basePath + dep.provider.path(this.viaChat(dep) ? 'chat' : endpoint.upstream, dep.config, request.stream),
+        body: (dep) => this.upstreamBody(baseBody, text, dep, request.stream),
+        retryBodyOnce: (dep, failure) => this.dropStreamOptions(request, dep, failure),
+        clientGone: s.clientGone,
+        ...(s.requestId ? { requestId: s.requestId } : {}),
+      },
+      this.attemptsEnv,
+    );
+    if (attempts.kind === 'client_closed') throw ApiError.clientClosed();
+    if (attempts.kind === 'busy') throw answersBusy();
+    if (attempts.kind === 'refused') throw upstreamApiError(attempts.refusal.failure, attempts.refusal.dep);
+    if (attempts.kind === 'exhausted') throw exhaustedError(attempts, plan.models, ctx.config.resilience.max_retry_ms);
+    return attempts;
+  }
+
+  /** A provider refusing include_usage: stop adding it for this deployment, and ask again at once. */
+  private dropStreamOptions(request: Parsed, dep: Deployment, failure: UpstreamFailure): boolean {
+    if (!request.stream || !dep.streamUsage || !this.endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
+      return false;
+    dep.streamUsage = false;
+    this.ctx.log.warn(
+      { deployment: dep.config.id },
+      'upstream rejected stream_options.include_usage; streams from it are no longer costed',
+    );
+    return true;
+  }
+
+  /** The upstream body for one deployment: its model name, and on streams usage asked for where it is allowed.
+   * `text`: the JSON text `baseBody` was parsed from, when it is still that body. */
+  private upstreamBody(
     baseBody: Record<string, unknown>,
     text: string | undefined,
     dep: Deployment,
     stream: boolean,
   ): string {
-    if (native(dep)) return endpoint.native!.body(baseBody, dep.config.model);
+    const { endpoint } = this;
+    if (this.native(dep)) return endpoint.native!.body(baseBody, dep.config.model);
     // Through chat: the request as a chat request (with usage asked for on streams, the translation reads it).
-    if (viaChat(dep)) {
+    if (this.viaChat(dep)) {
       const chat = endpoint.viaChat!.body(baseBody);
       if (dep.provider.body) return dep.provider.body(chat, dep.config, stream);
       return JSON.stringify({ ...chat, model: dep.config.model });
@@ -117,8 +297,8 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     // A provider with its own API (Anthropic, Gemini) builds its body from the client's.
     if (dep.provider.body) return dep.provider.body(baseBody, dep.config, stream);
     if (!stream || !dep.streamUsage || !endpoint.asksStreamUsage) {
-      // The client's own text, its model set to the deployment's: no second serialisation (53-58 µs for a 34 KB
-      // prompt), and numbers reach the upstream exactly as the client wrote them (upstream/body-text.ts).
+      // The client's own text, its model set to the deployment's: no second serialisation, and numbers reach the
+      // upstream exactly as the client wrote them (upstream/body-text.ts).
       if (text !== undefined) {
         if (baseBody.model === dep.config.model) return text;
         const named = withModel(text, dep.config.model);
@@ -134,211 +314,131 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint) {
     });
   }
 
-  /** `call.client` is the API key's name, for metrics. */
-  return async function serveRequest({ req, res, body: rawBody, text, client }: RouteCall): Promise<void> {
-    const started = process.hrtime.bigint();
-    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-    const requestId = requestIdOf(req);
-    recorder.started(client);
-    const clientGone = new AbortEmitter();
-    let released = false;
-    // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
-    res.on('close', () => {
-      if (!res.writableFinished) clientGone.abort();
-      if (!released) (released = true), recorder.left();
+  /** A whole answer: passed through, or in the client's API's shape when it came through another. */
+  private writeBody(
+    s: Serving,
+    dep: Deployment,
+    result: Extract<Served['result'], { kind: 'body' }>,
+    headers: string[],
+  ) {
+    const translated = this.viaChat(dep) ? this.endpoint.viaChat : undefined;
+    s.release = result.release;
+    s.outcome.upstreamSeconds = result.upstreamSeconds;
+    // no usage: still passed through, just not costed
+    const usage = translated ? chatUsage(result.json) : this.endpoint.usage(result.json);
+    if (usage) s.outcome.usage = usage;
+    // Another API in front (Anthropic's Messages), or a chat answer to a Responses request: in its shape.
+    const out = translated?.answer ?? this.endpoint.answerOut;
+    const answer =
+      this.native(dep) && result.raw !== undefined
+        ? { ...result, text: result.raw }
+        : out
+          ? { ...result, text: JSON.stringify(out(result.json)) }
+          : result;
+    writeJson(s.call.res, answer, headers, this.timing(s), s.elapsed());
+    s.outcome.status = result.status;
+    if (s.shadowJob) s.shadowJob.answer = chatText(result.json);
+  }
+
+  /** A stream, event by event (translated where the deployment speaks another API); a failure mid-stream is booked
+   * against the deployment and ends the stream with an error event. */
+  private async writeStream(
+    s: Serving,
+    request: Parsed,
+    dep: Deployment,
+    result: Extract<Served['result'], { kind: 'stream' }>,
+    headers: string[],
+  ): Promise<void> {
+    const { ctx, endpoint } = this;
+    const { res } = s.call;
+    const translated = this.viaChat(dep) ? endpoint.viaChat : undefined;
+    s.release = result.lease.end;
+    ctx.openStreams.add(res);
+    res.once('close', () => ctx.openStreams.delete(res));
+    const end = await pipeStream(res, result, {
+      headers,
+      timing: this.timing(s),
+      clientWantsUsage: request.clientWantsUsage,
+      maxEventChars: dep.config.max_event_bytes,
+      dialect: translated ? 'chat' : (endpoint.sse ?? 'chat'),
+      ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
+      ...(this.native(dep)
+        ? { raw: true }
+        : translated
+          ? { output: translated.stream() }
+          : endpoint.streamOut
+            ? { output: endpoint.streamOut() }
+            : {}),
+      onFirstToken: () => (s.outcome.ttftSeconds = s.elapsed()),
+      elapsed: s.elapsed,
+      clientGone: s.clientGone,
+      ...(s.shadowJob ? { collectText: true } : {}),
     });
-
-    const outcome: RequestOutcome = { endpoint: endpoint.name, status: 200, totalSeconds: 0, upstreamSeconds: 0 };
-    let decision: RoutingDecision | undefined;
-    let servedBy: Deployment | undefined;
-    let release: (() => void) | undefined;
-    /** Set when shadow evaluation sampled this answer: the request and the answer's text. */
-    let shadowJob: { body: Record<string, unknown>; answer?: string } | undefined;
-    try {
-      // Validate, resolve, classify.
-      const request = endpoint.parse(rawBody);
-      const target = resolver.resolve(
-        request.body,
-        headerValue(req.headers['x-router-policy']),
-        headerValue(req.headers['x-router-threshold']),
-      );
-      if (target.kind === 'policy' && !endpoint.byPolicy) {
-        throw apiError(
-          'policy_not_supported',
-          `/v1${endpoint.path} is routed by model name, not by a policy ('${target.policy}'): send "model": "<a model>"`,
-          { param: 'model' },
-        );
-      }
-      const decided = decide(target, request.messages, policies, onExternalFallback);
-      let d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
-      // A later turn of a conversation keeps its session's model (or a stronger one).
-      const session = ctx.sessions.keyOf(
-        target.kind === 'policy',
-        headerValue(req.headers['x-session-id']),
-        request.body.user,
-        request.messages,
-      );
-      if (session) {
-        const served = ctx.sessions.serve(d, session, true);
-        d = served instanceof Promise ? await served : served;
-        if (d.session) metrics.sessionDecisions.inc({ policy: d.policy, outcome: d.session });
-      }
-      decision = d;
-      recorder.classified(d.classifier, d.classifySeconds);
-      if (d.score !== undefined) recorder.scored(d.policy, d.score);
-      outcome.routing = {
-        policy: d.policy,
-        class: d.class,
-        model: d.model,
-        baselinePrice: modelPrice(deployments.models.get(d.baselineModel)!),
-      };
-
-      // Plan the models, then try them.
-      const promptTokens = request.promptTokens ?? estimatePromptTokens(request.messages);
-      const needs = requiredCapabilities({ messages: request.messages, ...request.features });
-      const plan = planner.plan(d.model, policies.get(d.policy), needs, promptTokens);
-      // The body as sent, less the router's own extension field (copied only when present: a delete turns the
-      // object into a slow dictionary for the stringify that follows).
-      let baseBody = request.body;
-      if (NIM_EXTENSION_KEY in baseBody) {
-        baseBody = { ...baseBody };
-        delete baseBody[NIM_EXTENSION_KEY];
-      }
-      const attempts = await runAttempts(
-        {
-          models: plan.models,
-          decidedModel: d.model,
-          ...(plan.firstSkip ? { initialFallbackReason: plan.firstSkip } : {}),
-          stream: request.stream,
-          promptTokens,
-          path: (dep) =>
-            dep.basePath + dep.provider.path(viaChat(dep) ? 'chat' : endpoint.upstream, dep.config, request.stream),
-          body: (dep) => upstreamBody(baseBody, baseBody === rawBody ? text : undefined, dep, request.stream),
-          retryBodyOnce: (dep, failure) => {
-            if (!request.stream || !dep.streamUsage || !endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
-              return false;
-            // This provider does not take include_usage: stop adding it for this deployment, ask again at once.
-            dep.streamUsage = false;
-            log.warn(
-              { deployment: dep.config.id },
-              'upstream rejected stream_options.include_usage; streams from it are no longer costed',
-            );
-            return true;
-          },
-          clientGone,
-          ...(requestId ? { requestId } : {}),
-        },
-        attemptsEnv,
-      );
-      if (attempts.kind === 'client_closed') throw ApiError.clientClosed();
-      if (attempts.kind === 'busy') throw answersBusy();
-      if (attempts.kind === 'refused') throw upstreamApiError(attempts.refusal.failure, attempts.refusal.dep);
-      if (attempts.kind === 'exhausted') throw exhaustedError(attempts, plan.models, config.resilience.max_retry_ms);
-
-      // Write the answer.
-      const { dep, result } = attempts;
-      servedBy = outcome.served = dep;
-      if (attempts.fallbackReason)
-        metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
-      const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
-      for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
-      const timing = `classify;dur=${timingMs(d.classifySeconds)}`;
-      const translated = viaChat(dep) ? endpoint.viaChat : undefined;
-      if (endpoint === CHAT && ctx.shadow?.sample(d.policy, dep.model)) shadowJob = { body: baseBody };
-      if (result.kind === 'body') {
-        release = result.release;
-        outcome.upstreamSeconds = result.upstreamSeconds;
-        // no usage: still passed through, just not costed
-        const usage = translated ? chatUsage(result.json) : endpoint.usage(result.json);
-        if (usage) outcome.usage = usage;
-        // Another API in front (Anthropic's Messages), or a chat answer to a Responses request: in its shape.
-        const out = translated?.answer ?? endpoint.answerOut;
-        writeJson(
-          res,
-          native(dep) && result.raw !== undefined
-            ? { ...result, text: result.raw }
-            : out
-              ? { ...result, text: JSON.stringify(out(result.json)) }
-              : result,
-          headers,
-          timing,
-          elapsed(),
-        );
-        outcome.status = result.status;
-        if (shadowJob) shadowJob.answer = chatText(result.json);
-      } else {
-        release = result.lease.end;
-        ctx.openStreams.add(res);
-        res.once('close', () => ctx.openStreams.delete(res));
-        const end = await pipeStream(res, result, {
-          headers,
-          timing,
-          clientWantsUsage: request.clientWantsUsage,
-          maxEventChars: dep.config.max_event_bytes,
-          dialect: translated ? 'chat' : (endpoint.sse ?? 'chat'),
-          ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
-          ...(native(dep)
-            ? { raw: true }
-            : translated
-              ? { output: translated.stream() }
-              : endpoint.streamOut
-                ? { output: endpoint.streamOut() }
-                : {}),
-          onFirstToken: () => (outcome.ttftSeconds = elapsed()),
-          elapsed,
-          clientGone,
-          ...(shadowJob ? { collectText: true } : {}),
-        });
-        outcome.upstreamSeconds = end.upstreamSeconds;
-        if (end.usage) outcome.usage = end.usage;
-        if (end.kind === 'client_gone') throw ApiError.clientClosed();
-        if (end.kind === 'failed') {
-          const label = failureLabel(end.failure);
-          metrics.deploymentFailures.inc({ model: dep.model, deployment: dep.config.id, reason: label });
-          recordDeploymentFailure(deployments, dep, end.failure);
-          throw upstreamApiError(end.failure, dep); // headers are gone: it ends as an error event
-        }
-        outcome.status = result.status;
-        if (shadowJob && end.kind === 'done') shadowJob.answer = end.text ?? '';
-      }
-    } catch (err) {
-      const apiErr = err instanceof ApiError ? err : ApiError.internal();
-      if (!(err instanceof ApiError)) log.error({ err, request_id: requestId }, 'unexpected error serving a request');
-      outcome.status = apiErr.status;
-      if (apiErr.status === 499) res.destroy();
-      else if (res.headersSent) sendStreamError(res, apiErr);
-      else
-        sendApiError(
-          res,
-          apiErr,
-          decision ? routingHeaders(decision, servedBy?.model) : [],
-          endpoint.errorBody?.(apiErr),
-        );
-    } finally {
-      release?.();
-      outcome.totalSeconds = elapsed();
-      recorder.record(outcome);
-      if (decision && servedBy && outcome.status < 300) {
-        // Feedback may name this answer later (POST /v1/feedback); shadow evaluation starts after it is sent.
-        const answer = { policy: decision.policy, class: decision.class, model: servedBy.model };
-        if (requestId)
-          ctx.decisions.remember(requestId, {
-            ...answer,
-            cost_usd: outcome.usage ? costUsd(outcome.usage, servedBy.config.price) : 0,
-          });
-        if (shadowJob?.answer !== undefined)
-          ctx.shadow!.offer({ ...answer, body: shadowJob.body, answer: shadowJob.answer });
-      }
-      requestLog.write({
-        request_id: requestId,
-        endpoint: endpoint.name,
-        policy: decision?.policy,
-        class: decision?.class,
-        model: servedBy?.model ?? decision?.model,
-        deployment: servedBy?.config.id,
-        status: outcome.status,
-        ms: Math.round(outcome.totalSeconds * 1000),
+    s.outcome.upstreamSeconds = end.upstreamSeconds;
+    if (end.usage) s.outcome.usage = end.usage;
+    if (end.kind === 'client_gone') throw ApiError.clientClosed();
+    if (end.kind === 'failed') {
+      ctx.metrics.deploymentFailures.inc({
+        model: dep.model,
+        deployment: dep.config.id,
+        reason: failureLabel(end.failure),
       });
+      recordDeploymentFailure(ctx.deployments, dep, end.failure);
+      throw upstreamApiError(end.failure, dep); // headers are gone: it ends as an error event
     }
-  };
+    s.outcome.status = result.status;
+    if (s.shadowJob && end.kind === 'done') s.shadowJob.answer = end.text ?? '';
+  }
+
+  private timing(s: Serving): string {
+    return `classify;dur=${timingMs(s.decision!.classifySeconds)}`;
+  }
+
+  /** The client's error: a JSON error, an error event on a stream already started, or nothing for a client gone. */
+  private fail(s: Serving, err: unknown): void {
+    const { res } = s.call;
+    const apiErr = err instanceof ApiError ? err : ApiError.internal();
+    if (!(err instanceof ApiError))
+      this.ctx.log.error({ err, request_id: s.requestId }, 'unexpected error serving a request');
+    s.outcome.status = apiErr.status;
+    if (apiErr.status === 499) res.destroy();
+    else if (res.headersSent) sendStreamError(res, apiErr);
+    else
+      sendApiError(
+        res,
+        apiErr,
+        s.decision ? routingHeaders(s.decision, s.servedBy?.model) : [],
+        this.endpoint.errorBody?.(apiErr),
+      );
+  }
+
+  /** One record per request: metrics, the decision kept for feedback, a sampled shadow evaluation, the log line. */
+  private finish(s: Serving): void {
+    const { ctx } = this;
+    const { decision, servedBy, outcome } = s;
+    s.release?.();
+    outcome.totalSeconds = s.elapsed();
+    this.recorder.record(outcome);
+    if (decision && servedBy && outcome.status < 300) {
+      // Feedback may name this answer later (POST /v1/feedback); shadow evaluation starts after it is sent.
+      const answer = { policy: decision.policy, class: decision.class, model: servedBy.model };
+      if (s.requestId)
+        ctx.decisions.remember(s.requestId, {
+          ...answer,
+          cost_usd: outcome.usage ? costUsd(outcome.usage, servedBy.config.price) : 0,
+        });
+      if (s.shadowJob?.answer !== undefined)
+        ctx.shadow!.offer({ ...answer, body: s.shadowJob.body, answer: s.shadowJob.answer });
+    }
+    ctx.requestLog.write({
+      request_id: s.requestId,
+      endpoint: this.endpoint.name,
+      policy: decision?.policy,
+      class: decision?.class,
+      model: servedBy?.model ?? decision?.model,
+      deployment: servedBy?.config.id,
+      status: outcome.status,
+      ms: Math.round(outcome.totalSeconds * 1000),
+    });
+  }
 }

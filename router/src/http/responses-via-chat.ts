@@ -191,21 +191,7 @@ export class ChatToResponsesStream extends EventStreamTranslator {
   }
 
   protected translate(data: string): string {
-    if (data === '[DONE]') {
-      const out = this.closeText() + this.closeCalls();
-      return (
-        out +
-        this.ev('response.completed', {
-          response: responseShell(
-            this.id,
-            this.model,
-            'completed',
-            this.items.filter(Boolean),
-            responseUsage(this.usage),
-          ),
-        })
-      );
-    }
+    if (data === '[DONE]') return this.finish();
     const chunk = jsonObject(data);
     if (!chunk) return ''; // not JSON: nothing to translate
     if (chunk.error) {
@@ -222,58 +208,82 @@ export class ChatToResponsesStream extends EventStreamTranslator {
     }
     if (chunk.usage) this.usage = chunk.usage as Json;
     const delta = (((chunk.choices ?? []) as Json[])[0]?.delta ?? {}) as Json;
-    if (typeof delta.content === 'string' && delta.content) {
-      if (!this.text) {
-        const index = this.items.length;
-        this.items.push({});
-        this.text = { index, id: `msg_${this.id}_${index}`, text: '' };
-        out +=
-          this.ev('response.output_item.added', {
-            output_index: index,
-            item: { type: 'message', id: this.text.id, status: 'in_progress', role: 'assistant', content: [] },
-          }) +
-          this.ev('response.content_part.added', {
-            item_id: this.text.id,
-            output_index: index,
-            content_index: 0,
-            part: { type: 'output_text', text: '', annotations: [] },
-          });
-      }
-      this.text.text += delta.content;
-      out += this.ev('response.output_text.delta', {
+    if (typeof delta.content === 'string' && delta.content) out += this.textDelta(delta.content);
+    for (const c of (delta.tool_calls ?? []) as Json[]) out += this.callDelta(c);
+    return out;
+  }
+
+  /** [DONE]: the open items closed, then response.completed with every item and the usage. */
+  private finish(): string {
+    const closed = this.closeText() + this.closeCalls(); // first: closing fills in the items
+    const items = this.items.filter(Boolean);
+    return (
+      closed +
+      this.ev('response.completed', {
+        response: responseShell(this.id, this.model, 'completed', items, responseUsage(this.usage)),
+      })
+    );
+  }
+
+  /** Text: a message item opened on its first piece, then output_text deltas. */
+  private textDelta(content: string): string {
+    let out = '';
+    if (!this.text) {
+      const index = this.items.length;
+      this.items.push({});
+      this.text = { index, id: `msg_${this.id}_${index}`, text: '' };
+      out +=
+        this.ev('response.output_item.added', {
+          output_index: index,
+          item: { type: 'message', id: this.text.id, status: 'in_progress', role: 'assistant', content: [] },
+        }) +
+        this.ev('response.content_part.added', {
+          item_id: this.text.id,
+          output_index: index,
+          content_index: 0,
+          part: { type: 'output_text', text: '', annotations: [] },
+        });
+    }
+    this.text.text += content;
+    return (
+      out +
+      this.ev('response.output_text.delta', {
         item_id: this.text.id,
         output_index: this.text.index,
         content_index: 0,
-        delta: delta.content,
-      });
+        delta: content,
+      })
+    );
+  }
+
+  /** A tool call: a function_call item opened on its first chunk (closing any text), then argument deltas. */
+  private callDelta(c: Json): string {
+    const fn = (c.function ?? {}) as Json;
+    let out = '';
+    let call = this.calls.get(c.index as number);
+    if (!call) {
+      out += this.closeText();
+      const index = this.items.length;
+      this.items.push({});
+      const item = {
+        type: 'function_call',
+        id: `fc_${c.id}`,
+        call_id: c.id,
+        name: fn.name,
+        arguments: '',
+        status: 'in_progress',
+      };
+      call = { index, item };
+      this.calls.set(c.index as number, call);
+      out += this.ev('response.output_item.added', { output_index: index, item });
     }
-    for (const c of (delta.tool_calls ?? []) as Json[]) {
-      const fn = (c.function ?? {}) as Json;
-      let call = this.calls.get(c.index as number);
-      if (!call) {
-        out += this.closeText();
-        const index = this.items.length;
-        this.items.push({});
-        const item = {
-          type: 'function_call',
-          id: `fc_${c.id}`,
-          call_id: c.id,
-          name: fn.name,
-          arguments: '',
-          status: 'in_progress',
-        };
-        call = { index, item };
-        this.calls.set(c.index as number, call);
-        out += this.ev('response.output_item.added', { output_index: index, item });
-      }
-      if (typeof fn.arguments === 'string' && fn.arguments) {
-        call.item.arguments = `${call.item.arguments}${fn.arguments}`;
-        out += this.ev('response.function_call_arguments.delta', {
-          item_id: call.item.id,
-          output_index: call.index,
-          delta: fn.arguments,
-        });
-      }
+    if (typeof fn.arguments === 'string' && fn.arguments) {
+      call.item.arguments = `${call.item.arguments}${fn.arguments}`;
+      out += this.ev('response.function_call_arguments.delta', {
+        item_id: call.item.id,
+        output_index: call.index,
+        delta: fn.arguments,
+      });
     }
     return out;
   }

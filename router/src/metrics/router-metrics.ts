@@ -22,20 +22,9 @@ export interface DeploymentSnapshot {
   rpmRemaining: number | null;
 }
 
-/**
- * `sharedState`: whether the shared store (Redis) answers now; given only with state.backend redis, so a router
- * on in-process state has no shared-state series.
- */
-export function createRouterMetrics(
-  snapshot: () => DeploymentSnapshot[] = () => [],
-  sharedState?: { connected(): boolean },
-) {
-  const registry = new Registry();
-  collectProcessMetrics(registry, ROUTER_PROCESS_PREFIX);
-  const registers = [registry];
-  const sharedRegisters = sharedState ? registers : [];
+/** What each request leaves: counts and latencies. */
+function requestMetrics(registers: Registry[]) {
   return {
-    registry,
     requests: new Counter({
       name: M.requests,
       help: 'Requests by endpoint (chat, completions, responses, embeddings), routing policy, class, model and HTTP status.',
@@ -54,56 +43,6 @@ export function createRouterMetrics(
       help: 'Time the router adds: end-to-end latency minus time waiting on the upstream.',
       labelNames: ['policy'] as const,
       buckets: OVERHEAD_BUCKETS,
-      registers,
-    }),
-    classificationDuration: new Histogram({
-      name: M.classificationDuration,
-      help: 'Time to classify a request.',
-      labelNames: ['classifier'] as const,
-      buckets: CLASSIFY_BUCKETS,
-      registers,
-    }),
-    strongNeedScore: new Histogram({
-      name: M.strongNeedScore,
-      help: 'Strong-need score of requests routed by a quality policy (0..1: how likely the cheapest model fails where the strongest succeeds).',
-      labelNames: ['policy'] as const,
-      // Fine where scores sit (calibrated probabilities are mostly under 0.3): make routing-calibrate METRICS=...
-      // interpolates thresholds within these buckets.
-      buckets: [
-        0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7,
-        0.8, 0.9, 1,
-      ],
-      registers,
-    }),
-    sessionDecisions: new Counter({
-      name: M.sessionDecisions,
-      help: 'Later turns of policy-routed conversations by what their session did: new (none yet), kept (same model), up (moved to a pricier model), held (a cheaper decision overruled: the session kept its model).',
-      labelNames: ['policy', 'outcome'] as const,
-      registers,
-    }),
-    feedbackScore: new Histogram({
-      name: M.feedbackScore,
-      help: 'Scores clients gave answers (POST /v1/feedback; 0 bad .. 1 good, thumbs down = 0, up = 1), by the policy, class and model that answered.',
-      labelNames: ['policy', 'class', 'model'] as const,
-      buckets: [0, 0.25, 0.5, 0.75, 1],
-      registers,
-    }),
-    shadowVerdicts: new Counter({
-      name: M.shadowVerdicts,
-      help: "Shadow evaluation: a judge model's verdict on the routed answer against the policy's reference model's answer to the same request (better, same, worse), by policy, class and the model that answered.",
-      labelNames: ['policy', 'class', 'model', 'verdict'] as const,
-      registers,
-    }),
-    shadowCost: new Counter({
-      name: M.shadowCost,
-      help: 'What shadow evaluation spent (reference answers and judge calls), USD, by policy: counted apart from the requests.',
-      labelNames: ['policy'] as const,
-      registers,
-    }),
-    shadowDropped: new Counter({
-      name: M.shadowDropped,
-      help: 'Sampled requests shadow evaluation did not judge, by policy and reason (queue_full, rate_limit, budget, failed).',
-      labelNames: ['policy', 'reason'] as const,
       registers,
     }),
     upstreamDuration: new Histogram({
@@ -127,6 +66,13 @@ export function createRouterMetrics(
       buckets: ITL_BUCKETS,
       registers,
     }),
+    inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
+  };
+}
+
+/** What requests used and cost, and who sent them. */
+function usageMetrics(registers: Registry[]) {
+  return {
     promptTokens: new Histogram({
       name: M.promptTokens,
       help: 'Prompt length of served requests, in tokens (upstream usage).',
@@ -159,13 +105,19 @@ export function createRouterMetrics(
       labelNames: ['policy'] as const,
       registers,
     }),
-    inFlight: new Gauge({ name: M.inFlight, help: 'Chat completion requests being served right now.', registers }),
     clientRequests: new Counter({
       name: M.clientRequests,
       help: 'Chat completion requests by client API key name (anonymous without auth).',
       labelNames: ['client'] as const,
       registers,
     }),
+    authFailures: new Counter({
+      name: M.authFailures,
+      help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+
     // 1 per worker process; summed when workers' metrics are aggregated, so it counts live workers.
     workers: new Gauge({
       name: M.workers,
@@ -176,18 +128,80 @@ export function createRouterMetrics(
         this.set(1);
       },
     }),
+  };
+}
+
+/** How requests were routed: classification time, strong-need scores, sessions, external classifiers. */
+function routingMetrics(registers: Registry[]) {
+  return {
+    classificationDuration: new Histogram({
+      name: M.classificationDuration,
+      help: 'Time to classify a request.',
+      labelNames: ['classifier'] as const,
+      buckets: CLASSIFY_BUCKETS,
+      registers,
+    }),
+    strongNeedScore: new Histogram({
+      name: M.strongNeedScore,
+      help: 'Strong-need score of requests routed by a quality policy (0..1: how likely the cheapest model fails where the strongest succeeds).',
+      labelNames: ['policy'] as const,
+      // Fine where scores sit (calibrated probabilities are mostly under 0.3): make routing-calibrate METRICS=...
+      // interpolates thresholds within these buckets.
+      buckets: [
+        0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7,
+        0.8, 0.9, 1,
+      ],
+      registers,
+    }),
+    sessionDecisions: new Counter({
+      name: M.sessionDecisions,
+      help: 'Later turns of policy-routed conversations by what their session did: new (none yet), kept (same model), up (moved to a pricier model), held (a cheaper decision overruled: the session kept its model).',
+      labelNames: ['policy', 'outcome'] as const,
+      registers,
+    }),
     externalClassifierFallbacks: new Counter({
       name: M.externalClassifierFallbacks,
       help: 'Requests classified by the built-in classifier because the external one (KServe v2) failed, by policy and reason (timeout, unavailable, http_error, malformed).',
       labelNames: ['policy', 'reason'] as const,
       registers,
     }),
-    authFailures: new Counter({
-      name: M.authFailures,
-      help: 'Requests refused with 401, by reason (missing_api_key or invalid_api_key).',
-      labelNames: ['reason'] as const,
+  };
+}
+
+/** Quality beside the savings: client feedback and shadow evaluation. */
+function qualityMetrics(registers: Registry[]) {
+  return {
+    feedbackScore: new Histogram({
+      name: M.feedbackScore,
+      help: 'Scores clients gave answers (POST /v1/feedback; 0 bad .. 1 good, thumbs down = 0, up = 1), by the policy, class and model that answered.',
+      labelNames: ['policy', 'class', 'model'] as const,
+      buckets: [0, 0.25, 0.5, 0.75, 1],
       registers,
     }),
+    shadowVerdicts: new Counter({
+      name: M.shadowVerdicts,
+      help: "Shadow evaluation: a judge model's verdict on the routed answer against the policy's reference model's answer to the same request (better, same, worse), by policy, class and the model that answered.",
+      labelNames: ['policy', 'class', 'model', 'verdict'] as const,
+      registers,
+    }),
+    shadowCost: new Counter({
+      name: M.shadowCost,
+      help: 'What shadow evaluation spent (reference answers and judge calls), USD, by policy: counted apart from the requests.',
+      labelNames: ['policy'] as const,
+      registers,
+    }),
+    shadowDropped: new Counter({
+      name: M.shadowDropped,
+      help: 'Sampled requests shadow evaluation did not judge, by policy and reason (queue_full, rate_limit, budget, failed).',
+      labelNames: ['policy', 'reason'] as const,
+      registers,
+    }),
+  };
+}
+
+/** Upstream trouble: failures, cooldowns, retries, fallbacks, rate limits. */
+function resilienceMetrics(registers: Registry[]) {
+  return {
     deploymentFailures: new Counter({
       name: M.deploymentFailures,
       help: 'Failed upstream attempts by deployment and reason (HTTP status, timeout, connection_error).',
@@ -218,6 +232,17 @@ export function createRouterMetrics(
       labelNames: ['model', 'source'] as const,
       registers,
     }),
+  };
+}
+
+/** Deployments' live state, read at scrape time; the shared state store's only with state.backend redis. */
+function deploymentMetrics(
+  registers: Registry[],
+  snapshot: () => DeploymentSnapshot[],
+  sharedState: { connected(): boolean } | undefined,
+) {
+  const sharedRegisters = sharedState ? registers : [];
+  return {
     deploymentState: new Gauge({
       name: M.deploymentState,
       help: 'Deployment state: 1 for the current state (healthy or cooling), 0 for the other; with several workers, the fraction of workers that see it so.',
@@ -265,6 +290,28 @@ export function createRouterMetrics(
       help: 'Requests to rate-limited deployments decided on local limits because the shared state store did not answer.',
       registers: sharedRegisters,
     }),
+  };
+}
+
+/**
+ * `sharedState`: whether the shared store (Redis) answers now; given only with state.backend redis, so a router
+ * on in-process state has no shared-state series.
+ */
+export function createRouterMetrics(
+  snapshot: () => DeploymentSnapshot[] = () => [],
+  sharedState?: { connected(): boolean },
+) {
+  const registry = new Registry();
+  collectProcessMetrics(registry, ROUTER_PROCESS_PREFIX);
+  const registers = [registry];
+  return {
+    registry,
+    ...requestMetrics(registers),
+    ...usageMetrics(registers),
+    ...routingMetrics(registers),
+    ...qualityMetrics(registers),
+    ...resilienceMetrics(registers),
+    ...deploymentMetrics(registers, snapshot, sharedState),
   };
 }
 export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

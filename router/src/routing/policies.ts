@@ -50,6 +50,55 @@ export interface Policy {
 /** Label for a request with no text to classify (empty prompt, image-only). */
 export const EMPTY_CLASS = 'empty';
 
+/** The built-in classifier of a policy: task class, complexity tier, or the strong-need score against thresholds. */
+function builtInClassifier(
+  p: PolicyConfig,
+  taskClassifier: TaskClassifier,
+  scorer: () => StrongNeedScorer,
+): (view: PromptView) => Classification {
+  if (p.classifier === 'task')
+    return (view) => {
+      if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+      const pred = taskClassifier.predict(view.request);
+      return { class: pred.label, confidence: Math.round(pred.confidence * 1000) / 1000 };
+    };
+  if (p.classifier === 'complexity') {
+    const tiers = p.tiers;
+    return (view) => {
+      if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+      return tierOf(tiers, scoreComplexity(view, taskClassifier.evidence(view.request)));
+    };
+  }
+  return qualityClassifier(p.thresholds, qualityClasses(p.models.length), scorer());
+}
+
+/** A policy's external classifier (KServe v2 / Triton): a task label, or complexity from NVIDIA's dimensions. */
+function externalClassifier(p: PolicyConfig): Policy['external'] {
+  if (p.classifier === 'quality' || !p.external) return undefined;
+  const cfg = p.external;
+  const client = new KServeV2Classifier(cfg, p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name));
+  const tiers = p.classifier === 'complexity' ? p.tiers : [];
+  return {
+    kind: cfg.kind,
+    close: () => client.close(),
+    probe: () => client.probe(),
+    classify: async (view) => {
+      if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
+      const a = await client.classify(view.request);
+      if (a.label !== undefined) return { class: a.label, confidence: Math.round(a.confidence * 1000) / 1000 };
+      // Complexity from NVIDIA's dimensions (or its overall score): the same weights and tiers as built in.
+      const dims = a.dimensions ?? {};
+      let overall = a.overall;
+      if (overall === undefined) {
+        overall = 0;
+        for (const [dim, w] of Object.entries(COMPLEXITY_WEIGHTS))
+          overall += w * (dims[dim as ComplexityDimension] ?? 0);
+      }
+      return tierOf(tiers, { ...ZERO_COMPLEXITY, ...dims, overall: Math.round(overall * 1000) / 1000 });
+    },
+  };
+}
+
 export function buildPolicies(
   config: RouterConfig,
   taskClassifier: TaskClassifier,
@@ -57,66 +106,21 @@ export function buildPolicies(
 ): Map<string, Policy> {
   const models = new Map<string, ModelConfig>(config.models.map((m) => [m.name, m]));
   let scorer = strongNeed;
+  const loadScorer = () => (scorer ??= StrongNeedScorer.load(taskClassifier));
   const policies = new Map<string, Policy>();
-  const byPrice = (names: string[]) =>
-    [...names].sort((a, b) => blendedPrice(modelPrice(models.get(a)!)) - blendedPrice(modelPrice(models.get(b)!)));
+  const priceOf = (name: string) => blendedPrice(modelPrice(models.get(name)!));
+  const byPrice = (names: string[]) => [...names].sort((a, b) => priceOf(a) - priceOf(b));
   for (const p of config.policies) {
     const uncertainModel = (p.classifier !== 'quality' && p.uncertain) || p.default;
     const targets = [...new Set([p.default, uncertainModel, ...Object.values(p.routes)])];
-    const baselineModel =
-      p.baseline_model ??
-      targets.reduce((a, b) =>
-        blendedPrice(modelPrice(models.get(b)!)) > blendedPrice(modelPrice(models.get(a)!)) ? b : a,
-      );
-    let classify: (view: PromptView) => Classification;
-    if (p.classifier === 'task') {
-      classify = (view) => {
-        if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
-        const pred = taskClassifier.predict(view.request);
-        return { class: pred.label, confidence: Math.round(pred.confidence * 1000) / 1000 };
-      };
-    } else if (p.classifier === 'complexity') {
-      const tiers = p.tiers;
-      classify = (view) => {
-        if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
-        return tierOf(tiers, scoreComplexity(view, taskClassifier.evidence(view.request)));
-      };
-    } else {
-      scorer ??= StrongNeedScorer.load(taskClassifier);
-      classify = qualityClassifier(p.thresholds, qualityClasses(p.models.length), scorer);
-    }
-    let external: Policy['external'];
-    if (p.classifier !== 'quality' && p.external) {
-      const cfg = p.external;
-      const client = new KServeV2Classifier(cfg, p.classifier === 'task' ? TASK_CLASSES : p.tiers.map((t) => t.name));
-      const tiers = p.classifier === 'complexity' ? p.tiers : [];
-      external = {
-        kind: cfg.kind,
-        close: () => client.close(),
-        probe: () => client.probe(),
-        classify: async (view) => {
-          if (!view.request) return { class: EMPTY_CLASS, confidence: 0 };
-          const a = await client.classify(view.request);
-          if (a.label !== undefined) return { class: a.label, confidence: Math.round(a.confidence * 1000) / 1000 };
-          // Complexity from NVIDIA's dimensions (or its overall score): the same weights and tiers as built in.
-          const dims = a.dimensions ?? {};
-          let overall = a.overall;
-          if (overall === undefined) {
-            overall = 0;
-            for (const [dim, w] of Object.entries(COMPLEXITY_WEIGHTS))
-              overall += w * (dims[dim as ComplexityDimension] ?? 0);
-          }
-          const scores = { ...ZERO_COMPLEXITY, ...dims, overall: Math.round(overall * 1000) / 1000 };
-          return tierOf(tiers, scores);
-        },
-      };
-    }
+    const baselineModel = p.baseline_model ?? targets.reduce((a, b) => (priceOf(b) > priceOf(a) ? b : a));
+    const classify = builtInClassifier(p, taskClassifier, loadScorer);
+    const external = externalClassifier(p);
     // Doubt is a route of its own: a policy can send what its classifier is unsure of to a safe model.
     const doubt = (c: Classification): Classification =>
       c.class !== EMPTY_CLASS && c.confidence < p.min_confidence
         ? { ...c, class: UNCERTAIN_CLASS, predicted: c.class }
         : c;
-    const classifyOrDoubt = p.min_confidence > 0 ? (view: PromptView) => doubt(classify(view)) : classify;
     if (external && p.min_confidence > 0) {
       const remote = external.classify;
       external.classify = async (view) => doubt(await remote(view));
@@ -124,7 +128,7 @@ export function buildPolicies(
     policies.set(p.name, {
       name: p.name,
       classifier: p.classifier,
-      classify: classifyOrDoubt,
+      classify: p.min_confidence > 0 ? (view: PromptView) => doubt(classify(view)) : classify,
       ...(external ? { external } : {}),
       modelFor: (cls) =>
         cls === UNCERTAIN_CLASS ? uncertainModel : Object.hasOwn(p.routes, cls) ? p.routes[cls]! : p.default,

@@ -177,6 +177,50 @@ function checkedAnswer(dep: Deployment, answer: Answer, attempt: AttemptSignal, 
   };
 }
 
+/** A stream request's answer: an event stream to pass on (holding the lease until it ends), or a failed attempt. */
+async function streamResult(
+  dep: Deployment,
+  response: Dispatcher.ResponseData,
+  attempt: AttemptSignal,
+  startedAt: bigint,
+  depLease: Lease,
+): Promise<AttemptResult> {
+  attempt.received();
+  dep.state.recordLatency(Number(process.hrtime.bigint() - startedAt) / 1e6);
+  const status = response.statusCode;
+  if (status >= 300 && status < 400) {
+    response.body.resume();
+    return failedStatus(status, response.headers, '');
+  }
+  if (status >= 400) {
+    const text = await readCapped(response.body, ERROR_BODY_LIMIT, response.headers['content-length']).catch(() => '');
+    return failedStatus(statusOf(dep, status), response.headers, text ?? '');
+  }
+  // A 2xx that is not an event stream (a gateway's HTML page, a JSON body) is no stream to pass on: a failed
+  // attempt, retried elsewhere like a non-stream answer that is not JSON. No content-type at all is let through.
+  const type = response.headers['content-type'];
+  if (typeof type === 'string' && !(dep.provider.streamContentType ?? EVENT_STREAM).test(type)) {
+    response.body.resume();
+    return {
+      kind: 'failed',
+      failure: {
+        type: 'bad_response',
+        what: `HTTP ${status} to a stream request that is not an event stream (${type})`,
+      },
+    };
+  }
+  return {
+    kind: 'stream',
+    status,
+    response,
+    // The timeout covers a stream until its last byte: it ends with the lease.
+    lease: { end: () => (attempt.done(), depLease.end()) },
+    startedAt,
+    attempt,
+    passHeaders: rateLimitHeaders(response.headers),
+  };
+}
+
 export async function callDeployment(
   dep: Deployment,
   path: string,
@@ -208,50 +252,10 @@ export async function callDeployment(
         attempt,
         startedAt,
       );
-    const response = await dep.pool.request({
-      method: 'POST',
-      path,
-      headers,
-      body,
-      signal: attempt,
-    });
-    attempt.received();
-    dep.state.recordLatency(Number(process.hrtime.bigint() - startedAt) / 1e6);
-    const status = response.statusCode;
-    if (status >= 300 && status < 400) {
-      response.body.resume();
-      return failedStatus(status, response.headers, '');
-    }
-    if (status >= 400) {
-      const text = await readCapped(response.body, ERROR_BODY_LIMIT, response.headers['content-length']).catch(
-        () => '',
-      );
-      return failedStatus(statusOf(dep, status), response.headers, text ?? '');
-    }
-    // A 2xx that is not an event stream (a gateway's HTML page, a JSON body) is no stream to pass on: a failed
-    // attempt, retried elsewhere like a non-stream answer that is not JSON. No content-type at all is let through.
-    const type = response.headers['content-type'];
-    if (typeof type === 'string' && !(dep.provider.streamContentType ?? EVENT_STREAM).test(type)) {
-      response.body.resume();
-      return {
-        kind: 'failed',
-        failure: {
-          type: 'bad_response',
-          what: `HTTP ${status} to a stream request that is not an event stream (${type})`,
-        },
-      };
-    }
-    keepLease = true;
-    return {
-      kind: 'stream',
-      status,
-      response,
-      // The timeout covers a stream until its last byte: it ends with the lease.
-      lease: { end: () => (attempt.done(), depLease.end()) },
-      startedAt,
-      attempt,
-      passHeaders: rateLimitHeaders(response.headers),
-    };
+    const response = await dep.pool.request({ method: 'POST', path, headers, body, signal: attempt });
+    const result = await streamResult(dep, response, attempt, startedAt, depLease);
+    keepLease = result.kind === 'stream';
+    return result;
   } catch (err) {
     if (clientGone.aborted) return { kind: 'client_closed' };
     return { kind: 'failed', failure: failureOf(attempt, err) };

@@ -26,53 +26,70 @@ export const LISTEN_FAILED = 'llm-router:listen-failed';
 const cumulative = (metrics: WorkerMetrics): WorkerMetrics =>
   metrics.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
 
+/**
+ * The cluster's metrics: every serving worker asked for its registry, merged. What each worker reported at its last
+ * scrape, and what workers that died had counted by then, is kept in every later aggregate, so cluster counters only
+ * grow (a drop reads as a reset to Prometheus, and increase() would count the survivors' whole lifetime again).
+ * Counts a worker made after the last scrape before it died are lost; nothing is counted twice.
+ */
+class ClusterMetrics {
+  /** Only workers that listen are asked: a freshly forked one cannot answer until it has loaded. */
+  readonly serving = new Set<Worker>();
+  private nextId = 0;
+  private readonly pending = new Map<number, (metrics: WorkerMetrics) => void>();
+  private readonly lastSeen = new Map<Worker, WorkerMetrics>();
+  private retired: WorkerMetrics[] = [];
+
+  /** A worker's answer to its metrics request. */
+  answered(id: number, metrics: WorkerMetrics): void {
+    this.pending.get(id)?.(metrics);
+    this.pending.delete(id);
+  }
+
+  private ask(w: Worker): Promise<WorkerMetrics> {
+    return new Promise<WorkerMetrics>((resolve, reject) => {
+      const id = this.nextId++;
+      const timer = setTimeout(
+        () => (this.pending.delete(id), reject(new Error(`worker ${w.id} did not send its metrics`))),
+        WORKER_METRICS_TIMEOUT_MS,
+      );
+      this.pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
+      // A worker dying right now has a closed channel: fail this scrape at once instead of at the timeout.
+      w.send({ type: WORKER_METRICS_REQUEST, id } satisfies ClusterMessage, (err: Error | null) => {
+        if (err) clearTimeout(timer), this.pending.delete(id), reject(err);
+      });
+    });
+  }
+
+  /** A worker that exited: its last counters join the retired total. */
+  async retire(w: Worker): Promise<void> {
+    this.serving.delete(w);
+    const last = this.lastSeen.get(w);
+    this.lastSeen.delete(w);
+    if (!last) return;
+    this.retired = [
+      (await AggregatorRegistry.aggregate([...this.retired, cumulative(last)]).getMetricsAsJSON()) as WorkerMetrics,
+    ];
+  }
+
+  /** A scrape fails rather than report part of the workers: partial counters would read as resets. */
+  async text(): Promise<string> {
+    const live = await Promise.all(
+      [...this.serving].map(async (w) => {
+        const m = await this.ask(w);
+        this.lastSeen.set(w, m);
+        return m;
+      }),
+    );
+    return AggregatorRegistry.aggregate([...this.retired, ...live]).metrics();
+  }
+}
+
 /** drainMs: how long workers may take to drain on SIGTERM before the primary stops them. */
 export function runPrimary(workers: number, listeningLine: (port: number) => string, drainMs = 30_000): void {
   let stopping = false;
   let listening = 0;
-  // Only workers that listen are asked: a freshly forked one cannot answer until it has loaded.
-  const serving = new Set<Worker>();
-  let nextId = 0;
-  const pending = new Map<number, (metrics: WorkerMetrics) => void>();
-
-  const askWorker = (w: Worker) =>
-    new Promise<WorkerMetrics>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(
-        () => (pending.delete(id), reject(new Error(`worker ${w.id} did not send its metrics`))),
-        WORKER_METRICS_TIMEOUT_MS,
-      );
-      pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
-      // A worker dying right now has a closed channel: fail this scrape at once instead of at the timeout.
-      w.send({ type: WORKER_METRICS_REQUEST, id } satisfies ClusterMessage, (err: Error | null) => {
-        if (err) clearTimeout(timer), pending.delete(id), reject(err);
-      });
-    });
-  // What each worker reported at its last scrape, and what workers that died had counted by then: kept in
-  // every later aggregate, so cluster counters only grow (a drop reads as a reset to Prometheus, and
-  // increase() would count the survivors' whole lifetime again). Counts a worker made after the last scrape
-  // before it died are lost; nothing is counted twice.
-  const lastSeen = new Map<Worker, WorkerMetrics>();
-  let retired: WorkerMetrics[] = [];
-  const retire = async (w: Worker) => {
-    const last = lastSeen.get(w);
-    lastSeen.delete(w);
-    if (!last) return;
-    retired = [
-      (await AggregatorRegistry.aggregate([...retired, cumulative(last)]).getMetricsAsJSON()) as WorkerMetrics,
-    ];
-  };
-  // A scrape fails rather than report part of the workers: partial counters would read as resets.
-  const aggregatedMetrics = async () => {
-    const live = await Promise.all(
-      [...serving].map(async (w) => {
-        const m = await askWorker(w);
-        lastSeen.set(w, m);
-        return m;
-      }),
-    );
-    return AggregatorRegistry.aggregate([...retired, ...live]).metrics();
-  };
+  const metrics = new ClusterMetrics();
 
   let listenFailureSaid = false;
   const fork = (index: number): Worker => {
@@ -83,23 +100,21 @@ export function runPrimary(workers: number, listeningLine: (port: number) => str
         listenFailureSaid = true;
         return;
       }
-      if (msg?.type === WORKER_METRICS_RESPONSE)
-        return (pending.get(msg.id)?.(msg.metrics), void pending.delete(msg.id));
+      if (msg?.type === WORKER_METRICS_RESPONSE) return metrics.answered(msg.id, msg.metrics);
       if (msg?.type !== CLUSTER_METRICS_REQUEST) return;
-      aggregatedMetrics().then(
+      metrics.text().then(
         (text) => worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, text }),
         (err: Error) =>
           worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RESPONSE, id: msg.id, error: err.message }),
       );
     });
     worker.once('listening', (address) => {
-      serving.add(worker);
+      metrics.serving.add(worker);
       // One machine-readable line, once every worker listens (port 0 gives all workers the same port).
       if (++listening === workers) console.log(listeningLine(address.port));
     });
     worker.once('exit', (code, signal) => {
-      serving.delete(worker);
-      void retire(worker);
+      void metrics.retire(worker);
       if (stopping) return;
       if (code === EXIT_LISTEN_FAILED) {
         // The worker said why on stderr; a new one would fail the same way, every second, forever.
