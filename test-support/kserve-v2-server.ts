@@ -2,7 +2,7 @@
 // model ready, model metadata, infer; errors as {"error": "..."}), for testing the router's external
 // classifier. Each model behaves as its name says: see MODELS.
 import { createServer, type ServerResponse } from 'node:http';
-import { TASK_CLASSES } from '../router/src/classify/task-classes.ts';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
 
 type Tensor = { name: string; datatype: string; shape: number[]; data: unknown[] };
 type Model = {

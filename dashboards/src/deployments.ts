@@ -1,4 +1,4 @@
-import { ROUTER_METRICS as M } from '@llm-router/router/metrics-names';
+import { ROUTER_METRICS as M } from '@llm-router/common/metric-names';
 import { buildDashboard, labelVariable, Layout, stat, timeseries, type DashboardSpec } from './panels.ts';
 
 const model = 'model=~"$model"';

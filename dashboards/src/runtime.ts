@@ -1,4 +1,4 @@
-import { ROUTER_METRICS as R } from '@llm-router/router/metrics-names';
+import { ROUTER_METRICS as R } from '@llm-router/common/metric-names';
 import { buildDashboard, labelVariable, Layout, timeseries, type DashboardSpec } from './panels.ts';
 
 // Each service prefixes its Node process metrics (llm_router_, llm_sim_, loadtest_); the job label says which.

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { parseRouterConfig } from '../../router/src/config/load.ts';
+import { parseRouterConfig } from '@llm-router/router/config';
 import { generatedK8sFiles } from '../src/generate.ts';
 import { FLEET, K8S_DIR, manifestFiles, redisObjects, routerObjects, simObjects } from '../src/manifests.ts';
 

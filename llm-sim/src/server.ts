@@ -95,16 +95,22 @@ export interface SimServer {
   close(): Promise<void>;
 }
 
-export function createSimServer(config: SimConfig): SimServer {
-  const rng = new Rng(config.seed);
-  const metrics = createSimMetrics();
-  const models = new Map<string, SimModel>(config.models.map((m) => [m.id, m]));
-  const windows = new Map<string, MinuteWindow>(config.models.map((m) => [m.id, new MinuteWindow(m.rpm, m.tpm)]));
-  let nextId = 1;
-  const scale = config.time_scale;
+/** The simulated models: each request read, planned (length, content, pacing, faults), admitted and answered. */
+export class Simulator {
+  readonly metrics = createSimMetrics();
+  private readonly rng: Rng;
+  private readonly models: Map<string, SimModel>;
+  private readonly windows: Map<string, MinuteWindow>;
+  private nextId = 1;
 
-  function delay(ms: number, onClose: Set<NodeJS.Timeout>): Promise<void> {
-    const scaled = ms * scale;
+  constructor(private readonly config: SimConfig) {
+    this.rng = new Rng(this.config.seed);
+    this.models = new Map(this.config.models.map((m) => [m.id, m]));
+    this.windows = new Map(this.config.models.map((m) => [m.id, new MinuteWindow(m.rpm, m.tpm)]));
+  }
+
+  private delay(ms: number, onClose: Set<NodeJS.Timeout>): Promise<void> {
+    const scaled = ms * this.config.time_scale;
     return new Promise((resolve) => {
       if (scaled <= 0) return setImmediate(resolve);
       const t = setTimeout(() => {
@@ -116,7 +122,7 @@ export function createSimServer(config: SimConfig): SimServer {
   }
 
   /** Reads and checks a request; answers the client itself (in its API's shape) and returns undefined when it fails. */
-  async function accept(
+  private async accept(
     endpoint: Endpoint,
     req: IncomingMessage,
     res: ServerResponse,
@@ -127,8 +133,8 @@ export function createSimServer(config: SimConfig): SimServer {
   ): Promise<Accepted | undefined> {
     const refuse = (status: number, message: string, type: string, code: string | null, param: string | null = null) =>
       void sendEndpointError(res, endpoint, status, message, type, code, param);
-    if (config.api_key !== undefined && !presentsKey(req, config.api_key)) {
-      metrics.requests.inc({ model: 'unknown', outcome: 'unauthorized' });
+    if (this.config.api_key !== undefined && !presentsKey(req, this.config.api_key)) {
+      this.metrics.requests.inc({ model: 'unknown', outcome: 'unauthorized' });
       const status = endpoint === 'gemini' || endpoint === 'converse' ? 403 : 401;
       return refuse(status, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
     }
@@ -154,7 +160,7 @@ export function createSimServer(config: SimConfig): SimServer {
       const param = endpoint === 'chat' ? 'messages' : endpoint === 'completions' ? 'prompt' : 'input';
       return refuse(400, messages, 'invalid_request_error', null, param);
     }
-    const model = models.get(body.model);
+    const model = this.models.get(body.model);
     if (!model)
       return refuse(
         404,
@@ -165,7 +171,7 @@ export function createSimServer(config: SimConfig): SimServer {
       );
     const promptTokens = estimatePromptTokens(messages);
     if (promptTokens > model.context_window) {
-      metrics.requests.inc({ model: model.id, outcome: 'context_length_exceeded' });
+      this.metrics.requests.inc({ model: model.id, outcome: 'context_length_exceeded' });
       return refuse(
         400,
         `This model's maximum context length is ${model.context_window} tokens. However, your messages resulted in ${promptTokens} tokens.`,
@@ -179,7 +185,7 @@ export function createSimServer(config: SimConfig): SimServer {
   }
 
   /** What this answer will be: its length, content, pacing and faults, drawn in a fixed order so a seed repeats. */
-  function plan(a: Accepted): Plan {
+  private plan(a: Accepted): Plan {
     const { body, model, endpoint, fault } = a;
     const cap =
       body.max_completion_tokens ??
@@ -187,7 +193,7 @@ export function createSimServer(config: SimConfig): SimServer {
       body.max_output_tokens ??
       body.generationConfig?.maxOutputTokens ??
       body.inferenceConfig?.maxTokens;
-    const sampled = Math.round(rng.normal(model.output_tokens.mean, model.output_tokens.stddev));
+    const sampled = Math.round(this.rng.normal(model.output_tokens.mean, model.output_tokens.stddev));
     let completionTokens =
       endpoint === 'embeddings' ? 0 : Math.min(model.output_tokens.max, Math.max(model.output_tokens.min, sampled));
     let finish: Finish = 'stop';
@@ -195,16 +201,20 @@ export function createSimServer(config: SimConfig): SimServer {
       completionTokens = cap;
       finish = 'length';
     }
-    const roll = rng.next();
+    const roll = this.rng.next();
     const isError = fault === 'error' || (fault === null && roll < model.error_rate);
-    const isHang = fault === 'hang' || (fault === null && !isError && rng.next() < model.hang_probability);
+    const isHang = fault === 'hang' || (fault === null && !isError && this.rng.next() < model.hang_probability);
     const isStall =
       fault === 'stall' ||
       // Drawn only when configured, so that seeds give the same answers as before this option.
-      (fault === null && !isError && !isHang && model.stall_probability > 0 && rng.next() < model.stall_probability);
-    const ttftMs = rng.normal(model.ttft_ms.mean, model.ttft_ms.stddev);
-    const tps = Math.max(1, rng.normal(model.tokens_per_second.mean, model.tokens_per_second.stddev));
-    let pieces = generateTokens(rng, completionTokens);
+      (fault === null &&
+        !isError &&
+        !isHang &&
+        model.stall_probability > 0 &&
+        this.rng.next() < model.stall_probability);
+    const ttftMs = this.rng.normal(model.ttft_ms.mean, model.ttft_ms.stddev);
+    const tps = Math.max(1, this.rng.normal(model.tokens_per_second.mean, model.tokens_per_second.stddev));
+    let pieces = generateTokens(this.rng, completionTokens);
     const call = toolCallFor(endpoint, body);
     // Simulated quality (quality.ts): a judge answers judge prompts with its verdict; every other text answer ends
     // with the invisible mark of whether it was right.
@@ -222,14 +232,14 @@ export function createSimServer(config: SimConfig): SimServer {
   }
 
   /** Refuses what the model's rpm/tpm window or a forced fault turns away; true when the request may go on. */
-  function admit(a: Accepted, p: Plan, res: ServerResponse): boolean {
+  private admit(a: Accepted, p: Plan, res: ServerResponse): boolean {
     const { model, endpoint, fault } = a;
     const admitted =
       fault === 'rate_limit'
         ? { ok: false as const, retryAfterSeconds: 1, limit: 'rpm' as const }
-        : windows.get(model.id)!.tryAdmit(a.promptTokens + p.completionTokens);
+        : this.windows.get(model.id)!.tryAdmit(a.promptTokens + p.completionTokens);
     if (!admitted.ok) {
-      metrics.requests.inc({ model: model.id, outcome: 'rate_limited' });
+      this.metrics.requests.inc({ model: model.id, outcome: 'rate_limited' });
       sendEndpointError(
         res,
         endpoint,
@@ -243,44 +253,47 @@ export function createSimServer(config: SimConfig): SimServer {
       return false;
     }
     // Drawn only when configured, so that seeds give the same answers as before this option.
-    if (fault === 'overloaded' || (fault === null && model.overload_rate > 0 && rng.next() < model.overload_rate)) {
-      metrics.requests.inc({ model: model.id, outcome: 'error' });
+    if (
+      fault === 'overloaded' ||
+      (fault === null && model.overload_rate > 0 && this.rng.next() < model.overload_rate)
+    ) {
+      this.metrics.requests.inc({ model: model.id, outcome: 'error' });
       sendEndpointError(res, endpoint, endpoint === 'messages' ? 529 : 503, 'Overloaded', 'server_error', 'overloaded');
       return false;
     }
     return true;
   }
 
-  async function generate(
+  async generate(
     endpoint: Endpoint,
     req: IncomingMessage,
     res: ServerResponse,
     urlModel?: string,
     streamPath = false,
   ): Promise<void> {
-    const a = await accept(endpoint, req, res, urlModel, streamPath);
+    const a = await this.accept(endpoint, req, res, urlModel, streamPath);
     if (!a) return;
     const started = process.hrtime.bigint();
-    const p = plan(a);
-    if (!admit(a, p, res)) return;
+    const p = this.plan(a);
+    if (!this.admit(a, p, res)) return;
     const { model } = a;
     const timers = new Set<NodeJS.Timeout>();
     const state = { closed: false };
     res.on('close', () => {
       state.closed = true;
       for (const t of timers) clearTimeout(t);
-      metrics.inFlight.dec({ model: model.id });
+      this.metrics.inFlight.dec({ model: model.id });
     });
-    metrics.inFlight.inc({ model: model.id });
+    this.metrics.inFlight.inc({ model: model.id });
 
     if (p.isHang) {
-      metrics.requests.inc({ model: model.id, outcome: 'hang' });
+      this.metrics.requests.inc({ model: model.id, outcome: 'hang' });
       return; // never answer; 'close' cleans up when the client gives up
     }
-    await delay(p.ttftMs, timers);
+    await this.delay(p.ttftMs, timers);
     if (state.closed) return;
     if (p.isError) {
-      metrics.requests.inc({ model: model.id, outcome: 'error' });
+      this.metrics.requests.inc({ model: model.id, outcome: 'error' });
       return sendEndpointError(
         res,
         endpoint,
@@ -291,7 +304,7 @@ export function createSimServer(config: SimConfig): SimServer {
       );
     }
     const meta: AnswerMeta = {
-      n: nextId++,
+      n: this.nextId++,
       created: Math.floor(Date.now() / 1000),
       model: model.id,
       promptTokens: a.promptTokens,
@@ -300,21 +313,21 @@ export function createSimServer(config: SimConfig): SimServer {
     };
     const outcome =
       endpoint === 'embeddings'
-        ? sendEmbeddings(a, res)
+        ? this.sendEmbeddings(a, res)
         : a.body.stream
-          ? await sendStream(a, p, meta, res, timers, state)
-          : await sendPlain(a, p, meta, res, timers, state);
+          ? await this.sendStream(a, p, meta, res, timers, state)
+          : await this.sendPlain(a, p, meta, res, timers, state);
     if (outcome !== 'ok') {
-      if (outcome !== 'closed') metrics.requests.inc({ model: model.id, outcome });
+      if (outcome !== 'closed') this.metrics.requests.inc({ model: model.id, outcome });
       return;
     }
-    metrics.requests.inc({ model: model.id, outcome: 'ok' });
-    metrics.tokens.inc({ model: model.id, type: 'prompt' }, a.promptTokens);
-    metrics.tokens.inc({ model: model.id, type: 'completion' }, p.completionTokens);
-    metrics.duration.observe({ model: model.id }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.requests.inc({ model: model.id, outcome: 'ok' });
+    this.metrics.tokens.inc({ model: model.id, type: 'prompt' }, a.promptTokens);
+    this.metrics.tokens.inc({ model: model.id, type: 'completion' }, p.completionTokens);
+    this.metrics.duration.observe({ model: model.id }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  function sendEmbeddings(a: Accepted, res: ServerResponse): Outcome {
+  private sendEmbeddings(a: Accepted, res: ServerResponse): Outcome {
     const { body, model } = a;
     const dims =
       typeof body.dimensions === 'number' && body.dimensions > 0
@@ -338,7 +351,7 @@ export function createSimServer(config: SimConfig): SimServer {
     return 'ok';
   }
 
-  async function sendPlain(
+  private async sendPlain(
     a: Accepted,
     p: Plan,
     meta: AnswerMeta,
@@ -351,13 +364,13 @@ export function createSimServer(config: SimConfig): SimServer {
       res.write(`{"id":"sim-${meta.n}","object":`);
       return 'stall'; // never ends; 'close' cleans up when the client gives up
     }
-    await delay(p.completionTokens * p.msPerToken, timers);
+    await this.delay(p.completionTokens * p.msPerToken, timers);
     if (state.closed) return 'closed';
     sendJson(res, 200, plainAnswer(a.endpoint, meta, p.call ? { call: p.call } : { text: p.pieces.join('') }));
     return 'ok';
   }
 
-  async function sendStream(
+  private async sendStream(
     a: Accepted,
     p: Plan,
     meta: AnswerMeta,
@@ -377,7 +390,7 @@ export function createSimServer(config: SimConfig): SimServer {
     const perTick = Math.max(1, Math.round(tickMs / p.msPerToken));
     const { pieces } = p;
     for (let i = 0; i < pieces.length; i += perTick) {
-      if (i > 0) await delay(tickMs, timers);
+      if (i > 0) await this.delay(tickMs, timers);
       if (state.closed) return 'closed';
       if (a.fault === 'disconnect' && i >= pieces.length / 2) {
         res.destroy();
@@ -389,83 +402,97 @@ export function createSimServer(config: SimConfig): SimServer {
     res.end(stream.end(a.body.stream_options?.include_usage === true));
     return 'ok';
   }
+}
 
+/** Bedrock Converse: /model/{modelId}/converse or /converse-stream, signed (SigV4) or with a Bedrock API key. */
+function bedrock(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: string): Promise<void> | undefined {
+  const path = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(url);
+  if (req.method !== 'POST' || !path) return undefined;
+  const auth = String(req.headers.authorization ?? '');
+  const signed =
+    /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/bedrock\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(
+      auth,
+    ) && typeof req.headers['x-amz-date'] === 'string';
+  if (!signed && !/^Bearer \S+/.test(auth))
+    return Promise.resolve(sendEndpointError(res, 'converse', 403, 'Missing Authentication Token', '', null));
+  return sim.generate('converse', req, res, decodeURIComponent(path[1]!), path[2] === 'converse-stream');
+}
+
+/** Gemini: /v1beta/models/{model}:generateContent, or :streamGenerateContent?alt=sse; the key as x-goog-api-key
+ * (or ?key=). */
+function gemini(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: string): Promise<void> | undefined {
+  const path = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url);
+  if (req.method !== 'POST' || !path) return undefined;
+  const query = new URL(req.url ?? '/', 'http://sim').searchParams;
+  const refuse = (status: number, message: string) =>
+    Promise.resolve(sendEndpointError(res, 'gemini', status, message, '', null));
+  if (!req.headers['x-goog-api-key'] && !query.get('key'))
+    return refuse(403, "Method doesn't allow unregistered callers: send an API key");
+  const stream = path[2] === 'streamGenerateContent';
+  if (stream && query.get('alt') !== 'sse') return refuse(400, 'llm-sim streams Gemini answers with alt=sse only');
+  return sim.generate('gemini', req, res, decodeURIComponent(path[1]!), stream);
+}
+
+/** Azure OpenAI: /openai/deployments/{deployment}/<OpenAI path>?api-version=..., or /openai/v1/<OpenAI path>; the
+ * key as the api-key header. */
+function azure(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: string): Promise<void> | undefined {
+  const path = /^\/openai\/(?:deployments\/([^/]+)|(v1))(\/.+)$/.exec(url);
+  const endpoint = path && ENDPOINT_PATHS[path[2] ? `/v1${path[3]}` : path[3]!];
+  if (req.method !== 'POST' || !path || !endpoint) return undefined;
+  if (!req.headers['api-key'])
+    return Promise.resolve(
+      sendJson(res, 401, {
+        error: {
+          code: '401',
+          message: 'Access denied due to missing subscription key. Make sure to include the api-key header.',
+        },
+      }),
+    );
+  if (path[1] && !new URL(req.url ?? '/', 'http://sim').searchParams.get('api-version'))
+    return Promise.resolve(sendJson(res, 404, { error: { code: '404', message: 'Resource not found' } }));
+  return sim.generate(endpoint, req, res, path[1] ? decodeURIComponent(path[1]) : undefined);
+}
+
+/** What the simulator serves besides generation: the model list, health, its index page and metrics. */
+async function info(sim: Simulator, config: SimConfig, req: IncomingMessage, res: ServerResponse, url: string) {
+  if (req.method !== 'GET') return false;
+  if (url === '/v1/models' || url === '/models')
+    sendJson(res, 200, {
+      object: 'list',
+      data: config.models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'llm-sim' })),
+    });
+  else if (url === '/health') sendJson(res, 200, { status: 'ok' });
+  // Whoever opens the simulator's address sees what it serves.
+  else if (url === '/' || url === '/v1')
+    sendJson(res, 200, {
+      name: 'llm-sim',
+      description: 'Simulated OpenAI-compatible models (no real model behind them)',
+      models: config.models.map((m) => m.id),
+      endpoints: Object.keys(ENDPOINT_PATHS).map((p) => `POST ${p}`),
+      metrics: '/metrics',
+    });
+  else if (url === '/metrics') {
+    const text = await sim.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': sim.metrics.registry.contentType });
+    res.end(text);
+  } else return false;
+  return true;
+}
+
+export function createSimServer(config: SimConfig): SimServer {
+  const sim = new Simulator(config);
+  const { metrics } = sim;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = (req.url ?? '/').split('?')[0] ?? '/';
+    const endpoint = ENDPOINT_PATHS[url];
+    if (req.method === 'POST' && endpoint) return sim.generate(endpoint, req, res);
+    const provider = bedrock(sim, req, res, url) ?? gemini(sim, req, res, url) ?? azure(sim, req, res, url);
+    if (provider) return provider;
+    if (await info(sim, config, req, res, url)) return;
+    sendError(res, 404, `Unknown route ${req.method} ${url}`, 'invalid_request_error', 'not_found');
+  };
   const server = createServer((req, res) => {
-    const url = (req.url ?? '/').split('?')[0];
-    const handle = async () => {
-      const endpoint = ENDPOINT_PATHS[url ?? ''];
-      if (req.method === 'POST' && endpoint) return generate(endpoint, req, res);
-      // AWS Bedrock Converse: /model/{modelId}/converse or /converse-stream, signed (SigV4) or with a Bedrock API key.
-      const bedrock = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(url ?? '');
-      if (req.method === 'POST' && bedrock) {
-        const auth = String(req.headers.authorization ?? '');
-        const signed =
-          /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/bedrock\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(
-            auth,
-          ) && typeof req.headers['x-amz-date'] === 'string';
-        if (!signed && !/^Bearer \S+/.test(auth))
-          return sendEndpointError(res, 'converse', 403, 'Missing Authentication Token', '', null);
-        return generate('converse', req, res, decodeURIComponent(bedrock[1]!), bedrock[2] === 'converse-stream');
-      }
-      // Google Gemini: /v1beta/models/{model}:generateContent, or :streamGenerateContent?alt=sse; its key comes as the
-      // x-goog-api-key header (or ?key=).
-      const google = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url ?? '');
-      if (req.method === 'POST' && google) {
-        const query = new URL(req.url ?? '/', 'http://sim').searchParams;
-        if (!req.headers['x-goog-api-key'] && !query.get('key'))
-          return sendEndpointError(
-            res,
-            'gemini',
-            403,
-            "Method doesn't allow unregistered callers: send an API key",
-            '',
-            null,
-          );
-        const stream = google[2] === 'streamGenerateContent';
-        if (stream && query.get('alt') !== 'sse')
-          return sendEndpointError(res, 'gemini', 400, 'llm-sim streams Gemini answers with alt=sse only', '', null);
-        return generate('gemini', req, res, decodeURIComponent(google[1]!), stream);
-      }
-      // Azure OpenAI: /openai/deployments/{deployment}/<OpenAI path>?api-version=..., or /openai/v1/<OpenAI path>;
-      // its key comes as the api-key header.
-      const azure = /^\/openai\/(?:deployments\/([^/]+)|(v1))(\/.+)$/.exec(url ?? '');
-      const azureEndpoint = azure && ENDPOINT_PATHS[azure[2] ? `/v1${azure[3]}` : azure[3]!];
-      if (req.method === 'POST' && azure && azureEndpoint) {
-        if (!req.headers['api-key'])
-          return sendJson(res, 401, {
-            error: {
-              code: '401',
-              message: 'Access denied due to missing subscription key. Make sure to include the api-key header.',
-            },
-          });
-        if (azure[1] && !new URL(req.url ?? '/', 'http://sim').searchParams.get('api-version'))
-          return sendJson(res, 404, { error: { code: '404', message: 'Resource not found' } });
-        return generate(azureEndpoint, req, res, azure[1] ? decodeURIComponent(azure[1]) : undefined);
-      }
-      if (req.method === 'GET' && (url === '/v1/models' || url === '/models')) {
-        return sendJson(res, 200, {
-          object: 'list',
-          data: config.models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'llm-sim' })),
-        });
-      }
-      if (req.method === 'GET' && url === '/health') return sendJson(res, 200, { status: 'ok' });
-      // Whoever opens the simulator's address sees what it serves.
-      if (req.method === 'GET' && (url === '/' || url === '/v1'))
-        return sendJson(res, 200, {
-          name: 'llm-sim',
-          description: 'Simulated OpenAI-compatible models (no real model behind them)',
-          models: config.models.map((m) => m.id),
-          endpoints: Object.keys(ENDPOINT_PATHS).map((p) => `POST ${p}`),
-          metrics: '/metrics',
-        });
-      if (req.method === 'GET' && url === '/metrics') {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        return void res.end(text);
-      }
-      sendError(res, 404, `Unknown route ${req.method} ${url}`, 'invalid_request_error', 'not_found');
-    };
-    handle().catch((err: unknown) => {
+    handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) sendError(res, 500, `Internal simulator error: ${String(err)}`, 'server_error', null);
       else res.destroy();
     });

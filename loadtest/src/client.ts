@@ -1,5 +1,5 @@
 // One request against the target, timed from its intended start; streams are read as they arrive.
-import { SseTap } from '@llm-router/router/sse-tap';
+import { SseTap } from '@llm-router/common/sse-tap';
 import { Agent } from 'undici';
 import type { PlannedRequest } from './workload.ts';
 

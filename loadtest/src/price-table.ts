@@ -1,14 +1,12 @@
 // Model prices come from the router's own config, so the load generator's cost matches the router's.
-import { loadRouterConfig } from '@llm-router/router/config';
-import { costUsd, modelPrice, type Price } from '@llm-router/router/pricing';
+import { costUsd, type Price } from '@llm-router/common/pricing';
+import { routerModelPrices } from '@llm-router/common/router-prices';
 
 export class PriceTable {
   constructor(private readonly prices: Map<string, Price>) {}
 
   static fromRouterConfig(file: string): PriceTable {
-    // Only prices are read: unset ${ENV} references (API keys) must not stop a load test.
-    const config = loadRouterConfig(file, process.env, { allowMissingEnv: true });
-    return new PriceTable(new Map(config.models.map((m) => [m.name, modelPrice(m)])));
+    return new PriceTable(routerModelPrices(file));
   }
 
   static empty(): PriceTable {

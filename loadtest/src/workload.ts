@@ -1,7 +1,7 @@
 // What the load generator sends: a prompt mix over task types and complexities, so the router really
 // routes differently, optionally long prompts, streaming or not, by model or policy.
 import { randomUUID } from 'node:crypto';
-import { generatePrompts } from '@llm-router/router/prompt-set';
+import { generatePrompts } from '@llm-router/training/prompt-set';
 import { mulberry32 } from '@llm-router/common/prng';
 import { NIM_EXTENSION_KEY, POLICY_MODEL_PREFIX } from '@llm-router/common/routing';
 import type { RunOptions } from './options.ts';

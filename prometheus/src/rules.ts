@@ -1,6 +1,6 @@
 // Recording rules (what dashboards and alerts share) and alert rules, written against the metric name
 // modules so a renamed metric breaks the build, not a dashboard.
-import { ROUTER_METRICS as R } from '@llm-router/router/metrics-names';
+import { ROUTER_METRICS as R } from '@llm-router/common/metric-names';
 import { LOADTEST_METRICS as L } from '@llm-router/loadtest/metrics-names';
 import { RUNBOOKS_CONSOLE, runbookAnchor } from './runbooks.ts';
 

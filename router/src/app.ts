@@ -12,7 +12,7 @@ import { apiError, sendStreamError } from './http/errors.ts';
 import { RouteTable } from './http/route-table.ts';
 import { createLogs } from './log.ts';
 import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
-import { blendedPrice, modelPrice } from './pricing/cost.ts';
+import { blendedPrice, modelPrice } from '@llm-router/common/pricing';
 import { modelCaller } from './quality/call-model.ts';
 import { RecentDecisions } from './quality/recent-decisions.ts';
 import { ShadowEvaluator } from './quality/shadow.ts';

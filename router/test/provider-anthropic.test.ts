@@ -168,8 +168,8 @@ test('an error event mid-stream becomes an OpenAI error event', () => {
 });
 
 test("cost from Anthropic's usage: cache reads and writes at their own prices (input price when none is set)", async () => {
-  const { costUsd } = await import('../src/pricing/cost.ts');
-  const { validUsage } = await import('../src/upstream/usage.ts');
+  const { costUsd } = await import('@llm-router/common/pricing');
+  const { validUsage } = await import('@llm-router/common/usage');
   const { toUsage } = await import('../src/providers/anthropic.ts');
   const usage = validUsage(
     toUsage({

@@ -18,7 +18,7 @@ import {
   type StrongNeedModelFile,
 } from '../src/classify/strong-need.ts';
 import { TaskClassifier } from '../src/classify/task-classifier.ts';
-import { readPrompts } from '../src/classify/training/train.ts';
+import { readPrompts } from '@llm-router/training/train';
 import type { ApiError } from '../src/http/errors.ts';
 import { decide } from '../src/routing/decide.ts';
 import { buildPolicies } from '../src/routing/policies.ts';

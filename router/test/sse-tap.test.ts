@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseTap } from '../src/upstream/sse-tap.ts';
+import { SseTap } from '@llm-router/common/sse-tap';
 
 const ev = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
 const stream = [

@@ -1,7 +1,7 @@
 // Usage read from upstream answers: the counts must be numbers, or the request is not costed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validUsage } from '../src/upstream/usage.ts';
+import { validUsage } from '@llm-router/common/usage';
 import { CHAT } from '../src/http/endpoints.ts';
 
 /** As the router reads a non-stream answer: call-deployment parses the body (not JSON: a failed attempt, no usage),

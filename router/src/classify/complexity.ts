@@ -6,7 +6,7 @@
 // labeled prompts, as evidence, combined with the cues as independent evidence (1 - (1-a)(1-b)). Tier
 // thresholds in config/router.yaml come from `make classifier-eval`, which derives them from data.
 import type { PromptView } from './prompt-text.ts';
-import type { TaskClass } from './task-classes.ts';
+import type { TaskClass } from '@llm-router/common/task-classes';
 
 /** Class probabilities from the task classifier, by class name. */
 export type TaskEvidence = Partial<Record<TaskClass, number>>;

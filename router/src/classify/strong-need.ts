@@ -19,7 +19,7 @@ import {
   type SparseFeatures,
   WORD_HASH_BITS,
 } from './strong-need-features.ts';
-import { TASK_CLASSES } from './task-classes.ts';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
 import type { TaskClassifier } from './task-classifier.ts';
 
 export const STRONG_NEED_FORMAT = 'strong-need-logreg-v1';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { featureBuckets, HASH_BITS } from './features.ts';
-import { TASK_CLASSES } from './task-classes.ts';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
 
 export const MODEL_FORMAT = 'hashed-logreg-v2';
 

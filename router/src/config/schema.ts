@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_CLASSES } from '../classify/task-classes.ts';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
 import { CAPABILITIES, ENDPOINTS, PROVIDERS, SESSION_MODES, type ProviderName } from './vocabulary.ts';
 
 const price = z
@@ -451,13 +451,14 @@ function checkPolicies(cfg: Fields, ctx: Issues, checkModel: ModelCheck): Set<st
     if (policyNames.has(p.name)) issue(ctx, ['policies', i, 'name'], `duplicate policy name "${p.name}"`);
     policyNames.add(p.name);
     checkModel(p.default, ['policies', i, 'default']);
-    p.fallbacks.forEach((f, j) => checkModel(f, ['policies', i, 'fallbacks', j]));
+    for (const [j, f] of p.fallbacks.entries()) checkModel(f, ['policies', i, 'fallbacks', j]);
     if (p.baseline_model) checkModel(p.baseline_model, ['policies', i, 'baseline_model']);
     if (p.shadow) {
       checkModel(p.shadow.reference_model, ['policies', i, 'shadow', 'reference_model']);
       checkModel(p.shadow.judge_model, ['policies', i, 'shadow', 'judge_model']);
     }
-    if (p.classifier === 'quality') p.models.forEach((m, j) => checkModel(m, ['policies', i, 'models', j]));
+    if (p.classifier === 'quality')
+      for (const [j, m] of p.models.entries()) checkModel(m, ['policies', i, 'models', j]);
     else if (p.uncertain) checkModel(p.uncertain, ['policies', i, 'uncertain']);
     checkClasses(p, i, ctx, checkModel);
   });

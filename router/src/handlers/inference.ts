@@ -1,7 +1,6 @@
 // POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/embeddings (http/endpoints.ts describes each).
 // The request path, in order: validate -> resolve the target -> classify -> plan the models -> attempts on
 // deployments -> write the answer (JSON or a stream) -> record one outcome.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT, chatUsage, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
@@ -10,7 +9,7 @@ import type { RouteCall, RouteHandler } from '../http/route-table.ts';
 import { upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
-import { costUsd, modelPrice } from '../pricing/cost.ts';
+import { costUsd, modelPrice } from '@llm-router/common/pricing';
 import { chatText } from '../quality/call-model.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';

@@ -3,8 +3,8 @@
 // and how its stream is framed. The request path (routing, retries, streaming, metrics) is the same for all.
 import { z } from 'zod';
 import type { ChatMessageLike } from '../classify/prompt-text.ts';
-import type { Usage } from '../pricing/cost.ts';
-import { validUsage } from '../upstream/usage.ts';
+import type { Usage } from '@llm-router/common/pricing';
+import { validUsage } from '@llm-router/common/usage';
 import type { StreamTranslator } from '../providers/provider.ts';
 import {
   anthropicError,

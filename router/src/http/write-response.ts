@@ -6,8 +6,8 @@ import type { AbortEmitter } from '../upstream/abort-emitter.ts';
 import { withRequestId } from './request-meta.ts';
 import { type AttemptResult, failureOf } from '../upstream/call-deployment.ts';
 import type { UpstreamFailure } from '../upstream/failures.ts';
-import { SseTap, type SseDialect } from '../upstream/sse-tap.ts';
-import type { Usage } from '../pricing/cost.ts';
+import { SseTap, type SseDialect } from '@llm-router/common/sse-tap';
+import type { Usage } from '@llm-router/common/pricing';
 import type { StreamTranslator } from '../providers/provider.ts';
 
 /** A Server-Timing duration: milliseconds with three decimals. */

@@ -1,7 +1,7 @@
 // Everything one request leaves in the metrics, from one value: what was asked, how it was routed, what served
 // it, how it ended. record() is called once per request, on every path. Built once per handler: the series of
 // each label combination (all from the config) are resolved on first use (metrics/series.ts).
-import { costUsd, type Price, type Usage } from '../pricing/cost.ts';
+import { costUsd, type Price, type Usage } from '@llm-router/common/pricing';
 import type { Deployment } from '../upstream/deployments.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 import {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '@llm-router/process-metrics';
 import type { RouterConfig } from '../config/schema.ts';
-import { ROUTER_METRICS as M, ROUTER_PROCESS_PREFIX, SHADOW_DROP_REASONS } from './names.ts';
+import { ROUTER_METRICS as M, ROUTER_PROCESS_PREFIX, SHADOW_DROP_REASONS } from '@llm-router/common/metric-names';
 
 // Latency of an LLM call spans 50 ms to minutes; router overhead and classification are sub-millisecond.
 const LLM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120];

@@ -9,7 +9,7 @@ import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { SharedState } from '../state/shared-state.ts';
 import type { DeploymentRegistry } from '../upstream/deployments.ts';
 import { CHAT } from '../http/endpoints.ts';
-import { costUsd } from '../pricing/cost.ts';
+import { costUsd } from '@llm-router/common/pricing';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import { runAttempts, type AttemptsEnv } from '../upstream/attempts.ts';
 

@@ -2,7 +2,7 @@
 // POST /v1/chat/completions and POST /v1/route.
 import { promptView, type ChatMessageLike } from '../classify/prompt-text.ts';
 import type { ComplexityScores } from '../classify/complexity.ts';
-import { MANUAL } from '../metrics/names.ts';
+import { MANUAL } from '@llm-router/common/metric-names';
 import type { Classification, Policy } from './policies.ts';
 import type { RouteTarget } from './resolve-target.ts';
 import type { SessionOutcome } from './sessions.ts';

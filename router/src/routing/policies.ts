@@ -3,8 +3,8 @@ import { qualityClasses, type ModelConfig, type PolicyConfig, type RouterConfig 
 import { scoreComplexity, type ComplexityScores } from '../classify/complexity.ts';
 import type { PromptView } from '../classify/prompt-text.ts';
 import type { TaskClassifier } from '../classify/task-classifier.ts';
-import { blendedPrice, modelPrice } from '../pricing/cost.ts';
-import { TASK_CLASSES, UNCERTAIN_CLASS } from '../classify/task-classes.ts';
+import { blendedPrice, modelPrice } from '@llm-router/common/pricing';
+import { TASK_CLASSES, UNCERTAIN_CLASS } from '@llm-router/common/task-classes';
 import { COMPLEXITY_WEIGHTS, type ComplexityDimension, ZERO_COMPLEXITY } from '../classify/complexity.ts';
 import { KServeV2Classifier } from '../classify/kserve-v2.ts';
 import { roundScore, StrongNeedScorer } from '../classify/strong-need.ts';

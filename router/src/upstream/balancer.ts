@@ -1,6 +1,6 @@
 // Chooses a deployment of a model among those available now (not cooling, under local rpm/tpm).
 import type { BalancingStrategy } from '../config/schema.ts';
-import { blendedPrice } from '../pricing/cost.ts';
+import { blendedPrice } from '@llm-router/common/pricing';
 import type { Deployment } from './deployments.ts';
 
 /** rateLimitedSkips: deployments passed over because they were at their local rpm/tpm limit. */

@@ -10,7 +10,7 @@ import type { AbortEmitter } from './abort-emitter.ts';
 import { AttemptSignal } from './attempt-signal.ts';
 import type { Deployment } from './deployments.ts';
 import { type Answer, ERROR_BODY_LIMIT, readAnswer } from './read-answer.ts';
-import { SseEventTooLargeError } from './sse-tap.ts';
+import { SseEventTooLargeError } from '@llm-router/common/sse-tap';
 import { jsonObject } from '../providers/translate.ts';
 
 export type AttemptResult =

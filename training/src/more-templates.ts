@@ -2,7 +2,7 @@
 // public data lacks (Code Generation, Chatbot, Rewrite, Other) and for phrasings real users type: lowercase,
 // no punctuation, pasted code, function stubs with docstrings, small talk. generate-prompts.ts adds them to
 // prompt-templates.ts's, under the same held-out rule (whole templates are held out).
-import type { TaskClass } from '../task-classes.ts';
+import type { TaskClass } from '@llm-router/common/task-classes';
 
 export const MORE_SLOTS: Record<string, string[]> = {
   please: [

@@ -8,8 +8,13 @@
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_EMBEDDINGS_FILE, EmbeddingIndex, type Embeddings, loadEmbeddings } from './embeddings.ts';
 import { parseArgs } from 'node:util';
-import { promptView } from '../../prompt-text.ts';
-import { DENSE_COUNT, DENSE_FEATURES, type SparseFeatures, WORD_HASH_BITS } from '../../strong-need-features.ts';
+import { promptView } from '@llm-router/router/classify/prompt-text';
+import {
+  DENSE_COUNT,
+  DENSE_FEATURES,
+  type SparseFeatures,
+  WORD_HASH_BITS,
+} from '@llm-router/router/classify/strong-need-features';
 import {
   BLEND_PARTS,
   blendParts,
@@ -19,8 +24,8 @@ import {
   STRONG_NEED_FORMAT,
   StrongNeedScorer,
   type StrongNeedModelFile,
-} from '../../strong-need.ts';
-import { TaskClassifier } from '../../task-classifier.ts';
+} from '@llm-router/router/classify/strong-need';
+import { TaskClassifier } from '@llm-router/router/classify/task-classifier';
 import {
   DEFAULT_ROUTING_DATA_DIR,
   ROUTING_SPLIT,

@@ -2,8 +2,8 @@
 // project (license-clean). Whole templates are held out for evaluation, so the held-out accuracy measures
 // how the classifier does on phrasings it never saw, not on re-filled copies of training sentences.
 
-import type { TaskClass } from '../task-classes.ts';
-export { TASK_CLASSES, type TaskClass } from '../task-classes.ts';
+import type { TaskClass } from '@llm-router/common/task-classes';
+export { TASK_CLASSES, type TaskClass } from '@llm-router/common/task-classes';
 
 export const SLOTS: Record<string, string[]> = {
   topic: [

@@ -6,9 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { featureBuckets, HASH_BITS } from '../features.ts';
-import { TASK_CLASSES } from '../task-classes.ts';
-import { DEFAULT_MODEL_FILE, MODEL_FORMAT, type TaskModelFile } from '../task-classifier.ts';
+import { featureBuckets, HASH_BITS } from '@llm-router/router/classify/features';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
+import { DEFAULT_MODEL_FILE, MODEL_FORMAT, type TaskModelFile } from '@llm-router/router/classify/task-classifier';
 import { DATA_FILE, type LabeledPrompt } from './generate-prompts.ts';
 import { DEFAULT_PUBLIC_DATA_DIR, readPublicPrompts, splitPublic, type SplitPrompt } from './public-data.ts';
 

@@ -8,18 +8,18 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '@llm-router/common/prng';
-import { loadRouterConfig } from '../../../config/load.ts';
-import { blendedPrice, modelPrice } from '../../../pricing/cost.ts';
-import { buildPolicies, type Classification, type Policy } from '../../../routing/policies.ts';
-import { type ChatMessageLike, promptView, type PromptView } from '../../prompt-text.ts';
-import { StrongNeedScorer } from '../../strong-need.ts';
-import { TaskClassifier } from '../../task-classifier.ts';
+import { loadRouterConfig } from '@llm-router/router/config';
+import { blendedPrice, modelPrice } from '@llm-router/common/pricing';
+import { buildPolicies, type Classification, type Policy } from '@llm-router/router/routing/policies';
+import { type ChatMessageLike, promptView, type PromptView } from '@llm-router/router/classify/prompt-text';
+import { StrongNeedScorer } from '@llm-router/router/classify/strong-need';
+import { TaskClassifier } from '@llm-router/router/classify/task-classifier';
 import { DEFAULT_ROUTING_DATA_DIR, heldOutSubjects, readRoutingData, splitRouting } from './data.ts';
 import { oracleScores, routingMetrics, thinCurve, type Outcome, type RoutingMetrics } from './metrics.ts';
 import { curvesSvg } from './plot.ts';
 import { readPromptFile } from './prompt-file.ts';
 
-const REPO = resolve(fileURLToPath(new URL('../../../../../', import.meta.url)));
+const REPO = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 export const DEFAULT_REPORT_DIR = join(REPO, 'docs', 'routing');
 
 export interface LabelledPrompt {

@@ -4,9 +4,9 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { scoreComplexity } from '../complexity.ts';
-import { promptView } from '../prompt-text.ts';
-import { DEFAULT_MODEL_FILE, TaskClassifier } from '../task-classifier.ts';
+import { scoreComplexity } from '@llm-router/router/classify/complexity';
+import { promptView } from '@llm-router/router/classify/prompt-text';
+import { DEFAULT_MODEL_FILE, TaskClassifier } from '@llm-router/router/classify/task-classifier';
 import { DEFAULT_PUBLIC_DATA_DIR, publicDataAvailable, readPublicPrompts, splitPublic } from './public-data.ts';
 import { readPrompts, type Example } from './train.ts';
 

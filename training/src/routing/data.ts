@@ -25,7 +25,7 @@ export const ROUTING_FILES = { mmlu: 'mmlu-gpt4-vs-mixtral.jsonl', gsm8k: 'gsm8k
 /** `../shared/routing-data` beside the repository, or ROUTING_DATA_DIR. */
 export const DEFAULT_ROUTING_DATA_DIR =
   process.env.ROUTING_DATA_DIR ??
-  resolve(fileURLToPath(new URL('../../../../../', import.meta.url)), '../shared/routing-data');
+  resolve(fileURLToPath(new URL('../../../', import.meta.url)), '../shared/routing-data');
 export const ROUTING_SPLIT = {
   seed: 20261207,
   /** Whole MMLU subjects held out of training. */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TASK_CLASSES } from '../task-classes.ts';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
 import { mulberry32 } from '@llm-router/common/prng';
 
 export interface PublicPrompt {
@@ -23,7 +23,7 @@ export const PUBLIC_DATA_FILE = 'public-train.jsonl';
 /** `../shared/classifier-data` beside the repository, or CLASSIFIER_DATA_DIR. */
 export const DEFAULT_PUBLIC_DATA_DIR =
   process.env.CLASSIFIER_DATA_DIR ??
-  resolve(fileURLToPath(new URL('../../../../', import.meta.url)), '../shared/classifier-data');
+  resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/classifier-data');
 export const SPLIT = { seed: 20261129, test: 0.15, calibration: 0.1 } as const;
 
 export const publicDataAvailable = (dir = DEFAULT_PUBLIC_DATA_DIR) => existsSync(join(dir, PUBLIC_DATA_FILE));

@@ -1,7 +1,7 @@
 // The prompt files routing-eval and routing-calibrate read: JSONL, one prompt a line, as "prompt" (or "text") or
 // chat "messages", with "strong_correct" and "weak_correct" (booleans, or 0..1 quality scores) where known.
 import { readFileSync } from 'node:fs';
-import type { ChatMessageLike } from '../../prompt-text.ts';
+import type { ChatMessageLike } from '@llm-router/router/classify/prompt-text';
 
 export interface FilePrompt {
   messages: ChatMessageLike[];

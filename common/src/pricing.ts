@@ -1,4 +1,4 @@
-import type { DeploymentConfig, ModelConfig } from '../config/schema.ts';
+// Prices and what an answer costs: the router books it, the load generator reports it, evaluations compare it.
 
 export interface Usage {
   prompt_tokens: number;
@@ -7,7 +7,14 @@ export interface Usage {
   cached_tokens?: number;
   cache_write_tokens?: number;
 }
-export type Price = DeploymentConfig['price'];
+/** A deployment's price per million tokens (the router's config `price:`). */
+export interface Price {
+  input_per_1m: number;
+  output_per_1m: number;
+  /** Prompt tokens read from, and written to, the provider's prompt cache; the input price when unset. */
+  cache_read_per_1m?: number | undefined;
+  cache_write_per_1m?: number | undefined;
+}
 
 /** The cost of an answer: fresh prompt tokens, cache reads and writes at their own prices, completion tokens. */
 export function costUsd(usage: Usage, price: Price): number {
@@ -24,7 +31,7 @@ export function costUsd(usage: Usage, price: Price): number {
 }
 
 /** A model's list price: its most expensive deployment, so baselines never understate. */
-export function modelPrice(model: ModelConfig): Price {
+export function modelPrice(model: { deployments: ReadonlyArray<{ price: Price }> }): Price {
   return model.deployments.reduce(
     (a, d) => (d.price.input_per_1m + d.price.output_per_1m > a.input_per_1m + a.output_per_1m ? d.price : a),
     model.deployments[0]!.price,

@@ -6,12 +6,12 @@
 // Run: make routing-calibrate SHARE=0.3 PROMPTS=my-prompts.jsonl   (or METRICS=http://127.0.0.1:4000/metrics)
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadRouterConfig } from '../../../config/load.ts';
-import { ROUTER_METRICS } from '../../../metrics/names.ts';
-import { buildPolicies } from '../../../routing/policies.ts';
-import { promptView } from '../../prompt-text.ts';
-import { roundScore, StrongNeedScorer } from '../../strong-need.ts';
-import { TaskClassifier } from '../../task-classifier.ts';
+import { loadRouterConfig } from '@llm-router/router/config';
+import { ROUTER_METRICS } from '@llm-router/common/metric-names';
+import { buildPolicies } from '@llm-router/router/routing/policies';
+import { promptView } from '@llm-router/router/classify/prompt-text';
+import { roundScore, StrongNeedScorer } from '@llm-router/router/classify/strong-need';
+import { TaskClassifier } from '@llm-router/router/classify/task-classifier';
 import { DEFAULT_ROUTING_DATA_DIR, routingDataAvailable } from './data.ts';
 import { heldOutSets } from './evaluate.ts';
 import { routingMetrics, type Outcome } from './metrics.ts';

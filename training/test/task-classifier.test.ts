@@ -1,25 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BucketRows, DEFAULT_MODEL_FILE, TaskClassifier, type TaskModelFile } from '../src/classify/task-classifier.ts';
 import {
-  fitConfidenceMap,
-  fitTemperature,
-  serializeModel,
-  trainFromData,
-  readPrompts,
-} from '../src/classify/training/train.ts';
-import { complexityOf, deriveTiers, evaluate } from '../src/classify/training/evaluate.ts';
-import { generatePrompts } from '../src/classify/training/generate-prompts.ts';
+  BucketRows,
+  DEFAULT_MODEL_FILE,
+  TaskClassifier,
+  type TaskModelFile,
+} from '@llm-router/router/classify/task-classifier';
+import { fitConfidenceMap, fitTemperature, serializeModel, trainFromData, readPrompts } from '../src/train.ts';
+import { complexityOf, deriveTiers, evaluate } from '../src/evaluate.ts';
+import { generatePrompts } from '../src/generate-prompts.ts';
 import { mulberry32 } from '@llm-router/common/prng';
-import {
-  DEFAULT_PUBLIC_DATA_DIR,
-  publicDataAvailable,
-  readPublicPrompts,
-  splitPublic,
-} from '../src/classify/training/public-data.ts';
-import { TASK_CLASSES } from '../src/classify/task-classes.ts';
-import { promptView } from '../src/classify/prompt-text.ts';
+import { DEFAULT_PUBLIC_DATA_DIR, publicDataAvailable, readPublicPrompts, splitPublic } from '../src/public-data.ts';
+import { TASK_CLASSES } from '@llm-router/common/task-classes';
+import { promptView } from '@llm-router/router/classify/prompt-text';
 
 const classifier = TaskClassifier.load();
 

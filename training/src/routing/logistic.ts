@@ -2,7 +2,7 @@
 // trained with Adagrad over seeded shuffles in float64: the same data gives the same weights, bit for bit. The
 // dense block may be longer than the runtime's (training appends the mean word embedding: see embeddings.ts).
 import { mulberry32, shuffle } from '@llm-router/common/prng';
-import { WORD_HASH_BITS, type SparseFeatures } from '../../strong-need-features.ts';
+import { WORD_HASH_BITS, type SparseFeatures } from '@llm-router/router/classify/strong-need-features';
 
 export interface LogisticOptions {
   epochs: number;

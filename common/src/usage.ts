@@ -2,7 +2,7 @@
 // (a string, a negative number) from a misbehaving upstream must not throw in the metrics or skew the cost.
 // (Parsing only the usage object instead of the whole body was measured: 0.9 µs saved on a 4 KB answer,
 // not worth the code.)
-import type { Usage } from '../pricing/cost.ts';
+import type { Usage } from './pricing.ts';
 
 /**
  * The usage if it has the two counts as non-negative finite numbers; with the prompt's cache reads and writes

@@ -3,18 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '@llm-router/common/prng';
-import {
-  oracleScores,
-  qualityCurve,
-  routingMetrics,
-  thinCurve,
-  type Outcome,
-} from '../src/classify/training/routing/metrics.ts';
-import {
-  histogramBuckets,
-  thresholdForShare,
-  thresholdFromHistogram,
-} from '../src/classify/training/routing/calibrate.ts';
+import { oracleScores, qualityCurve, routingMetrics, thinCurve, type Outcome } from '../src/routing/metrics.ts';
+import { histogramBuckets, thresholdForShare, thresholdFromHistogram } from '../src/routing/calibrate.ts';
 
 // Four prompts: the strong model is right on all, the weak one on the last two. Gap = 0.5.
 const rows = (scores: number[]): Outcome[] => scores.map((score, i) => ({ score, strong: true, weak: i >= 2 }));

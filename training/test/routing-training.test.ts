@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '@llm-router/common/prng';
-import { promptView } from '../src/classify/prompt-text.ts';
-import { StrongNeedScorer } from '../src/classify/strong-need.ts';
-import { semanticHash } from '../src/classify/strong-need-features.ts';
-import { TaskClassifier } from '../src/classify/task-classifier.ts';
+import { promptView } from '@llm-router/router/classify/prompt-text';
+import { StrongNeedScorer } from '@llm-router/router/classify/strong-need';
+import { semanticHash } from '@llm-router/router/classify/strong-need-features';
+import { TaskClassifier } from '@llm-router/router/classify/task-classifier';
 import {
   heldOutSubjects,
   readAllRoutingData,
@@ -18,9 +18,9 @@ import {
   ROUTING_SPLIT,
   splitRouting,
   unusableSubjects,
-} from '../src/classify/training/routing/data.ts';
-import { trainStrongNeed } from '../src/classify/training/routing/train.ts';
-import { EmbeddingIndex, type Embeddings } from '../src/classify/training/routing/embeddings.ts';
+} from '../src/routing/data.ts';
+import { trainStrongNeed } from '../src/routing/train.ts';
+import { EmbeddingIndex, type Embeddings } from '../src/routing/embeddings.ts';
 
 /** 14 subjects x 30 questions and 60 word problems; in "broken" the strong model is below chance. */
 function writeData(dir: string) {
