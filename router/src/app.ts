@@ -11,6 +11,10 @@ import { createEdge, type Lifecycle } from './http/edge.ts';
 import { apiError, sendStreamError } from './http/errors.ts';
 import { RouteTable } from './http/route-table.ts';
 import { createLogs } from './log.ts';
+import { logSink } from './events/log-sink.ts';
+import { metricsSink } from './events/metrics-sink.ts';
+import { fanOut } from './events/router-events.ts';
+import { sharedStateSink } from './events/shared-state-sink.ts';
 import { createRouterMetrics, initConfiguredSeries } from './metrics/router-metrics.ts';
 import { blendedPrice, modelPrice } from '@llm-router/common/pricing';
 import { modelCaller } from './quality/call-model.ts';
@@ -54,72 +58,61 @@ function modelPriceOf(config: RouterConfig): (model: string) => number {
 /** What every handler shares, built once. Shared state (Redis) and shadow evaluation only where configured. */
 function buildContext(config: RouterConfig, options: RouterAppOptions): RouterContext {
   const { log, requests: requestLog } = createLogs();
-  const deployments = new DeploymentRegistry(config);
   const priceOf = modelPriceOf(config);
+  const metrics = createRouterMetrics(
+    () =>
+      ctx.deployments.all().map((d) => ({
+        model: d.model,
+        deployment: d.config.id,
+        health: d.state.health(),
+        inFlight: d.state.inFlight,
+        rpmRemaining: d.config.rpm > 0 ? Math.max(0, d.config.rpm - d.state.usage().requests) : null,
+      })),
+    config.state.backend === 'redis' ? { connected: () => ctx.shared?.connected ?? false } : undefined,
+  );
+  initConfiguredSeries(metrics, config);
+  const events = fanOut(
+    metricsSink(metrics),
+    logSink(log),
+    sharedStateSink(() => ctx.shared),
+  );
+  const deployments = new DeploymentRegistry(config, events);
   const ctx: RouterContext = {
     config,
     policies: buildPolicies(config, options.classifier ?? TaskClassifier.load()),
     resolver: new TargetResolver(config),
     deployments,
-    metrics: createRouterMetrics(
-      () =>
-        deployments.all().map((d) => ({
-          model: d.model,
-          deployment: d.config.id,
-          health: d.state.health(),
-          inFlight: d.state.inFlight,
-          rpmRemaining: d.config.rpm > 0 ? Math.max(0, d.config.rpm - d.state.usage().requests) : null,
-        })),
-      config.state.backend === 'redis' ? { connected: () => ctx.shared?.connected ?? false } : undefined,
-    ),
+    metrics,
+    events,
     log,
     requestLog,
     sessions: new ConversationSessions(config.sessions, priceOf, () => ctx.shared),
     decisions: new RecentDecisions(config.feedback.ttl_s * 1000, config.feedback.max_decisions, () => ctx.shared),
     openStreams: new Set(),
   };
-  initConfiguredSeries(ctx.metrics, config);
   if (config.state.backend === 'redis' && config.state.url)
     ctx.shared = new RedisSharedState(
       { ...config.state, url: config.state.url },
       deployments,
       options.localProcesses ?? 1,
       log,
-      {
-        localDecision: () => ctx.metrics.sharedStateLocalDecisions.inc(),
-      },
+      { localDecision: events.localDecision },
     );
   if (config.policies.some((p) => p.shadow))
     ctx.shadow = new ShadowEvaluator(
       config,
-      ctx.metrics,
+      events,
       modelCaller({
         deployments,
         resilience: config.resilience,
-        metrics: ctx.metrics,
-        log,
+        events,
         ...(ctx.shared ? { shared: ctx.shared } : {}),
       }),
       priceOf,
       Math.random,
       Date.now,
-      (policy, err) => log.warn({ policy, err: String(err) }, 'shadow evaluation failed'),
     );
-  watchDeployments(ctx);
   return ctx;
-}
-
-/** A deployment cooling down is counted, logged and told to the other replicas; its tokens are shared. */
-function watchDeployments(ctx: RouterContext): void {
-  const { shared, log } = ctx;
-  for (const d of ctx.deployments.all()) {
-    d.state.onCooldown = (seconds, reason) => {
-      ctx.metrics.deploymentCooldowns.inc({ model: d.model, deployment: d.config.id, reason });
-      log.warn({ model: d.model, deployment: d.config.id, seconds, reason }, 'deployment cooling down');
-      shared?.publishCooldown(d, seconds, reason);
-    };
-    if (shared) d.state.onCompletionTokens = (tokens) => shared.addTokens(d, tokens);
-  }
 }
 
 /** External classifiers are checked once, in the background: a problem is logged, the router starts anyway. */
@@ -141,7 +134,7 @@ export function createRouterApp(config: RouterConfig, options: RouterAppOptions 
   const { handle, inProgress } = createEdge({
     server: config.server,
     table: new RouteTable(routes(ctx, lifecycle, metricsText)),
-    checkClient: clientAuth(config.auth, (reason) => ctx.metrics.authFailures.inc({ reason })),
+    checkClient: clientAuth(config.auth, ctx.events.authFailed),
     lifecycle,
     log: ctx.log,
     authPrefixes: API_PREFIXES,

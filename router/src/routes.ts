@@ -38,8 +38,7 @@ export function routes(ctx: RouterContext, lifecycle: Lifecycle, metricsText: ()
     // Each inference endpoint with and without /v1 (clients configured with a bare base URL drop it).
     ...Object.values(ENDPOINT_SPECS).map((e) =>
       post([`/v1${e.path}`, e.path], inferenceHandler(ctx, e), {
-        onAbandoned: () =>
-          ctx.metrics.requests.inc({ endpoint: e.name, policy: 'none', class: 'none', model: 'none', status: '499' }),
+        onAbandoned: () => ctx.events.requestAbandoned(e.name),
       }),
     ),
     post('/v1/messages/count_tokens', countTokens),

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRouterConfig } from '../src/config/load.ts';
+import { metricsSink } from '../src/events/metrics-sink.ts';
+import { fanOut } from '../src/events/router-events.ts';
 import { createRouterMetrics } from '../src/metrics/router-metrics.ts';
 import { combine, readJudgement } from '../src/quality/judge.ts';
 import { RecentDecisions, type DecisionStore } from '../src/quality/recent-decisions.ts';
@@ -84,7 +86,7 @@ test('shadow: samples only answers cheaper than the reference, at the sample rat
   const rolls = [0.1, 0.9];
   const shadow = new ShadowEvaluator(
     config('{ sample_rate: 0.5, reference_model: strong, judge_model: strong }'),
-    metrics,
+    fanOut(metricsSink(metrics)),
     async () => ({ text: 'A', costUsd: 0 }),
     (m) => prices[m]!,
     () => rolls.shift()!,
@@ -115,7 +117,7 @@ test('shadow: verdicts by policy, class and model; cost counted apart; the hourl
     config(
       '{ sample_rate: 1, reference_model: strong, judge_model: strong, max_usd_per_hour: 0.3, queue: 10, concurrency: 1 }',
     ),
-    metrics,
+    fanOut(metricsSink(metrics)),
     preferReference(calls),
     (m) => prices[m]!,
     () => 0,
@@ -145,7 +147,7 @@ test('shadow: at most max_per_minute evaluations a minute', async () => {
   const metrics = createRouterMetrics();
   const shadow = new ShadowEvaluator(
     config('{ sample_rate: 1, reference_model: strong, judge_model: strong, max_per_minute: 2, queue: 10 }'),
-    metrics,
+    fanOut(metricsSink(metrics)),
     preferReference([]),
     (m) => prices[m]!,
     () => 0,
@@ -164,7 +166,7 @@ test('shadow: a full queue drops (counted) and never blocks the caller', async (
   const blocked = new Promise<void>((r) => (release = r));
   const shadow = new ShadowEvaluator(
     config('{ sample_rate: 1, reference_model: strong, judge_model: strong, queue: 2 }'),
-    metrics,
+    fanOut(metricsSink(metrics)),
     async () => (await blocked, { text: 'SAME', costUsd: 0 }),
     (m) => prices[m]!,
     () => 0,

@@ -232,7 +232,7 @@ function fakeCall(
 const env = (call: typeof callDeployment, extra: Partial<AttemptsEnv> = {}): AttemptsEnv => ({
   deployments: new DeploymentRegistry(config),
   resilience: config.resilience,
-  hooks: { rateLimitedLocally: () => {}, retry: () => {}, failed: () => {} },
+  hooks: { rateLimitedLocally: () => {}, retry: () => {}, attemptFailed: () => {} },
   call,
   random: () => 0,
   ...extra,
@@ -264,7 +264,7 @@ test('attempts: the router out of answer budget ends the attempts at once, with 
   const calls: string[] = [];
   const failed: string[] = [];
   const e = env(fakeCall({ a: ['busy'], b: ['body'], c: [] }, calls), {
-    hooks: { rateLimitedLocally: () => {}, retry: () => {}, failed: (f) => failed.push(f.dep.config.id) },
+    hooks: { rateLimitedLocally: () => {}, retry: () => {}, attemptFailed: (f) => failed.push(f.dep.config.id) },
   });
   assert.equal((await runAttempts(request(), e)).kind, 'busy');
   assert.deepEqual([calls, failed], [['a'], []]);

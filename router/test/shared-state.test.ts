@@ -35,12 +35,15 @@ models:
       - {id: b, api_base: "http://127.0.0.1:9/v1", model: x, price: {input_per_1m: 1, output_per_1m: 1}}
 state: {backend: redis, url: "${redis.url}", key_prefix: "${prefix}", replicas: ${replicas}, timeout_ms: 200}
 `);
-  const deployments = new DeploymentRegistry(config);
+  // A cooldown started here is told to the other replicas (the router's shared-state sink does the same).
+  const deployments: DeploymentRegistry = new DeploymentRegistry(config, {
+    cooldownStarted: (d, s, why) => state.publishCooldown(d, s, why),
+    completionTokensRead: (d, tokens) => state.addTokens(d, tokens),
+  });
   let localDecisions = 0;
-  const state = new RedisSharedState({ ...config.state, url: redis.url }, deployments, 1, silent, {
+  const state: RedisSharedState = new RedisSharedState({ ...config.state, url: redis.url }, deployments, 1, silent, {
     localDecision: () => localDecisions++,
   });
-  for (const d of deployments.all()) d.state.onCooldown = (s, why) => state.publishCooldown(d, s, why);
   open.push(state, deployments);
   const [a, b] = deployments.deploymentsOf('m') as [
     ReturnType<DeploymentRegistry['all']>[number],

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { RouterEvents } from '../events/router-events.ts';
 import type { RouterLogs } from '../log.ts';
 import type { RouterConfig } from '../config/schema.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
@@ -17,7 +18,10 @@ export interface RouterContext {
   policies: Map<string, Policy>;
   resolver: TargetResolver;
   deployments: DeploymentRegistry;
+  /** The registry /metrics serves; written through `events` (events/metrics-sink.ts). */
   metrics: RouterMetrics;
+  /** What happens, for metrics, logs and the other replicas (events/). */
+  events: RouterEvents;
   log: Logger;
   /** The line per request (log.ts). */
   requestLog: RouterLogs['requests'];

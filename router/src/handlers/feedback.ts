@@ -42,7 +42,7 @@ export function feedbackHandler(ctx: RouterContext) {
         param: 'request_id',
       });
     const { policy, class: cls, model } = claim.answer;
-    ctx.metrics.feedbackScore.observe({ policy, class: cls, model }, score);
+    ctx.events.feedbackScored({ policy, class: cls, model }, score);
     sendJson(res, 200, { object: 'feedback', request_id: id, score, policy, class: cls, model });
   };
 }

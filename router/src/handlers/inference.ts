@@ -8,7 +8,7 @@ import { requestIdOf } from '../http/request-meta.ts';
 import type { RouteCall, RouteHandler } from '../http/route-table.ts';
 import { upstreamApiError } from '../http/upstream-errors.ts';
 import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
-import { RequestRecorder, type RequestOutcome } from '../metrics/request-recorder.ts';
+import type { RequestOutcome } from '../metrics/request-recorder.ts';
 import { costUsd, modelPrice } from '@llm-router/common/pricing';
 import { chatText } from '../quality/call-model.ts';
 import { requiredCapabilities } from '../routing/capabilities.ts';
@@ -20,7 +20,6 @@ import { recordDeploymentFailure, runAttempts, type AttemptsEnv, type AttemptsOu
 import { withModel } from '../upstream/body-text.ts';
 import type { Deployment } from '../upstream/deployments.ts';
 import { failureLabel, type UpstreamFailure } from '../upstream/failures.ts';
-import { attemptHooks } from './attempt-hooks.ts';
 import type { RouterContext } from './context.ts';
 
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -100,7 +99,6 @@ export function inferenceHandler(ctx: RouterContext, endpoint: Endpoint): RouteH
 }
 
 class InferencePath {
-  private readonly recorder: RequestRecorder;
   private readonly planner: ModelPlanner;
   private readonly attemptsEnv: AttemptsEnv;
 
@@ -108,20 +106,14 @@ class InferencePath {
     private readonly ctx: RouterContext,
     private readonly endpoint: Endpoint,
   ) {
-    this.recorder = new RequestRecorder(ctx.metrics);
     this.planner = new ModelPlanner(endpoint, ctx.deployments.models);
     this.attemptsEnv = {
       deployments: ctx.deployments,
       resilience: ctx.config.resilience,
-      hooks: attemptHooks(ctx.metrics, ctx.log), // built once per endpoint, not per request
+      hooks: ctx.events,
       ...(ctx.shared ? { shared: ctx.shared } : {}),
     };
   }
-
-  private readonly onExternalFallback = (policy: string, reason: string) => {
-    this.ctx.metrics.externalClassifierFallbacks.inc({ policy, reason });
-    this.ctx.log.warn({ policy, reason }, 'external classifier failed; the built-in one answered');
-  };
 
   /** Whether `dep`'s model serves this endpoint by translation to chat (it lists chat, not the endpoint). */
   private viaChat(dep: Deployment): boolean {
@@ -154,8 +146,7 @@ class InferencePath {
       const attempts = await this.attempt(s, request, d, baseBody, text);
       const { dep, result } = attempts;
       s.servedBy = s.outcome.served = dep;
-      if (attempts.fallbackReason)
-        this.ctx.metrics.fallbacks.inc({ from: d.model, to: dep.model, reason: attempts.fallbackReason });
+      if (attempts.fallbackReason) this.ctx.events.fellBack(d.model, dep.model, attempts.fallbackReason);
       const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
       for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
       if (this.endpoint === CHAT && this.ctx.shadow?.sample(d.policy, dep.model)) s.shadowJob = { body: baseBody };
@@ -178,12 +169,13 @@ class InferencePath {
       clientGone: new AbortEmitter(),
       outcome: { endpoint: this.endpoint.name, status: 200, totalSeconds: 0, upstreamSeconds: 0 },
     };
-    this.recorder.started(call.client);
+    const { events } = this.ctx;
+    events.requestStarted(call.client);
     let released = false;
     // 'close' fires on every path (success, error, timeout, client abort): the one place to release.
     res.on('close', () => {
       if (!res.writableFinished) s.clientGone.abort();
-      if (!released) (released = true), this.recorder.left();
+      if (!released) (released = true), events.requestLeft();
     });
     return s;
   }
@@ -204,7 +196,7 @@ class InferencePath {
         { param: 'model' },
       );
     }
-    const decided = decide(target, request.messages, ctx.policies, this.onExternalFallback);
+    const decided = decide(target, request.messages, ctx.policies, ctx.events.externalClassifierFailed);
     let d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
     // A later turn of a conversation keeps its session's model (or a stronger one).
     const session = ctx.sessions.keyOf(
@@ -216,11 +208,11 @@ class InferencePath {
     if (session) {
       const served = ctx.sessions.serve(d, session, true);
       d = served instanceof Promise ? await served : served;
-      if (d.session) ctx.metrics.sessionDecisions.inc({ policy: d.policy, outcome: d.session });
+      if (d.session) ctx.events.sessionDecided(d.policy, d.session);
     }
     s.decision = d;
-    this.recorder.classified(d.classifier, d.classifySeconds);
-    if (d.score !== undefined) this.recorder.scored(d.policy, d.score);
+    ctx.events.classified(d.classifier, d.classifySeconds);
+    if (d.score !== undefined) ctx.events.scored(d.policy, d.score);
     s.outcome.routing = {
       policy: d.policy,
       class: d.class,
@@ -270,10 +262,7 @@ class InferencePath {
     if (!request.stream || !dep.streamUsage || !this.endpoint.asksStreamUsage || !rejectsStreamOptions(failure))
       return false;
     dep.streamUsage = false;
-    this.ctx.log.warn(
-      { deployment: dep.config.id },
-      'upstream rejected stream_options.include_usage; streams from it are no longer costed',
-    );
+    this.ctx.events.streamOptionsRefused(dep);
     return true;
   }
 
@@ -377,11 +366,8 @@ class InferencePath {
     if (end.usage) s.outcome.usage = end.usage;
     if (end.kind === 'client_gone') throw ApiError.clientClosed();
     if (end.kind === 'failed') {
-      ctx.metrics.deploymentFailures.inc({
-        model: dep.model,
-        deployment: dep.config.id,
-        reason: failureLabel(end.failure),
-      });
+      // Booked as any failed attempt is (the event), and counted against the deployment's health (its state).
+      ctx.events.attemptFailed({ model: dep.model, dep, failure: end.failure }, failureLabel(end.failure));
       recordDeploymentFailure(ctx.deployments, dep, end.failure);
       throw upstreamApiError(end.failure, dep); // headers are gone: it ends as an error event
     }
@@ -417,7 +403,8 @@ class InferencePath {
     const { decision, servedBy, outcome } = s;
     s.release?.();
     outcome.totalSeconds = s.elapsed();
-    this.recorder.record(outcome);
+    if (servedBy && outcome.usage) servedBy.state.recordCompletionTokens(outcome.usage.completion_tokens);
+    ctx.events.requestFinished(outcome);
     if (decision && servedBy && outcome.status < 300) {
       // Feedback may name this answer later (POST /v1/feedback); shadow evaluation starts after it is sent.
       const answer = { policy: decision.policy, class: decision.class, model: servedBy.model };

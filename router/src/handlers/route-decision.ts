@@ -24,9 +24,7 @@ export function routeDecisionHandler(ctx: RouterContext) {
       header(req, 'x-router-policy'),
       header(req, 'x-router-threshold'),
     );
-    let d = await decide(target, request.messages, ctx.policies, (policy, reason) =>
-      ctx.metrics.externalClassifierFallbacks.inc({ policy, reason }),
-    );
+    let d = await decide(target, request.messages, ctx.policies, ctx.events.externalClassifierFailed);
     // A later turn of a conversation: what its session would do (read only: asking does not move the session).
     const session = ctx.sessions.keyOf(
       target.kind === 'policy',

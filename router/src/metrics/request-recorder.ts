@@ -90,7 +90,6 @@ export class RequestRecorder {
       s.completionTokens.observe(o.usage.completion_tokens);
       if (o.ttftSeconds !== undefined && o.usage.completion_tokens > 1)
         s.interTokenLatency.observe(Math.max(0, o.totalSeconds - o.ttftSeconds) / (o.usage.completion_tokens - 1));
-      dep.state.recordCompletionTokens(o.usage.completion_tokens);
       s.promptTokenTotal.inc(o.usage.prompt_tokens);
       s.completionTokenTotal.inc(o.usage.completion_tokens);
       s.cost.inc(costUsd(o.usage, dep.config.price));

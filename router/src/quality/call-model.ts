@@ -2,16 +2,13 @@
 // cooldowns and retries as for any request, but no client, no routing and no request metrics (shadow evaluation's
 // calls are counted apart).
 import { estimatePromptTokens, type ChatMessageLike } from '../classify/prompt-text.ts';
-import type { Logger } from 'pino';
 import type { RouterConfig } from '../config/schema.ts';
-import { attemptHooks } from '../handlers/attempt-hooks.ts';
-import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { SharedState } from '../state/shared-state.ts';
 import type { DeploymentRegistry } from '../upstream/deployments.ts';
 import { CHAT } from '../http/endpoints.ts';
 import { costUsd } from '@llm-router/common/pricing';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
-import { runAttempts, type AttemptsEnv } from '../upstream/attempts.ts';
+import { runAttempts, type AttemptsEnv, type AttemptsHooks } from '../upstream/attempts.ts';
 
 export interface ModelReply {
   text: string;
@@ -27,16 +24,16 @@ export const chatText = (json: unknown): string => {
 export interface CallerDeps {
   deployments: DeploymentRegistry;
   resilience: RouterConfig['resilience'];
-  metrics: RouterMetrics;
-  log: Logger;
+  /** What the attempts leave in metrics and logs, as for any request (router events). */
+  events: AttemptsHooks;
   shared?: SharedState;
 }
 
-export function modelCaller({ deployments, resilience, metrics, log, shared }: CallerDeps) {
+export function modelCaller({ deployments, resilience, events, shared }: CallerDeps) {
   const env: AttemptsEnv = {
     deployments,
     resilience,
-    hooks: attemptHooks(metrics, log),
+    hooks: events,
     ...(shared ? { shared } : {}),
   };
   return async function callModel(

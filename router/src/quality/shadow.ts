@@ -5,7 +5,7 @@
 // most `concurrency` at a time per policy, and stop at max_per_minute evaluations and max_usd_per_hour spend.
 import { contentText, type ChatMessageLike } from '../classify/prompt-text.ts';
 import type { RouterConfig } from '../config/schema.ts';
-import type { RouterMetrics } from '../metrics/router-metrics.ts';
+import type { RouterEvents } from '../events/router-events.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import type { ModelReply } from './call-model.ts';
 import { combine, judgeMessages, readJudgement } from './judge.ts';
@@ -44,7 +44,7 @@ class PolicyShadow {
 
   offer(job: ShadowJob): void {
     if (this.queue.length >= this.config.queue) {
-      this.env.metrics.shadowDropped.inc({ policy: this.name, reason: 'queue_full' });
+      this.env.events.shadowDropped(this.name, 'queue_full');
       return;
     }
     this.queue.push(job);
@@ -66,17 +66,17 @@ class PolicyShadow {
         const now = this.env.now();
         while (this.starts.length && this.starts[0]! <= now - MINUTE_MS) this.starts.shift();
         if (this.starts.length >= this.config.max_per_minute) {
-          this.env.metrics.shadowDropped.inc({ policy: this.name, reason: 'rate_limit' });
+          this.env.events.shadowDropped(this.name, 'rate_limit');
           continue;
         }
         if (this.spentLastHour(now) >= this.config.max_usd_per_hour) {
-          this.env.metrics.shadowDropped.inc({ policy: this.name, reason: 'budget' });
+          this.env.events.shadowDropped(this.name, 'budget');
           continue;
         }
         this.starts.push(now);
         await this.evaluate(job).catch((err: unknown) => {
-          this.env.metrics.shadowDropped.inc({ policy: this.name, reason: 'failed' });
-          this.env.onError?.(this.name, err);
+          this.env.events.shadowDropped(this.name, 'failed');
+          this.env.events.shadowFailed(this.name, err);
         });
       }
     } finally {
@@ -87,7 +87,7 @@ class PolicyShadow {
   private async evaluate(job: ShadowJob): Promise<void> {
     const pay = (usd: number) => {
       this.spend.push({ at: this.env.now(), usd });
-      this.env.metrics.shadowCost.inc({ policy: this.name }, usd);
+      this.env.events.shadowSpent(this.name, usd);
     };
     const reference = await this.env.call(this.config.reference_model, job.body, this.env.cancel);
     pay(reference.costUsd);
@@ -104,7 +104,7 @@ class PolicyShadow {
       return judgement;
     };
     const verdict = combine(await ask(reference.text, job.answer), await ask(job.answer, reference.text));
-    this.env.metrics.shadowVerdicts.inc({ policy: this.name, class: job.class, model: job.model, verdict });
+    this.env.events.shadowJudged(this.name, job.class, job.model, verdict);
   }
 }
 
@@ -115,12 +115,14 @@ function lastUserText(body: Record<string, unknown>): string {
   return '';
 }
 
+/** What shadow evaluation reports: verdicts, spend, drops and failures (router events). */
+export type ShadowEvents = Pick<RouterEvents, 'shadowJudged' | 'shadowSpent' | 'shadowDropped' | 'shadowFailed'>;
+
 interface ShadowEnv {
-  metrics: RouterMetrics;
+  events: ShadowEvents;
   call: CallModel;
   cancel: AbortEmitter;
   now: () => number;
-  onError?: (policy: string, err: unknown) => void;
 }
 
 export class ShadowEvaluator {
@@ -129,15 +131,14 @@ export class ShadowEvaluator {
 
   constructor(
     config: RouterConfig,
-    metrics: RouterMetrics,
+    events: ShadowEvents,
     call: CallModel,
     /** A model's blended price: only answers from a model cheaper than the reference are evaluated. */
     private readonly priceOf: (model: string) => number,
     private readonly random: () => number = Math.random,
     now: () => number = Date.now,
-    onError?: (policy: string, err: unknown) => void,
   ) {
-    const env: ShadowEnv = { metrics, call, cancel: this.cancel, now, ...(onError ? { onError } : {}) };
+    const env: ShadowEnv = { events, call, cancel: this.cancel, now };
     for (const p of config.policies) if (p.shadow) this.policies.set(p.name, new PolicyShadow(p.name, p.shadow, env));
   }
 

@@ -56,7 +56,7 @@ export interface AttemptsRequest {
 export interface AttemptsHooks {
   rateLimitedLocally(model: string, skipped: number): void;
   retry(model: string, reason: string): void;
-  failed(f: AttemptFailure, label: string): void;
+  attemptFailed(f: AttemptFailure, label: string): void;
 }
 
 export interface AttemptsEnv {
@@ -185,7 +185,7 @@ export async function runAttempts(req: AttemptsRequest, env: AttemptsEnv): Promi
       }
       if (!isRetryable(result.failure)) return { kind: 'refused', refusal: f, failures };
       lastLabel = failureLabel(result.failure);
-      hooks.failed(f, lastLabel);
+      hooks.attemptFailed(f, lastLabel);
       recordDeploymentFailure(deployments, dep, result.failure, now());
     }
     fallbackReason ??= unavailable && failures.length === 0 ? 'unavailable' : 'error';

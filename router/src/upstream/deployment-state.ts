@@ -9,6 +9,14 @@ export interface Lease {
   end(): void;
 }
 
+/** What a deployment's state tells the rest of the router (deployments.ts binds them to the deployment). */
+export interface DeploymentStateEvents {
+  /** A cooldown started here (for metrics, and to tell other replicas); not for peers' cooldowns. */
+  cooldownStarted?(seconds: number, reason: string): void;
+  /** Completion tokens of an answer, once read (to count them in a shared window). */
+  completionTokensRead?(tokens: number): void;
+}
+
 export class DeploymentState {
   inFlight = 0;
   /** EWMA of the time to upstream response headers, ms; 0 until the first sample. */
@@ -25,14 +33,10 @@ export class DeploymentState {
   /** Requests counted in the shared window at its last answer, and when (0: never). */
   private sharedRequests = 0;
   private sharedRequestsAt = 0;
-  /** Called when a cooldown starts here (for metrics, and to tell other replicas); not for peers' cooldowns. */
-  onCooldown: ((seconds: number, reason: string) => void) | undefined;
-  /** Called with completion tokens once an answer is read (to count them in a shared window). */
-  onCompletionTokens: ((tokens: number) => void) | undefined;
-
   constructor(
     readonly config: DeploymentConfig,
     private readonly cooldown: ResilienceConfig['cooldown'],
+    private readonly events: DeploymentStateEvents = {},
   ) {
     this.outcomes = new OutcomeWindow(cooldown.window_s * 1000);
   }
@@ -124,7 +128,7 @@ export class DeploymentState {
 
   recordCompletionTokens(tokens: number): void {
     this.window.add(0, tokens);
-    this.onCompletionTokens?.(tokens);
+    this.events.completionTokensRead?.(tokens);
   }
 
   recordLatency(ms: number): void {
@@ -168,7 +172,7 @@ export class DeploymentState {
   /** Take the deployment out now (upstream 429 with retry-after, or too many failures). */
   coolFor(seconds: number, reason: string, now = Date.now()): void {
     const wasHealthy = this.health(now) === 'healthy';
-    if (this.coolUntil(now + seconds * 1000) && wasHealthy) this.onCooldown?.(seconds, reason);
+    if (this.coolUntil(now + seconds * 1000) && wasHealthy) this.events.cooldownStarted?.(seconds, reason);
   }
 
   /** Out of rotation until `until`, unless already out longer; a fresh start for the failure counts after it. */

@@ -8,6 +8,12 @@ import type { AttemptLimits } from './attempt-signal.ts';
 import { ByteBudget } from './byte-budget.ts';
 import { type AnswerLimits, ERROR_BODY_LIMIT } from './read-answer.ts';
 
+/** What deployments tell the rest of the router (router events: metrics, logs, the other replicas). */
+export interface DeploymentEvents {
+  cooldownStarted(dep: Deployment, seconds: number, reason: string): void;
+  completionTokensRead(dep: Deployment, tokens: number): void;
+}
+
 export interface Deployment {
   config: DeploymentConfig;
   /** The API it speaks: how an attempt's path, headers and body look, and how its answers read back. */
@@ -34,7 +40,7 @@ export class DeploymentRegistry {
   /** Upstream answer bytes held at once by every request of this process. */
   readonly answerBudget: ByteBudget;
 
-  constructor(config: RouterConfig) {
+  constructor(config: RouterConfig, events?: DeploymentEvents) {
     const pools = new Map<string, Pool>();
     const budget = (this.answerBudget = new ByteBudget(config.server.max_response_bytes_in_flight));
     const r = config.resilience;
@@ -57,14 +63,21 @@ export class DeploymentRegistry {
             });
             pools.set(url.origin, pool);
           }
-          return {
+          const dep: Deployment = {
             config: d,
             provider: PROVIDERS_BY_NAME[d.provider],
             authHeaders: PROVIDERS_BY_NAME[d.provider].headers(d),
             model: m.name,
             pool,
             basePath: url.pathname.replace(/\/$/, ''),
-            state: new DeploymentState(d, r.cooldown),
+            state: new DeploymentState(
+              d,
+              r.cooldown,
+              events && {
+                cooldownStarted: (seconds, reason) => events.cooldownStarted(dep, seconds, reason),
+                completionTokensRead: (tokens) => events.completionTokensRead(dep, tokens),
+              },
+            ),
             streamUsage: d.stream_include_usage,
             answerLimits: { ok: d.max_response_bytes, other: ERROR_BODY_LIMIT, budget },
             attemptLimits: {
@@ -73,6 +86,7 @@ export class DeploymentRegistry {
               idleMs: r.stream_idle_timeout_ms,
             },
           };
+          return dep;
         }),
       );
     }
