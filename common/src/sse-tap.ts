@@ -6,7 +6,7 @@
 // event and retry fields pass through. Each event is forwarded as soon as its blank line arrives, byte for
 // byte as the upstream sent it. Only new text is scanned and an unfinished event's pieces are joined once, when
 // it completes (linear in the stream's size, however the upstream splits it), and an event larger than
-// maxEventChars fails the attempt instead of growing without bound.
+// maxEventBytes (UTF-8) fails the attempt instead of growing without bound.
 import { validUsage } from './usage.ts';
 
 export interface SseTapResult {
@@ -19,11 +19,11 @@ export interface SseTapResult {
 /** An upstream event over the size cap: the attempt fails (and the stream ends with an error event). */
 export class SseEventTooLargeError extends Error {
   constructor(readonly limit: number) {
-    super(`upstream sent a server-sent event larger than ${limit} characters`);
+    super(`upstream sent a server-sent event larger than ${limit} bytes`);
   }
 }
 
-export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
+export const DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024;
 
 const TERMINATOR = /[\r\n]/g;
 const LINE = /\r\n|\r|\n/;
@@ -56,7 +56,8 @@ export function eventData(event: string): string | null {
 export class SseTap {
   /** The unfinished event's text, as it arrived: joined once, when the event completes (never re-scanned). */
   private parts: string[] = [];
-  private partsLength = 0;
+  /** UTF-8 bytes of `parts`: what the cap counts, as the config names it. */
+  private partsBytes = 0;
   /** The unfinished event has a non-blank line. */
   private hasLine = false;
   /** Nothing of the current line has been read yet. */
@@ -70,7 +71,7 @@ export class SseTap {
   constructor(
     private readonly dropUsageChunk: boolean,
     private readonly onFirstToken: () => void,
-    private readonly maxEventChars = DEFAULT_MAX_EVENT_CHARS,
+    private readonly maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
     private readonly dialect: SseDialect = 'chat',
   ) {}
 
@@ -93,7 +94,7 @@ export class SseTap {
       if (this.parts.length === 0) return piece;
       const whole = this.parts.join('') + piece;
       this.parts = [];
-      this.partsLength = 0;
+      this.partsBytes = 0;
       return whole;
     };
     TERMINATOR.lastIndex = cursor;
@@ -119,9 +120,10 @@ export class SseTap {
     }
     if (cursor < text.length) this.lineEmpty = false;
     if (segStart < text.length) {
-      this.parts.push(text.slice(segStart));
-      this.partsLength += text.length - segStart;
-      if (this.partsLength > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
+      const rest = text.slice(segStart);
+      this.parts.push(rest);
+      this.partsBytes += Buffer.byteLength(rest);
+      if (this.partsBytes > this.maxEventBytes) throw new SseEventTooLargeError(this.maxEventBytes);
     }
     return out;
   }
@@ -130,7 +132,7 @@ export class SseTap {
   flush(): string {
     const rest = this.parts.join('');
     this.parts = [];
-    this.partsLength = 0;
+    this.partsBytes = 0;
     this.hasLine = false;
     this.lineEmpty = true;
     this.pendingCr = false;

@@ -62,7 +62,7 @@ function buildContext(config: RouterConfig, options: RouterAppOptions): RouterCo
   const metrics = createRouterMetrics(
     () =>
       ctx.deployments.all().map((d) => ({
-        model: d.model,
+        model: d.routerModel,
         deployment: d.config.id,
         health: d.state.health(),
         inFlight: d.state.inFlight,

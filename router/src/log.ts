@@ -1,6 +1,6 @@
 // The router's log: JSON lines on stdout (pino). A line per request is the busiest writer, so stdout is
 // written asynchronously and in batches: a sync write to a full pipe blocked the event loop (it showed at
-// p99), and a write per line cost ~10% of the router's CPU at saturation (bench-router). Lines are gathered
+// p99), and a write per line cost a visible share of the router's CPU at saturation (bench-router). Lines are gathered
 // here (StdoutLines) and written a batch at a time; they wait at most FLUSH_INTERVAL_MS; a warning or an error
 // goes out at once, with what waited before it; what is left is written synchronously at exit (crash
 // included). Only a SIGKILL can lose the last FLUSH_INTERVAL_MS of info lines.
@@ -60,11 +60,11 @@ const KEEP_BYTES = 4 * GATHER_BYTES;
 /**
  * The primary process's stdout: lines gathered in a buffer and written asynchronously, about LOG_BATCH_BYTES
  * at a time, and everything gathered during a write in the next one. sonic-boom (pino.destination) writes one
- * buffer of at most 16 KiB per completed write, and a completion waits for a turn of the event loop: at 256
- * connections a turn took ~30 ms, so 7,000 request lines a second came in faster than they went out, and ~100
- * pending buffers (1.3 MB) were copied by every young-generation GC (bench-router, 256 connections). Lines are
+ * buffer of at most 16 KiB per completed write, and a completion waits for a turn of the event loop: under many
+ * connections a turn is long, request lines came in faster than they went out, and the pending buffers were
+ * copied by every young-generation GC (bench-router). Lines are
  * copied as UTF-8 into a Buffer as they come (outside the JS heap): a line's string dies young, and lines
- * waiting for a write are not copied by each GC as strings were (~2,300 string pieces at 256 connections).
+ * waiting for a write are not copied by each GC as strings were.
  * Two buffers take turns: one gathers while the other is written.
  */
 export class StdoutLines {
@@ -188,8 +188,8 @@ function flushAtExit(out: StdoutLines): void {
 /**
  * The request line written straight to pino's destination (or its batch), in pino's own format (level, time,
  * pid, hostname, the fields, msg; undefined fields left out). It is the busiest writer and its fields are
- * known: pino's generic serialisation (and the redaction pass, a wildcard path walking every field) were ~3% of
- * the router's CPU per request. router/test/log.test.ts checks it against a pino line.
+ * known: pino's generic serialisation (and the redaction pass, a wildcard path walking every field) showed in the
+ * router's CPU per request. router/test/log.test.ts checks it against a pino line.
  */
 function requestLineWriter(enabled: boolean, out: { write(s: string): unknown }): RouterLogs['requests'] {
   const head = `,"pid":${process.pid},"hostname":${str(hostname())}`;

@@ -57,7 +57,7 @@ const listeningLine = (bound: number) =>
     models: config.models.map((m) => m.name),
   });
 
-// Only a router on shared state loads the Redis client (it costs ~13 MB of memory).
+// Only a router on shared state loads the Redis client (its memory is not free).
 if (config.state.backend === 'redis' && !(workers > 1 && cluster.isPrimary)) await loadRedisClient();
 
 if (workers > 1 && cluster.isPrimary) {

@@ -2,6 +2,7 @@
 // what prom-client's labelled calls would have produced, whatever the values, and after a reset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { mulberry32 } from '@llm-router/common/prng';
 import { counterSeries, gaugeSeries, histogramSeries, SeriesCache } from '../src/metrics/series.ts';
@@ -95,4 +96,21 @@ test('SeriesCache: one series per combination of values, made once, never confus
   assert.deepEqual(cache.get('a\u0000b', 'c'), { a: 'a\u0000b', b: 'c' });
   cache.get('a', 'bc');
   assert.deepEqual(made, ['ab|c', 'a|bc', 'a\u0000b|c']);
+});
+
+test('prom-client is the version series.ts was written for, and a storage it does not know stops it loudly', () => {
+  const require = createRequire(import.meta.url);
+  const pinned = (require('../package.json') as { dependencies: Record<string, string> }).dependencies['prom-client'];
+  const installed = (require('prom-client/package.json') as { version: string }).version;
+  assert.match(pinned!, /^\d+\.\d+\.\d+$/, 'router/package.json pins prom-client exactly');
+  assert.equal(installed, pinned, 'the installed prom-client is the pinned one');
+  // A future prom-client that keeps its series elsewhere: refused with the reason, not a series that never shows.
+  const moved = new Counter({ name: 'moved_total', help: 'm', labelNames: ['model'], registers: [] });
+  (moved as unknown as { hashMap: unknown }).hashMap = undefined;
+  assert.throws(() => counterSeries(moved, { model: 'a' }), /pins.*metrics-series\.test\.ts/s);
+  const reshaped = new Histogram({ name: 'r_seconds', help: 'r', labelNames: ['model'], registers: [] });
+  reshaped.observe({ model: 'a' }, 1);
+  for (const e of Object.values((reshaped as unknown as { hashMap: Record<string, { sum?: number }> }).hashMap))
+    delete e.sum;
+  assert.throws(() => histogramSeries(reshaped, { model: 'a' }), /an entry without sum/);
 });

@@ -5,6 +5,7 @@ import { parseRouterConfig } from '../src/config/load.ts';
 import { TaskClassifier } from '../src/classify/task-classifier.ts';
 import { buildPolicies } from '../src/routing/policies.ts';
 import { decide } from '../src/routing/decide.ts';
+import { PromptFacts } from '../src/routing/prompt-facts.ts';
 
 const classifier = TaskClassifier.load();
 const config = (extra: string) =>
@@ -30,7 +31,7 @@ ${extra}
 const route = (extra: string, text: string) => {
   const d = decide(
     { kind: 'policy' as const, policy: 'p' },
-    [{ role: 'user', content: text }],
+    new PromptFacts({ messages: [{ role: 'user', content: text }] }),
     buildPolicies(config(extra), classifier),
   );
   assert.ok(!(d instanceof Promise), 'built-in classifiers decide synchronously');

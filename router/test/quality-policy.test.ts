@@ -21,6 +21,7 @@ import { TaskClassifier } from '../src/classify/task-classifier.ts';
 import { readPrompts } from '@llm-router/training/train';
 import type { ApiError } from '../src/http/errors.ts';
 import { decide } from '../src/routing/decide.ts';
+import { PromptFacts } from '../src/routing/prompt-facts.ts';
 import { buildPolicies } from '../src/routing/policies.ts';
 import { TargetResolver } from '../src/routing/resolve-target.ts';
 import { readFileSync } from 'node:fs';
@@ -107,7 +108,11 @@ test('a per-request threshold replaces the strong one; a middle model above it i
   // A threshold under the middle one: the middle model is never chosen.
   const low = Math.max(0, s - 0.001);
   assert.equal(q.classify(v, { threshold: low }).class, 'strong');
-  const d = decide({ kind: 'policy', policy: 'q', threshold: 0 }, [{ role: 'user', content: 'hello' }], policies);
+  const d = decide(
+    { kind: 'policy', policy: 'q', threshold: 0 },
+    new PromptFacts({ messages: [{ role: 'user', content: 'hello' }] }),
+    policies,
+  );
   assert.ok(!(d instanceof Promise));
   assert.deepEqual([d.model, d.threshold, typeof d.score], ['big', 0, 'number']);
 });

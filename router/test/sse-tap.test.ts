@@ -94,7 +94,7 @@ test('reading is linear: 16 MB without a blank line is scanned once, then refuse
   let pushes = 0;
   assert.throws(() => {
     for (let i = 0; i < 256; i++, pushes++) tap.push(i === 0 ? `data: ${piece}` : piece);
-  }, /larger than 4194304 characters/);
+  }, /larger than 4194304 bytes/);
   assert.equal(pushes, 63, 'refused at the push that took the unfinished event past the cap');
   // Many small events: output equals input.
   const small = new SseTap(false, () => {});
@@ -102,4 +102,10 @@ test('reading is linear: 16 MB without a blank line is scanned once, then refuse
   let out = '';
   for (let i = 0; i < text.length; i += 1000) out += small.push(text.slice(i, i + 1000));
   assert.equal(out + small.flush(), text);
+});
+
+test('the event cap counts UTF-8 bytes, as max_event_bytes says, not UTF-16 characters', () => {
+  const text = `data: ${'é'.repeat(8)}`; // 14 characters, 22 bytes
+  assert.throws(() => new SseTap(false, () => {}, 20).push(text), /larger than 20 bytes/);
+  assert.equal(new SseTap(false, () => {}, 22).push(text), '', 'within the cap: held until its blank line');
 });

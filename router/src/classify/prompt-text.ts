@@ -24,8 +24,8 @@ export function contentText(content: unknown): string {
 /**
  * The classifiers read a window of long texts: the opening, where the ask usually is ("Summarize the
  * following..."), and the end, where a question after a pasted document is. Like NVIDIA's classifier
- * truncating to 512 tokens, this bounds the cost per request (a 128 KB prompt took ~4 ms to classify in
- * full) and keeps a long document from drowning the instruction.
+ * truncating to 512 tokens, this bounds the cost per request (classifying a whole long document costs
+ * milliseconds) and keeps a long document from drowning the instruction.
  */
 export const WINDOW_HEAD_CHARS = 1000;
 export const WINDOW_TAIL_CHARS = 500;
@@ -54,7 +54,11 @@ export interface PromptView {
   turns: number;
 }
 
-export function promptView(messages: ReadonlyArray<ChatMessageLike>): PromptView {
+/** `texts`: each message's contentText when the caller has them already (PromptFacts). */
+export function promptView(
+  messages: ReadonlyArray<ChatMessageLike>,
+  texts: readonly string[] = messages.map((m) => contentText(m.content)),
+): PromptView {
   let lastUser = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]!.role === 'user') {
@@ -66,11 +70,11 @@ export function promptView(messages: ReadonlyArray<ChatMessageLike>): PromptView
   const history: string[] = [];
   messages.forEach((m, i) => {
     if (i === lastUser) return;
-    const text = contentText(m.content);
+    const text = texts[i]!;
     if (!text) return;
     (m.role === 'system' || m.role === 'developer' ? system : history).push(text);
   });
-  const fullRequest = lastUser >= 0 ? contentText(messages[lastUser]!.content).trim() : '';
+  const fullRequest = lastUser >= 0 ? texts[lastUser]!.trim() : '';
   const request = classificationWindow(fullRequest);
   const fullHistory = history.join('\n');
   const historyWindow = classificationWindow(fullHistory);
@@ -85,8 +89,11 @@ export function promptView(messages: ReadonlyArray<ChatMessageLike>): PromptView
 }
 
 /** Rough prompt size in tokens (~4 characters a token plus message framing): enough for limits and windows. */
-export function estimatePromptTokens(messages: ReadonlyArray<ChatMessageLike>): number {
+export function estimatePromptTokens(
+  messages: ReadonlyArray<ChatMessageLike>,
+  texts: readonly string[] = messages.map((m) => contentText(m.content)),
+): number {
   let total = 3;
-  for (const m of messages) total += 4 + Math.ceil(contentText(m.content).length / 4);
+  for (const t of texts) total += 4 + Math.ceil(t.length / 4);
   return total;
 }

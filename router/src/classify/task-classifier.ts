@@ -70,7 +70,7 @@ export class TaskClassifier {
       throw new Error(
         `${source}: ${q.length} weights for ${buckets.length} buckets x ${this.classes.length} classes; ${retrain}`,
       );
-    // Kept as the file's 8-bit integers (1 MB, not 4 MB as floats): predict() sums integers per class and
+    // Kept as the file's 8-bit integers (a quarter of the memory of floats): predict() sums integers per class and
     // scales once. The scale is pre-divided by the temperature, so scores come out calibrated.
     this.weights = new Int8Array(q.buffer, q.byteOffset, q.length);
     this.scale = model.weight_scale / model.temperature;

@@ -51,7 +51,7 @@ const deployment = z
       .int()
       .positive()
       .default(32 * 1024 * 1024),
-    /** Largest single server-sent event of a stream (characters); past it the stream ends with an error event. */
+    /** Largest single server-sent event of a stream (UTF-8 bytes); past it the stream ends with an error event. */
     max_event_bytes: z
       .number()
       .int()
@@ -95,7 +95,7 @@ const resilience = z
     retries: z.number().int().min(0).max(10).default(2),
     /** First retry waits about this long; each next one doubles (with jitter). */
     backoff_ms: z.number().int().min(0).default(50),
-    /** Total time budget for all attempts of one request (retries and fallbacks). */
+    /** Total time budget for one request's attempts, the first one included (retries and fallbacks come out of it). */
     max_retry_ms: z.number().int().positive().default(30_000),
     cooldown: z
       .object({

@@ -17,7 +17,7 @@ export function logSink(log: Logger): Partial<RouterEvents> {
         );
     },
     cooldownStarted: (dep, seconds, reason) =>
-      log.warn({ model: dep.model, deployment: dep.config.id, seconds, reason }, 'deployment cooling down'),
+      log.warn({ model: dep.routerModel, deployment: dep.config.id, seconds, reason }, 'deployment cooling down'),
     externalClassifierFailed: (policy, reason) =>
       log.warn({ policy, reason }, 'external classifier failed; the built-in one answered'),
     streamOptionsRefused: (dep) =>

@@ -24,7 +24,7 @@ export function metricsSink(metrics: RouterMetrics): Partial<RouterEvents> {
       if (label === '429') metrics.rateLimited.inc({ model, source: 'upstream' });
     },
     cooldownStarted: (dep, _seconds, reason) =>
-      metrics.deploymentCooldowns.inc({ model: dep.model, deployment: dep.config.id, reason }),
+      metrics.deploymentCooldowns.inc({ model: dep.routerModel, deployment: dep.config.id, reason }),
     authFailed: (reason) => metrics.authFailures.inc({ reason }),
     localDecision: () => metrics.sharedStateLocalDecisions.inc(),
     feedbackScored: (answer, score) => metrics.feedbackScore.observe(answer, score),

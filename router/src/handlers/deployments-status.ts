@@ -12,9 +12,9 @@ export function deploymentsStatusHandler(ctx: RouterContext) {
         const used = d.state.usage(now);
         return {
           id: d.config.id,
-          model: d.model,
+          model: d.routerModel,
           upstream_model: d.config.model,
-          strategy: ctx.deployments.models.get(d.model)!.strategy,
+          strategy: ctx.deployments.models.get(d.routerModel)!.strategy,
           state: d.state.health(now),
           cooldown_remaining_ms: d.state.cooldownRemainingMs(now),
           in_flight: d.state.inFlight,

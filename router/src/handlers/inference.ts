@@ -1,7 +1,6 @@
 // POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/embeddings (http/endpoints.ts describes each).
 // The request path, in order: validate -> resolve the target -> classify -> plan the models -> attempts on
 // deployments -> write the answer (JSON or a stream) -> record one outcome.
-import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT, chatUsage, type Endpoint } from '../http/endpoints.ts';
 import { ApiError, apiError, sendApiError, sendStreamError } from '../http/errors.ts';
 import { requestIdOf } from '../http/request-meta.ts';
@@ -11,9 +10,9 @@ import { pipeStream, timingMs, writeJson } from '../http/write-response.ts';
 import type { RequestOutcome } from '../metrics/request-recorder.ts';
 import { costUsd, modelPrice } from '@llm-router/common/pricing';
 import { chatText } from '../quality/call-model.ts';
-import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide, type RoutingDecision } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
+import { PromptFacts } from '../routing/prompt-facts.ts';
 import { NIM_EXTENSION_KEY } from '../routing/resolve-target.ts';
 import { AbortEmitter } from '../upstream/abort-emitter.ts';
 import { recordDeploymentFailure, runAttempts, type AttemptsEnv, type AttemptsOutcome } from '../upstream/attempts.ts';
@@ -76,6 +75,7 @@ function exhaustedError(
 
 /** One request on its way down the path: what the steps share, and what the record at the end reads. */
 interface Serving {
+  /** The request as it came: headers, the parsed body and its raw text. */
   call: RouteCall;
   requestId: string | undefined;
   elapsed: () => number;
@@ -120,7 +120,7 @@ class InferencePath {
     const { endpoint } = this;
     return (
       endpoint.viaChat !== undefined &&
-      !this.ctx.deployments.models.get(dep.model)!.endpoints.includes(endpoint.upstream)
+      !this.ctx.deployments.models.get(dep.routerModel)!.endpoints.includes(endpoint.upstream)
     );
   }
 
@@ -134,7 +134,8 @@ class InferencePath {
     const s = this.begin(call);
     try {
       const request = this.endpoint.parse(call.body);
-      const d = await this.route(s, request);
+      const prompt = new PromptFacts(request); // what the steps read of the prompt, each worked out once
+      const d = await this.route(s, request, prompt);
       // The body as sent, less the router's own extension field (copied only when present: a delete turns the
       // object into a slow dictionary for the stringify that follows).
       let baseBody = request.body;
@@ -143,13 +144,14 @@ class InferencePath {
         delete baseBody[NIM_EXTENSION_KEY];
       }
       const text = baseBody === call.body ? call.text : undefined;
-      const attempts = await this.attempt(s, request, d, baseBody, text);
+      const attempts = await this.attempt(s, request, prompt, d, baseBody, text);
       const { dep, result } = attempts;
       s.servedBy = s.outcome.served = dep;
-      if (attempts.fallbackReason) this.ctx.events.fellBack(d.model, dep.model, attempts.fallbackReason);
-      const headers = routingHeaders(d, dep.model, attempts.fallbackReason);
+      if (attempts.fallbackReason) this.ctx.events.fellBack(d.model, dep.routerModel, attempts.fallbackReason);
+      const headers = routingHeaders(d, dep.routerModel, attempts.fallbackReason);
       for (const k in result.passHeaders) headers.push(k, result.passHeaders[k]!);
-      if (this.endpoint === CHAT && this.ctx.shadow?.sample(d.policy, dep.model)) s.shadowJob = { body: baseBody };
+      if (this.endpoint === CHAT && this.ctx.shadow?.sample(d.policy, dep.routerModel))
+        s.shadowJob = { body: baseBody };
       if (result.kind === 'body') this.writeBody(s, dep, result, headers);
       else await this.writeStream(s, request, dep, result, headers);
     } catch (err) {
@@ -181,7 +183,7 @@ class InferencePath {
   }
 
   /** Resolve the target, classify, and keep a conversation's model: the routing decision. */
-  private async route(s: Serving, request: Parsed): Promise<RoutingDecision> {
+  private async route(s: Serving, request: Parsed, prompt: PromptFacts): Promise<RoutingDecision> {
     const { ctx, endpoint } = this;
     const { headers } = s.call.req;
     const target = ctx.resolver.resolve(
@@ -196,14 +198,14 @@ class InferencePath {
         { param: 'model' },
       );
     }
-    const decided = decide(target, request.messages, ctx.policies, ctx.events.externalClassifierFailed);
+    const decided = decide(target, prompt, ctx.policies, ctx.events.externalClassifierFailed);
     let d = decided instanceof Promise ? await decided : decided; // a promise only with an external classifier
     // A later turn of a conversation keeps its session's model (or a stronger one).
     const session = ctx.sessions.keyOf(
       target.kind === 'policy',
       headerValue(headers['x-session-id']),
       request.body.user,
-      request.messages,
+      prompt,
     );
     if (session) {
       const served = ctx.sessions.serve(d, session, true);
@@ -226,14 +228,14 @@ class InferencePath {
   private async attempt(
     s: Serving,
     request: Parsed,
+    prompt: PromptFacts,
     d: RoutingDecision,
     baseBody: Record<string, unknown>,
     text: string | undefined,
   ): Promise<Served> {
     const { ctx, endpoint } = this;
-    const promptTokens = request.promptTokens ?? estimatePromptTokens(request.messages);
-    const needs = requiredCapabilities({ messages: request.messages, ...request.features });
-    const plan = this.planner.plan(d.model, ctx.policies.get(d.policy), needs, promptTokens);
+    const promptTokens = prompt.tokens;
+    const plan = this.planner.plan(d.model, ctx.policies.get(d.policy), prompt.needs, promptTokens);
     const attempts = await runAttempts(
       {
         models: plan.models,
@@ -347,7 +349,7 @@ class InferencePath {
       headers,
       timing: this.timing(s),
       clientWantsUsage: request.clientWantsUsage,
-      maxEventChars: dep.config.max_event_bytes,
+      maxEventBytes: dep.config.max_event_bytes,
       dialect: translated ? 'chat' : (endpoint.sse ?? 'chat'),
       ...(dep.provider.stream ? { translator: dep.provider.stream(dep.config.model) } : {}),
       ...(this.native(dep)
@@ -367,7 +369,7 @@ class InferencePath {
     if (end.kind === 'client_gone') throw ApiError.clientClosed();
     if (end.kind === 'failed') {
       // Booked as any failed attempt is (the event), and counted against the deployment's health (its state).
-      ctx.events.attemptFailed({ model: dep.model, dep, failure: end.failure }, failureLabel(end.failure));
+      ctx.events.attemptFailed({ model: dep.routerModel, dep, failure: end.failure }, failureLabel(end.failure));
       recordDeploymentFailure(ctx.deployments, dep, end.failure);
       throw upstreamApiError(end.failure, dep); // headers are gone: it ends as an error event
     }
@@ -392,7 +394,7 @@ class InferencePath {
       sendApiError(
         res,
         apiErr,
-        s.decision ? routingHeaders(s.decision, s.servedBy?.model) : [],
+        s.decision ? routingHeaders(s.decision, s.servedBy?.routerModel) : [],
         this.endpoint.errorBody?.(apiErr),
       );
   }
@@ -407,7 +409,7 @@ class InferencePath {
     ctx.events.requestFinished(outcome);
     if (decision && servedBy && outcome.status < 300) {
       // Feedback may name this answer later (POST /v1/feedback); shadow evaluation starts after it is sent.
-      const answer = { policy: decision.policy, class: decision.class, model: servedBy.model };
+      const answer = { policy: decision.policy, class: decision.class, model: servedBy.routerModel };
       if (s.requestId)
         ctx.decisions.remember(s.requestId, {
           ...answer,
@@ -421,7 +423,7 @@ class InferencePath {
       endpoint: this.endpoint.name,
       policy: decision?.policy,
       class: decision?.class,
-      model: servedBy?.model ?? decision?.model,
+      model: servedBy?.routerModel ?? decision?.model,
       deployment: servedBy?.config.id,
       status: outcome.status,
       ms: Math.round(outcome.totalSeconds * 1000),

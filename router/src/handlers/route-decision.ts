@@ -2,13 +2,12 @@
 // really be tried first: the decided one, or the first capable model of its chain when the request needs what the
 // decided one lacks (images, tools, json_schema) or its context window is too small (then `decided_model` and
 // `fallback_reason` say so), or the model its conversation's session keeps, as POST /v1/chat/completions would do.
-import { estimatePromptTokens } from '../classify/prompt-text.ts';
 import { CHAT } from '../http/endpoints.ts';
 import { sendJson } from '../http/errors.ts';
 import type { RouteCall } from '../http/route-table.ts';
-import { requiredCapabilities } from '../routing/capabilities.ts';
 import { decide } from '../routing/decide.ts';
 import { ModelPlanner } from '../routing/model-plan.ts';
+import { PromptFacts } from '../routing/prompt-facts.ts';
 import type { RouterContext } from './context.ts';
 
 export function routeDecisionHandler(ctx: RouterContext) {
@@ -24,17 +23,17 @@ export function routeDecisionHandler(ctx: RouterContext) {
       header(req, 'x-router-policy'),
       header(req, 'x-router-threshold'),
     );
-    let d = await decide(target, request.messages, ctx.policies, ctx.events.externalClassifierFailed);
+    const prompt = new PromptFacts(request);
+    let d = await decide(target, prompt, ctx.policies, ctx.events.externalClassifierFailed);
     // A later turn of a conversation: what its session would do (read only: asking does not move the session).
     const session = ctx.sessions.keyOf(
       target.kind === 'policy',
       header(req, 'x-session-id'),
       request.body.user,
-      request.messages,
+      prompt,
     );
     if (session) d = await ctx.sessions.serve(d, session, false);
-    const needs = requiredCapabilities({ messages: request.messages, ...request.features });
-    const plan = planner.plan(d.model, ctx.policies.get(d.policy), needs, estimatePromptTokens(request.messages));
+    const plan = planner.plan(d.model, ctx.policies.get(d.policy), prompt.needs, prompt.tokens);
     const model = plan.models[0]!;
     sendJson(res, 200, {
       policy: d.policy,

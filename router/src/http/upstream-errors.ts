@@ -21,7 +21,7 @@ export function scrubSecrets(text: string, apiKey?: string): string {
   return out;
 }
 
-const where = (dep: Deployment) => `upstream deployment '${dep.config.id}' of model '${dep.model}'`;
+const where = (dep: Deployment) => `upstream deployment '${dep.config.id}' of model '${dep.routerModel}'`;
 
 /**
  * The client's error for an upstream failure. An HTTP error passes through with its status and OpenAI shape,
@@ -36,18 +36,18 @@ export function upstreamApiError(f: UpstreamFailure, dep: Deployment): ApiError 
     case 'bad_response':
       return apiError(
         'bad_upstream_response',
-        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent ${f.what}`,
+        `Upstream deployment '${dep.config.id}' of model '${dep.routerModel}' sent ${f.what}`,
       );
     case 'event_too_large':
       return apiError(
         'bad_upstream_response',
-        `Upstream deployment '${dep.config.id}' of model '${dep.model}' sent a server-sent event over max_event_bytes (${f.limit})`,
+        `Upstream deployment '${dep.config.id}' of model '${dep.routerModel}' sent a server-sent event over max_event_bytes (${f.limit})`,
       );
     case 'status': {
       if (f.status === 401 || f.status === 403) {
         return apiError(
           'upstream_auth_failed',
-          `Upstream deployment '${dep.config.id}' of model '${dep.model}' refused the router's credentials (HTTP ${f.status}); check that deployment's api_key`,
+          `Upstream deployment '${dep.config.id}' of model '${dep.routerModel}' refused the router's credentials (HTTP ${f.status}); check that deployment's api_key`,
         );
       }
       const headers = { ...f.headers, ...(f.retryAfterSeconds ? { 'retry-after': String(f.retryAfterSeconds) } : {}) };
@@ -72,7 +72,7 @@ export function upstreamApiError(f: UpstreamFailure, dep: Deployment): ApiError 
       }
       return apiError(
         'upstream_error',
-        `Upstream deployment '${dep.config.id}' of model '${dep.model}' returned HTTP ${f.status}`,
+        `Upstream deployment '${dep.config.id}' of model '${dep.routerModel}' returned HTTP ${f.status}`,
         { status: f.status, headers },
       );
     }

@@ -63,7 +63,7 @@ export interface StreamOptions {
   timing: string;
   /** The usage chunk the router asked for is dropped unless the client asked for it too. */
   clientWantsUsage: boolean;
-  maxEventChars: number;
+  maxEventBytes: number;
   dialect: SseDialect;
   onFirstToken(): void;
   elapsed(): number;
@@ -84,7 +84,7 @@ export async function pipeStream(
   o: StreamOptions,
 ): Promise<StreamEnd> {
   const upstreamElapsed = () => Number(process.hrtime.bigint() - result.startedAt) / 1e9;
-  const tap = new SseTap(!o.clientWantsUsage, o.onFirstToken, o.maxEventChars, o.dialect);
+  const tap = new SseTap(!o.clientWantsUsage, o.onFirstToken, o.maxEventBytes, o.dialect);
   tap.collectText = o.collectText === true;
   o.headers.push(
     'content-type',

@@ -75,7 +75,7 @@ export class RequestRecorder {
 
   record(o: RequestOutcome): void {
     const policy = o.routing?.policy ?? NONE;
-    const model = o.served?.model ?? o.routing?.model ?? NONE;
+    const model = o.served?.routerModel ?? o.routing?.model ?? NONE;
     this.requests.get(o.endpoint, policy, o.routing?.class ?? NONE, model, String(o.status)).inc();
     if (!o.routing || !o.served) return;
     const dep = o.served;

@@ -2,10 +2,11 @@
 // labelled calls validate and hash a label object on each call (about fourteen calls a request); a resolved
 // series adds to prom-client's own storage directly, so scrapes, aggregation across workers and the exposition
 // are prom-client's, unchanged.
-// This reads prom-client 15's internal `hashMap` (counter and gauge: {value}, histogram: {sum, count,
-// bucketValues});
-// router/test/metrics-series.test.ts checks the exposition against prom-client's own labelled calls, so an
-// upgrade that changes that storage fails there, not in production.
+// This reads prom-client's internal `hashMap` (counter and gauge: {value}, histogram: {sum, count,
+// bucketValues}), so router/package.json pins prom-client to the exact version it was written for;
+// router/test/metrics-series.test.ts checks the exposition against prom-client's own labelled calls, and a
+// storage this code does not recognise stops the router at start-up with the reason (storageOf), never a
+// silently missing series.
 import type { Counter, Gauge, Histogram, LabelValues } from 'prom-client';
 
 type Labels = LabelValues<string>;
@@ -34,8 +35,29 @@ const sameLabels = (a: Labels, b: Labels) => {
   const keys = Object.keys(b);
   return Object.keys(a).length === keys.length && keys.every((k) => String(a[k]) === String(b[k]));
 };
-const find = <E extends { labels: Labels }>(metric: Stored<E>, labels: Labels) =>
+const lookup = <E extends { labels: Labels }>(metric: Stored<E>, labels: Labels) =>
   Object.values(metric.hashMap).find((e) => sameLabels(e.labels, labels));
+const find = <E extends { labels: Labels }>(metric: Stored<E>, labels: Labels) => {
+  const entry = lookup(metric, labels);
+  if (entry === undefined) throw storageChanged(metric, 'no entry for the labels it was given');
+  return entry;
+};
+
+const storageChanged = (metric: unknown, what: string) =>
+  new Error(
+    `prom-client's internal storage is not what router/src/metrics/series.ts reads (${what}, metric ` +
+      `${(metric as { name?: string }).name}): prom-client was upgraded past the version router/package.json pins; ` +
+      'pin it back, or update series.ts and run router/test/metrics-series.test.ts',
+  );
+
+/** `metric`'s storage, checked for the shape this module writes into. */
+function storageOf<E>(metric: unknown, fields: readonly string[]): Stored<E> {
+  const map = (metric as Partial<Stored<E>>).hashMap;
+  if (map === null || typeof map !== 'object') throw storageChanged(metric, 'no hashMap');
+  for (const entry of Object.values(map) as Record<string, unknown>[])
+    for (const f of fields) if (!(f in entry)) throw storageChanged(metric, `an entry without ${f}`);
+  return metric as Stored<E>;
+}
 
 /**
  * The entry `resolve` finds in `metric`'s storage, resolved on first use and again whenever reset() has swapped
@@ -55,10 +77,10 @@ function entryOf<E>(metric: Stored<E>, resolve: () => E): () => E {
 
 /** The series of `counter` with `labels` (created at 0 if new). */
 export function counterSeries(counter: Counter<string>, labels: Labels): CounterSeries {
-  const stored = counter as unknown as Stored<CounterEntry>;
+  const stored = storageOf<CounterEntry>(counter, ['value', 'labels']);
   const entry = entryOf(stored, () => {
     counter.inc(labels, 0); // validates the labels once, and creates the series if it is new
-    return find(stored, labels)!;
+    return find(storageOf<CounterEntry>(counter, ['value', 'labels']), labels);
   });
   return {
     inc(value = 1) {
@@ -71,13 +93,16 @@ export function counterSeries(counter: Counter<string>, labels: Labels): Counter
 
 /** The series of `histogram` with `labels` (created empty if new). */
 export function histogramSeries(histogram: Histogram<string>, labels: Labels): HistogramSeries {
-  const stored = histogram as unknown as Stored<HistogramEntry> & { upperBounds: readonly number[] };
+  const stored = storageOf<HistogramEntry>(histogram, ['sum', 'count', 'bucketValues']) as Stored<HistogramEntry> & {
+    upperBounds: readonly number[];
+  };
+  if (!Array.isArray(stored.upperBounds)) throw storageChanged(histogram, 'no upperBounds');
   // bucketValues is keyed by the bound as a property name: converted once here, not on every observation.
   const bounds = stored.upperBounds;
   const keys = bounds.map(String);
   const entry = entryOf(stored, () => {
-    if (!find(stored, labels)) histogram.zero(labels); // validates the labels and creates the series
-    return find(stored, labels)!;
+    if (!lookup(stored, labels)) histogram.zero(labels); // validates the labels and creates the series
+    return find(storageOf<HistogramEntry>(histogram, ['sum', 'count', 'bucketValues']), labels);
   });
   return {
     observe(value) {
@@ -119,10 +144,12 @@ export class SeriesCache<P extends string[], T> {
 
 /** An unlabelled gauge moved up and down on every request, without prom-client's label check and hash per call. */
 export function gaugeSeries(gauge: Gauge<string>): { inc(): void; dec(): void } {
-  const stored = gauge as unknown as Stored<CounterEntry>;
+  const stored = storageOf<CounterEntry>(gauge, ['value']);
   const entry = entryOf(stored, () => {
     if (!stored.hashMap['']) gauge.set(0);
-    return stored.hashMap['']!;
+    const e = stored.hashMap[''];
+    if (e === undefined || typeof e.value !== 'number') throw storageChanged(gauge, 'no unlabelled entry');
+    return e;
   });
   return {
     inc: () => void (entry().value += 1),

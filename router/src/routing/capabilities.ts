@@ -15,13 +15,15 @@ export function requiredCapabilities(body: {
   response_format?: unknown;
 }): Capability[] {
   const needs: Capability[] = [];
-  const hasImage = (body.messages ?? []).some(
-    (m) =>
-      Array.isArray(m.content) &&
-      m.content.some(
+  const hasImage = (body.messages ?? []).some((m) => {
+    const content = m.content;
+    return (
+      Array.isArray(content) &&
+      content.some(
         (p) => p !== null && typeof p === 'object' && IMAGE_PARTS.has(String((p as { type?: unknown }).type)),
-      ),
-  );
+      )
+    );
+  });
   if (hasImage) needs.push('vision');
   if (
     (Array.isArray(body.tools) && body.tools.length > 0) ||

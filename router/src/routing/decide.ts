@@ -1,6 +1,6 @@
 // The routing decision: target -> (policy, class, model). Pure and synchronous, shared by
 // POST /v1/chat/completions and POST /v1/route.
-import { promptView, type ChatMessageLike } from '../classify/prompt-text.ts';
+import type { PromptView } from '../classify/prompt-text.ts';
 import type { ComplexityScores } from '../classify/complexity.ts';
 import { MANUAL } from '@llm-router/common/metric-names';
 import type { Classification, Policy } from './policies.ts';
@@ -34,7 +34,7 @@ export type ExternalFallback = (policy: string, reason: string) => void;
  */
 export function decide(
   target: RouteTarget,
-  messages: ReadonlyArray<ChatMessageLike>,
+  prompt: { readonly view: PromptView },
   policies: Map<string, Policy>,
   onFallback?: ExternalFallback,
 ): RoutingDecision | Promise<RoutingDecision> {
@@ -50,7 +50,7 @@ export function decide(
     };
   }
   const policy = policies.get(target.policy)!;
-  const view = promptView(messages);
+  const view = prompt.view;
   const t0 = process.hrtime.bigint();
   const options = target.threshold === undefined ? undefined : { threshold: target.threshold };
   if (policy.external) {

@@ -84,8 +84,8 @@ export function planModels(input: {
 const MAX_REMEMBERED_PLANS = 4096;
 
 /**
- * planModels for one endpoint, remembered per (policy, decided model, needs): the plan allocated ~0.7 KB per
- * request (sets, filtered arrays, closures) for an answer that only the config decides. Only the context-window
+ * planModels for one endpoint, remembered per (policy, decided model, needs): the plan allocated per request
+ * (sets, filtered arrays, closures) for an answer that only the config decides. Only the context-window
  * check depends on the request: a remembered plan is returned as it is when the prompt fits every window in it,
  * and planned again otherwise. Errors are not remembered (they are rare, and thrown the same either way).
  */

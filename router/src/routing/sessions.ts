@@ -32,6 +32,7 @@ export function sessionKey(
   header: string | undefined,
   user: unknown,
   messages: ReadonlyArray<ChatMessageLike>,
+  texts: readonly string[] = messages.map((m) => contentText(m.content)),
 ): { key: string; continues: boolean } | undefined {
   const named = (prefix: string, v: string) =>
     `${prefix}${v.length <= MAX_KEY_CHARS ? v : createHash('sha256').update(v).digest('base64url')}`;
@@ -40,10 +41,11 @@ export function sessionKey(
   let system = '';
   let first: string | undefined;
   let laterTurn = false;
-  for (const m of messages) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
     if (m.role === 'system' || m.role === 'developer') {
-      if (first === undefined) system += contentText(m.content);
-    } else if (m.role === 'user' && first === undefined) first = contentText(m.content);
+      if (first === undefined) system += texts[i]!;
+    } else if (m.role === 'user' && first === undefined) first = texts[i]!;
     else if (first !== undefined) laterTurn = true;
   }
   if (first === undefined) return undefined;
@@ -145,9 +147,9 @@ export class ConversationSessions {
     byPolicy: boolean,
     header: string | undefined,
     user: unknown,
-    messages: ReadonlyArray<ChatMessageLike>,
+    prompt: { messages: ReadonlyArray<ChatMessageLike>; texts: readonly string[] },
   ): { key: string; continues: boolean } | undefined {
-    return this.enabled && byPolicy ? sessionKey(header, user, messages) : undefined;
+    return this.enabled && byPolicy ? sessionKey(header, user, prompt.messages, prompt.texts) : undefined;
   }
 
   /**

@@ -7,8 +7,8 @@
 // shared limits come back by themselves when Redis answers again. Nothing admitted meanwhile is lost to the
 // window: before a replica reserves again it adds what it admitted on local limits (RECONCILE), or, when Redis
 // came back empty, all it admitted in the last minute, so the minute's total holds across the outage.
-// ioredis is loaded by main.ts only with state.backend redis (~13 MB of memory a router on in-process state
-// does not pay): this module takes the class, never imports it.
+// ioredis is loaded by main.ts only with state.backend redis (memory a router on in-process state does not
+// pay): this module takes the class, never imports it.
 import { randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -172,7 +172,7 @@ export class RedisSharedState implements SharedState {
       const encode = (b: Array<[number, number, number]>) => b.map(([s, r, t]) => `${s}:${r}:${t}`).join(',');
       await Promise.all(
         [...this.byId.values()]
-          .filter((d) => d.state.limited)
+          .filter((d) => d.state.hasLimit)
           .map(async (d) => {
             const total = await this.withinTimeout(
               this.client.reconcileWindow(
@@ -331,7 +331,7 @@ export class RedisSharedState implements SharedState {
   }
 
   addTokens(dep: Deployment, tokens: number): void {
-    if (tokens > 0 && dep.state.limited) this.pendingTokens.set(dep, (this.pendingTokens.get(dep) ?? 0) + tokens);
+    if (tokens > 0 && dep.state.hasLimit) this.pendingTokens.set(dep, (this.pendingTokens.get(dep) ?? 0) + tokens);
   }
 
   private flushTokens(): void {
@@ -359,7 +359,7 @@ export class RedisSharedState implements SharedState {
     if (!dep || !(remaining > 0)) return;
     if (dep.state.peerCooldown(Date.now() + remaining))
       this.log.info(
-        { model: dep.model, deployment: id, seconds: remaining / 1000 },
+        { model: dep.routerModel, deployment: id, seconds: remaining / 1000 },
         'deployment cooling down (shared)',
       );
   }

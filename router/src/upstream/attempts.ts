@@ -73,7 +73,7 @@ export interface AttemptsEnv {
 
 /** No other deployment of its model could take its traffic now: cooling it would leave only 503s. */
 const isLastHealthy = (deployments: DeploymentRegistry, dep: Deployment) =>
-  !deployments.deploymentsOf(dep.model).some((d) => d !== dep && d.state.health() === 'healthy');
+  !deployments.deploymentsOf(dep.routerModel).some((d) => d !== dep && d.state.health() === 'healthy');
 
 /** Record a failed attempt on the deployment: failure counts, cooldowns, retry-after. */
 export function recordDeploymentFailure(
@@ -112,7 +112,7 @@ function choose(
       now(),
     );
     if (p.rateLimitedSkips > 0) env.hooks.rateLimitedLocally(model, p.rateLimitedSkips);
-    if (!p.ok || !env.shared || !p.deployment.state.limited) return p;
+    if (!p.ok || !env.shared || !p.deployment.state.hasLimit) return p;
     const r = env.shared.reserve(p.deployment, req.promptTokens);
     if (r instanceof Promise)
       return r.then((x) => {

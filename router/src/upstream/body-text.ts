@@ -1,5 +1,5 @@
 // The upstream body as text: the client's JSON with only its top-level "model" value replaced, so a long prompt
-// is not serialised a second time (JSON.stringify of a 34 KB chat body: 53-58 µs) and everything else reaches the
+// is not serialised a second time (a cost that grows with the prompt) and everything else reaches the
 // upstream as the client wrote it. The text is one JSON.parse already accepted, so the scan below only has to be
 // right on valid JSON; wherever it cannot tell safely it answers undefined and the caller serialises the object.
 

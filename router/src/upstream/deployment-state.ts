@@ -50,7 +50,7 @@ export class DeploymentState {
   }
 
   /** Whether the deployment has an rpm or tpm limit to enforce. */
-  get limited(): boolean {
+  get hasLimit(): boolean {
     return this.config.rpm > 0 || this.config.tpm > 0;
   }
 

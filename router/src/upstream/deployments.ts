@@ -20,7 +20,8 @@ export interface Deployment {
   provider: Provider;
   /** Its provider's auth headers, made once (they depend on the config only). */
   authHeaders: Readonly<Record<string, string>>;
-  model: string;
+  /** The router's model this deployment serves (a name in `models:`); `config.model` is the upstream's name for it. */
+  routerModel: string;
   pool: Pool;
   /** Path of api_base (e.g. /v1), without a trailing slash: endpoint paths go under it. */
   basePath: string;
@@ -67,7 +68,7 @@ export class DeploymentRegistry {
             config: d,
             provider: PROVIDERS_BY_NAME[d.provider],
             authHeaders: PROVIDERS_BY_NAME[d.provider].headers(d),
-            model: m.name,
+            routerModel: m.name,
             pool,
             basePath: url.pathname.replace(/\/$/, ''),
             state: new DeploymentState(

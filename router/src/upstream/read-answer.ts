@@ -1,7 +1,7 @@
 // One upstream request whose whole answer is wanted at once (every non-stream call): sent with undici's
 // dispatch API and a handler that keeps the chunks, instead of pool.request(). request() wraps each answer
-// in an async resource, a Readable stream and a promise to consume it; for a body read whole, that was
-// ~10% of the router's CPU per request (measured against the same proxy with dispatch, same run).
+// in an async resource, a Readable stream and a promise to consume it; for a body read whole, that was a large
+// share of the router's CPU per request (measured against the same proxy with dispatch, same run).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
