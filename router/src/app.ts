@@ -95,8 +95,7 @@ function buildContext(config: RouterConfig, options: RouterAppOptions): RouterCo
       { ...config.state, url: config.state.url },
       deployments,
       options.localProcesses ?? 1,
-      log,
-      { localDecision: events.localDecision },
+      events,
     );
   if (config.policies.some((p) => p.shadow))
     ctx.shadow = new ShadowEvaluator(

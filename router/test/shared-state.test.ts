@@ -2,7 +2,6 @@
 // instances in this process, each with its own deployments), and local limits while Redis is gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { parseRouterConfig } from '../src/config/load.ts';
 import { DeploymentRegistry } from '../src/upstream/deployments.ts';
@@ -11,7 +10,6 @@ import { RELEASE, RESERVE } from '../src/state/redis-scripts.ts';
 import { startRedis, type TestRedis } from '../../test-support/redis.ts';
 import { waitFor } from '../../test-support/services.ts';
 
-const silent = pino({ level: 'silent' });
 let redis: TestRedis;
 const open: Array<{ close(): Promise<void> }> = [];
 
@@ -41,15 +39,20 @@ state: {backend: redis, url: "${redis.url}", key_prefix: "${prefix}", replicas: 
     completionTokensRead: (d, tokens) => state.addTokens(d, tokens),
   });
   let localDecisions = 0;
-  const state: RedisSharedState = new RedisSharedState({ ...config.state, url: redis.url }, deployments, 1, silent, {
+  const told: string[] = []; // the store lost and found, as the log sink would write it
+  const state: RedisSharedState = new RedisSharedState({ ...config.state, url: redis.url }, deployments, 1, {
     localDecision: () => localDecisions++,
+    sharedStateLost: (_, share) => told.push(`lost, local share 1/${share}`),
+    sharedStateConnected: () => told.push('connected'),
+    sharedStateFailed: (what) => told.push(`${what} failed`),
+    peerCooldown: (d) => told.push(`peer cooldown ${d.config.id}`),
   });
   open.push(state, deployments);
   const [a, b] = deployments.deploymentsOf('m') as [
     ReturnType<DeploymentRegistry['all']>[number],
     ReturnType<DeploymentRegistry['all']>[number],
   ];
-  return { state, a, b, localDecisions: () => localDecisions };
+  return { state, a, b, told, localDecisions: () => localDecisions };
 }
 
 const fresh = () => `t${++prefixes}:`;
@@ -109,6 +112,7 @@ test('a cooldown started by one replica reaches the others within a second, and 
   await waitFor('peer cooling', () => two.a.state.health() === 'cooling', 1_000, 5);
   assert.ok(Date.now() - t0 < 1_000);
   assert.ok(two.a.state.cooldownRemainingMs() > 28_000);
+  assert.ok(two.told.includes('peer cooldown a'), 'a peer cooldown is told as an event');
   const late = replica(prefix);
   await waitFor('late replica sees the cooldown', () => late.a.state.health() === 'cooling', 2_000);
 });
@@ -131,6 +135,11 @@ test('Redis gone: requests go on at once on local limits (limit / replicas); Red
   assert.equal(one.a.state.unavailableReason(1), null, 'the whole limit again, counted in Redis');
   const back = await one.state.reserve(one.a, 1);
   assert.deepEqual(back, { ok: true, shared: true });
+  assert.deepEqual(
+    one.told.filter((t) => !t.endsWith('failed')),
+    ['connected', 'lost, local share 1/5', 'connected'],
+    'each change told once, as events',
+  );
 });
 
 test('the window slides: seconds leave it after a minute, totals follow, retry-after points at the oldest', async () => {

@@ -3,15 +3,17 @@
 // series, log lines or messages to the other replicas. Adding a metric is its name (common/src/metric-names.ts)
 // and one sink method.
 import type { RequestOutcome } from '../metrics/request-recorder.ts';
+import type { SharedStateEvents } from '../state/redis-state.ts';
 import type { AttemptsHooks } from '../upstream/attempts.ts';
 import type { Deployment, DeploymentEvents } from '../upstream/deployments.ts';
 
 export type AuthFailure = 'missing_api_key' | 'invalid_api_key';
 export type ShadowDrop = 'queue_full' | 'rate_limit' | 'budget' | 'failed';
 
-/** With the attempts' own events (upstream/attempts.ts: a local rate limit, a retry, a failed attempt) and the
- * deployments' (upstream/deployments.ts: a cooldown started here, completion tokens read). */
-export interface RouterEvents extends AttemptsHooks, DeploymentEvents {
+/** With the attempts' own events (upstream/attempts.ts: a local rate limit, a retry, a failed attempt), the
+ * deployments' (upstream/deployments.ts: a cooldown started here, completion tokens read) and the shared state's
+ * (state/redis-state.ts: a decision on local limits, the store lost and found, a peer's cooldown). */
+export interface RouterEvents extends AttemptsHooks, DeploymentEvents, SharedStateEvents {
   /** A request arrived from `client` (the API key's name). */
   requestStarted(client: string): void;
   /** It left (on every path, once). */
@@ -32,8 +34,6 @@ export interface RouterEvents extends AttemptsHooks, DeploymentEvents {
   /** The client left while still sending its body (counted as a 499). */
   requestAbandoned(endpoint: string): void;
   authFailed(reason: AuthFailure): void;
-  /** A rate-limited deployment was decided on local limits: the shared state store did not answer. */
-  localDecision(): void;
   feedbackScored(answer: { policy: string; class: string; model: string }, score: number): void;
   shadowJudged(policy: string, cls: string, model: string, verdict: string): void;
   shadowSpent(policy: string, usd: number): void;
@@ -60,6 +60,10 @@ const EVENT_NAMES = [
   'cooldownStarted',
   'completionTokensRead',
   'localDecision',
+  'sharedStateLost',
+  'sharedStateConnected',
+  'sharedStateFailed',
+  'peerCooldown',
   'feedbackScored',
   'shadowJudged',
   'shadowSpent',

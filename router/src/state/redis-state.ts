@@ -11,7 +11,6 @@
 // pay): this module takes the class, never imports it.
 import { randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
-import type { Logger } from 'pino';
 import type { StateConfig } from '../config/schema.ts';
 import type { Deployment, DeploymentRegistry } from '../upstream/deployments.ts';
 import { MinuteWindow } from '../upstream/minute-window.ts';
@@ -70,9 +69,18 @@ function requireRedis() {
   return loaded;
 }
 
-export interface RedisStateHooks {
+/** What the shared state tells the rest of the router (events/router-events.ts; logs and metrics are its sinks). */
+export interface SharedStateEvents {
   /** A request decided on local limits because the store did not answer. */
-  localDecision?(): void;
+  localDecision(): void;
+  /** The store stopped answering: each process enforces `localShare`-th of every limit until it answers again. */
+  sharedStateLost(redis: string, localShare: number): void;
+  /** Back in touch (or first connected): limits and cooldowns are shared. */
+  sharedStateConnected(redis: string): void;
+  /** A command failed or the windows could not be brought up to date (the store is then treated as lost). */
+  sharedStateFailed(what: 'command' | 'reconcile', message: string): void;
+  /** Another replica's cooldown of a deployment reached this one. */
+  peerCooldown(dep: Deployment, seconds: number): void;
 }
 
 export class RedisSharedState implements SharedState {
@@ -100,8 +108,7 @@ export class RedisSharedState implements SharedState {
     deployments: DeploymentRegistry,
     /** Processes on this host sharing the limits (workers); fallback limits are divided by replicas x this. */
     private readonly localProcesses: number,
-    private readonly log: Logger,
-    private readonly hooks: RedisStateHooks = {},
+    private readonly events: SharedStateEvents,
   ) {
     const RedisClient = requireRedis();
     this.prefix = config.key_prefix;
@@ -150,10 +157,7 @@ export class RedisSharedState implements SharedState {
     } else {
       this.up = false;
       this.fallBackToLocal();
-      this.log.warn(
-        { redis: where, local_share: this.config.replicas * this.localProcesses },
-        'shared state: Redis unreachable; enforcing local limits (limit / replicas) until it answers again',
-      );
+      this.events.sharedStateLost(where, this.config.replicas * this.localProcesses);
     }
   }
 
@@ -190,10 +194,7 @@ export class RedisSharedState implements SharedState {
       // What was not added is still owed to the windows.
       for (const [d, w] of taken)
         for (const [second, requests, tokens] of w.buckets()) this.unsyncedOf(d).add(requests, tokens, second * 1000);
-      this.log.warn(
-        { err: (err as Error).message },
-        'shared state: Redis answered but the windows could not be updated',
-      );
+      this.events.sharedStateFailed('reconcile', (err as Error).message);
       setTimeout(() => void this.probe(), 1_000).unref();
       return;
     } finally {
@@ -203,7 +204,7 @@ export class RedisSharedState implements SharedState {
     this.up = true;
     for (const d of this.byId.values()) d.state.setLocalShare(1);
     void this.loadCooldowns();
-    this.log.info({ redis: where }, 'shared state: connected to Redis; rate limits and cooldowns are shared');
+    this.events.sharedStateConnected(where);
   }
 
   /** Local limits while the store is away: this process's share of each deployment's limit. */
@@ -251,7 +252,7 @@ export class RedisSharedState implements SharedState {
     } catch (err) {
       // Too slow or gone: this request goes on with local limits; so do the next until Redis answers again.
       if (this.up && !this.closed) {
-        this.log.warn({ err: (err as Error).message }, 'shared state: Redis command failed');
+        this.events.sharedStateFailed('command', (err as Error).message);
         this.setUp(false);
         // A hung server keeps the socket open: check again shortly rather than wait for a close that never comes.
         setTimeout(() => void this.probe(), 1_000).unref();
@@ -309,7 +310,7 @@ export class RedisSharedState implements SharedState {
 
   /** Decided on local limits: counted, to be added to the shared window when Redis answers again. */
   private local(dep: Deployment, promptTokens: number): Reservation {
-    this.hooks.localDecision?.();
+    this.events.localDecision();
     this.unsyncedOf(dep).add(1, promptTokens);
     return LOCAL;
   }
@@ -357,11 +358,7 @@ export class RedisSharedState implements SharedState {
     const dep = this.byId.get(id ?? '');
     const remaining = Number(ms);
     if (!dep || !(remaining > 0)) return;
-    if (dep.state.peerCooldown(Date.now() + remaining))
-      this.log.info(
-        { model: dep.routerModel, deployment: id, seconds: remaining / 1000 },
-        'deployment cooling down (shared)',
-      );
+    if (dep.state.peerCooldown(Date.now() + remaining)) this.events.peerCooldown(dep, remaining / 1000);
   }
 
   /** Cooldowns that began before this replica connected: their keys expire when the cooldown ends. */
