@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mulberry32 } from '@llm-router/common/prng';
 import { oracleScores, qualityCurve, routingMetrics, thinCurve, type Outcome } from '../src/routing/metrics.ts';
 import { histogramBuckets, thresholdForShare, thresholdFromHistogram } from '../src/routing/calibrate.ts';
+import { subjectCeiling } from '../src/routing/evaluate.ts';
 
 // Four prompts: the strong model is right on all, the weak one on the last two. Gap = 0.5.
 const rows = (scores: number[]): Outcome[] => scores.map((score, i) => ({ score, strong: true, weak: i >= 2 }));
@@ -92,4 +93,20 @@ llm_router_strong_need_score_count{policy="q"} 100`;
   assert.ok(Math.abs(thresholdFromHistogram(buckets, 0.3) - 0.15) < 1e-12);
   assert.equal(thresholdFromHistogram(buckets, 0.5), 0.1);
   assert.throws(() => thresholdFromHistogram([], 0.3), /no observations/);
+});
+
+test('the subject ceiling scores each prompt by its subject gap: it wins what telling subjects apart can win', () => {
+  const msg = [{ role: 'user', content: 'q' }];
+  // Subject "a": the strong model adds a right answer on every prompt; "b": never.
+  const prompts = [
+    ...Array.from({ length: 10 }, () => ({ messages: msg, strong: true, weak: false, group: 'a' })),
+    ...Array.from({ length: 10 }, () => ({ messages: msg, strong: true, weak: true, group: 'b' })),
+  ];
+  const ceiling = subjectCeiling(prompts)!;
+  assert.deepEqual([ceiling[0], ceiling[19]], [1, 0]);
+  const m = routingMetrics(prompts.map((p, i) => ({ score: ceiling[i]!, strong: p.strong, weak: p.weak })));
+  assert.equal(m.cpt50, 0.25, 'half the gap at a quarter of the calls: subject a first');
+  // Inside one subject it knows nothing: no ceiling for a set of one subject, or without subjects.
+  assert.equal(subjectCeiling(prompts.slice(0, 10)), undefined);
+  assert.equal(subjectCeiling([{ messages: msg, strong: true, weak: false }]), undefined);
 });

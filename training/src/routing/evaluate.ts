@@ -26,6 +26,8 @@ export interface LabelledPrompt {
   messages: ChatMessageLike[];
   strong: boolean | number;
   weak: boolean | number;
+  /** The prompt's subject, where the set has them (MMLU): the subject ceiling is measured per subject. */
+  group?: string;
 }
 export interface EvalSet {
   name: string;
@@ -43,7 +45,12 @@ export function heldOutSets(dir: string): EvalSet[] {
   const split = splitRouting(all);
   const held = heldOutSubjects(all);
   const as = (rows: typeof split): LabelledPrompt[] =>
-    rows.map((e) => ({ messages: [{ role: 'user', content: e.prompt }], strong: e.strong, weak: e.weak }));
+    rows.map((e) => ({
+      messages: [{ role: 'user', content: e.prompt }],
+      strong: e.strong,
+      weak: e.weak,
+      ...(e.source === 'mmlu' ? { group: e.subject } : {}),
+    }));
   return [
     {
       name: `MMLU, ${held.length} subjects held out`,
@@ -137,9 +144,37 @@ export function evaluateSet(
       curve: routingMetrics(rows(() => 0)).curve,
     },
   });
+  const ceiling = subjectCeiling(set.prompts);
+  if (ceiling)
+    add(
+      "ceiling: each subject's own gap (labels)",
+      rows((_, i) => ceiling[i]!),
+    );
   add('oracle', oracleScores(set.prompts.map((p) => ({ strong: p.strong, weak: p.weak }))));
   const m = results[0]!.metrics;
   return { set: set.name, n: set.prompts.length, weak: m.weakQuality, strong: m.strongQuality, results };
+}
+
+/**
+ * The best any score that only tells subjects apart can do on a set: each prompt scored by its subject's measured
+ * gap (strong right minus weak right, on this set's own labels). Not a router (it reads the answers); it shows how
+ * much of a set's APGR is there to win by knowing the subject, and how much only a prompt-level score can win.
+ * Undefined for sets without subjects or with one.
+ */
+export function subjectCeiling(prompts: ReadonlyArray<LabelledPrompt>): number[] | undefined {
+  if (prompts.some((p) => p.group === undefined)) return undefined;
+  const gap = new Map<string, { n: number; sum: number }>();
+  for (const p of prompts) {
+    const g = gap.get(p.group!) ?? { n: 0, sum: 0 };
+    g.n++;
+    g.sum += +p.strong - +p.weak;
+    gap.set(p.group!, g);
+  }
+  if (gap.size < 2) return undefined;
+  return prompts.map((p) => {
+    const g = gap.get(p.group!)!;
+    return g.sum / g.n;
+  });
 }
 
 const RANDOM_DRAWS = 200;
