@@ -57,7 +57,7 @@ const listeningLine = (bound: number) =>
     models: config.models.map((m) => m.name),
   });
 
-// Only a router on shared state loads the Redis client (its memory is not free).
+// Only a router on shared state loads the Redis client: one on in-process state does not pay for its memory.
 if (config.state.backend === 'redis' && !(workers > 1 && cluster.isPrimary)) await loadRedisClient();
 
 if (workers > 1 && cluster.isPrimary) {
