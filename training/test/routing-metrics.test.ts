@@ -6,6 +6,7 @@ import { mulberry32 } from '@llm-router/common/prng';
 import { oracleScores, qualityCurve, routingMetrics, thinCurve, type Outcome } from '../src/routing/metrics.ts';
 import { histogramBuckets, thresholdForShare, thresholdFromHistogram } from '../src/routing/calibrate.ts';
 import { subjectCeiling } from '../src/routing/evaluate.ts';
+import { curvesSvg } from '../src/routing/plot.ts';
 
 // Four prompts: the strong model is right on all, the weak one on the last two. Gap = 0.5.
 const rows = (scores: number[]): Outcome[] => scores.map((score, i) => ({ score, strong: true, weak: i >= 2 }));
@@ -109,4 +110,29 @@ test('the subject ceiling scores each prompt by its subject gap: it wins what te
   // Inside one subject it knows nothing: no ceiling for a set of one subject, or without subjects.
   assert.equal(subjectCeiling(prompts.slice(0, 10)), undefined);
   assert.equal(subjectCeiling([{ messages: msg, strong: true, weak: false }]), undefined);
+});
+
+test('the curves plot gives a router one colour in every panel, and the legend names each once', () => {
+  const curve = [
+    { strongShare: 0, quality: 0.5, threshold: 1 },
+    { strongShare: 1, quality: 0.8, threshold: 0 },
+  ];
+  const svg = curvesSvg([
+    {
+      title: 'with a ceiling',
+      weak: 0.5,
+      strong: 0.8,
+      lines: ['a', 'ceiling', 'oracle'].map((name) => ({ name, curve })),
+    },
+    { title: 'without', weak: 0.5, strong: 0.8, lines: ['a', 'oracle'].map((name) => ({ name, curve })) },
+  ]);
+  const strokes = [...svg.matchAll(/<path [^>]*stroke="([^"]+)"[^>]*clip-path="url\(#panel(\d)\)"/g)].map((m) => [
+    m[2],
+    m[1],
+  ]);
+  assert.equal(strokes.length, 5);
+  const oracle = strokes.filter((_, i) => i === 2 || i === 4).map(([, c]) => c);
+  assert.equal(oracle[0], oracle[1], 'the oracle is the same colour in both panels');
+  assert.notEqual(strokes[1]![1], strokes[2]![1]);
+  for (const name of ['a', 'ceiling', 'oracle']) assert.equal(svg.split(`>${name}</text>`).length - 1, 1, name);
 });

@@ -16,7 +16,10 @@ export function curvesSvg(panels: PlotPanel[]): string {
   const W = 380;
   const H = 300;
   const m = { l: 48, r: 12, t: 28, b: 40 };
-  const legendH = 18 * Math.ceil((panels[0]?.lines.length ?? 0) / 3) + 10;
+  // One colour per router across panels (a set may have a line the others lack: the subject ceiling), one legend.
+  const names = [...new Set(panels.flatMap((p) => p.lines.map((l) => l.name)))];
+  const color = (name: string) => COLORS[names.indexOf(name) % COLORS.length];
+  const legendH = 18 * Math.ceil(names.length / 3) + 10;
   const width = W * panels.length;
   const height = H + legendH;
   const out: string[] = [
@@ -50,20 +53,18 @@ export function curvesSvg(panels: PlotPanel[]): string {
       out.push(`<line x1="${sx(0)}" x2="${sx(1)}" y1="${sy(v)}" y2="${sy(v)}" stroke="#555" stroke-dasharray="4 3"/>`);
       out.push(`<text x="${sx(1) - 2}" y="${sy(v) - 3}" text-anchor="end" fill="#555">${name}</text>`);
     }
-    p.lines.forEach((l, i) => {
+    p.lines.forEach((l) => {
       const d = l.curve.map((c, j) => `${j ? 'L' : 'M'}${sx(c.strongShare).toFixed(1)},${sy(c.quality).toFixed(1)}`);
       out.push(
-        `<path d="${d.join('')}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.6" clip-path="url(#panel${k})"/>`,
+        `<path d="${d.join('')}" fill="none" stroke="${color(l.name)}" stroke-width="1.6" clip-path="url(#panel${k})"/>`,
       );
     });
   });
-  panels[0]?.lines.forEach((l, i) => {
+  names.forEach((name, i) => {
     const x = 12 + (i % 3) * 260;
     const y = H + 8 + Math.floor(i / 3) * 18;
-    out.push(
-      `<line x1="${x}" x2="${x + 22}" y1="${y}" y2="${y}" stroke="${COLORS[i % COLORS.length]}" stroke-width="3"/>`,
-    );
-    out.push(`<text x="${x + 28}" y="${y + 4}">${esc(l.name)}</text>`);
+    out.push(`<line x1="${x}" x2="${x + 22}" y1="${y}" y2="${y}" stroke="${color(name)}" stroke-width="3"/>`);
+    out.push(`<text x="${x + 28}" y="${y + 4}">${esc(name)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
