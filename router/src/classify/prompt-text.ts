@@ -21,6 +21,10 @@ export function contentText(content: unknown): string {
   return '';
 }
 
+/** Each message's text, in order: what every reader of the prompt starts from (computed once by PromptFacts). */
+export const messageTexts = (messages: ReadonlyArray<ChatMessageLike>): string[] =>
+  messages.map((m) => contentText(m.content));
+
 /**
  * The classifiers read a window of long texts: the opening, where the ask usually is ("Summarize the
  * following..."), and the end, where a question after a pasted document is. Like NVIDIA's classifier
@@ -57,7 +61,7 @@ export interface PromptView {
 /** `texts`: each message's contentText when the caller has them already (PromptFacts). */
 export function promptView(
   messages: ReadonlyArray<ChatMessageLike>,
-  texts: readonly string[] = messages.map((m) => contentText(m.content)),
+  texts: readonly string[] = messageTexts(messages),
 ): PromptView {
   let lastUser = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -91,7 +95,7 @@ export function promptView(
 /** Rough prompt size in tokens (~4 characters a token plus message framing): enough for limits and windows. */
 export function estimatePromptTokens(
   messages: ReadonlyArray<ChatMessageLike>,
-  texts: readonly string[] = messages.map((m) => contentText(m.content)),
+  texts: readonly string[] = messageTexts(messages),
 ): number {
   let total = 3;
   for (const t of texts) total += 4 + Math.ceil(t.length / 4);

@@ -2,8 +2,8 @@
 // that need it: each message's text, the classifiers' view, the token estimate (limits, context windows) and the
 // capabilities it needs. A request routed by model name never computes the view.
 import {
-  contentText,
   estimatePromptTokens,
+  messageTexts,
   promptView,
   type ChatMessageLike,
   type PromptView,
@@ -32,7 +32,7 @@ export class PromptFacts {
 
   /** Each message's text (text parts joined), in order. */
   get texts(): readonly string[] {
-    return (this.textsOnce ??= this.source.messages.map((m) => contentText(m.content)));
+    return (this.textsOnce ??= messageTexts(this.source.messages));
   }
 
   /** The latest request, system prompt and history, windowed: what classifiers read. */

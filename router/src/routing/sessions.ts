@@ -7,7 +7,7 @@
 // Redis too when state is shared, so any replica continues a conversation.
 import { createHash } from 'node:crypto';
 import type { ChatMessageLike } from '../classify/prompt-text.ts';
-import { classificationWindow, contentText } from '../classify/prompt-text.ts';
+import { classificationWindow, messageTexts } from '../classify/prompt-text.ts';
 
 import type { SessionMode } from '../config/vocabulary.ts';
 
@@ -32,7 +32,7 @@ export function sessionKey(
   header: string | undefined,
   user: unknown,
   messages: ReadonlyArray<ChatMessageLike>,
-  texts: readonly string[] = messages.map((m) => contentText(m.content)),
+  texts: readonly string[] = messageTexts(messages),
 ): { key: string; continues: boolean } | undefined {
   const named = (prefix: string, v: string) =>
     `${prefix}${v.length <= MAX_KEY_CHARS ? v : createHash('sha256').update(v).digest('base64url')}`;
